@@ -1,0 +1,22 @@
+// The `modulargan` command line: a thin front end over core.
+
+import { Command } from 'commander';
+import { validateCommand } from './validate';
+
+export function buildProgram(): Command {
+  const program = new Command()
+    .name('modulargan')
+    .description('ModularGAN Studio on the command line: validate, run, train and batch-process modular GAN graphs.')
+    .showHelpAfterError();
+  program
+    .command('validate')
+    .description('Check a project or preset file: exits 0 when valid, else 1 with one problem per line.')
+    .argument('<file>', 'a .mgproj.json project or .mgpreset.json preset')
+    .option('--json', 'print the diagnostics as JSON')
+    .action(async (file: string, opts: { json?: boolean }) => {
+      process.exitCode = await validateCommand(file, opts, (line) => process.stdout.write(`${line}\n`));
+    });
+  return program;
+}
+
+await buildProgram().parseAsync(process.argv);

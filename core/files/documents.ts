@@ -1,0 +1,63 @@
+// Reading and saving project and preset files on disk.
+
+import { readFile } from 'node:fs/promises';
+import type { FileError, Parsed } from '../graph/format/json';
+import { type DocumentSpec, type Loaded, loadDocument, serializeDocument } from '../graph/format/migrate';
+import { PRESET_SPEC, type Preset } from '../graph/format/preset';
+import { PROJECT_SPEC, type Project } from '../graph/format/project';
+import { writeFileAtomic } from './atomic';
+
+/** Reads a file as UTF-8 text; a missing or unreadable file is a FileError, not a throw. */
+export async function readText(path: string): Promise<Parsed<string>> {
+  try {
+    const buf = await readFile(path);
+    // A byte-order mark is common from Windows editors; it is not part of the JSON.
+    return { ok: true, value: buf.toString('utf8').replace(/^\uFEFF/, '') };
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why: Record<string, string> = {
+      ENOENT: 'the file does not exist',
+      EISDIR: 'this is a folder, not a file',
+      EACCES: 'permission denied',
+      EPERM: 'permission denied',
+    };
+    return { ok: false, errors: [{ code: 'format', message: why[err.code ?? ''] ?? `cannot read it (${err.message})` }] };
+  }
+}
+
+export async function readDocumentFile<T>(path: string, spec: DocumentSpec<T>): Promise<Parsed<Loaded<T>>> {
+  const text = await readText(path);
+  return text.ok ? loadDocument(text.value, spec) : text;
+}
+
+export const readProjectFile = (path: string) => readDocumentFile(path, PROJECT_SPEC);
+export const readPresetFile = (path: string) => readDocumentFile(path, PRESET_SPEC);
+
+export const saveProjectFile = (path: string, project: Project) => writeFileAtomic(path, serializeDocument(project));
+export const savePresetFile = (path: string, preset: Preset) => writeFileAtomic(path, serializeDocument(preset));
+
+/** Reads either kind of file, telling which it was by its "format" field. */
+export async function readAnyDocument(
+  path: string,
+): Promise<Parsed<{ kind: 'project'; loaded: Loaded<Project> } | { kind: 'preset'; loaded: Loaded<Preset> }>> {
+  const text = await readText(path);
+  if (!text.ok) return text;
+  let format: unknown;
+  try {
+    format = (JSON.parse(text.value) as { format?: unknown } | null)?.format;
+  } catch {
+    // loadDocument below reports where the JSON is malformed
+  }
+  if (format === PRESET_SPEC.format) {
+    const r = loadDocument(text.value, PRESET_SPEC);
+    return r.ok ? { ok: true, value: { kind: 'preset', loaded: r.value } } : r;
+  }
+  const r = loadDocument(text.value, PROJECT_SPEC);
+  return r.ok ? { ok: true, value: { kind: 'project', loaded: r.value } } : r;
+}
+
+/** "file.json:12:5: message" — the form editors and terminals link to. */
+export function formatFileError(file: string, e: FileError): string {
+  const where = e.line ? `:${e.line}:${e.column ?? 1}` : '';
+  return `${file}${where}: ${e.message}`;
+}

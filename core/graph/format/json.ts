@@ -1,0 +1,88 @@
+import { type JSONPath, findNodeAtLocation, parseTree, printParseErrorCode, type ParseError } from 'jsonc-parser';
+
+/** A problem in a file, located as precisely as the file allows. */
+export interface FileError {
+  readonly code: 'json' | 'format' | 'version' | 'migration' | 'schema' | 'reference';
+  readonly message: string;
+  /** Where in the document, e.g. "graph.nodes[2].params" */
+  readonly path?: string;
+  /** 1-based, when known */
+  readonly line?: number;
+  readonly column?: number;
+}
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; errors: FileError[] };
+
+/** Turns a character offset into a 1-based line and column. */
+export function lineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return { line, column: offset - start + 1 };
+}
+
+const WORDS: Record<string, string> = {
+  InvalidSymbol: 'unexpected character',
+  InvalidNumberFormat: 'malformed number',
+  PropertyNameExpected: 'expected a property name in double quotes',
+  ValueExpected: 'expected a value',
+  ColonExpected: "expected ':'",
+  CommaExpected: "expected ','",
+  CloseBraceExpected: "expected '}'",
+  CloseBracketExpected: "expected ']'",
+  EndOfFileExpected: 'unexpected text after the end of the document',
+  InvalidCommentToken: 'comments are not allowed',
+  UnexpectedEndOfComment: 'unterminated comment',
+  UnexpectedEndOfString: 'unterminated string',
+  UnexpectedEndOfNumber: 'unterminated number',
+  InvalidUnicode: 'malformed unicode escape',
+  InvalidEscapeCharacter: 'malformed escape sequence',
+  InvalidCharacter: 'control character in a string',
+};
+
+/**
+ * Parses strict JSON. The value comes from JSON.parse (standard, and safe with keys such as
+ * "__proto__"); when it fails, a tolerant parser finds where, so the message has a line and
+ * a column.
+ */
+export function parseJson(text: string): Parsed<unknown> {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (e) {
+    const errors: ParseError[] = [];
+    parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+    const first = errors[0];
+    if (text.trim() === '') return { ok: false, errors: [{ code: 'json', message: 'the file is empty', line: 1, column: 1 }] };
+    if (first) {
+      const where = lineColumn(text, first.offset);
+      const name = printParseErrorCode(first.error);
+      return { ok: false, errors: [{ code: 'json', message: `malformed JSON: ${WORDS[name] ?? name}`, ...where }] };
+    }
+    // JSON.parse refused something the tolerant parser accepts (e.g. a lone surrogate).
+    const pos = /position (\d+)/.exec((e as Error).message);
+    const where = pos ? lineColumn(text, Number(pos[1])) : {};
+    return { ok: false, errors: [{ code: 'json', message: `malformed JSON: ${(e as Error).message}`, ...where }] };
+  }
+}
+
+/** "graph.nodes[2].id" from ["graph", "nodes", 2, "id"]. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const k of path) out += typeof k === 'number' ? `[${k}]` : out ? `.${String(k)}` : String(k);
+  return out;
+}
+
+/** Line and column of a value inside the original text, when the path exists there. */
+export function locate(text: string, path: readonly PropertyKey[]): { line: number; column: number } | undefined {
+  const root = parseTree(text);
+  if (!root) return undefined;
+  // Walk up to the deepest part of the path present in the text (a missing key points at its object).
+  for (let n = path.length; n >= 0; n--) {
+    const node = findNodeAtLocation(root, path.slice(0, n).filter((k) => typeof k !== 'symbol') as JSONPath);
+    if (node) return lineColumn(text, node.offset);
+  }
+  return undefined;
+}

@@ -1,0 +1,91 @@
+// Schemas shared by the project and preset files. Objects are loose: fields this version
+// does not know (written by a plugin, or a later minor change) survive a load and a save.
+
+import { z } from 'zod';
+import { DATASET_SOURCES } from '../attributes';
+
+const id = z.string().min(1, 'must not be empty').max(200, 'is too long');
+
+export const portRefSchema = z.looseObject({ node: id, port: id });
+
+export const nodeSchema = z.looseObject({
+  id,
+  kind: id,
+  label: z.string().max(200).optional(),
+  params: z.record(z.string(), z.unknown()).default({}),
+});
+
+export const edgeSchema = z.looseObject({ id, from: portRefSchema, to: portRefSchema });
+
+export const graphSchema = z.looseObject({
+  nodes: z.array(nodeSchema).max(100_000),
+  edges: z.array(edgeSchema).max(400_000),
+});
+
+const finite = z.number().finite();
+export const layoutSchema = z.looseObject({
+  nodes: z.record(z.string(), z.looseObject({ x: finite, y: finite })).default({}),
+  viewport: z.looseObject({ x: finite, y: finite, zoom: finite.positive() }).optional(),
+});
+
+const groupSchema = z.union([
+  z.looseObject({ name: id, kind: z.literal('onehot'), values: z.array(id).min(2) }),
+  z.looseObject({ name: id, kind: z.literal('binary') }),
+]);
+
+export const datasetRefSchema = z.looseObject({
+  id,
+  source: z.enum(DATASET_SOURCES),
+  /** CelebA root or image folder; relative paths are relative to the project file. */
+  path: z.string().optional(),
+  /** For an image folder: the CSV of attributes. */
+  csv: z.string().optional(),
+  imageSize: z.number().int().min(8).max(1024),
+  attributes: z.array(groupSchema).optional(),
+  seed: z.number().int().min(0).optional(),
+});
+
+const positive = z.number().positive().finite();
+const weight = z.number().min(0).finite();
+export const trainingSchema = z.looseObject({
+  mode: z.enum(['translation', 'generation']),
+  dataset: id,
+  iterations: z.number().int().min(1).default(200_000),
+  batchSize: z.number().int().min(1).max(1024).default(16),
+  learningRate: positive.default(1e-4),
+  beta1: z.number().min(0).max(1).default(0.5),
+  beta2: z.number().min(0).max(1).default(0.999),
+  /** D updates per G update. */
+  nCritic: z.number().int().min(1).max(100).default(5),
+  /** Iteration from which the learning rate decays linearly to zero. */
+  decayFrom: z.number().int().min(0).optional(),
+  lambdaGp: weight.default(10),
+  lambdaCls: weight.default(1),
+  lambdaRec: weight.default(10),
+  lambdaCyc: weight.default(10),
+  seed: z.number().int().min(0).default(0),
+  checkpointEvery: z.number().int().min(1).default(1000),
+  sampleEvery: z.number().int().min(1).default(500),
+  /** Node ids of modules whose weights stay fixed. */
+  frozen: z.array(id).default([]),
+  backend: z.string().optional(),
+});
+
+export const checkpointRefSchema = z.looseObject({
+  id,
+  path: z.string().min(1),
+  iteration: z.number().int().min(0),
+  createdAt: z.string(),
+  losses: z.record(z.string(), finite).optional(),
+});
+
+/**
+ * A relative path that stays inside the folder it is relative to: no absolute paths, no
+ * "..", no drive letters. Bundled files are unpacked with these, so they must not escape.
+ */
+export const containedPath = z
+  .string()
+  .min(1)
+  .refine((p) => !/^([a-zA-Z]:|[\\/])/.test(p) && !p.split(/[\\/]/).some((s) => s === '..' || s === ''), {
+    message: 'must be a relative path inside the preset (no "..", no absolute path)',
+  });
