@@ -41,7 +41,10 @@ const frac = (n: number, d = 1): Frac => {
   const g = gcd(n, d);
   return { n: n / g, d: d / g };
 };
-const mul = (a: Frac, b: Frac): Frac => frac(a.n * b.n, a.d * b.d);
+const ONE: Frac = { n: 1, d: 1 };
+const isOne = (a: Frac): boolean => a.n === 1 && a.d === 1;
+// Most ratios are 1 (feature maps pass through transformers unchanged): skip the arithmetic.
+const mul = (a: Frac, b: Frac): Frac => (isOne(a) ? b : isOne(b) ? a : frac(a.n * b.n, a.d * b.d));
 const div = (a: Frac, b: Frac): Frac => frac(a.n * b.d, a.d * b.n);
 const eq = (a: Frac, b: Frac): boolean => a.n === b.n && a.d === b.d;
 const fracValue = (f: Frac): number => f.n / f.d;
@@ -66,10 +69,10 @@ export class Unifier {
     }
     // value(path[i]) = value(path[i+1]) × ratio(path[i]); walk back from the root so every
     // visited symbol ends up pointing straight at it (path compression).
-    let acc = frac(1);
+    let acc = ONE;
     for (let i = path.length - 1; i >= 0; i--) {
       const node = path[i]!;
-      acc = mul(acc, this.ratio.get(node) ?? frac(1));
+      acc = mul(acc, this.ratio.get(node) ?? ONE);
       this.parent.set(node, cur);
       this.ratio.set(node, acc);
     }
@@ -78,9 +81,9 @@ export class Unifier {
 
   /** A dimension as root symbol × factor, or as a known value. */
   private view(d: Dim): { root: string; f: Frac } | { value: Frac } {
-    if (!isSym(d)) return { value: frac(d) };
+    if (!isSym(d)) return { value: { n: d, d: 1 } };
     const { root, r } = this.find(d.sym);
-    const f = mul(r, frac(d.num, d.den));
+    const f = d.num === 1 && d.den === 1 ? r : mul(r, frac(d.num, d.den));
     const b = this.bound.get(root);
     return b ? { value: mul(b, f) } : { root, f };
   }
@@ -103,8 +106,9 @@ export class Unifier {
 
   /** The dimension with everything known substituted: a number, or a symbol of its class root. */
   resolve(d: Dim): Dim {
+    if (!isSym(d)) return d;
     const v = this.view(d);
     if ('value' in v) return fracValue(v.value);
-    return sym(v.root, v.f.n, v.f.d);
+    return v.root === d.sym && v.f.n === d.num && v.f.d === d.den ? d : { sym: v.root, num: v.f.n, den: v.f.d };
   }
 }

@@ -59,6 +59,16 @@ function resolveType(u: Unifier, t: PortType): PortType {
   return mapDims(t, (d) => u.resolve(d));
 }
 
+function mapPorts<A>(r: Readonly<Record<string, PortType>>, f: (t: PortType, arg: A) => PortType, arg?: A): Record<string, PortType> {
+  const out: Record<string, PortType> = {};
+  for (const k in r) out[k] = f(r[k]!, arg as A);
+  return out;
+}
+
+function edgeError(out: Diagnostic[], e: GraphEdge, message: string, code: DiagnosticCode): void {
+  out.push({ severity: 'error', code, edge: e.id, node: e.to?.node, port: e.to?.port, message });
+}
+
 /** Checks parameters; invalid ones fall back to defaults so shapes can still be inferred. */
 function resolveParams(node: GraphNode, def: NodeKindDef, out: Diagnostic[]): ResolvedParams {
   const params: Record<string, unknown> = { ...(node.params ?? {}) };
@@ -93,10 +103,12 @@ type EdgeEnd = { node: GraphNode; def: NodeKindDef | undefined; port: string; ty
  * the bindings. Returns the kind of problem, or null. A failed edge binds nothing on its
  * known sizes, so the rest of the graph is still checked as if it were absent.
  */
-export function edgeProblem(u: Unifier, from: EdgeEnd, to: EdgeEnd): DiagnosticCode | null {
-  if (from.type.kind !== to.type.kind) return 'kind-mismatch';
-  const expected = resolveType(u, to.type);
-  const given = resolveType(u, from.type);
+export const edgeProblem = (u: Unifier, from: EdgeEnd, to: EdgeEnd): DiagnosticCode | null => typeProblem(u, from.type, to.type);
+
+function typeProblem(u: Unifier, fromType: PortType, toType: PortType): DiagnosticCode | null {
+  if (fromType.kind !== toType.kind) return 'kind-mismatch';
+  const expected = resolveType(u, toType);
+  const given = resolveType(u, fromType);
   if (expected.kind === 'condition' && given.kind === 'condition' && expected.groups && given.groups)
     if (!sameGroups(expected.groups, given.groups)) return 'attribute-mismatch';
   const ed = dimsOf(expected);
@@ -155,9 +167,7 @@ export function validateGraph(graph: Graph): Analysis {
       diagnostics.push({ severity: 'error', code: 'bad-param', node: node.id, message: `${nodeName(node, def)}: its parameters give no valid shape (${(e as Error).message})` });
       continue;
     }
-    const inst = (r: Readonly<Record<string, PortType>>) =>
-      Object.fromEntries(Object.entries(r).map(([k, t]) => [k, instantiate(t, node.id)]));
-    signatures.set(node.id, { inputs: inst(sig.inputs), outputs: inst(sig.outputs) });
+    signatures.set(node.id, { inputs: mapPorts(sig.inputs, instantiate, node.id), outputs: mapPorts(sig.outputs, instantiate, node.id) });
   }
 
   // Structure of edges.
@@ -165,8 +175,7 @@ export function validateGraph(graph: Graph): Analysis {
   const edgeIds = new Set<string>();
   const taken = new Map<string, GraphEdge>();
   for (const e of graph.edges) {
-    const bad = (message: string, code: DiagnosticCode = 'bad-edge') =>
-      diagnostics.push({ severity: 'error', code, edge: e.id, node: e.to?.node, port: e.to?.port, message });
+    const bad = (message: string, code: DiagnosticCode = 'bad-edge') => edgeError(diagnostics, e, message, code);
     if (edgeIds.has(e.id)) {
       bad(`Two edges share the id '${e.id}'; the second is ignored`, 'duplicate-id');
       continue;
@@ -231,10 +240,14 @@ export function validateGraph(graph: Graph): Analysis {
     const sa = signatures.get(e.from.node);
     const sb = signatures.get(e.to.node);
     if (!sa || !sb) continue;
-    const from = { ...nodes.get(e.from.node)!, port: e.from.port, type: sa.outputs[e.from.port]! };
-    const to = { ...nodes.get(e.to.node)!, port: e.to.port, type: sb.inputs[e.to.port]! };
-    const code = edgeProblem(u, from, to);
-    if (code) failed.push({ e, code, from, to });
+    const code = typeProblem(u, sa.outputs[e.from.port]!, sb.inputs[e.to.port]!);
+    if (code)
+      failed.push({
+        e,
+        code,
+        from: { ...nodes.get(e.from.node)!, port: e.from.port, type: sa.outputs[e.from.port]! },
+        to: { ...nodes.get(e.to.node)!, port: e.to.port, type: sb.inputs[e.to.port]! },
+      });
   }
   for (const { e, code, from, to } of failed)
     diagnostics.push({ severity: 'error', code, message: describeEdgeProblem(u, code, from, to), edge: e.id, node: e.to.node, port: e.to.port });
@@ -254,16 +267,16 @@ export function validateGraph(graph: Graph): Analysis {
 
   // Resolved shapes, and sizes that came out fractional or empty.
   const shapes = new Map<string, NodeShapes>();
+  const resolveIn = (t: PortType) => resolveType(u, t);
   for (const [id, sig] of signatures) {
-    const res = (r: Readonly<Record<string, PortType>>) =>
-      Object.fromEntries(Object.entries(r).map(([k, t]) => [k, resolveType(u, t)]));
-    const s = { inputs: res(sig.inputs), outputs: res(sig.outputs) };
+    const s = { inputs: mapPorts(sig.inputs, resolveIn), outputs: mapPorts(sig.outputs, resolveIn) };
     shapes.set(id, s);
-    const { node, def } = nodes.get(id)!;
-    for (const [port, t] of Object.entries(s.outputs)) {
+    for (const port in s.outputs) {
+      const t = s.outputs[port]!;
       const bad = dimsOf(t).find(([, d]) => !isSym(d) && (!Number.isInteger(d) || d <= 0));
-      if (bad)
-        diagnostics.push({
+      if (!bad) continue;
+      const { node, def } = nodes.get(id)!;
+      diagnostics.push({
           severity: 'error',
           code: 'bad-size',
           node: id,

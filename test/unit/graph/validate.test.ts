@@ -61,7 +61,7 @@ describe('validateGraph', () => {
 
   it('checks condition length and the attribute set a transformer expects', () => {
     const g = translationGraph();
-    const swap = (id: string, params: object) => ({ ...g, nodes: g.nodes.map((n) => (n.id === id ? { ...n, params } : n)) });
+    const swap = (id: string, params: Record<string, unknown>) => ({ ...g, nodes: g.nodes.map((n) => (n.id === id ? { ...n, params } : n)) });
     // A smile condition (length 1) into the hair transformer (3 values).
     const wrongSet = swap('c1', { attributes: [CELEBA.smiling], values: { smiling: '1' } });
     expect(errors(wrongSet)).toContainEqual(
