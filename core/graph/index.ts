@@ -14,3 +14,4 @@ export * from './format/json';
 export * from './format/migrate';
 export * from './format/project';
 export * from './format/preset';
+export * from './docs';
