@@ -15,3 +15,4 @@ export * from './format/migrate';
 export * from './format/project';
 export * from './format/preset';
 export * from './docs';
+export * from './conditions';

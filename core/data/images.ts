@@ -1,0 +1,93 @@
+// Image files in and out. Inside the engine an image is float32 RGB, height × width × 3,
+// values in [-1, 1] (the range of R's tanh). Files are centre-cropped to a square and
+// resized; that is the stated policy for images of another size.
+
+import { readdir, stat } from 'node:fs/promises';
+import { extname, join, relative } from 'node:path';
+import sharp, { type Metadata } from 'sharp';
+
+export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.bmp', '.tif', '.tiff', '.gif'];
+
+export interface ImageData {
+  readonly width: number;
+  readonly height: number;
+  /** height × width × 3, row-major, in [-1, 1] */
+  readonly data: Float32Array;
+}
+
+/** An image file that could not be used, and why. */
+export class ImageFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
+    super(`${file}: ${reason}`);
+  }
+}
+
+/** Decodes a file, centre-crops it to a square and resizes it to size × size. */
+export async function readImage(file: string, size: number): Promise<ImageData> {
+  let raw: Buffer;
+  let meta: Metadata;
+  try {
+    const img = sharp(file, { failOn: 'error' });
+    meta = await img.metadata();
+    raw = await img
+      .rotate() // honour EXIF orientation, as photo viewers do
+      .resize(size, size, { fit: 'cover', position: 'centre', kernel: 'lanczos3' })
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer();
+  } catch (e) {
+    throw new ImageFileError(file, `cannot decode it as an image (${(e as Error).message.split('\n')[0]})`);
+  }
+  if (raw.length !== size * size * 3) throw new ImageFileError(file, `decoded to ${raw.length} bytes, expected ${size * size * 3}`);
+  if ((meta.width ?? 0) < 2 || (meta.height ?? 0) < 2) throw new ImageFileError(file, `is too small (${meta.width}×${meta.height})`);
+  const data = new Float32Array(raw.length);
+  for (let i = 0; i < raw.length; i++) data[i] = raw[i]! / 127.5 - 1;
+  return { width: size, height: size, data };
+}
+
+/** [-1, 1] floats to 8-bit RGB (or grey for one channel), rounded and clamped. */
+export function toBytes(data: Float32Array): Uint8Array {
+  const out = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = Math.max(0, Math.min(255, Math.round((data[i]! + 1) * 127.5)));
+  return out;
+}
+
+/** Encodes an image as an 8-bit PNG. */
+export async function encodePng(data: Float32Array, width: number, height: number, channels: 1 | 3): Promise<Buffer> {
+  return sharp(Buffer.from(toBytes(data).buffer), { raw: { width, height, channels } }).png({ compressionLevel: 6 }).toBuffer();
+}
+
+/** Image files in a folder, sorted by name so runs are repeatable. */
+export async function listImages(dir: string, recursive = false): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string) => {
+    const entries = await readdir(d, { withFileTypes: true });
+    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) {
+        if (recursive) await walk(p);
+      } else if (IMAGE_EXTENSIONS.includes(extname(e.name).toLowerCase())) out.push(p);
+    }
+  };
+  await walk(dir);
+  return out;
+}
+
+/** A file, or every image in a folder. */
+export async function resolveImageSource(path: string, recursive = false): Promise<{ root: string; files: string[] }> {
+  const s = await stat(path).catch(() => null);
+  if (!s) throw new ImageFileError(path, 'does not exist');
+  if (s.isDirectory()) {
+    const files = await listImages(path, recursive);
+    if (!files.length) throw new ImageFileError(path, `holds no images (${IMAGE_EXTENSIONS.join(', ')})`);
+    return { root: path, files };
+  }
+  return { root: join(path, '..'), files: [path] };
+}
+
+/** The output name for an input file: its path under the input root, as .png. */
+export const outputName = (root: string, file: string): string => relative(root, file).replace(/\.[^./\\]+$/, '') + '.png';
