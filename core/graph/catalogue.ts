@@ -81,6 +81,16 @@ const baseChannelsParam = {
   min: 4,
   max: 512,
 } as const;
+/** Every module node can load trained weights; without a file it starts from seeded random ones. */
+const weightsParam = {
+  type: 'path',
+  title: 'Weights',
+  help: 'A .mgw weights file of this module (from training, or from another project). Empty: untrained weights drawn from the run seed.',
+  default: '',
+  mode: 'file',
+  required: false,
+  extensions: ['mgw'],
+} as const;
 const resBlocksParam = (def: number, help: string) =>
   ({ type: 'int', title: 'Residual blocks', help, default: def, min: 0, max: 32 }) as const;
 const attributesParam = (def: readonly AttributeGroup[], help: string) =>
@@ -121,6 +131,7 @@ const encoder: NodeKindDef = {
     imageSize: imageSizeParam(128),
     baseChannels: baseChannelsParam,
     resBlocks: resBlocksParam(0, 'Residual blocks after the downsampling convolutions.'),
+    weights: weightsParam,
   },
   inputs: [{ name: 'image', title: 'Image', kind: 'image', help: 'RGB image with values in [-1, 1].' }],
   outputs: [{ name: 'feature', title: 'Feature', kind: 'feature', help: 'Feature map of 4×base channels at a quarter of the image size.' }],
@@ -144,6 +155,7 @@ const generator: NodeKindDef = {
     baseChannels: baseChannelsParam,
     noiseLength: { type: 'int', title: 'Noise length', help: 'Length of z.', default: 64, min: 1, max: 1024 },
     attributes: attributesParam([DIGIT], 'The base condition a0 (for ColorMNIST: the digit).'),
+    weights: weightsParam,
   },
   inputs: [
     { name: 'noise', title: 'Noise z', kind: 'noise', help: 'Gaussian noise.' },
@@ -174,6 +186,7 @@ const transformer: NodeKindDef = {
     resBlocks: resBlocksParam(6, 'Residual blocks after the condition is mixed in.'),
     attributes: attributesParam([CELEBA.hair], 'The attribute group(s) this transformer changes.'),
     useMask: { type: 'bool', title: 'Use mask', help: 'Blend with a learned mask (the paper); off replaces the whole feature map.', default: true },
+    weights: weightsParam,
   },
   inputs: [
     { name: 'feature', title: 'Feature', kind: 'feature', help: 'Feature map from an encoder, generator or another transformer.' },
@@ -199,7 +212,7 @@ const reconstructor: NodeKindDef = {
   category: 'module',
   module: 'R',
   help: 'R: decodes a feature map back into an image (two stride-2 transposed conv4, conv7, tanh).',
-  params: { imageSize: imageSizeParam(128), baseChannels: baseChannelsParam },
+  params: { imageSize: imageSizeParam(128), baseChannels: baseChannelsParam, weights: weightsParam },
   inputs: [{ name: 'feature', title: 'Feature', kind: 'feature', help: 'Feature map to decode.' }],
   outputs: [{ name: 'image', title: 'Image', kind: 'image', help: 'RGB image in [-1, 1].' }],
   signature(p) {
@@ -222,6 +235,7 @@ const discriminator: NodeKindDef = {
     baseChannels: baseChannelsParam,
     depth: { type: 'int', title: 'Depth', help: 'Number of stride-2 layers (6 at 128 px).', default: 6, min: 1, max: 8 },
     attributes: attributesParam([CELEBA.hair], 'The attribute group(s) the classification head predicts.'),
+    weights: weightsParam,
   },
   inputs: [{ name: 'image', title: 'Image', kind: 'image', help: 'Real or generated image.' }],
   outputs: [
