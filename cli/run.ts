@@ -1,0 +1,131 @@
+// `modulargan run`: runs a project's (or preset's) graph over images and writes PNGs.
+
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { SingleBar } from 'cli-progress';
+import { encodePng, outputName } from '../core/data/images';
+import { formatFileError, readAnyDocument } from '../core/files/documents';
+import { nodeName } from '../core/graph/graph';
+import { initBackend } from '../core/runtime/backends';
+import { isBackendPreference } from '../core/runtime/backend-report';
+import { type Batch, type EngineChoice, type OutputInfo, RunError, runGraph } from '../core/runtime/executor';
+
+export interface RunCommandOptions {
+  input?: string[];
+  output: string;
+  seed?: string;
+  backend?: string;
+  batch?: string;
+  count?: string;
+  masks?: boolean;
+  recursive?: boolean;
+  overwrite?: boolean;
+  quiet?: boolean;
+}
+
+const int = (v: string | undefined, name: string, def: number): number => {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new RunError(`--${name} must be a whole number, got '${v}'`);
+  return n;
+};
+
+/** Returns the exit code: 0 all written, 1 nothing could run, 2 some files were skipped. */
+export async function runCommand(file: string, opts: RunCommandOptions, log: (line: string) => void): Promise<number> {
+  const doc = await readAnyDocument(file);
+  if (!doc.ok) {
+    for (const e of doc.errors) log(formatFileError(file, { ...e, message: `error: ${e.message}` }));
+    return 1;
+  }
+  const graph = doc.value.loaded.value.graph;
+  try {
+    const backend = opts.backend ?? 'auto';
+    let engine: EngineChoice = 'auto';
+    if (backend === 'onnxruntime') {
+      engine = 'onnxruntime';
+      await initBackend('cpu');
+    } else if (isBackendPreference(backend)) {
+      if (backend !== 'auto') engine = 'tfjs';
+      await initBackend(backend);
+    } else throw new RunError(`--backend must be auto, onnxruntime, tfjs-node-gpu, webgpu, wasm or cpu, got '${backend}'`);
+
+    // --input PATH replaces the one image input; --input NODE=PATH names which.
+    const imageNodes = graph.nodes.filter((n) => n.kind === 'image-input');
+    const images: Record<string, string> = {};
+    for (const spec of opts.input ?? []) {
+      const m = /^([^=]+)=(.+)$/.exec(spec);
+      const target = m ? imageNodes.find((n) => n.id === m[1]) : imageNodes.length === 1 ? imageNodes[0] : undefined;
+      if (!target)
+        throw new RunError(
+          m ? `--input: the graph has no image input '${m[1]}'` : `--input: the graph has ${imageNodes.length} image inputs; say which with --input NODE=PATH (${imageNodes.map((n) => n.id).join(', ')})`,
+        );
+      images[target.id] = resolve(m ? m[2]! : spec);
+    }
+
+    const out = resolve(opts.output);
+    const problems: string[] = [];
+    let bar: SingleBar | undefined;
+    const write = async (batch: Batch, outputs: readonly OutputInfo[]) => {
+      const separate = outputs.length > 1;
+      for (const [j, item] of batch.items.entries()) {
+        const first = Object.values(item.files)[0];
+        const root = first && images[Object.keys(item.files)[0]!] ? images[Object.keys(item.files)[0]!]! : first ? dirname(first) : '';
+        const name = first ? outputName(root === first ? dirname(first) : root, first) : `${String(item.index).padStart(5, '0')}.png`;
+        for (const o of outputs) {
+          const v = batch.values.get(o.key);
+          if (!v) continue;
+          const [, h, w, c] = v.shape as [number, number, number, number];
+          const size = h * w * c;
+          const slice = v.data.subarray(j * size, (j + 1) * size);
+          // Masks are in (0, 1) (sums up to the number of masks): map to [-1, 1] for 8-bit grey.
+          const scale = o.key === 'mask:sum' ? 1 / outputs.filter((x) => x.key.startsWith('mask:') && x.key !== 'mask:sum').length : 1;
+          const pixels = o.kind === 'mask' ? slice.map((x) => x * scale * 2 - 1) : slice;
+          const path = join(out, o.kind === 'mask' ? join('masks', safe(o.label)) : separate ? safe(o.label) : '', name);
+          await mkdir(dirname(path), { recursive: true });
+          try {
+            await writeFile(path, await encodePng(pixels, w, h, c as 1 | 3), { flag: opts.overwrite ? 'w' : 'wx' });
+          } catch (e) {
+            const code = (e as NodeJS.ErrnoException).code;
+            problems.push(`${path}: ${code === 'EEXIST' ? 'already exists, not overwritten (use --overwrite)' : (e as Error).message}`);
+          }
+        }
+      }
+    };
+    const result = await runGraph(
+      graph,
+      {
+        baseDir: dirname(resolve(file)),
+        engine,
+        images,
+        seed: int(opts.seed, 'seed', 0),
+        batchSize: int(opts.batch, 'batch', 8) || 1,
+        count: opts.count === undefined ? undefined : int(opts.count, 'count', 8),
+        masks: opts.masks,
+        recursive: opts.recursive,
+        onProgress: (p) => {
+          if (opts.quiet || !process.stderr.isTTY) return;
+          bar ??= new SingleBar({ format: 'running {bar} {value}/{total} | {speed} img/s | ETA {eta}s', hideCursor: true });
+          if (!bar.isActive) bar.start(p.total, 0, { speed: '0' });
+          bar.update(p.done, { speed: p.imagesPerSecond.toFixed(1) });
+        },
+      },
+      write,
+    );
+    bar?.stop();
+    for (const s of result.skipped) log(`skipped ${s.file}: ${s.reason}`);
+    for (const p of problems) log(`not written ${p}`);
+    log(`${result.processed} item(s) in ${result.seconds.toFixed(1)} s with ${result.engine}; outputs in ${out}`);
+    return result.skipped.length || problems.length ? 2 : 0;
+  } catch (e) {
+    if (e instanceof RunError) {
+      log(`error: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+/** A label as a folder name. */
+const safe = (s: string) => s.replace(/[^\w.-]+/g, '_');
+
+export { nodeName };

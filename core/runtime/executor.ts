@@ -1,0 +1,267 @@
+// Runs a validated graph over its inputs, batch by batch: image files (or a folder), seeded
+// noise, condition vectors in; images, masks and mask sums out. Loading the next batch
+// overlaps with running the current one. Deterministic for a seed; cancellable between batches.
+
+import * as tf from '@tensorflow/tfjs-core';
+import { isAbsolute, resolve } from 'node:path';
+import { readImage, resolveImageSource } from '../data/images';
+import { readWeightsFile } from '../files/weights-file';
+import type { AttributeGroup } from '../graph/ports';
+import { encodeCondition } from '../graph/conditions';
+import type { Graph } from '../graph/graph';
+import { nodeName } from '../graph/graph';
+import { type PlanStep, executionPlan } from '../graph/plan';
+import { type GanModule, createModule } from '../modules/create';
+import { hashSeed } from '../modules/random';
+import { loadWeightsInto } from '../modules/weights';
+import type { HostTensor, InferenceEngine, OutputRequest } from './engine-types';
+import { createOnnxEngine } from './engines/onnx-engine';
+import { createTfjsEngine } from './engines/tfjs-engine';
+import { gaussian } from './noise';
+
+export type EngineChoice = 'auto' | 'onnxruntime' | 'tfjs';
+
+export interface RunOptions {
+  /** Relative paths in the graph (image folders, weights) resolve against this folder. */
+  readonly baseDir?: string;
+  readonly engine?: EngineChoice;
+  readonly batchSize?: number;
+  /** Seeds noise and untrained weights; the same seed gives the same images. */
+  readonly seed?: number;
+  /** How many items to make when the graph has no image input (generation). */
+  readonly count?: number;
+  /** Replaces the path of image input nodes, by node id (the CLI's --input). */
+  readonly images?: Readonly<Record<string, string>>;
+  readonly recursive?: boolean;
+  /** Also return every transformer's mask and the sum of them all. */
+  readonly masks?: boolean;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: RunProgress) => void;
+}
+
+export interface RunProgress {
+  readonly done: number;
+  readonly total: number;
+  readonly imagesPerSecond: number;
+  readonly etaSeconds: number;
+}
+
+/** One result the run produces per item: an image output, a mask preview, or a mask. */
+export interface OutputInfo {
+  readonly key: string;
+  readonly kind: 'image' | 'mask';
+  /** For file names and messages: the node's label or id ("hair", "mask sum"). */
+  readonly label: string;
+}
+
+export interface RunItem {
+  readonly index: number;
+  /** The input file of each image input node, when there is one. */
+  readonly files: Readonly<Record<string, string>>;
+}
+
+export interface Batch {
+  readonly items: readonly RunItem[];
+  readonly values: ReadonlyMap<string, HostTensor>;
+}
+
+export interface Skipped {
+  readonly file: string;
+  readonly reason: string;
+}
+
+export interface RunResult {
+  readonly engine: string;
+  readonly outputs: readonly OutputInfo[];
+  readonly processed: number;
+  readonly skipped: readonly Skipped[];
+  readonly cancelled: boolean;
+  readonly seconds: number;
+}
+
+/** A run that cannot start, with a message that names the node at fault. */
+export class RunError extends Error {}
+
+const here = (base: string, p: string) => (isAbsolute(p) ? p : resolve(base, p));
+
+async function buildModules(steps: readonly PlanStep[], graph: Graph, base: string, seed: number): Promise<Map<string, GanModule>> {
+  const modules = new Map<string, GanModule>();
+  try {
+    for (const s of steps) {
+      if (!s.module) continue;
+      if (s.module === 'D') throw new RunError(`${nodeName(graph.nodes.find((n) => n.id === s.node)!)} is a discriminator, used only in training`);
+      const m = createModule(s.kind, s.params, hashSeed(seed, s.node));
+      modules.set(s.node, m);
+      const file = s.params.weights as string;
+      if (file) {
+        try {
+          loadWeightsInto(m, await readWeightsFile(here(base, file)));
+        } catch (e) {
+          throw new RunError(`${nodeName(graph.nodes.find((n) => n.id === s.node)!)}: ${(e as Error).message}`);
+        }
+      }
+    }
+    return modules;
+  } catch (e) {
+    for (const m of modules.values()) m.dispose();
+    throw e;
+  }
+}
+
+function outputRequests(steps: readonly PlanStep[], graph: Graph, masks: boolean): { requests: OutputRequest[]; infos: OutputInfo[] } {
+  const label = (id: string) => {
+    const n = graph.nodes.find((x) => x.id === id)!;
+    return n.label || n.id;
+  };
+  const requests: OutputRequest[] = [];
+  const infos: OutputInfo[] = [];
+  for (const s of steps) {
+    if (s.kind !== 'image-output' && s.kind !== 'mask-preview') continue;
+    const ref = s.inputs[s.kind === 'image-output' ? 'image' : 'mask']![0]!;
+    requests.push({ key: s.node, ...ref });
+    infos.push({ key: s.node, kind: s.kind === 'image-output' ? 'image' : 'mask', label: label(s.node) });
+  }
+  if (masks)
+    for (const s of steps)
+      if (s.kind === 'transformer') {
+        requests.push({ key: `mask:${s.node}`, node: s.node, port: 'mask' });
+        infos.push({ key: `mask:${s.node}`, kind: 'mask', label: `mask ${label(s.node)}` });
+      }
+  return { requests, infos };
+}
+
+/** The sum of every transformer's mask, as in the paper's Figure 6 (masks of one size only). */
+function addMaskSum(values: Map<string, HostTensor>, keys: readonly string[]): void {
+  const masks = keys.map((k) => values.get(k)!).filter(Boolean);
+  if (masks.length < 2 || masks.some((m) => m.data.length !== masks[0]!.data.length)) return;
+  const sum = new Float32Array(masks[0]!.data.length);
+  for (const m of masks) for (let i = 0; i < sum.length; i++) sum[i]! += m.data[i]!;
+  values.set('mask:sum', { data: sum, shape: masks[0]!.shape });
+}
+
+/** Which engine runs the plan: onnxruntime on CPUs, tfjs when a GPU backend is active. */
+async function makeEngine(choice: EngineChoice, steps: readonly PlanStep[], modules: Map<string, GanModule>, requests: OutputRequest[]): Promise<InferenceEngine> {
+  const gpu = ['webgpu', 'tensorflow', 'webgl'].includes(tf.getBackend());
+  if (choice === 'tfjs' || (choice === 'auto' && gpu)) return createTfjsEngine(steps, modules, requests);
+  try {
+    return await createOnnxEngine(steps, modules, requests);
+  } catch (e) {
+    if (choice === 'onnxruntime') throw new RunError(`onnxruntime cannot run this graph: ${(e as Error).message}`);
+    return createTfjsEngine(steps, modules, requests);
+  }
+}
+
+export async function runGraph(graph: Graph, opts: RunOptions, onBatch: (b: Batch, outputs: readonly OutputInfo[]) => Promise<void> | void): Promise<RunResult> {
+  const t0 = performance.now();
+  const plan = executionPlan(graph);
+  if (!plan.ok) throw new RunError(`the graph is not valid:\n${plan.diagnostics.map((d) => `  ${d.message}`).join('\n')}`);
+  const steps = plan.steps;
+  const base = opts.baseDir ?? process.cwd();
+  const seed = opts.seed ?? 0;
+  const batchSize = Math.max(1, opts.batchSize ?? 8);
+
+  // Sources: image files per image input (paired by index), and how many items to make.
+  const imageNodes = steps.filter((s) => s.kind === 'image-input');
+  const files = new Map<string, string[]>();
+  const sizes = new Map<string, number>();
+  for (const s of imageNodes) {
+    const t = s.shapes.outputs.image!;
+    const node = graph.nodes.find((n) => n.id === s.node)!;
+    if (t.kind !== 'image' || typeof t.h !== 'number' || t.h !== t.w)
+      throw new RunError(`${nodeName(node)}: its image size is not fixed; set its Size, or the image size of the module it feeds`);
+    sizes.set(s.node, t.h);
+    const path = opts.images?.[s.node] ?? (s.params.path as string);
+    try {
+      files.set(s.node, (await resolveImageSource(here(base, path), opts.recursive)).files);
+    } catch (e) {
+      throw new RunError(`${nodeName(node)}: ${(e as Error).message}`);
+    }
+  }
+  const counts = [...files.values()].map((f) => f.length);
+  if (new Set(counts).size > 1) throw new RunError(`the image inputs hold different numbers of images (${counts.join(', ')}); they are paired by name order`);
+  const total = counts[0] ?? opts.count ?? batchSize;
+
+  const modules = await buildModules(steps, graph, base, seed);
+  const { requests, infos } = outputRequests(steps, graph, opts.masks ?? false);
+  const maskKeys = infos.filter((o) => o.key.startsWith('mask:')).map((o) => o.key);
+  if (maskKeys.length > 1) infos.push({ key: 'mask:sum', kind: 'mask', label: 'mask sum' });
+  let engine: InferenceEngine | undefined;
+  let engineName = '';
+  const skipped: Skipped[] = [];
+  let processed = 0;
+  let cancelled = false;
+  try {
+    engine = await makeEngine(opts.engine ?? 'auto', steps, modules, requests);
+    engineName = engine.name;
+
+    const load = async (start: number) => {
+      const idx = Array.from({ length: Math.min(batchSize, total - start) }, (_, i) => start + i);
+      const items: RunItem[] = [];
+      const images = new Map<string, Float32Array[]>(imageNodes.map((s) => [s.node, []]));
+      await Promise.all(
+        idx.map(async (i) => {
+          const got = new Map<string, Float32Array>();
+          for (const s of imageNodes) {
+            const file = files.get(s.node)![i]!;
+            try {
+              got.set(s.node, (await readImage(file, sizes.get(s.node)!)).data);
+            } catch (e) {
+              skipped.push({ file, reason: (e as Error).message.replace(`${file}: `, '') });
+              return;
+            }
+          }
+          items.push({ index: i, files: Object.fromEntries(imageNodes.map((s) => [s.node, files.get(s.node)![i]!])) });
+          for (const [n, d] of got) images.get(n)!.push(d);
+        }),
+      );
+      // Promise.all finishes in any order: put items (and their images) back in index order.
+      const order = items.map((it, k) => [it.index, k] as const).sort((a, b) => a[0] - b[0]).map(([, k]) => k);
+      const sorted = order.map((k) => items[k]!);
+      const sources = new Map<string, HostTensor>();
+      const n = sorted.length;
+      for (const s of steps) {
+        if (s.kind === 'image-input') {
+          const size = sizes.get(s.node)!;
+          const data = new Float32Array(n * size * size * 3);
+          order.forEach((k, j) => data.set(images.get(s.node)![k]!, j * size * size * 3));
+          sources.set(s.node, { data, shape: [n, size, size, 3] });
+        } else if (s.kind === 'noise-input') {
+          const len = s.params.length as number;
+          const data = new Float32Array(n * len);
+          sorted.forEach((it, j) => data.set(gaussian(`${seed}:${s.params.seed as number}:${it.index}`, len), j * len));
+          sources.set(s.node, { data, shape: [n, len] });
+        } else if (s.kind === 'condition-input') {
+          const v = encodeCondition(s.params.attributes as AttributeGroup[], s.params.values as Record<string, string>);
+          const data = new Float32Array(n * v.length);
+          for (let j = 0; j < n; j++) data.set(v, j * v.length);
+          sources.set(s.node, { data, shape: [n, v.length] });
+        }
+      }
+      return { items: sorted, sources };
+    };
+
+    let next = total > 0 ? load(0) : undefined;
+    for (let start = 0; start < total; start += batchSize) {
+      if (opts.signal?.aborted) {
+        cancelled = true;
+        break;
+      }
+      const batch = await next!;
+      // Decode the next batch while this one runs.
+      next = start + batchSize < total ? load(start + batchSize) : undefined;
+      if (!batch.items.length) continue;
+      const values = await engine.run(batch.sources);
+      addMaskSum(values, maskKeys);
+      await onBatch({ items: batch.items, values }, infos);
+      processed += batch.items.length;
+      const seconds = (performance.now() - t0) / 1000;
+      const rate = processed / seconds;
+      opts.onProgress?.({ done: Math.min(total, start + batchSize), total, imagesPerSecond: rate, etaSeconds: (total - start - batchSize) / Math.max(rate, 1e-9) });
+    }
+    await next?.catch(() => undefined);
+  } finally {
+    await engine?.dispose();
+    for (const m of modules.values()) m.dispose();
+  }
+  return { engine: engineName, outputs: infos, processed, skipped, cancelled, seconds: (performance.now() - t0) / 1000 };
+}
