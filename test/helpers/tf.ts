@@ -1,6 +1,9 @@
 // Unit tests run tfjs on its pure-JS cpu backend: slow, but exact and present everywhere.
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core's Node bundle registers no gradients; its ESM sources do. Vitest transforms this
+// ESM file (plain Node cannot load it: extensionless imports), and the registry is global.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 
 export async function useCpuBackend(): Promise<void> {
   await tf.setBackend('cpu');
