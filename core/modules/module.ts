@@ -98,9 +98,10 @@ export abstract class ModuleBase {
     this.seed = seed;
     this.specs = specs(resolved.params);
     const vars: Record<string, tf.Variable> = {};
-    // No tf name: tfjs names must be unique engine-wide, and two modules share ours.
+    // No tf name: tfjs names must be unique engine-wide, and two modules share ours. The tidy
+    // frees the initial tensor; the variable keeps its own reference to the data.
     for (const s of this.specs)
-      vars[s.name] = tf.variable(tf.tensor(initialValue(s, seed), [...s.shape], 'float32'), true);
+      vars[s.name] = tf.tidy(() => tf.variable(tf.tensor(initialValue(s, seed), [...s.shape], 'float32'), true));
     this.variables = vars;
   }
 
