@@ -24,12 +24,12 @@ describe('gradient penalty through the discriminator', () => {
   };
 
   /** Central difference in one weight; the step is what float32 actually stored. */
-  function finiteDifference(v: tf.Variable, original: Float32Array, i: number, eps: number): number {
+  function finiteDifference(v: tf.Variable, original: Float32Array, i: number, eps: number, f: () => tf.Scalar = gp): number {
     const at = (value: number): number => {
       const vals = original.slice();
       vals[i] = value;
       tf.tidy(() => v.assign(tf.tensor(vals, v.shape)));
-      return tf.tidy(() => gp().dataSync()[0]!);
+      return tf.tidy(() => f().dataSync()[0]!);
     };
     const hi = Math.fround(original[i]! + eps);
     const lo = Math.fround(original[i]! - eps);
@@ -55,6 +55,29 @@ describe('gradient penalty through the discriminator', () => {
       compared++;
     }
     expect(compared, `${name}: weights compared`).toBe(4);
+  });
+
+  it('D runs only kernels whose second derivative tfjs-core gets right', async () => {
+    const profile = await tf.profile(() => {
+      tf.dispose(tf.variableGrads(gp, Object.values(d.variables)).grads);
+    });
+    const kernels = new Set(profile.kernels.map((k) => k.name));
+    for (const bad of ['Tanh', 'Sigmoid', 'Exp', 'LeakyRelu', 'Elu', 'Maximum']) expect(kernels).not.toContain(bad);
+    expect(kernels).toContain('Conv2DBackpropInput');
+  });
+
+  it('the finite-difference check catches tfjs-core’s wrong double backprop through tanh', () => {
+    // The reason D avoids tanh. If this starts failing, tfjs fixed Tanh's second derivative.
+    const w = tf.variable(tf.tensor1d([0.5, -0.2, 0.8]));
+    const xs = tf.tensor1d([0.3, -0.7, 1.1]);
+    const penalty = (): tf.Scalar => {
+      const g = tf.grad((xi: tf.Tensor) => tf.sum(tf.tanh(tf.mul(xi, w))))(xs);
+      return tf.sum(tf.square(g));
+    };
+    const autodiff = tf.tidy(() => tf.variableGrads(penalty, [w]).grads[w.name]!.dataSync()[0]!);
+    const fd = finiteDifference(w, w.dataSync<'float32'>().slice(), 0, EPS, penalty);
+    expect(Math.abs(autodiff - fd) / Math.abs(fd)).toBeGreaterThan(0.01);
+    tf.dispose([w, xs]);
   });
 
   it('the penalty is finite and its weight gradient leaks no tensors', () => {
