@@ -18,5 +18,7 @@ export function seededUniform(shape: number[], seed: number): tf.Tensor {
 /** A batch of one-hot rows, row i hot at (i × 7 + offset) mod length. */
 export function oneHotRows(n: number, length: number, offset = 0): tf.Tensor2D {
   if (length === 0) return tf.zeros([n, 0]);
+  // A lone yes/no attribute: alternate 0 and 1 (tf.oneHot needs a depth of 2 or more).
+  if (length === 1) return tf.tensor2d(Array.from({ length: n }, (_, i) => [(i + offset) % 2]));
   return tf.cast(tf.oneHot(tf.tensor1d(Array.from({ length: n }, (_, i) => (i * 7 + offset) % length), 'int32'), length), 'float32') as tf.Tensor2D;
 }

@@ -95,3 +95,31 @@ describe('module output shapes match the catalogue', () => {
     expect(new Set(cases.map((c) => c[0]))).toEqual(new Set(['encoder', 'generator', 'transformer', 'reconstructor', 'discriminator']));
   });
 });
+
+describe('modules compose as the paper wires them', () => {
+  it('R(T_smile(T_hair(E(x)))) and R(T(G(z, a0))) give images of the input size in [-1, 1]', () => {
+    const b = 4;
+    const e = createModule('encoder', { imageSize: 16, baseChannels: b, resBlocks: 1 }, 1);
+    const g = createModule('generator', { imageSize: 16, baseChannels: b, noiseLength: 8, attributes: [COLOR_MNIST.digit] }, 2);
+    const tHair = createModule('transformer', { baseChannels: b, resBlocks: 1, attributes: [CELEBA.hair] }, 3);
+    const tSmile = createModule('transformer', { baseChannels: b, resBlocks: 1, attributes: [CELEBA.smiling] }, 4);
+    const r = createModule('reconstructor', { imageSize: 16, baseChannels: b }, 5);
+    const d = createModule('discriminator', { imageSize: 16, depth: 3, baseChannels: b, attributes: [CELEBA.hair] }, 6);
+    tf.tidy(() => {
+      const x = seededUniform([2, 16, 16, 3], 1);
+      let f = applyModule(e, { image: x }).feature!;
+      f = applyModule(tHair, { feature: f, condition: oneHotRows(2, 3) }).feature!;
+      f = applyModule(tSmile, { feature: f, condition: oneHotRows(2, 1) }).feature!;
+      const y = applyModule(r, { feature: f }).image!;
+      expect(y.shape).toEqual([2, 16, 16, 3]);
+      expect(Math.max(...Array.from(tf.abs(y).dataSync()))).toBeLessThanOrEqual(1);
+      const fg = applyModule(g, { noise: seededUniform([2, 8], 2), condition: oneHotRows(2, 10) }).feature!;
+      const yg = applyModule(r, { feature: applyModule(tHair, { feature: fg, condition: oneHotRows(2, 3) }).feature! }).image!;
+      expect(yg.shape).toEqual([2, 16, 16, 3]);
+      const out = applyModule(d, { image: yg });
+      expect(out.patch!.shape).toEqual([2, 2, 2, 1]);
+      expect(out.logits!.shape).toEqual([2, 3]);
+    });
+    [e, g, tHair, tSmile, r, d].forEach((m) => m.dispose());
+  });
+});
