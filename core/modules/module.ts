@@ -131,8 +131,10 @@ export abstract class ModuleBase {
     for (const v of Object.values(this.variables)) v.dispose();
   }
 
-  /** Throws a message naming the module and port when an input has the wrong shape. */
-  /** `expected` holds a number where the size is fixed and a label ("N", "H") where any size goes. */
+  /**
+   * Throws a message naming the module and port when an input has the wrong shape. `expected`
+   * holds a number where the size is fixed and a label ("N", "H") where any size goes.
+   */
   protected expectShape(port: string, got: Shape | undefined, expected: readonly (number | string)[], why: string): void {
     const ok =
       got !== undefined && got.length === expected.length && expected.every((e, i) => typeof e === 'string' || e === got[i]);
