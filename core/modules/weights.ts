@@ -1,0 +1,208 @@
+// One module's weights as one self-describing file, so a transformer trained in one project
+// can be dropped into another, and a wrong file fails loudly, naming the module and tensor.
+//
+// Layout (all integers little-endian; extension .mgw):
+//   bytes 0..7      magic, the ASCII text "MGWEIGHT"
+//   bytes 8..11     uint32 H, the byte length of the header
+//   bytes 12..12+H  header: UTF-8 JSON, padded with spaces so the data starts at a multiple of 8
+//   then            data: float32 little-endian values, each tensor row-major in tfjs's layout
+//                   (conv filters [k, k, in, out]; transposed conv filters [k, k, out, in])
+// Header fields:
+//   format 'modulargan-weights', version (1), module ('E'|'G'|'T'|'R'|'D'), nodeKind
+//   ('transformer'), params (every catalogue parameter the module was built from), seed
+//   (of its initialisation), tensors [{ name, shape, dtype: 'float32', offset }] with offset
+//   in bytes from the start of the data, dataBytes, sha256 (hex digest of the data bytes),
+//   meta (free-form, e.g. training step or project name). Unknown fields are kept on read.
+
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { nodeKind } from '../graph/catalogue';
+import { describeGroups, type AttributeGroup } from '../graph/ports';
+import { type GanModule, createModule } from './create';
+import { formatShape } from './module';
+import { sha256Hex } from './sha256';
+
+export const WEIGHTS_FORMAT = 'modulargan-weights';
+export const WEIGHTS_VERSION = 1;
+export const WEIGHTS_EXTENSION = '.mgw';
+const MAGIC = 'MGWEIGHT';
+const PREFIX_BYTES = MAGIC.length + 4;
+
+const TensorEntry = z.object({
+  name: z.string().min(1),
+  shape: z.array(z.int().nonnegative()),
+  dtype: z.literal('float32'),
+  offset: z.int().nonnegative(),
+});
+
+const Header = z.looseObject({
+  format: z.literal(WEIGHTS_FORMAT),
+  version: z.int().positive(),
+  module: z.enum(['E', 'G', 'T', 'R', 'D']),
+  nodeKind: z.string(),
+  params: z.record(z.string(), z.unknown()),
+  seed: z.number(),
+  tensors: z.array(TensorEntry),
+  dataBytes: z.int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  meta: z.record(z.string(), z.unknown()).optional(),
+});
+
+export type WeightsHeader = z.infer<typeof Header>;
+
+export interface DecodedWeights {
+  readonly header: WeightsHeader;
+  /** Values by tensor name, in the header's order. */
+  readonly tensors: ReadonlyMap<string, { readonly shape: readonly number[]; readonly values: Float32Array }>;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function floatsToBytes(values: Float32Array, out: Uint8Array, at: number): void {
+  if (LITTLE_ENDIAN) {
+    out.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), at);
+    return;
+  }
+  const view = new DataView(out.buffer, out.byteOffset);
+  values.forEach((v, i) => view.setFloat32(at + 4 * i, v, true));
+}
+
+function bytesToFloats(bytes: Uint8Array, at: number, count: number): Float32Array {
+  // A copy, aligned, so the result never aliases (or pins) the file's buffer.
+  const out = new Float32Array(count);
+  if (LITTLE_ENDIAN) new Uint8Array(out.buffer).set(bytes.subarray(at, at + 4 * count));
+  else {
+    const view = new DataView(bytes.buffer, bytes.byteOffset);
+    for (let i = 0; i < count; i++) out[i] = view.getFloat32(at + 4 * i, true);
+  }
+  return out;
+}
+
+const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+const titleOf = (kind: string): string => nodeKind(kind)?.title ?? kind;
+
+/** The module's weights as one file's bytes. `meta` travels along untouched. */
+export function encodeWeights(m: GanModule, meta?: Readonly<Record<string, unknown>>): Uint8Array {
+  const entries = Object.entries(m.variables);
+  const tensors: z.infer<typeof TensorEntry>[] = [];
+  let offset = 0;
+  for (const [name, v] of entries) {
+    tensors.push({ name, shape: [...v.shape], dtype: 'float32', offset });
+    offset += 4 * v.size;
+  }
+  const data = new Uint8Array(offset);
+  entries.forEach(([, v], i) => floatsToBytes(v.dataSync() as Float32Array, data, tensors[i]!.offset));
+  const header: WeightsHeader = {
+    format: WEIGHTS_FORMAT,
+    version: WEIGHTS_VERSION,
+    module: m.kind,
+    nodeKind: m.nodeKind,
+    params: { ...m.params },
+    seed: m.seed,
+    tensors,
+    dataBytes: data.length,
+    sha256: sha256Hex(data),
+    ...(meta ? { meta: { ...meta } } : {}),
+  };
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const headerBytes = Math.ceil((PREFIX_BYTES + json.length) / 8) * 8 - PREFIX_BYTES;
+  const out = new Uint8Array(PREFIX_BYTES + headerBytes + data.length);
+  out.set(new TextEncoder().encode(MAGIC), 0);
+  new DataView(out.buffer).setUint32(MAGIC.length, headerBytes, true);
+  out.fill(0x20, PREFIX_BYTES, PREFIX_BYTES + headerBytes); // JSON allows trailing spaces
+  out.set(json, PREFIX_BYTES);
+  out.set(data, PREFIX_BYTES + headerBytes);
+  return out;
+}
+
+/** Reads and checks a weights file's bytes: format, version, layout and checksum. */
+export function decodeWeights(bytes: Uint8Array): DecodedWeights {
+  const fail = (why: string): never => {
+    throw new Error(`Weights file: ${why}`);
+  };
+  if (bytes.length < PREFIX_BYTES || new TextDecoder().decode(bytes.subarray(0, MAGIC.length)) !== MAGIC)
+    fail(`not a ModularGAN weights file (it does not start with '${MAGIC}')`);
+  const headerBytes = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(MAGIC.length, true);
+  if (PREFIX_BYTES + headerBytes > bytes.length) fail('the file is cut short inside its header');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + headerBytes)));
+  } catch (e) {
+    fail(`the header is not valid JSON (${(e as Error).message})`);
+  }
+  const version = (raw as { version?: unknown } | null)?.version;
+  if (typeof version === 'number' && version > WEIGHTS_VERSION)
+    fail(`it was written by a newer ModularGAN Studio (format version ${version}; this one reads up to ${WEIGHTS_VERSION})`);
+  const parsed = Header.safeParse(raw);
+  if (!parsed.success)
+    fail(`the header is malformed: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'header'}: ${i.message}`).join('; ')}`);
+  const header = parsed.data!;
+  const title = `${titleOf(header.nodeKind)} weights`;
+  const data = bytes.subarray(PREFIX_BYTES + headerBytes);
+  if (data.length !== header.dataBytes)
+    throw new Error(`${title}: the data is ${data.length} bytes but the header says ${header.dataBytes} — the file is truncated or has trailing bytes`);
+  const digest = sha256Hex(data);
+  if (digest !== header.sha256)
+    throw new Error(`${title}: checksum mismatch, the data is corrupted (sha256 ${digest.slice(0, 12)}…, header says ${header.sha256.slice(0, 12)}…)`);
+  const tensors = new Map<string, { shape: readonly number[]; values: Float32Array }>();
+  for (const t of header.tensors) {
+    const count = sizeOf(t.shape);
+    if (t.offset % 4 || t.offset + 4 * count > data.length)
+      throw new Error(`${title}: tensor '${t.name}' (${formatShape(t.shape)} at byte ${t.offset}) lies outside the data`);
+    if (tensors.has(t.name)) throw new Error(`${title}: tensor '${t.name}' is listed twice`);
+    tensors.set(t.name, { shape: t.shape, values: bytesToFloats(data, t.offset, count) });
+  }
+  return { header, tensors };
+}
+
+const describeParam = (v: unknown): string =>
+  Array.isArray(v) ? describeGroups(v as AttributeGroup[]) : typeof v === 'object' ? JSON.stringify(v) : String(v);
+
+/** "residual blocks 2 in the file, 6 here" for each catalogue parameter that differs. */
+function paramDifferences(m: GanModule, fileParams: Readonly<Record<string, unknown>>): string[] {
+  const def = nodeKind(m.nodeKind)!;
+  return Object.entries(def.params).flatMap(([k, spec]) => {
+    const [a, b] = [describeParam(fileParams[k]), describeParam(m.params[k])];
+    return a === b ? [] : [`${spec.title.toLowerCase()} ${a} in the file, ${b} here`];
+  });
+}
+
+/**
+ * Copies decoded weights into a module, after checking everything first, so a failed load
+ * changes nothing. Returns notes on parameters that differ without changing any shape (e.g.
+ * the same number of attribute values under other names), which the caller should show.
+ */
+export function loadWeightsInto(m: GanModule, decoded: DecodedWeights): { notes: string[] } {
+  const { header } = decoded;
+  const title = `${m.title} weights`;
+  const self = `this ${m.title.toLowerCase()} (${m.describe()})`;
+  if (header.module !== m.kind || header.nodeKind !== m.nodeKind)
+    throw new Error(`${title}: the file holds ${titleOf(header.nodeKind).toLowerCase()} weights (module ${header.module}), not ${m.title.toLowerCase()} weights`);
+  const differences = paramDifferences(m, header.params);
+  const because = differences.length ? ` (${differences.join('; ')})` : '';
+  for (const [name, v] of Object.entries(m.variables)) {
+    const t = decoded.tensors.get(name);
+    if (!t) throw new Error(`${title}: tensor '${name}' is missing from the file, but ${self} needs it${because}`);
+    if (formatShape(t.shape) !== formatShape(v.shape))
+      throw new Error(`${title}: tensor '${name}' has shape ${formatShape(t.shape)} but ${self} needs ${formatShape(v.shape)}`);
+  }
+  for (const name of decoded.tensors.keys())
+    if (!(name in m.variables)) throw new Error(`${title}: the file has tensor '${name}', which ${self} does not have${because}`);
+  for (const [name, v] of Object.entries(m.variables)) {
+    const t = decoded.tensors.get(name)!;
+    tf.tidy(() => v.assign(tf.tensor(t.values, [...t.shape], 'float32')));
+  }
+  return { notes: differences };
+}
+
+/** Rebuilds the module a weights file was saved from, with those weights. */
+export function moduleFromWeights(decoded: DecodedWeights): GanModule {
+  const m = createModule(decoded.header.nodeKind, decoded.header.params, decoded.header.seed);
+  try {
+    loadWeightsInto(m, decoded);
+  } catch (e) {
+    m.dispose();
+    throw e;
+  }
+  return m;
+}
