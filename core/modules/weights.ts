@@ -20,7 +20,7 @@ import { nodeKind } from '../graph/catalogue';
 import { describeGroups, type AttributeGroup } from '../graph/ports';
 import { type GanModule, createModule } from './create';
 import { formatShape } from './module';
-import { sha256Hex } from './sha256';
+import { createHash } from 'node:crypto';
 
 export const WEIGHTS_FORMAT = 'modulargan-weights';
 export const WEIGHTS_VERSION = 1;
@@ -205,4 +205,9 @@ export function moduleFromWeights(decoded: DecodedWeights): GanModule {
     throw e;
   }
   return m;
+}
+
+/** The checksum of the weight data, from Node's crypto (weights are read by the engine only). */
+function sha256Hex(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
 }

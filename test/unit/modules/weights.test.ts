@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CELEBA, COLOR_MNIST } from '../../../core/graph/attributes';
 import { readWeightsFile, writeWeightsFile } from '../../../core/files/weights-file';
 import { type GanModule, createModule } from '../../../core/modules/create';
-import { sha256Hex } from '../../../core/modules/sha256';
 import { decodeWeights, encodeWeights, loadWeightsInto, moduleFromWeights } from '../../../core/modules/weights';
 import { useCpuBackend } from '../../helpers/tf';
 
@@ -26,12 +24,6 @@ const values = (m: GanModule): Record<string, number[]> =>
 
 const T_PARAMS = { baseChannels: 4, resBlocks: 1, attributes: [CELEBA.hair] };
 
-describe('sha256', () => {
-  it.each([0, 1, 55, 56, 63, 64, 65, 119, 120, 1000])('matches node:crypto on %i bytes', (n) => {
-    const data = Uint8Array.from({ length: n }, (_, i) => (i * 31 + 7) & 255);
-    expect(sha256Hex(data)).toBe(createHash('sha256').update(data).digest('hex'));
-  });
-});
 
 describe('weights files', () => {
   it.each([
