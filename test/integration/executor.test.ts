@@ -102,7 +102,8 @@ describe('executor', () => {
     const E = createModule('encoder', { imageSize: SIZE, baseChannels: BASE, resBlocks: 1 }, hashSeed(3, 'E'));
     const R = createModule('reconstructor', { imageSize: SIZE, baseChannels: BASE }, hashSeed(3, 'R'));
     const x = tf.tensor4d((await readImage(join(faces, 'face0.png'), SIZE)).data, [1, SIZE, SIZE, 3]);
-    const ref = tf.tidy(() => (R.apply({ feature: (E.apply({ image: x }) as { feature: tf.Tensor4D }).feature }) as { image: tf.Tensor }).image.dataSync());
+    const { applyModule } = await import('../../core/modules/create');
+    const ref = tf.tidy(() => applyModule(R, { feature: applyModule(E, { image: x }).feature! }).image!.dataSync());
     expect(maxDiff(all('out').slice(0, SIZE * SIZE * 3), Array.from(ref))).toBeLessThan(1e-5);
     tf.dispose([x]);
     E.dispose();
