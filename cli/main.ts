@@ -1,6 +1,7 @@
 // The `modulargan` command line: a thin front end over core.
 
 import { Command } from 'commander';
+import { backendsCommand } from './backends';
 import { validateCommand } from './validate';
 
 export function buildProgram(): Command {
@@ -15,6 +16,16 @@ export function buildProgram(): Command {
     .option('--json', 'print the diagnostics as JSON')
     .action(async (file: string, opts: { json?: boolean }) => {
       process.exitCode = await validateCommand(file, opts, (line) => process.stdout.write(`${line}\n`));
+    });
+  program
+    .command('backends')
+    .description('List the tfjs backends that load here (and why others do not), with a conv/matMul micro-benchmark of each.')
+    .option('--json', 'print the report and benchmark as JSON')
+    .option('--quick', 'time each kernel once instead of for ~0.3 s')
+    .option('--no-bench', 'only report which backends load')
+    .option('--backend <name>', 'require one backend: tfjs-node-gpu, webgpu, wasm or cpu', 'auto')
+    .action(async (opts: { json?: boolean; quick?: boolean; bench?: boolean; backend?: string }) => {
+      process.exitCode = await backendsCommand(opts, (line) => process.stdout.write(`${line}\n`));
     });
   return program;
 }
