@@ -2,6 +2,7 @@
 
 import { Command } from 'commander';
 import { backendsCommand } from './backends';
+import { type RunCommandOptions, runCommand } from './run';
 import { validateCommand } from './validate';
 
 export function buildProgram(): Command {
@@ -26,6 +27,23 @@ export function buildProgram(): Command {
     .option('--backend <name>', 'require one backend: tfjs-node-gpu, webgpu, wasm or cpu', 'auto')
     .action(async (opts: { json?: boolean; quick?: boolean; bench?: boolean; backend?: string }) => {
       process.exitCode = await backendsCommand(opts, (line) => process.stdout.write(`${line}\n`));
+    });
+  program
+    .command('run')
+    .description('Run a project\'s or preset\'s graph over images (or noise) and write PNGs.')
+    .argument('<file>', 'a .mgproj.json project or .mgpreset.json preset')
+    .requiredOption('-o, --output <dir>', 'folder for the PNGs (created if missing; existing files are kept)')
+    .option('-i, --input <path...>', 'image file or folder for the image input; NODE=PATH when the graph has several')
+    .option('--seed <n>', 'seed for noise and untrained weights', '0')
+    .option('--backend <name>', 'auto, onnxruntime, tfjs-node-gpu, webgpu, wasm or cpu', 'auto')
+    .option('--batch <n>', 'images per batch', '8')
+    .option('--count <n>', 'how many images to make when the graph has no image input')
+    .option('--masks', "also write every transformer's mask and their sum")
+    .option('--recursive', 'look for images in subfolders too')
+    .option('--overwrite', 'replace output files that already exist')
+    .option('-q, --quiet', 'no progress bar')
+    .action(async (file: string, opts: RunCommandOptions) => {
+      process.exitCode = await runCommand(file, opts, (line) => process.stdout.write(`${line}\n`));
     });
   return program;
 }

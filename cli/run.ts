@@ -5,7 +5,6 @@ import { dirname, join, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { encodePng, outputName } from '../core/data/images';
 import { formatFileError, readAnyDocument } from '../core/files/documents';
-import { nodeName } from '../core/graph/graph';
 import { initBackend } from '../core/runtime/backends';
 import { isBackendPreference } from '../core/runtime/backend-report';
 import { type Batch, type EngineChoice, type OutputInfo, RunError, runGraph } from '../core/runtime/executor';
@@ -66,7 +65,10 @@ export async function runCommand(file: string, opts: RunCommandOptions, log: (li
     const problems: string[] = [];
     let bar: SingleBar | undefined;
     const write = async (batch: Batch, outputs: readonly OutputInfo[]) => {
-      const separate = outputs.length > 1;
+      // One sink writes straight into the output folder; several get a folder each; masks
+      // asked for with --masks go under masks/<transformer>/ and masks/sum/.
+      const separate = outputs.filter((o) => o.group === 'sink').length > 1;
+      const maskCount = outputs.filter((o) => o.group === 'mask' && o.key !== 'mask:sum').length;
       for (const [j, item] of batch.items.entries()) {
         const first = Object.values(item.files)[0];
         const root = first && images[Object.keys(item.files)[0]!] ? images[Object.keys(item.files)[0]!]! : first ? dirname(first) : '';
@@ -78,9 +80,9 @@ export async function runCommand(file: string, opts: RunCommandOptions, log: (li
           const size = h * w * c;
           const slice = v.data.subarray(j * size, (j + 1) * size);
           // Masks are in (0, 1) (sums up to the number of masks): map to [-1, 1] for 8-bit grey.
-          const scale = o.key === 'mask:sum' ? 1 / outputs.filter((x) => x.key.startsWith('mask:') && x.key !== 'mask:sum').length : 1;
+          const scale = o.key === 'mask:sum' ? 1 / maskCount : 1;
           const pixels = o.kind === 'mask' ? slice.map((x) => x * scale * 2 - 1) : slice;
-          const path = join(out, o.kind === 'mask' ? join('masks', safe(o.label)) : separate ? safe(o.label) : '', name);
+          const path = join(out, o.group === 'mask' ? join('masks', safe(o.label)) : separate ? safe(o.label) : '', name);
           await mkdir(dirname(path), { recursive: true });
           try {
             await writeFile(path, await encodePng(pixels, w, h, c as 1 | 3), { flag: opts.overwrite ? 'w' : 'wx' });
@@ -128,4 +130,3 @@ export async function runCommand(file: string, opts: RunCommandOptions, log: (li
 /** A label as a folder name. */
 const safe = (s: string) => s.replace(/[^\w.-]+/g, '_');
 
-export { nodeName };

@@ -50,7 +50,9 @@ export interface RunProgress {
 export interface OutputInfo {
   readonly key: string;
   readonly kind: 'image' | 'mask';
-  /** For file names and messages: the node's label or id ("hair", "mask sum"). */
+  /** 'sink': an image output or mask preview of the graph; 'mask': a mask asked for with `masks`. */
+  readonly group: 'sink' | 'mask';
+  /** For file names and messages: the node's label or id ("translated", "hair", "sum"). */
   readonly label: string;
 }
 
@@ -119,13 +121,13 @@ function outputRequests(steps: readonly PlanStep[], graph: Graph, masks: boolean
     if (s.kind !== 'image-output' && s.kind !== 'mask-preview') continue;
     const ref = s.inputs[s.kind === 'image-output' ? 'image' : 'mask']![0]!;
     requests.push({ key: s.node, ...ref });
-    infos.push({ key: s.node, kind: s.kind === 'image-output' ? 'image' : 'mask', label: label(s.node) });
+    infos.push({ key: s.node, kind: s.kind === 'image-output' ? 'image' : 'mask', group: 'sink', label: label(s.node) });
   }
   if (masks)
     for (const s of steps)
       if (s.kind === 'transformer') {
         requests.push({ key: `mask:${s.node}`, node: s.node, port: 'mask' });
-        infos.push({ key: `mask:${s.node}`, kind: 'mask', label: `mask ${label(s.node)}` });
+        infos.push({ key: `mask:${s.node}`, kind: 'mask', group: 'mask', label: label(s.node) });
       }
   return { requests, infos };
 }
@@ -184,7 +186,7 @@ export async function runGraph(graph: Graph, opts: RunOptions, onBatch: (b: Batc
   const modules = await buildModules(steps, graph, base, seed);
   const { requests, infos } = outputRequests(steps, graph, opts.masks ?? false);
   const maskKeys = infos.filter((o) => o.key.startsWith('mask:')).map((o) => o.key);
-  if (maskKeys.length > 1) infos.push({ key: 'mask:sum', kind: 'mask', label: 'mask sum' });
+  if (maskKeys.length > 1) infos.push({ key: 'mask:sum', kind: 'mask', group: 'mask', label: 'sum' });
   let engine: InferenceEngine | undefined;
   let engineName = '';
   const skipped: Skipped[] = [];

@@ -15,9 +15,8 @@ export function planFlops(steps: readonly PlanStep[]): number {
     const b = p.baseChannels as number;
     const c = 4 * b;
     const rb = (p.resBlocks as number) ?? 0;
-    const out = Object.values(s.shapes.outputs)[0];
     const inp = Object.values(s.shapes.inputs)[0];
-    const hw = (t: typeof out) => (t && 'h' in t && typeof t.h === 'number' && typeof t.w === 'number' ? t.h * t.w : 0);
+    const hw = (t: typeof inp) => (t && 'h' in t && typeof t.h === 'number' && typeof t.w === 'number' ? t.h * t.w : 0);
     switch (s.kind) {
       case 'encoder': {
         const px = hw(inp);

@@ -1,0 +1,80 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CELEBA } from '../../../core/graph/attributes';
+import { serializeDocument } from '../../../core/graph/format/migrate';
+import { projectSchema } from '../../../core/graph/format/project';
+
+const root = new URL('../../../', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'mg-run-'));
+const cli = (...args: string[]) =>
+  promisify(execFile)(process.execPath, [join(root, 'bin/modulargan.mjs'), ...args], { cwd: dir }).then(
+    (r) => ({ code: 0, out: r.stdout }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
+  );
+
+beforeAll(async () => {
+  mkdirSync(join(dir, 'faces'));
+  for (const n of ['a', 'b', 'c'])
+    await sharp(Buffer.alloc(30 * 20 * 3, n.charCodeAt(0)), { raw: { width: 30, height: 20, channels: 3 } }).jpeg().toFile(join(dir, 'faces', `${n}.jpg`));
+  const project = projectSchema.parse({
+    format: 'modulargan-project',
+    version: 2,
+    name: 'tiny',
+    graph: {
+      nodes: [
+        { id: 'img', kind: 'image-input', params: { path: 'faces' } },
+        { id: 'E', kind: 'encoder', params: { imageSize: 16, baseChannels: 4 } },
+        { id: 'c', kind: 'condition-input', params: { attributes: [CELEBA.hair], values: { hair: 'blond' } } },
+        { id: 'T', kind: 'transformer', label: 'hair', params: { baseChannels: 4, resBlocks: 1, attributes: [CELEBA.hair] } },
+        { id: 'R', kind: 'reconstructor', params: { imageSize: 16, baseChannels: 4 } },
+        { id: 'out', kind: 'image-output', params: {} },
+      ],
+      edges: [
+        { id: '1', from: { node: 'img', port: 'image' }, to: { node: 'E', port: 'image' } },
+        { id: '2', from: { node: 'E', port: 'feature' }, to: { node: 'T', port: 'feature' } },
+        { id: '3', from: { node: 'c', port: 'condition' }, to: { node: 'T', port: 'condition' } },
+        { id: '4', from: { node: 'T', port: 'feature' }, to: { node: 'R', port: 'feature' } },
+        { id: '5', from: { node: 'R', port: 'image' }, to: { node: 'out', port: 'image' } },
+      ],
+    },
+  });
+  writeFileSync(join(dir, 'tiny.mgproj.json'), serializeDocument(project));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('modulargan run', () => {
+  it('writes one PNG per input image, and the masks with --masks', async () => {
+    const r = await cli('run', 'tiny.mgproj.json', '-o', 'out', '--masks', '-q');
+    expect(r.out).toMatch(/3 item\(s\) in .* with onnxruntime/);
+    expect(r.code).toBe(0);
+    expect(readdirSync(join(dir, 'out')).sort()).toEqual(['a.png', 'b.png', 'c.png', 'masks']);
+    expect(readdirSync(join(dir, 'out', 'masks', 'hair')).sort()).toEqual(['a.png', 'b.png', 'c.png']);
+    const meta = await sharp(join(dir, 'out', 'a.png')).metadata();
+    expect([meta.width, meta.height, meta.channels]).toEqual([16, 16, 3]);
+  });
+
+  it('never overwrites existing outputs unless asked, and exits 2 when something was not written', async () => {
+    const again = await cli('run', 'tiny.mgproj.json', '-o', 'out', '-q');
+    expect(again.code).toBe(2);
+    expect(again.out).toContain('already exists, not overwritten (use --overwrite)');
+    expect((await cli('run', 'tiny.mgproj.json', '-o', 'out', '-q', '--overwrite')).code).toBe(0);
+  });
+
+  it('gives the same images on the tfjs cpu backend as through onnxruntime', async () => {
+    expect((await cli('run', 'tiny.mgproj.json', '-o', 'cpu', '-q', '--backend', 'cpu', '-i', 'faces/a.jpg')).code).toBe(0);
+    const a = await sharp(join(dir, 'out', 'a.png')).raw().toBuffer();
+    const b = await sharp(join(dir, 'cpu', 'a.png')).raw().toBuffer();
+    expect(Math.max(...a.map((x, i) => Math.abs(x - b[i]!)))).toBeLessThanOrEqual(1);
+  });
+
+  it('explains what is wrong with its arguments', async () => {
+    expect(await cli('run', 'tiny.mgproj.json', '-o', 'x', '-i', 'nope=faces')).toMatchObject({ code: 1, out: expect.stringContaining("--input: the graph has no image input 'nope'") });
+    expect(await cli('run', 'tiny.mgproj.json', '-o', 'x', '-i', 'missing-folder')).toMatchObject({ code: 1, out: expect.stringContaining("Image input 'img': ") });
+    expect(await cli('run', 'tiny.mgproj.json', '-o', 'x', '--backend', 'quantum')).toMatchObject({ code: 1, out: expect.stringContaining('--backend must be') });
+  });
+});
