@@ -4,8 +4,10 @@
 import { initBackend } from '../core/runtime/backends';
 import { microbenchAll } from '../core/runtime/microbench';
 
-export async function benchKernels(): Promise<Record<string, unknown>> {
+/** `only`: the tfjs backends to time (default: every one that loads). */
+export async function benchKernels(only?: readonly string[]): Promise<Record<string, unknown>> {
   const report = await initBackend('auto', { gradients: false });
-  const microbench = await microbenchAll(report);
+  const timed = only ? { ...report, candidates: report.candidates.filter((c) => only.includes(c.name)) } : report;
+  const microbench = await microbenchAll(timed);
   return { active: report.active, candidates: report.candidates, microbench };
 }

@@ -1,29 +1,38 @@
 // `npm run bench`: prints one JSON object with every benchmark's numbers.
 //   npm run bench                 everything
-//   npm run bench -- graph        only some sections (graph, kernels, inference)
+//   npm run bench -- graph        only some sections (graph, ceiling, kernels, inference)
+//   npm run bench -- --backends=webgpu   time only these tfjs backends
 import { availableParallelism, cpus } from 'node:os';
 import { initBackend } from '../core/runtime/backends';
 import { benchGraph } from './graph';
 import { benchInference } from './inference';
+import { benchCeiling } from './ceiling';
 import { benchKernels } from './kernels';
 
-const wanted = new Set(process.argv.slice(2));
+const args = process.argv.slice(2);
+const wanted = new Set(args.filter((a) => !a.startsWith('--')));
 const run = (name: string) => wanted.size === 0 || wanted.has(name);
+/** --backends webgpu,wasm limits the tfjs backends timed (e.g. on a GPU machine). */
+const only = args.find((a) => a.startsWith('--backends='))?.slice('--backends='.length).split(',');
 
 const results: Record<string, unknown> = {
   machine: { node: process.version, platform: `${process.platform}-${process.arch}`, cpu: cpus()[0]?.model, cores: availableParallelism() },
 };
 if (run('graph')) results.graph = benchGraph();
-if (run('kernels')) {
-  const kernels = await benchKernels();
-  results.kernels = kernels;
-}
+if (run('ceiling')) results.ceiling = await benchCeiling().catch((e: Error) => ({ error: e.message }));
+if (run('kernels')) results.kernels = await benchKernels(only);
 if (run('inference')) {
   // onnxruntime, then tfjs on every backend that loads here except the cpu one (tests only).
   const report = await initBackend('auto', { gradients: false });
-  const rows = [];
-  const tfjsBackends = report.candidates.filter((c) => (c.status === 'active' || c.status === 'available') && c.name !== 'cpu').map((c) => c.name);
-  rows.push(...(await benchInference(['onnxruntime'])));
+  const rows: Record<string, unknown>[] = [];
+  const tfjsBackends = report.candidates
+    .filter((c) => (c.status === 'active' || c.status === 'available') && c.name !== 'cpu' && (!only || only.includes(c.name)))
+    .map((c) => c.name);
+  try {
+    rows.push(...(await benchInference(['onnxruntime'])));
+  } catch (e) {
+    rows.push({ engine: 'onnxruntime', error: (e as Error).message });
+  }
   for (const name of tfjsBackends) {
     await initBackend(name, { gradients: false, probeAll: false });
     rows.push(...(await benchInference(['tfjs'], { budgetMs: 2000 })));
