@@ -198,34 +198,32 @@ export async function runGraph(graph: Graph, opts: RunOptions, onBatch: (b: Batc
 
     const load = async (start: number) => {
       const idx = Array.from({ length: Math.min(batchSize, total - start) }, (_, i) => start + i);
-      const items: RunItem[] = [];
-      const images = new Map<string, Float32Array[]>(imageNodes.map((s) => [s.node, []]));
-      await Promise.all(
+      // Promise.all keeps index order; an item whose image cannot be read is skipped whole.
+      const loaded = await Promise.all(
         idx.map(async (i) => {
-          const got = new Map<string, Float32Array>();
+          const images = new Map<string, Float32Array>();
           for (const s of imageNodes) {
             const file = files.get(s.node)![i]!;
             try {
-              got.set(s.node, (await readImage(file, sizes.get(s.node)!)).data);
+              images.set(s.node, (await readImage(file, sizes.get(s.node)!)).data);
             } catch (e) {
               skipped.push({ file, reason: (e as Error).message.replace(`${file}: `, '') });
-              return;
+              return null;
             }
           }
-          items.push({ index: i, files: Object.fromEntries(imageNodes.map((s) => [s.node, files.get(s.node)![i]!])) });
-          for (const [n, d] of got) images.get(n)!.push(d);
+          const item: RunItem = { index: i, files: Object.fromEntries(imageNodes.map((s) => [s.node, files.get(s.node)![i]!])) };
+          return { item, images };
         }),
       );
-      // Promise.all finishes in any order: put items (and their images) back in index order.
-      const order = items.map((it, k) => [it.index, k] as const).sort((a, b) => a[0] - b[0]).map(([, k]) => k);
-      const sorted = order.map((k) => items[k]!);
+      const ok = loaded.filter((x) => x !== null);
+      const sorted = ok.map((x) => x.item);
       const sources = new Map<string, HostTensor>();
       const n = sorted.length;
       for (const s of steps) {
         if (s.kind === 'image-input') {
           const size = sizes.get(s.node)!;
           const data = new Float32Array(n * size * size * 3);
-          order.forEach((k, j) => data.set(images.get(s.node)![k]!, j * size * size * 3));
+          ok.forEach((x, j) => data.set(x.images.get(s.node)!, j * size * size * 3));
           sources.set(s.node, { data, shape: [n, size, size, 3] });
         } else if (s.kind === 'noise-input') {
           const len = s.params.length as number;
