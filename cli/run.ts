@@ -7,7 +7,7 @@ import { encodePng, outputName } from '../core/data/images';
 import { formatFileError, readAnyDocument } from '../core/files/documents';
 import { initBackend } from '../core/runtime/backends';
 import { isBackendPreference } from '../core/runtime/backend-report';
-import { type Batch, type EngineChoice, type OutputInfo, RunError, runGraph } from '../core/runtime/executor';
+import { type Batch, type EngineChoice, type RunContext, RunError, runGraph } from '../core/runtime/executor';
 
 export interface RunCommandOptions {
   input?: string[];
@@ -64,7 +64,7 @@ export async function runCommand(file: string, opts: RunCommandOptions, log: (li
     const out = resolve(opts.output);
     const problems: string[] = [];
     let bar: SingleBar | undefined;
-    const write = async (batch: Batch, outputs: readonly OutputInfo[]) => {
+    const write = async (batch: Batch, { outputs }: RunContext) => {
       // One sink writes straight into the output folder; several get a folder each; masks
       // asked for with --masks go under masks/<transformer>/ and masks/sum/.
       const separate = outputs.filter((o) => o.group === 'sink').length > 1;

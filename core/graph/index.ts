@@ -16,3 +16,4 @@ export * from './format/project';
 export * from './format/preset';
 export * from './docs';
 export * from './conditions';
+export * from './format/provenance';

@@ -81,8 +81,8 @@ function bytesToFloats(bytes: Uint8Array, at: number, count: number): Float32Arr
 const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 const titleOf = (kind: string): string => nodeKind(kind)?.title ?? kind;
 
-/** The module's weights as one file's bytes. `meta` travels along untouched. */
-export function encodeWeights(m: GanModule, meta?: Readonly<Record<string, unknown>>): Uint8Array {
+/** The data section of a weights file: every tensor, in declaration order, and its table. */
+function weightData(m: GanModule): { data: Uint8Array; tensors: z.infer<typeof TensorEntry>[] } {
   const entries = Object.entries(m.variables);
   const tensors: z.infer<typeof TensorEntry>[] = [];
   let offset = 0;
@@ -92,6 +92,18 @@ export function encodeWeights(m: GanModule, meta?: Readonly<Record<string, unkno
   }
   const data = new Uint8Array(offset);
   entries.forEach(([, v], i) => floatsToBytes(v.dataSync() as Float32Array, data, tensors[i]!.offset));
+  return { data, tensors };
+}
+
+/**
+ * The checksum a weights file of this module would carry: the same for the module in
+ * memory and for the file it was loaded from, so outputs can name the exact weights used.
+ */
+export const weightsChecksum = (m: GanModule): string => sha256Hex(weightData(m).data);
+
+/** The module's weights as one file's bytes. `meta` travels along untouched. */
+export function encodeWeights(m: GanModule, meta?: Readonly<Record<string, unknown>>): Uint8Array {
+  const { data, tensors } = weightData(m);
   const header: WeightsHeader = {
     format: WEIGHTS_FORMAT,
     version: WEIGHTS_VERSION,

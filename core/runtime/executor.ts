@@ -3,7 +3,7 @@
 // overlaps with running the current one. Deterministic for a seed; cancellable between batches.
 
 import * as tf from '@tensorflow/tfjs-core';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { readImage, resolveImageSource } from '../data/images';
 import { readWeightsFile } from '../files/weights-file';
 import type { AttributeGroup } from '../graph/ports';
@@ -13,7 +13,7 @@ import { nodeName } from '../graph/graph';
 import { type PlanStep, executionPlan } from '../graph/plan';
 import { type GanModule, createModule } from '../modules/create';
 import { hashSeed } from '../modules/random';
-import { loadWeightsInto } from '../modules/weights';
+import { loadWeightsInto, weightsChecksum } from '../modules/weights';
 import type { HostTensor, InferenceEngine, OutputRequest } from './engine-types';
 import { createOnnxEngine } from './engines/onnx-engine';
 import { createTfjsEngine } from './engines/tfjs-engine';
@@ -33,6 +33,10 @@ export interface RunOptions {
   /** Replaces the path of image input nodes, by node id (the CLI's --input). */
   readonly images?: Readonly<Record<string, string>>;
   readonly recursive?: boolean;
+  /** Keeps only the input files whose path relative to their folder passes (e.g. a glob). */
+  readonly filter?: (relativePath: string) => boolean;
+  /** Images whose shorter side is below this fraction of the model size are refused (default 1/2). */
+  readonly minScale?: number;
   /** Also return every transformer's mask and the sum of them all. */
   readonly masks?: boolean;
   readonly signal?: AbortSignal;
@@ -60,6 +64,8 @@ export interface RunItem {
   readonly index: number;
   /** The input file of each image input node, when there is one. */
   readonly files: Readonly<Record<string, string>>;
+  /** The same files relative to their input folder ("sub/a.jpg"), for naming outputs. */
+  readonly names: Readonly<Record<string, string>>;
 }
 
 export interface Batch {
@@ -67,14 +73,28 @@ export interface Batch {
   readonly values: ReadonlyMap<string, HostTensor>;
 }
 
+/** Which weights each module ran with, for provenance. */
+export interface ModuleProvenance {
+  readonly sha256: string;
+  readonly source: 'file' | 'seeded';
+  /** The weights file as the graph names it, when there is one. */
+  readonly file?: string;
+}
+
+/** What every batch of one run shares. */
+export interface RunContext {
+  readonly engine: string;
+  readonly outputs: readonly OutputInfo[];
+  readonly modules: Readonly<Record<string, ModuleProvenance>>;
+  readonly seed: number;
+}
+
 export interface Skipped {
   readonly file: string;
   readonly reason: string;
 }
 
-export interface RunResult {
-  readonly engine: string;
-  readonly outputs: readonly OutputInfo[];
+export interface RunResult extends RunContext {
   readonly processed: number;
   readonly skipped: readonly Skipped[];
   readonly cancelled: boolean;
@@ -153,7 +173,7 @@ async function makeEngine(choice: EngineChoice, steps: readonly PlanStep[], modu
   }
 }
 
-export async function runGraph(graph: Graph, opts: RunOptions, onBatch: (b: Batch, outputs: readonly OutputInfo[]) => Promise<void> | void): Promise<RunResult> {
+export async function runGraph(graph: Graph, opts: RunOptions, onBatch: (b: Batch, ctx: RunContext) => Promise<void> | void): Promise<RunResult> {
   const t0 = performance.now();
   const plan = executionPlan(graph);
   if (!plan.ok) throw new RunError(`the graph is not valid:\n${plan.diagnostics.map((d) => `  ${d.message}`).join('\n')}`);
@@ -165,7 +185,9 @@ export async function runGraph(graph: Graph, opts: RunOptions, onBatch: (b: Batc
   // Sources: image files per image input (paired by index), and how many items to make.
   const imageNodes = steps.filter((s) => s.kind === 'image-input');
   const files = new Map<string, string[]>();
+  const roots = new Map<string, string>();
   const sizes = new Map<string, number>();
+  const skipped: Skipped[] = [];
   for (const s of imageNodes) {
     const t = s.shapes.outputs.image!;
     const node = graph.nodes.find((n) => n.id === s.node)!;
@@ -173,11 +195,16 @@ export async function runGraph(graph: Graph, opts: RunOptions, onBatch: (b: Batc
       throw new RunError(`${nodeName(node)}: its image size is not fixed; set its Size, or the image size of the module it feeds`);
     sizes.set(s.node, t.h);
     const path = opts.images?.[s.node] ?? (s.params.path as string);
+    let src: Awaited<ReturnType<typeof resolveImageSource>>;
     try {
-      files.set(s.node, (await resolveImageSource(here(base, path), opts.recursive)).files);
+      src = await resolveImageSource(here(base, path), opts.recursive);
     } catch (e) {
       throw new RunError(`${nodeName(node)}: ${(e as Error).message}`);
     }
+    const keep = (f: string) => !opts.filter || opts.filter(relative(src.root, f));
+    files.set(s.node, src.files.filter(keep));
+    roots.set(s.node, src.root);
+    for (const f of src.others.filter(keep)) skipped.push({ file: f, reason: 'not an image file' });
   }
   const counts = [...files.values()].map((f) => f.length);
   if (new Set(counts).size > 1) throw new RunError(`the image inputs hold different numbers of images (${counts.join(', ')}); they are paired by name order`);
@@ -187,14 +214,18 @@ export async function runGraph(graph: Graph, opts: RunOptions, onBatch: (b: Batc
   const { requests, infos } = outputRequests(steps, graph, opts.masks ?? false);
   const maskKeys = infos.filter((o) => o.key.startsWith('mask:')).map((o) => o.key);
   if (maskKeys.length > 1) infos.push({ key: 'mask:sum', kind: 'mask', group: 'mask', label: 'sum' });
+  const provenance: Record<string, ModuleProvenance> = {};
+  for (const [node, m] of modules) {
+    const file = steps.find((s) => s.node === node)!.params.weights as string;
+    provenance[node] = { sha256: weightsChecksum(m), source: file ? 'file' : 'seeded', ...(file ? { file } : {}) };
+  }
   let engine: InferenceEngine | undefined;
-  let engineName = '';
-  const skipped: Skipped[] = [];
+  let ctx: RunContext = { engine: '', outputs: infos, modules: provenance, seed };
   let processed = 0;
   let cancelled = false;
   try {
     engine = await makeEngine(opts.engine ?? 'auto', steps, modules, requests);
-    engineName = engine.name;
+    ctx = { ...ctx, engine: engine.name };
 
     const load = async (start: number) => {
       const idx = Array.from({ length: Math.min(batchSize, total - start) }, (_, i) => start + i);
@@ -205,13 +236,17 @@ export async function runGraph(graph: Graph, opts: RunOptions, onBatch: (b: Batc
           for (const s of imageNodes) {
             const file = files.get(s.node)![i]!;
             try {
-              images.set(s.node, (await readImage(file, sizes.get(s.node)!)).data);
+              images.set(s.node, (await readImage(file, sizes.get(s.node)!, Math.ceil(sizes.get(s.node)! * (opts.minScale ?? 0.5)))).data);
             } catch (e) {
               skipped.push({ file, reason: (e as Error).message.replace(`${file}: `, '') });
               return null;
             }
           }
-          const item: RunItem = { index: i, files: Object.fromEntries(imageNodes.map((s) => [s.node, files.get(s.node)![i]!])) };
+          const item: RunItem = {
+            index: i,
+            files: Object.fromEntries(imageNodes.map((s) => [s.node, files.get(s.node)![i]!])),
+            names: Object.fromEntries(imageNodes.map((s) => [s.node, relative(roots.get(s.node)!, files.get(s.node)![i]!)])),
+          };
           return { item, images };
         }),
       );
@@ -252,7 +287,7 @@ export async function runGraph(graph: Graph, opts: RunOptions, onBatch: (b: Batc
       if (!batch.items.length) continue;
       const values = await engine.run(batch.sources);
       addMaskSum(values, maskKeys);
-      await onBatch({ items: batch.items, values }, infos);
+      await onBatch({ items: batch.items, values }, ctx);
       processed += batch.items.length;
       const seconds = (performance.now() - t0) / 1000;
       const rate = processed / seconds;
@@ -263,5 +298,5 @@ export async function runGraph(graph: Graph, opts: RunOptions, onBatch: (b: Batc
     await engine?.dispose();
     for (const m of modules.values()) m.dispose();
   }
-  return { engine: engineName, outputs: infos, processed, skipped, cancelled, seconds: (performance.now() - t0) / 1000 };
+  return { ...ctx, processed, skipped, cancelled, seconds: (performance.now() - t0) / 1000 };
 }

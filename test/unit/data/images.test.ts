@@ -49,7 +49,7 @@ describe('image files', () => {
     await expect(readImage(bad, 8)).rejects.toThrow(/bad\.png: cannot decode it as an image/);
     const tiny = join(dir, 'tiny.png');
     await sharp(Buffer.alloc(3), { raw: { width: 1, height: 1, channels: 3 } }).png().toFile(tiny);
-    await expect(readImage(tiny, 8)).rejects.toThrow(/tiny\.png: is too small \(1×1\)/);
+    await expect(readImage(tiny, 8)).rejects.toThrow(/tiny\.png: is too small \(1×1; needs at least 2 pixels/);
   });
 
   it('are listed from a folder in name order, optionally recursively', async () => {
