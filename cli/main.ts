@@ -2,6 +2,7 @@
 
 import { Command } from 'commander';
 import { backendsCommand } from './backends';
+import { type BatchCommandOptions, batchCommand } from './batch';
 import { type RunCommandOptions, runCommand } from './run';
 import { validateCommand } from './validate';
 
@@ -45,7 +46,37 @@ export function buildProgram(): Command {
     .action(async (file: string, opts: RunCommandOptions) => {
       process.exitCode = await runCommand(file, opts, (line) => process.stdout.write(`${line}\n`));
     });
+  program
+    .command('batch')
+    .description('Run a graph over every image in a folder: resumable, never touches inputs, reports every file it skipped.')
+    .argument('<file>', 'a .mgproj.json project or .mgpreset.json preset with one image input')
+    .requiredOption('-i, --input <dir>', 'folder of input images')
+    .requiredOption('-o, --output <dir>', 'folder for the outputs (same relative names, .png)')
+    .option('--recursive', 'include subfolders')
+    .option('--glob <pattern>', "only files matching this pattern (e.g. '*.jpg', 'faces/**/*.png')")
+    .option('--skip-existing', 'skip inputs whose outputs all exist (resume a stopped run)')
+    .option('--stop-on-error', 'stop at the first file that cannot be processed')
+    .option('--overwrite', 'replace output files that already exist')
+    .option('--masks', "also write every transformer's mask and their sum")
+    .option('--seed <n>', 'seed for noise and untrained weights', '0')
+    .option('--backend <name>', 'auto, onnxruntime, tfjs-node-gpu, webgpu, wasm or cpu', 'auto')
+    .option('--batch <n>', 'images per batch', '8')
+    .option('--report <file>', 'where to write the JSON report (default <output>/batch-report.json)')
+    .option('-q, --quiet', 'no progress bar')
+    .action(async (file: string, opts: BatchCommandOptions) => {
+      const ctrl = new AbortController();
+      // Ctrl+C finishes the batch in flight, writes the report, and leaves a resumable folder.
+      process.once('SIGINT', () => ctrl.abort());
+      process.exitCode = await batchCommand(file, opts, (line) => process.stdout.write(`${line}\n`), ctrl.signal);
+    });
   return program;
 }
 
-await buildProgram().parseAsync(process.argv);
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (e) {
+  // A bug, not a user error: say what failed without a wall of bundled source (the wasm
+  // backend's own handler would print one), and fail.
+  process.stderr.write(`modulargan: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+}

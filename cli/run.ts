@@ -1,13 +1,12 @@
 // `modulargan run`: runs a project's (or preset's) graph over images and writes PNGs.
 
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
-import { encodePng, outputName } from '../core/data/images';
 import { formatFileError, readAnyDocument } from '../core/files/documents';
 import { initBackend } from '../core/runtime/backends';
 import { isBackendPreference } from '../core/runtime/backend-report';
 import { type Batch, type EngineChoice, type RunContext, RunError, runGraph } from '../core/runtime/executor';
+import { createOutputWriter } from '../core/runtime/output-writer';
 
 export interface RunCommandOptions {
   input?: string[];
@@ -64,34 +63,9 @@ export async function runCommand(file: string, opts: RunCommandOptions, log: (li
     const out = resolve(opts.output);
     const problems: string[] = [];
     let bar: SingleBar | undefined;
-    const write = async (batch: Batch, { outputs }: RunContext) => {
-      // One sink writes straight into the output folder; several get a folder each; masks
-      // asked for with --masks go under masks/<transformer>/ and masks/sum/.
-      const separate = outputs.filter((o) => o.group === 'sink').length > 1;
-      const maskCount = outputs.filter((o) => o.group === 'mask' && o.key !== 'mask:sum').length;
-      for (const [j, item] of batch.items.entries()) {
-        const first = Object.values(item.files)[0];
-        const root = first && images[Object.keys(item.files)[0]!] ? images[Object.keys(item.files)[0]!]! : first ? dirname(first) : '';
-        const name = first ? outputName(root === first ? dirname(first) : root, first) : `${String(item.index).padStart(5, '0')}.png`;
-        for (const o of outputs) {
-          const v = batch.values.get(o.key);
-          if (!v) continue;
-          const [, h, w, c] = v.shape as [number, number, number, number];
-          const size = h * w * c;
-          const slice = v.data.subarray(j * size, (j + 1) * size);
-          // Masks are in (0, 1) (sums up to the number of masks): map to [-1, 1] for 8-bit grey.
-          const scale = o.key === 'mask:sum' ? 1 / maskCount : 1;
-          const pixels = o.kind === 'mask' ? slice.map((x) => x * scale * 2 - 1) : slice;
-          const path = join(out, o.group === 'mask' ? join('masks', safe(o.label)) : separate ? safe(o.label) : '', name);
-          await mkdir(dirname(path), { recursive: true });
-          try {
-            await writeFile(path, await encodePng(pixels, w, h, c as 1 | 3), { flag: opts.overwrite ? 'w' : 'wx' });
-          } catch (e) {
-            const code = (e as NodeJS.ErrnoException).code;
-            problems.push(`${path}: ${code === 'EEXIST' ? 'already exists, not overwritten (use --overwrite)' : (e as Error).message}`);
-          }
-        }
-      }
+    const writer = createOutputWriter({ outDir: out, graph, overwrite: opts.overwrite });
+    const write = async (batch: Batch, ctx: RunContext) => {
+      for (const p of (await writer(batch, ctx)).problems) problems.push(`${p.path}: ${p.reason}`);
     };
     const result = await runGraph(
       graph,
@@ -126,7 +100,4 @@ export async function runCommand(file: string, opts: RunCommandOptions, log: (li
     throw e;
   }
 }
-
-/** A label as a folder name. */
-const safe = (s: string) => s.replace(/[^\w.-]+/g, '_');
 

@@ -3,7 +3,7 @@
 // resized; that is the stated policy for images of another size.
 
 import { readdir, stat } from 'node:fs/promises';
-import { dirname, extname, join, relative } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import sharp, { type Metadata } from 'sharp';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.bmp', '.tif', '.tiff', '.gif'];
@@ -111,6 +111,3 @@ export async function resolveImageSource(path: string, recursive = false): Promi
   }
   return { root: dirname(path), files: [path], others: [] };
 }
-
-/** The output name for an input file: its path under the input root, as .png. */
-export const outputName = (root: string, file: string): string => relative(root, file).replace(/\.[^./\\]+$/, '') + '.png';

@@ -41,6 +41,8 @@ export interface RunOptions {
   readonly masks?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: RunProgress) => void;
+  /** Told of each input that is skipped, as it happens (e.g. to stop on the first error). */
+  readonly onSkip?: (s: Skipped) => void;
 }
 
 export interface RunProgress {
@@ -130,6 +132,17 @@ async function buildModules(steps: readonly PlanStep[], graph: Graph, base: stri
   }
 }
 
+/** The outputs a run of this graph will produce, before running it (e.g. to skip done items). */
+export function plannedOutputs(graph: Graph, masks = false): OutputInfo[] {
+  const plan = executionPlan(graph);
+  if (!plan.ok) return [];
+  const { infos } = outputRequests(plan.steps, graph, masks);
+  if (infos.filter((o) => o.group === 'mask').length > 1) infos.push(MASK_SUM);
+  return infos;
+}
+
+const MASK_SUM: OutputInfo = { key: 'mask:sum', kind: 'mask', group: 'mask', label: 'sum' };
+
 function outputRequests(steps: readonly PlanStep[], graph: Graph, masks: boolean): { requests: OutputRequest[]; infos: OutputInfo[] } {
   const label = (id: string) => {
     const n = graph.nodes.find((x) => x.id === id)!;
@@ -205,6 +218,7 @@ export async function runGraph(graph: Graph, opts: RunOptions, onBatch: (b: Batc
     files.set(s.node, src.files.filter(keep));
     roots.set(s.node, src.root);
     for (const f of src.others.filter(keep)) skipped.push({ file: f, reason: 'not an image file' });
+    skipped.forEach((x) => opts.onSkip?.(x));
   }
   const counts = [...files.values()].map((f) => f.length);
   if (new Set(counts).size > 1) throw new RunError(`the image inputs hold different numbers of images (${counts.join(', ')}); they are paired by name order`);
@@ -213,7 +227,7 @@ export async function runGraph(graph: Graph, opts: RunOptions, onBatch: (b: Batc
   const modules = await buildModules(steps, graph, base, seed);
   const { requests, infos } = outputRequests(steps, graph, opts.masks ?? false);
   const maskKeys = infos.filter((o) => o.key.startsWith('mask:')).map((o) => o.key);
-  if (maskKeys.length > 1) infos.push({ key: 'mask:sum', kind: 'mask', group: 'mask', label: 'sum' });
+  if (maskKeys.length > 1) infos.push(MASK_SUM);
   const provenance: Record<string, ModuleProvenance> = {};
   for (const [node, m] of modules) {
     const file = steps.find((s) => s.node === node)!.params.weights as string;
@@ -238,7 +252,9 @@ export async function runGraph(graph: Graph, opts: RunOptions, onBatch: (b: Batc
             try {
               images.set(s.node, (await readImage(file, sizes.get(s.node)!, Math.ceil(sizes.get(s.node)! * (opts.minScale ?? 0.5)))).data);
             } catch (e) {
-              skipped.push({ file, reason: (e as Error).message.replace(`${file}: `, '') });
+              const skip = { file, reason: (e as Error).message.replace(`${file}: `, '') };
+              skipped.push(skip);
+              opts.onSkip?.(skip);
               return null;
             }
           }

@@ -36,8 +36,11 @@ const unescapeXml = (s: string) =>
     e.startsWith('#x') ? String.fromCodePoint(parseInt(e.slice(2), 16)) : e.startsWith('#') ? String.fromCodePoint(Number(e.slice(1))) : ENTITIES[e]!,
   );
 
+/** What a writer supplies: the same fields, with the graph and modules as the engine holds them. */
+export type ProvenanceInput = Omit<Provenance, 'graph' | 'modules'> & { readonly graph: unknown; readonly modules: unknown };
+
 /** An XMP packet holding the provenance as one JSON-valued property. */
-export function provenanceXmp(p: Provenance): string {
+export function provenanceXmp(p: ProvenanceInput): string {
   return (
     '<?xpacket begin="\uFEFF" id="W5M0MpCehiHzreSzNTczkc9d"?>' +
     '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">' +

@@ -1,13 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CELEBA } from '../../../core/graph/attributes';
-import { serializeDocument } from '../../../core/graph/format/migrate';
-import { projectSchema } from '../../../core/graph/format/project';
+import { writeTinyProject } from '../../helpers/projects';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'mg-run-'));
@@ -21,29 +19,7 @@ beforeAll(async () => {
   mkdirSync(join(dir, 'faces'));
   for (const n of ['a', 'b', 'c'])
     await sharp(Buffer.alloc(30 * 20 * 3, n.charCodeAt(0)), { raw: { width: 30, height: 20, channels: 3 } }).jpeg().toFile(join(dir, 'faces', `${n}.jpg`));
-  const project = projectSchema.parse({
-    format: 'modulargan-project',
-    version: 2,
-    name: 'tiny',
-    graph: {
-      nodes: [
-        { id: 'img', kind: 'image-input', params: { path: 'faces' } },
-        { id: 'E', kind: 'encoder', params: { imageSize: 16, baseChannels: 4 } },
-        { id: 'c', kind: 'condition-input', params: { attributes: [CELEBA.hair], values: { hair: 'blond' } } },
-        { id: 'T', kind: 'transformer', label: 'hair', params: { baseChannels: 4, resBlocks: 1, attributes: [CELEBA.hair] } },
-        { id: 'R', kind: 'reconstructor', params: { imageSize: 16, baseChannels: 4 } },
-        { id: 'out', kind: 'image-output', params: {} },
-      ],
-      edges: [
-        { id: '1', from: { node: 'img', port: 'image' }, to: { node: 'E', port: 'image' } },
-        { id: '2', from: { node: 'E', port: 'feature' }, to: { node: 'T', port: 'feature' } },
-        { id: '3', from: { node: 'c', port: 'condition' }, to: { node: 'T', port: 'condition' } },
-        { id: '4', from: { node: 'T', port: 'feature' }, to: { node: 'R', port: 'feature' } },
-        { id: '5', from: { node: 'R', port: 'image' }, to: { node: 'out', port: 'image' } },
-      ],
-    },
-  });
-  writeFileSync(join(dir, 'tiny.mgproj.json'), serializeDocument(project));
+  writeTinyProject(dir, 'faces');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
