@@ -8,7 +8,8 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import picomatch from 'picomatch';
 import { writeFileAtomic } from '../core/files/atomic';
-import { formatFileError, readAnyDocument } from '../core/files/documents';
+import { formatFileError } from '../core/files/documents';
+import { openRunnable } from './runnable';
 import { initBackend } from '../core/runtime/backends';
 import { isBackendPreference } from '../core/runtime/backend-report';
 import { type Batch, type EngineChoice, type RunContext, RunError, type Skipped, plannedOutputs, runGraph } from '../core/runtime/executor';
@@ -54,12 +55,12 @@ const num = (v: string | undefined, name: string, def: number) => {
 
 /** Exit codes: 0 all done, 1 could not run, 2 some files skipped or not written, 130 cancelled. */
 export async function batchCommand(file: string, opts: BatchCommandOptions, log: (line: string) => void, signal?: AbortSignal): Promise<number> {
-  const doc = await readAnyDocument(file);
+  const doc = await openRunnable(file);
   if (!doc.ok) {
     for (const e of doc.errors) log(formatFileError(file, { ...e, message: `error: ${e.message}` }));
     return 1;
   }
-  const graph = doc.value.loaded.value.graph;
+  const { graph, baseDir } = doc.value;
   try {
     const sources = graph.nodes.filter((n) => n.kind === 'image-input');
     if (sources.length !== 1) throw new RunError(`a batch run needs a graph with exactly one image input; this one has ${sources.length}`);
@@ -119,7 +120,7 @@ export async function batchCommand(file: string, opts: BatchCommandOptions, log:
     const result = await runGraph(
       graph,
       {
-        baseDir: resolve(file, '..'),
+        baseDir,
         engine,
         images: { [sources[0]!.id]: input },
         recursive: opts.recursive,
@@ -175,5 +176,7 @@ export async function batchCommand(file: string, opts: BatchCommandOptions, log:
       return 1;
     }
     throw e;
+  } finally {
+    await doc.value.cleanup();
   }
 }

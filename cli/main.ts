@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { backendsCommand } from './backends';
 import { type BatchCommandOptions, batchCommand } from './batch';
+import { type PresetExportOptions, presetExportCommand, presetImportCommand } from './preset';
 import { type RunCommandOptions, runCommand } from './run';
 import { validateCommand } from './validate';
 
@@ -68,6 +69,27 @@ export function buildProgram(): Command {
       // Ctrl+C finishes the batch in flight, writes the report, and leaves a resumable folder.
       process.once('SIGINT', () => ctrl.abort());
       process.exitCode = await batchCommand(file, opts, (line) => process.stdout.write(`${line}\n`), ctrl.signal);
+    });
+  const preset = program.command('preset').description('Make presets from projects, and unpack preset bundles.');
+  preset
+    .command('export')
+    .description('Save a project (or a selection of its nodes) as a preset; a .mgpreset file can bundle the weights.')
+    .argument('<project>', 'a .mgproj.json project')
+    .requiredOption('-o, --output <file>', 'a .mgpreset.json document, or a .mgpreset bundle')
+    .option('--name <name>', "the preset's name (default: the project's)")
+    .option('--nodes <ids>', 'comma-separated node ids to keep (default: all)')
+    .option('--param <node.param...>', 'parameters to expose, as NODE.PARAM or NODE.PARAM=Name')
+    .option('--with-weights', "bundle the modules' weights files (needs a .mgpreset output)")
+    .action(async (file: string, opts: PresetExportOptions) => {
+      process.exitCode = await presetExportCommand(file, opts, (line) => process.stdout.write(`${line}\n`));
+    });
+  preset
+    .command('import')
+    .description('Check a preset bundle and unpack it into a new folder (nothing in it is ever run).')
+    .argument('<bundle>', 'a .mgpreset file')
+    .requiredOption('--into <dir>', 'the folder that receives a new folder for the preset')
+    .action(async (file: string, opts: { into: string }) => {
+      process.exitCode = await presetImportCommand(file, opts, (line) => process.stdout.write(`${line}\n`));
     });
   return program;
 }

@@ -1,8 +1,9 @@
 // `modulargan run`: runs a project's (or preset's) graph over images and writes PNGs.
 
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
-import { formatFileError, readAnyDocument } from '../core/files/documents';
+import { formatFileError } from '../core/files/documents';
+import { openRunnable } from './runnable';
 import { initBackend } from '../core/runtime/backends';
 import { isBackendPreference } from '../core/runtime/backend-report';
 import { type Batch, type EngineChoice, type RunContext, RunError, runGraph } from '../core/runtime/executor';
@@ -30,12 +31,12 @@ const int = (v: string | undefined, name: string, def: number): number => {
 
 /** Returns the exit code: 0 all written, 1 nothing could run, 2 some files were skipped. */
 export async function runCommand(file: string, opts: RunCommandOptions, log: (line: string) => void): Promise<number> {
-  const doc = await readAnyDocument(file);
+  const doc = await openRunnable(file);
   if (!doc.ok) {
     for (const e of doc.errors) log(formatFileError(file, { ...e, message: `error: ${e.message}` }));
     return 1;
   }
-  const graph = doc.value.loaded.value.graph;
+  const { graph, baseDir } = doc.value;
   try {
     const backend = opts.backend ?? 'auto';
     let engine: EngineChoice = 'auto';
@@ -70,7 +71,7 @@ export async function runCommand(file: string, opts: RunCommandOptions, log: (li
     const result = await runGraph(
       graph,
       {
-        baseDir: dirname(resolve(file)),
+        baseDir,
         engine,
         images,
         seed: int(opts.seed, 'seed', 0),
@@ -98,6 +99,8 @@ export async function runCommand(file: string, opts: RunCommandOptions, log: (li
       return 1;
     }
     throw e;
+  } finally {
+    await doc.value.cleanup();
   }
 }
 

@@ -17,3 +17,4 @@ export * from './format/preset';
 export * from './docs';
 export * from './conditions';
 export * from './format/provenance';
+export * from './presets';
