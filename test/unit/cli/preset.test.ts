@@ -50,7 +50,7 @@ describe('modulargan preset', () => {
   it('imports a bundle into a new folder, and refuses a damaged one', async () => {
     expect(await cli('preset', 'import', 'hair.mgpreset', '--into', 'presets')).toMatchObject({ code: 0, out: expect.stringContaining(`unpacked into ${join(dir, 'presets', 'tiny')}`) });
     const bytes = readFileSync(join(dir, 'hair.mgpreset'));
-    bytes[bytes.length - 200] ^= 0xff; // damage the central directory or the data
+    bytes[bytes.length - 200]! ^= 0xff; // damage the central directory or the data
     writeFileSync(join(dir, 'bad.mgpreset'), bytes);
     const bad = await cli('preset', 'import', 'bad.mgpreset', '--into', 'presets');
     expect(bad.code).toBe(1);

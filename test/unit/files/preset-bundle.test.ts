@@ -70,7 +70,7 @@ describe('preset bundles', () => {
     const cases: [string, Uint8Array, RegExp][] = [
       ['path traversal', tamper(good, (f) => void (f['../evil.sh'] = new Uint8Array([1]))), /entry '\.\.\/evil\.sh' would be written outside/],
       ['absolute path', tamper(good, (f) => void (f['/tmp/evil'] = new Uint8Array([1]))), /would be written outside/],
-      ['wrong checksum', tamper(good, (f) => void (f['weights/T.mgw']![200] ^= 0xff)), /'weights\/T\.mgw' does not match its checksum/],
+      ['wrong checksum', tamper(good, (f) => void (f['weights/T.mgw']![200]! ^= 0xff)), /'weights\/T\.mgw' does not match its checksum/],
       ['unknown node kind', tamper(good, (f) => void (f[PRESET_ENTRY] = new TextEncoder().encode(new TextDecoder().decode(f[PRESET_ENTRY]).replace('"kind": "encoder"', '"kind": "shell-command"')))), /unknown kind 'shell-command'/],
       ['unexpected file', tamper(good, (f) => void (f['weights/extra.bin'] = new Uint8Array([1]))), /unexpected file 'weights\/extra\.bin'/],
       ['not a zip', new TextEncoder().encode('hello'), /not a preset bundle/],
