@@ -1,11 +1,12 @@
 // `npm run bench`: prints one JSON object with every benchmark's numbers.
 //   npm run bench                 everything
-//   npm run bench -- graph        only some sections (graph, ceiling, kernels, inference)
+//   npm run bench -- graph        only some sections (graph, ceiling, kernels, inference, batch)
 //   npm run bench -- --backends=webgpu   time only these tfjs backends
 import { availableParallelism, cpus } from 'node:os';
 import { initBackend } from '../core/runtime/backends';
 import { benchGraph } from './graph';
 import { benchInference } from './inference';
+import { benchBatch } from './batch';
 import { benchCeiling } from './ceiling';
 import { benchKernels } from './kernels';
 
@@ -41,6 +42,17 @@ if (run('inference')) {
     note: 'E -> 3 T -> R; msPerImage is the median over runs after one warm-up; gflops counts convolutions only (2 FLOPs per multiply-add)',
     targets: { '64px batch 8': '< 15 ms/image', '128px batch 8': '< 400 ms/image' },
     rows,
+  };
+}
+if (run('batch')) {
+  // 1,000 images at 64 px; at 128 px (about 0.3 s an image here) 200 keep the run short.
+  results.batch = {
+    note: 'decode + E -> 3 T -> R + encode with provenance, through `modulargan batch`; generated 178x218 JPEGs',
+    targets: { '64px base 32': '>= 40 images/s', '128px base 64': '>= 2.5 images/s' },
+    rows: await benchBatch([
+      { size: 64, base: 32, resBlocks: 3, images: 1000 },
+      { size: 128, base: 64, resBlocks: 6, images: 200 },
+    ]),
   };
 }
 process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
