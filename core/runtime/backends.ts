@@ -55,6 +55,9 @@ async function tryLoad(name: BackendName, opts: InitBackendOptions): Promise<{ l
 }
 
 export async function initBackend(preference: BackendPreference = 'auto', opts: InitBackendOptions = {}): Promise<BackendReport> {
+  // tfjs's own console advice (install tfjs-node, on every start) is not for our users: the
+  // report returned here says which backend runs and why. PROD only silences those messages.
+  tf.env().set('PROD', true);
   if (opts.gradients !== false) await ensureGradients();
   if (preference !== 'auto') return initExactly(preference, opts);
   const candidates: CandidateReport[] = [];

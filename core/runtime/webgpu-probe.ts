@@ -2,6 +2,9 @@
 // registers itself only if navigator.gpu exists when it is first imported, so the adapter
 // must be found and navigator.gpu installed before that import.
 
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
 /** The parts of Dawn's adapter we read; the full WebGPU types are not in our lib. */
 interface AdapterLike {
   isFallbackAdapter?: boolean;
@@ -20,7 +23,19 @@ let gpu: GpuLike | undefined;
 // Software rasterisers that expose a Vulkan device but run on the CPU.
 const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|softpipe/i;
 
+/**
+ * Whether the Vulkan loader is installed (Linux). Without it Dawn can only fail, after
+ * printing a warning of its own; asking first keeps every command's output clean.
+ */
+function vulkanLoaderPresent(): boolean {
+  if (process.platform !== 'linux') return true;
+  const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/lib64', '/lib', '/usr/local/lib'];
+  return dirs.some((d) => existsSync(join(d, 'libvulkan.so.1')));
+}
+
 export async function probeWebgpuAdapter(): Promise<WebgpuProbe> {
+  if (!vulkanLoaderPresent())
+    return { ok: false, reason: 'no Vulkan loader: install libvulkan1 and a GPU driver (or Mesa 25 lavapipe) to use WebGPU', details: {} };
   let dawn: { create(opts: string[]): unknown; globals: object };
   try {
     dawn = (await import('webgpu')) as unknown as typeof dawn;
