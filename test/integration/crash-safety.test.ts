@@ -1,0 +1,79 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readProjectFile } from '../../core/files/documents';
+import { writeTinyProject } from '../helpers/projects';
+
+// Processes are killed with SIGKILL at random moments; what they leave must be whole.
+
+const root = new URL('../../', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'mg-crash-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Starts a process and resolves once it has printed `lines` lines. */
+function startUntil(args: string[], lines: number, cwd = root): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let seen = 0;
+    child.stdout!.on('data', (d: Buffer) => {
+      seen += d.toString().split('\n').length - 1;
+      if (seen >= lines) resolve(child);
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`exited early (${code})`)));
+  });
+}
+
+describe('crash safety', () => {
+  it('a project killed mid-save is the old or the new version, never torn, and its backup loads', async () => {
+    const file = join(dir, 'p.mgproj.json');
+    for (let round = 0; round < 8; round++) {
+      // One process (tsx as an import hook, not its CLI, which would run the script in a child).
+      const child = await startUntil(['--import', 'tsx', join(root, 'test/fixtures/save-loop.ts'), file], 2);
+      await sleep(Math.random() * 60);
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      const main = await readProjectFile(file);
+      expect(main.ok, `round ${round}: ${!main.ok && JSON.stringify(main.errors)}`).toBe(true);
+      const bak = await readProjectFile(`${file}.bak`);
+      expect(bak.ok, `round ${round} backup`).toBe(true);
+      // Temporary files of an interrupted save may remain; they never replace the project.
+      for (const f of readdirSync(dir).filter((n) => n.endsWith('.tmp') || n.endsWith('.tmp.bak'))) rmSync(join(dir, f));
+    }
+  }, 120_000);
+
+  it('a batch run killed at random completes with --skip-existing and leaves no broken output', async () => {
+    const inputs = join(dir, 'in');
+    mkdirSync(inputs);
+    for (let i = 0; i < 40; i++)
+      writeFileSync(join(inputs, `${String(i).padStart(2, '0')}.png`), await sharp(Buffer.alloc(16 * 16 * 3, i * 6), { raw: { width: 16, height: 16, channels: 3 } }).png().toBuffer());
+    writeTinyProject(dir, 'in');
+    const cli = join(root, 'bin/modulargan.mjs');
+    const args = [cli, 'batch', 'tiny.mgproj.json', '-i', 'in', '-o', 'out', '--batch', '2', '--skip-existing'];
+    // Kill it twice at random points after it has started writing, then let it finish.
+    const afterKill: number[] = [];
+    for (let k = 0; k < 2; k++) {
+      const child = spawn(process.execPath, args, { cwd: dir, stdio: 'ignore' });
+      const started = Date.now();
+      while (Date.now() - started < 20_000 && !(existsSync(join(dir, 'out')) && readdirSync(join(dir, 'out')).length > 2 + k * 10)) await sleep(20);
+      await sleep(Math.random() * 150);
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      afterKill.push(readdirSync(join(dir, 'out')).filter((f) => f.endsWith('.png')).length);
+    }
+    expect(afterKill[0], 'the first kill must land mid-run').toBeLessThan(40);
+    const done = await new Promise<number>((resolve) => spawn(process.execPath, args, { cwd: dir, stdio: 'ignore' }).once('exit', (c) => resolve(c ?? -1)));
+    expect(done).toBe(0);
+    const outs = readdirSync(join(dir, 'out')).filter((f) => f.endsWith('.png'));
+    expect(outs.sort()).toEqual(readdirSync(inputs).sort());
+    for (const f of outs) {
+      const meta = await sharp(readFileSync(join(dir, 'out', f))).metadata();
+      expect([meta.width, meta.height], f).toEqual([16, 16]);
+    }
+  }, 120_000);
+});
