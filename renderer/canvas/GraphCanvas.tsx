@@ -17,7 +17,7 @@ import {
   useConnection,
   useReactFlow,
 } from '@xyflow/react';
-import { type DragEvent, useCallback, useMemo, useRef, useState } from 'react';
+import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { analyze, canConnect } from '../../core/graph';
 import { useEditor, useStore } from '../state/use-editor';
 import { type FlowNode, FlowView, type Size } from './flow-view';
@@ -25,6 +25,7 @@ import { ModuleNode } from './ModuleNode';
 
 const NODE_TYPES = { module: ModuleNode };
 export const PALETTE_MIME = 'application/x-modulargan-kind';
+const FIT_VIEW = { padding: 0.15, maxZoom: 1 };
 
 /** The reason a hovered connection is refused, shown beside the pointer while dragging. */
 function ConnectionHint() {
@@ -51,7 +52,12 @@ export function GraphCanvas() {
   const project = useEditor((s) => s.history.present);
   const selectedNodes = useEditor((s) => s.selectedNodes);
   const selectedEdges = useEditor((s) => s.selectedEdges);
-  const { screenToFlowPosition } = useReactFlow();
+  const loads = useEditor((s) => s.loads);
+  const { screenToFlowPosition, fitView } = useReactFlow();
+  // A newly opened graph is fitted into view (once its nodes are measured).
+  useEffect(() => {
+    if (loads > 1) void fitView(FIT_VIEW);
+  }, [loads, fitView]);
   const view = useRef(new FlowView());
   const measured = useRef(new Map<string, Size>());
   const [measureVersion, setMeasureVersion] = useState(0);
@@ -175,7 +181,7 @@ export function GraphCanvas() {
         connectionRadius={30}
         minZoom={0.05}
         fitView
-        fitViewOptions={{ padding: 0.15, maxZoom: 1 }}
+        fitViewOptions={FIT_VIEW}
         onlyRenderVisibleElements
         proOptions={{ hideAttribution: true }}
       >

@@ -76,7 +76,8 @@ export class FlowView {
       const outputs = port('outputs');
       const errors = np?.errors ?? [];
       const warnings = np?.warnings ?? [];
-      const key = JSON.stringify([n.kind, n.label, inputs, outputs, errors, warnings]);
+      // What the node shows beyond its kind's fixed text (titles, help): shapes and problems.
+      const key = [n.kind, n.label ?? '', ...inputs.map((p) => `${p.shape}\u0001${p.error ?? ''}`), ...outputs.map((p) => p.shape), ...errors, '\u0002', ...warnings].join('\u0000');
       const prev = this.nodes.get(n.id);
       const data: NodeView =
         prev && prev.key === key

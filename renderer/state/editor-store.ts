@@ -38,6 +38,8 @@ export interface EditorState {
   readonly run: RunState;
   /** A one-line message for the status bar. */
   readonly notice: string;
+  /** Counts documents loaded, so the canvas fits a newly opened graph into view. */
+  readonly loads: number;
 }
 
 const IDLE_RUN: RunState = { id: null, status: 'idle', done: 0, total: 0, previews: {}, error: null, summary: '' };
@@ -61,6 +63,7 @@ export class EditorStore {
       refusal: null,
       run: IDLE_RUN,
       notice: '',
+      loads: 0,
     };
   }
 
@@ -114,6 +117,7 @@ export class EditorStore {
       selectedEdges: EMPTY,
       run: IDLE_RUN,
       notice: path ? `Opened ${path}` : `Opened ${project.name}`,
+      loads: this.state.loads + 1,
     });
   }
   markSaved(path: string, baseDir: string): void {
