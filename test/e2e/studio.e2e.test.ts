@@ -109,6 +109,8 @@ describe('the studio in Chromium', () => {
 
   it('runs the graph and shows preview images on the output nodes', async () => {
     await page.getByTestId('run').click();
+    // While it runs: a Cancel button replaces Run.
+    await page.getByTestId('cancel').waitFor();
     await page.locator('[data-testid="node-out"] img.preview').first().waitFor({ timeout: 60_000 });
     await expect.poll(() => page.getByTestId('run-status').getAttribute('data-status'), { timeout: 30_000 }).toBe('finished');
     expect(await page.locator('[data-testid="node-out"] img.preview').count()).toBe(4);
