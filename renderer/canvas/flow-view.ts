@@ -40,7 +40,12 @@ interface Problems {
   edge: Map<string, string>;
 }
 
+const problemsCache = new WeakMap<Analysis, Problems>();
+
+/** Diagnostics by node, port and edge; once per analysis (nodes and edges both need them). */
 function problemsOf(a: Analysis): Problems {
+  const cached = problemsCache.get(a);
+  if (cached) return cached;
   const p: Problems = { node: new Map(), port: new Map(), edge: new Map() };
   for (const d of a.diagnostics) {
     if (d.edge) {
@@ -52,6 +57,7 @@ function problemsOf(a: Analysis): Problems {
     const n = p.node.get(d.node) ?? p.node.set(d.node, { errors: [], warnings: [] }).get(d.node)!;
     (d.severity === 'error' ? n.errors : n.warnings).push(d.message);
   }
+  problemsCache.set(a, p);
   return p;
 }
 
@@ -67,22 +73,35 @@ export class FlowView {
       const def = nodeKind(n.kind);
       const shapes = analysis.shapes.get(n.id);
       const np = problems.node.get(n.id);
-      const port = (side: 'inputs' | 'outputs') =>
-        (def?.[side] ?? []).map((p) => {
-          const t = shapes?.[side][p.name];
-          return { name: p.name, title: p.title, kind: p.kind, help: p.help, shape: t ? describeShape(t) : '', error: side === 'inputs' ? (problems.port.get(`${n.id}\u0000${p.name}`) ?? null) : null };
-        });
-      const inputs = port('inputs');
-      const outputs = port('outputs');
+      const inShapes = (def?.inputs ?? []).map((p) => {
+        const t = shapes?.inputs[p.name];
+        return t ? describeShape(t) : '';
+      });
+      const outShapes = (def?.outputs ?? []).map((p) => {
+        const t = shapes?.outputs[p.name];
+        return t ? describeShape(t) : '';
+      });
+      const inErrors = (def?.inputs ?? []).map((p) => problems.port.get(`${n.id}\u0000${p.name}`) ?? null);
       const errors = np?.errors ?? [];
       const warnings = np?.warnings ?? [];
       // What the node shows beyond its kind's fixed text (titles, help): shapes and problems.
-      const key = [n.kind, n.label ?? '', ...inputs.map((p) => `${p.shape}\u0001${p.error ?? ''}`), ...outputs.map((p) => p.shape), ...errors, '\u0002', ...warnings].join('\u0000');
+      // Compared as one string, so an unchanged node allocates no new view objects.
+      const key = [n.kind, n.label ?? '', ...inShapes, ...inErrors, ...outShapes, ...errors, '\u0002', ...warnings].join('\u0000');
       const prev = this.nodes.get(n.id);
       const data: NodeView =
         prev && prev.key === key
           ? prev.data
-          : { id: n.id, kind: n.kind, title: def?.title ?? n.kind, label: n.label || n.id, category: def?.category ?? 'unknown', inputs, outputs, errors, warnings };
+          : {
+              id: n.id,
+              kind: n.kind,
+              title: def?.title ?? n.kind,
+              label: n.label || n.id,
+              category: def?.category ?? 'unknown',
+              inputs: (def?.inputs ?? []).map((p, i) => ({ name: p.name, title: p.title, kind: p.kind, help: p.help, shape: inShapes[i]!, error: inErrors[i]! })),
+              outputs: (def?.outputs ?? []).map((p, i) => ({ name: p.name, title: p.title, kind: p.kind, help: p.help, shape: outShapes[i]!, error: null })),
+              errors,
+              warnings,
+            };
       const position = project.layout.nodes[n.id] ?? { x: 0, y: 0 };
       const size = measured.get(n.id);
       const isSelected = selected.has(n.id);
