@@ -78,5 +78,5 @@ export default tseslint.config(
     },
   },
   { files: ELECTRON_ENTRIES, rules: { 'no-restricted-imports': 'off' } },
-  { files: ['eslint.config.js', 'vitest.config.ts'], rules: { 'no-restricted-syntax': 'off' } },
+  { files: ['eslint.config.js', 'vitest.config.ts', 'renderer/vite.config.ts'], rules: { 'no-restricted-syntax': 'off' } },
 );

@@ -1,0 +1,48 @@
+// The receiving side of every transport: checks a call against its schema, runs it on the
+// service, and turns the outcome into a reply that can be serialised.
+
+import { type Reply, checkParams, checkResult } from './schemas';
+import type { ApiMethod, EngineApi } from './types';
+
+/** Runs one call from an untrusted sender. Never throws: failures become { ok: false }. */
+export async function dispatchCall(service: EngineApi, method: unknown, params: unknown): Promise<Reply> {
+  try {
+    const call = checkParams(method, params);
+    const fn = service[call.method] as (...a: unknown[]) => Promise<unknown>;
+    const result = await fn.apply(service, call.params);
+    return { ok: true, result: checkResult(call.method, result) };
+  } catch (e) {
+    return { ok: false, error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/**
+ * A client-side EngineApi over any request function (HTTP, IPC, a port): each reply is
+ * checked against the method's result schema before the page sees it.
+ */
+export function createApiClient(
+  send: (method: ApiMethod, params: unknown[]) => Promise<unknown>,
+  onRunEvent: EngineApi['onRunEvent'],
+): EngineApi {
+  const call =
+    <M extends ApiMethod>(method: M) =>
+    async (...params: unknown[]) => {
+      const reply = (await send(method, params)) as Reply;
+      if (!reply || typeof reply !== 'object' || !('ok' in reply)) throw new Error(`the engine sent no reply to ${method}`);
+      if (!reply.ok) throw new Error(reply.error);
+      return checkResult(method, reply.result);
+    };
+  return {
+    info: call('info'),
+    openDemo: call('openDemo'),
+    openProject: call('openProject'),
+    saveProject: call('saveProject'),
+    listRecent: call('listRecent'),
+    saveRecovery: call('saveRecovery'),
+    loadRecovery: call('loadRecovery'),
+    chooseProjectPath: call('chooseProjectPath'),
+    startRun: call('startRun'),
+    cancelRun: call('cancelRun'),
+    onRunEvent,
+  } as EngineApi;
+}

@@ -1,0 +1,172 @@
+// The engine, in process: files (open, save, recent, recovery) and runs with previews. The
+// web host serves it over HTTP + WebSocket, Electron's engine process over a message port,
+// and tests call it directly.
+
+import { randomUUID } from 'node:crypto';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { encodePng } from '../data/images';
+import { formatFileError, readProjectFile, saveProjectFile } from '../files/documents';
+import { type Graph, nodeName } from '../graph/graph';
+import type { Project } from '../graph/format/project';
+import { initBackend } from '../runtime/backends';
+import { type Batch, type OutputInfo, RunError, runGraph } from '../runtime/executor';
+import { createStateFiles } from './state-files';
+import type { EngineApi, EngineInfo, OpenedProject, RunEvent, RunRequest } from './types';
+
+export interface EngineServiceOptions {
+  /** Where the recent list and the recovery file live (Electron: userData). */
+  readonly stateDir: string;
+  /** The bundled demo project. */
+  readonly demoPath: string;
+  readonly host: EngineInfo['host'];
+  readonly version?: string;
+}
+
+export interface EngineService extends EngineApi {
+  /** Cancels every run and waits for them to stop. */
+  close(): Promise<void>;
+}
+
+const PROJECT_SUFFIX = '.mgproj.json';
+
+/** The web host writes only project files: a path chosen by the user, never anything else. */
+function projectPath(path: string): string {
+  const abs = resolve(path);
+  if (!abs.endsWith(PROJECT_SUFFIX)) throw new Error(`${path}: a project file name ends with ${PROJECT_SUFFIX}`);
+  return abs;
+}
+
+async function load(path: string): Promise<OpenedProject> {
+  const abs = projectPath(path);
+  const r = await readProjectFile(abs);
+  if (!r.ok) throw new Error(r.errors.map((e) => formatFileError(abs, e)).join('\n'));
+  const notes = r.value.migratedFrom ? [`upgraded from version ${r.value.migratedFrom}; saving writes the current version`] : [];
+  return { path: abs, project: r.value.value, baseDir: dirname(abs), notes };
+}
+
+/** The node a run error names, so the editor can mark it. */
+function nodeAtFault(graph: Graph, message: string): string | undefined {
+  return graph.nodes.find((n) => message.startsWith(nodeName(n)) || message.includes(`${nodeName(n)}:`))?.id;
+}
+
+/** Float32 NHWC slice to a PNG data URL; masks (0..n) are stretched to [-1, 1] grey. */
+async function previewPng(data: Float32Array, h: number, w: number, c: number, mask: boolean): Promise<string> {
+  let pixels = data;
+  if (mask) {
+    let max = 1;
+    for (const x of data) if (x > max) max = x;
+    pixels = data.map((x) => (x / max) * 2 - 1);
+  }
+  const png = await encodePng(pixels, w, h, c as 1 | 3);
+  return `data:image/png;base64,${png.toString('base64')}`;
+}
+
+export function createEngineService(opts: EngineServiceOptions): EngineService {
+  const state = createStateFiles(opts.stateDir);
+  const listeners = new Set<(e: RunEvent) => void>();
+  const runs = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  let backend: Promise<unknown> | undefined;
+  const emit = (e: RunEvent) => {
+    for (const l of listeners) l(e);
+  };
+
+  async function execute(runId: string, req: RunRequest, signal: AbortSignal): Promise<void> {
+    const previews = req.previews ?? 4;
+    try {
+      // One backend for the engine's lifetime; onnxruntime does the work on CPUs.
+      backend ??= initBackend('auto', { gradients: false });
+      await backend;
+      const onBatch = async (batch: Batch, outputs: readonly OutputInfo[]) => {
+        for (const [j, item] of batch.items.entries()) {
+          if (item.index >= previews) continue;
+          for (const o of outputs) {
+            const v = batch.values.get(o.key);
+            if (!v || o.group !== 'sink') continue;
+            const [, h, w, c] = v.shape as [number, number, number, number];
+            const size = h * w * c;
+            const png = await previewPng(v.data.subarray(j * size, (j + 1) * size), h, w, c, o.kind === 'mask');
+            emit({ type: 'preview', runId, node: o.key, index: item.index, png });
+          }
+        }
+      };
+      const result = await runGraph(
+        req.graph as Graph,
+        {
+          baseDir: req.baseDir,
+          seed: req.seed ?? 0,
+          count: req.count ?? 4,
+          batchSize: req.batchSize ?? 4,
+          signal,
+          onProgress: (p) => emit({ type: 'progress', runId, done: p.done, total: p.total }),
+        },
+        onBatch,
+      );
+      emit({
+        type: 'finished',
+        runId,
+        processed: result.processed,
+        seconds: result.seconds,
+        cancelled: result.cancelled,
+        engine: result.engine,
+        skipped: result.skipped.map((s) => `${s.file}: ${s.reason}`),
+      });
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      emit({ type: 'failed', runId, message, node: e instanceof RunError ? nodeAtFault(req.graph as Graph, message) : undefined });
+    }
+  }
+
+  const service: EngineService = {
+    async info() {
+      return { version: opts.version ?? '0.1.0', host: opts.host, nativeDialogs: false };
+    },
+    async openDemo() {
+      const demo = await load(opts.demoPath);
+      // Untitled, with its image folders made absolute: Save As puts it anywhere and it still runs.
+      const graph = {
+        ...demo.project.graph,
+        nodes: demo.project.graph.nodes.map((n) => {
+          const p = n.params.path;
+          return n.kind === 'image-input' && typeof p === 'string' && p && !isAbsolute(p) ? { ...n, params: { ...n.params, path: resolve(demo.baseDir, p) } } : n;
+        }),
+      };
+      return { ...demo, path: null, project: { ...demo.project, graph } };
+    },
+    async openProject(path) {
+      const opened = await load(path);
+      await state.touchRecent(opened.path!);
+      return opened;
+    },
+    async saveProject(path, project: Project) {
+      const abs = projectPath(path);
+      await saveProjectFile(abs, project);
+      await state.touchRecent(abs);
+      return { path: abs };
+    },
+    listRecent: () => state.recent(),
+    saveRecovery: (record) => state.setRecovery(record),
+    loadRecovery: () => state.recovery(),
+    async chooseProjectPath() {
+      return null; // no native dialogs here: the page asks for a path itself
+    },
+    async startRun(req) {
+      const runId = randomUUID();
+      const abort = new AbortController();
+      const done = execute(runId, req, abort.signal).finally(() => runs.delete(runId));
+      runs.set(runId, { abort, done });
+      return { runId };
+    },
+    async cancelRun(runId) {
+      runs.get(runId)?.abort.abort();
+    },
+    onRunEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async close() {
+      for (const r of runs.values()) r.abort.abort();
+      await Promise.all([...runs.values()].map((r) => r.done));
+    },
+  };
+  return service;
+}

@@ -1,0 +1,56 @@
+// Main's handler for the page's calls: only from the app's own page, each payload checked
+// against the API's schemas; file dialogs are answered here (they need a window), the rest
+// goes to the engine process. Run events go back to the page after their own check.
+
+import { type Reply, checkParams, checkResult } from '../core/api/schemas';
+import type { EngineInfo, RunEvent } from '../core/api/types';
+import type { EngineLink } from './engine-link';
+import { CALL_CHANNEL, RUN_EVENT_CHANNEL, pageCallSchema } from './messages';
+
+export interface IpcEventLike {
+  readonly senderFrame?: { readonly url: string } | null;
+}
+export interface IpcMainLike {
+  handle(channel: string, listener: (event: IpcEventLike, ...args: unknown[]) => Promise<unknown>): void;
+}
+export interface DialogsLike {
+  chooseProjectPath(mode: 'open' | 'save', suggested: string | null): Promise<string | null>;
+}
+export interface MainIpcDeps {
+  readonly engine: EngineLink;
+  readonly dialogs: DialogsLike;
+  /** Is this the studio's own page (not something it was navigated to)? */
+  readonly trusted: (url: string) => boolean;
+  /** Sends a run event to the window, if one is open. */
+  readonly toPage: (channel: string, payload: RunEvent) => void;
+  readonly version: string;
+  /** A project was opened or saved: main updates its recent-files menu. */
+  readonly onDocument?: (path: string) => void;
+}
+
+export function registerMainIpc(ipc: IpcMainLike, deps: MainIpcDeps): void {
+  deps.engine.onRunEvent((e) => deps.toPage(RUN_EVENT_CHANNEL, e));
+  ipc.handle(CALL_CHANNEL, async (event, payload): Promise<Reply> => {
+    const url = event.senderFrame?.url ?? '';
+    if (!deps.trusted(url)) return { ok: false, error: 'refused: the call did not come from the studio page' };
+    try {
+      const shape = pageCallSchema.parse(payload);
+      const { method, params } = checkParams(shape.method, shape.params);
+      let result: unknown;
+      if (method === 'chooseProjectPath') {
+        result = await deps.dialogs.chooseProjectPath(params[0] as 'open' | 'save', params[1] as string | null);
+      } else if (method === 'info') {
+        result = { version: deps.version, host: 'electron', nativeDialogs: true } satisfies EngineInfo;
+      } else {
+        const reply = await deps.engine.call(method, params);
+        if (!reply.ok) return reply;
+        result = reply.result;
+        if ((method === 'openProject' || method === 'saveProject') && result && typeof result === 'object' && 'path' in result)
+          deps.onDocument?.(String((result as { path: unknown }).path));
+      }
+      return { ok: true, result: checkResult(method, result) };
+    } catch (e) {
+      return { ok: false, error: (e as Error).message };
+    }
+  });
+}

@@ -1,0 +1,71 @@
+// Electron's main process: one window, native menus and dialogs, recent projects, a single
+// instance, and the engine in a utility process. The logic lives in small modules beside
+// this file (tested with fakes); this file only wires them to Electron.
+
+import { BrowserWindow, Menu, app, dialog, ipcMain, session, shell, utilityProcess } from 'electron';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { MenuCommand } from '../core/api/types';
+import { createDialogs } from './dialogs';
+import { createEngineLink } from './engine-link';
+import { registerMainIpc } from './main-ipc';
+import { type MenuItem, menuTemplate } from './menu';
+import { MENU_CHANNEL } from './messages';
+import { appPaths, projectArgument } from './paths';
+import { hardenContents, secureWebPreferences, withCsp } from './window-security';
+
+if (!app.requestSingleInstanceLock()) app.quit();
+else {
+  const paths = appPaths(app.getAppPath(), __dirname, app.isPackaged);
+  const pageUrl = pathToFileURL(paths.page).href;
+  let window: BrowserWindow | null = null;
+  let recent: string[] = [];
+  const send = (command: MenuCommand, arg?: string) => window?.webContents.send(MENU_CHANNEL, command, arg);
+  const buildMenu = () => Menu.setApplicationMenu(Menu.buildFromTemplate(menuTemplate(send, recent) as MenuItem[] as Electron.MenuItemConstructorOptions[]));
+
+  app.on('second-instance', (_e, argv) => {
+    if (!window) return;
+    if (window.isMinimized()) window.restore();
+    window.focus();
+    const file = projectArgument(argv);
+    if (file) send('openRecent', file);
+  });
+
+  app.whenReady().then(() => {
+    session.defaultSession.webRequest.onHeadersReceived((details, callback) => callback({ responseHeaders: withCsp(details.responseHeaders) }));
+    session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+
+    const engine = utilityProcess.fork(paths.engine, [join(app.getPath('userData'), 'state'), paths.demo], { serviceName: 'ModularGAN engine', stdio: 'inherit' });
+    const link = createEngineLink(engine);
+    registerMainIpc(ipcMain, {
+      engine: link,
+      dialogs: createDialogs({
+        showOpenDialog: (o) => dialog.showOpenDialog(window!, o as Electron.OpenDialogOptions),
+        showSaveDialog: (o) => dialog.showSaveDialog(window!, o),
+      }),
+      trusted: (url) => url.split('?')[0] === pageUrl,
+      toPage: (channel, payload) => window?.webContents.send(channel, payload),
+      version: app.getVersion(),
+      onDocument: (path) => {
+        recent = [path, ...recent.filter((p) => p !== path)].slice(0, 10);
+        app.addRecentDocument(path);
+        buildMenu();
+      },
+    });
+    void link.call('listRecent', []).then((r) => {
+      if (r.ok && Array.isArray(r.result)) recent = r.result as string[];
+      buildMenu();
+    });
+    buildMenu();
+
+    window = new BrowserWindow({ width: 1440, height: 900, title: 'ModularGAN Studio', show: false, webPreferences: secureWebPreferences(paths.preload) });
+    hardenContents(window.webContents, pageUrl, (url) => void shell.openExternal(url));
+    window.once('ready-to-show', () => window?.show());
+    window.on('closed', () => (window = null));
+    void window.loadURL(pageUrl);
+    const file = projectArgument(process.argv);
+    if (file) window.webContents.once('did-finish-load', () => send('openRecent', file));
+  });
+
+  app.on('window-all-closed', () => app.quit());
+}

@@ -1,0 +1,116 @@
+// The studio window: toolbar, palette, canvas, inspector, status bar, and the in-page
+// dialogs (project path, crash recovery).
+
+import { ReactFlowProvider } from '@xyflow/react';
+import { useEffect, useMemo, useState } from 'react';
+import type { RecoveryRecord, StudioBridge } from '../../core/api';
+import { GraphCanvas } from '../canvas/GraphCanvas';
+import { Inspector } from '../panels/Inspector';
+import { Palette } from '../panels/Palette';
+import { PathDialog, type PathRequest } from '../panels/PathDialog';
+import { StatusBar } from '../panels/StatusBar';
+import { Toolbar } from '../panels/Toolbar';
+import { EditorStore } from '../state/editor-store';
+import { StoreContext, useEditor } from '../state/use-editor';
+import { StudioController } from './controller';
+import { installShortcuts } from './shortcuts';
+
+function TitleSync() {
+  const name = useEditor((s) => s.history.present.name);
+  const dirty = useEditor((s) => s.history.present !== s.saved);
+  useEffect(() => {
+    document.title = `${dirty ? '● ' : ''}${name} — ModularGAN Studio`;
+  }, [name, dirty]);
+  return null;
+}
+
+export function App({ api, onReady }: { api: StudioBridge; onReady?: (c: StudioController) => void }) {
+  const [pathRequest, setPathRequest] = useState<PathRequest | null>(null);
+  const [recovery, setRecovery] = useState<RecoveryRecord | null>(null);
+  const [startError, setStartError] = useState<string | null>(null);
+  const store = useMemo(() => new EditorStore(), []);
+  const controller = useMemo(
+    () =>
+      new StudioController(store, api, {
+        askPath: (mode, suggested, recent) =>
+          new Promise((resolve) =>
+            setPathRequest({
+              mode,
+              suggested,
+              recent,
+              resolve: (p) => {
+                setPathRequest(null);
+                resolve(p);
+              },
+            }),
+          ),
+        confirmDiscard: () => window.confirm('Discard the unsaved changes?'),
+      }),
+    [store, api],
+  );
+  useEffect(() => {
+    controller
+      .start()
+      .then((r) => {
+        setRecovery(r);
+        onReady?.(controller);
+      })
+      .catch((e: Error) => setStartError(e.message));
+    const uninstall = installShortcuts(store, controller);
+    const beforeUnload = (e: BeforeUnloadEvent) => {
+      if (store.dirty) e.preventDefault();
+    };
+    window.addEventListener('beforeunload', beforeUnload);
+    return () => {
+      controller.stop();
+      uninstall();
+      window.removeEventListener('beforeunload', beforeUnload);
+    };
+  }, [controller, store, onReady]);
+
+  return (
+    <StoreContext.Provider value={store}>
+      <ReactFlowProvider>
+        <TitleSync />
+        <div className="studio">
+          <Toolbar controller={controller} />
+          {recovery && (
+            <div className="banner" role="alert" data-testid="recovery">
+              Unsaved work on “{recovery.project.name}” from {new Date(recovery.savedAt).toLocaleString()} was kept after the studio closed.
+              <button
+                className="primary"
+                data-testid="recover"
+                onClick={() => {
+                  controller.recover(recovery);
+                  setRecovery(null);
+                }}
+              >
+                Restore it
+              </button>
+              <button
+                onClick={() => {
+                  void controller.discardRecovery();
+                  setRecovery(null);
+                }}
+              >
+                Discard
+              </button>
+            </div>
+          )}
+          {startError && (
+            <div className="banner bad" role="alert">
+              The engine did not start: {startError}
+            </div>
+          )}
+          <div className="workspace">
+            <Palette />
+            <GraphCanvas />
+            <Inspector />
+          </div>
+          <StatusBar />
+        </div>
+        {pathRequest && <PathDialog request={pathRequest} />}
+      </ReactFlowProvider>
+    </StoreContext.Provider>
+  );
+}

@@ -1,0 +1,195 @@
+// The canvas: React Flow over the store. Connections are checked live with core/graph's
+// canConnect (cached per graph object); handles that would accept light up while dragging,
+// and a refused connection shows its reason next to the cursor.
+
+import {
+  Background,
+  type Connection,
+  Controls,
+  type Edge,
+  type EdgeChange,
+  MiniMap,
+  type NodeChange,
+  type OnConnectEnd,
+  type OnConnectStart,
+  ReactFlow,
+  ViewportPortal,
+  useConnection,
+  useReactFlow,
+} from '@xyflow/react';
+import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { analyze, canConnect } from '../../core/graph';
+import { useEditor, useStore } from '../state/use-editor';
+import { type FlowNode, FlowView, type Size } from './flow-view';
+import { ModuleNode } from './ModuleNode';
+
+const NODE_TYPES = { module: ModuleNode };
+export const PALETTE_MIME = 'application/x-modulargan-kind';
+const FIT_VIEW = { padding: 0.15, maxZoom: 1 };
+
+/** The reason a hovered connection is refused, shown beside the pointer while dragging. */
+function ConnectionHint() {
+  const graph = useEditor((s) => s.history.present.graph);
+  const c = useConnection();
+  if (!c.inProgress || !c.toHandle || c.isValid !== false) return null;
+  const fromOutput = c.fromHandle.type === 'source';
+  const out = fromOutput ? c.fromHandle : c.toHandle;
+  const inp = fromOutput ? c.toHandle : c.fromHandle;
+  const r = canConnect(graph, { node: out.nodeId, port: out.id ?? '' }, { node: inp.nodeId, port: inp.id ?? '' });
+  const reason = r.ok ? (out.type === inp.type ? 'Connect an output to an input' : '') : r.reason;
+  if (!reason) return null;
+  return (
+    <ViewportPortal>
+      <div className="connection-hint" role="status" data-testid="connection-hint" style={{ transform: `translate(${c.to.x + 16}px, ${c.to.y + 16}px)` }}>
+        {reason}
+      </div>
+    </ViewportPortal>
+  );
+}
+
+export function GraphCanvas() {
+  const store = useStore();
+  const project = useEditor((s) => s.history.present);
+  const selectedNodes = useEditor((s) => s.selectedNodes);
+  const selectedEdges = useEditor((s) => s.selectedEdges);
+  const loads = useEditor((s) => s.loads);
+  const { screenToFlowPosition, fitView } = useReactFlow();
+  // A newly opened graph is fitted into view (once its nodes are measured).
+  useEffect(() => {
+    if (loads > 1) void fitView(FIT_VIEW);
+  }, [loads, fitView]);
+  const view = useRef(new FlowView());
+  const measured = useRef(new Map<string, Size>());
+  const [measureVersion, setMeasureVersion] = useState(0);
+
+  const analysis = analyze(project.graph);
+  const nodes = useMemo(
+    () => view.current.flowNodes(project, analysis, selectedNodes, measured.current),
+    // measureVersion: React Flow measured a node; its size goes back into the node
+    [project, analysis, selectedNodes, measureVersion],
+  );
+  const edges = useMemo(() => view.current.flowEdges(project, analysis, selectedEdges), [project, analysis, selectedEdges]);
+
+  const onNodesChange = useCallback(
+    (changes: NodeChange<FlowNode>[]) => {
+      let sized = false;
+      const moved: Record<string, { x: number; y: number }> = {};
+      let dragEnded = false;
+      let selection: Set<string> | null = null;
+      for (const c of changes) {
+        if (c.type === 'dimensions' && c.dimensions) {
+          const old = measured.current.get(c.id);
+          if (old?.width !== c.dimensions.width || old?.height !== c.dimensions.height) {
+            measured.current.set(c.id, c.dimensions);
+            sized = true;
+          }
+        } else if (c.type === 'position') {
+          if (c.position) moved[c.id] = c.position;
+          if (c.dragging === false) dragEnded = true;
+        } else if (c.type === 'select') {
+          selection ??= new Set(store.getState().selectedNodes);
+          if (c.selected) selection.add(c.id);
+          else selection.delete(c.id);
+        }
+      }
+      if (Object.keys(moved).length) store.moveNodes(moved);
+      if (dragEnded) store.endGroup();
+      if (selection) store.select(selection, store.getState().selectedEdges);
+      if (sized) setMeasureVersion((v) => v + 1);
+    },
+    [store],
+  );
+
+  const onEdgesChange = useCallback(
+    (changes: EdgeChange[]) => {
+      let selection: Set<string> | null = null;
+      for (const c of changes)
+        if (c.type === 'select') {
+          selection ??= new Set(store.getState().selectedEdges);
+          if (c.selected) selection.add(c.id);
+          else selection.delete(c.id);
+        }
+      if (selection) store.select(store.getState().selectedNodes, selection);
+    },
+    [store],
+  );
+
+  const isValidConnection = useCallback(
+    (c: Connection | Edge) => canConnect(store.project.graph, { node: c.source, port: c.sourceHandle ?? '' }, { node: c.target, port: c.targetHandle ?? '' }).ok,
+    [store],
+  );
+  const onConnect = useCallback(
+    (c: Connection) => void store.connect({ node: c.source, port: c.sourceHandle ?? '' }, { node: c.target, port: c.targetHandle ?? '' }),
+    [store],
+  );
+  const onConnectStart: OnConnectStart = useCallback(
+    (_e, p) => {
+      if (p.nodeId && p.handleId) store.startConnecting(p.nodeId, p.handleType === 'source' ? 'output' : 'input', p.handleId);
+    },
+    [store],
+  );
+  const onConnectEnd: OnConnectEnd = useCallback(
+    (_e, c) => {
+      store.stopConnecting();
+      // Dropped on a handle that refused: keep the reason in the status bar.
+      if (c.toHandle && c.isValid === false) {
+        const fromOutput = c.fromHandle?.type === 'source';
+        const out = fromOutput ? c.fromHandle : c.toHandle;
+        const inp = fromOutput ? c.toHandle : c.fromHandle;
+        if (out && inp) {
+          const r = canConnect(store.project.graph, { node: out.nodeId, port: out.id ?? '' }, { node: inp.nodeId, port: inp.id ?? '' });
+          store.notify(`Not connected: ${r.ok ? 'connect an output to an input' : r.reason}`);
+        }
+      }
+    },
+    [store],
+  );
+
+  const onDragOver = useCallback((e: DragEvent) => {
+    if (e.dataTransfer.types.includes(PALETTE_MIME)) {
+      e.preventDefault();
+      e.dataTransfer.dropEffect = 'copy';
+    }
+  }, []);
+  const onDrop = useCallback(
+    (e: DragEvent) => {
+      const kind = e.dataTransfer.getData(PALETTE_MIME);
+      if (!kind) return;
+      e.preventDefault();
+      store.addNode(kind, screenToFlowPosition({ x: e.clientX, y: e.clientY }));
+    },
+    [store, screenToFlowPosition],
+  );
+
+  return (
+    <div className="canvas" data-testid="canvas">
+      <ReactFlow<FlowNode>
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={NODE_TYPES}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onConnect={onConnect}
+        onConnectStart={onConnectStart}
+        onConnectEnd={onConnectEnd}
+        isValidConnection={isValidConnection}
+        onDragOver={onDragOver}
+        onDrop={onDrop}
+        deleteKeyCode={null}
+        multiSelectionKeyCode={['Shift', 'Meta', 'Control']}
+        selectionKeyCode="Shift"
+        connectionRadius={30}
+        minZoom={0.05}
+        fitView
+        fitViewOptions={FIT_VIEW}
+        onlyRenderVisibleElements
+        proOptions={{ hideAttribution: true }}
+      >
+        <Background gap={20} />
+        <MiniMap pannable zoomable nodeStrokeWidth={3} />
+        <Controls />
+        <ConnectionHint />
+      </ReactFlow>
+    </div>
+  );
+}

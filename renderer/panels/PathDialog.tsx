@@ -1,0 +1,53 @@
+// Asks for a project path inside the page: the browser has no native file dialog that
+// yields a path, so the user types one (or picks a recent project).
+
+import { useState } from 'react';
+
+export interface PathRequest {
+  readonly mode: 'open' | 'save';
+  readonly suggested: string | null;
+  readonly recent: readonly string[];
+  readonly resolve: (path: string | null) => void;
+}
+
+export function PathDialog({ request }: { request: PathRequest }) {
+  const [path, setPath] = useState(request.suggested ?? request.recent[0] ?? '');
+  const done = (p: string | null) => request.resolve(p && p.trim() ? p.trim() : null);
+  return (
+    <div className="modal-backdrop">
+      <form
+        className="modal"
+        role="dialog"
+        aria-label={request.mode === 'open' ? 'Open project' : 'Save project as'}
+        onSubmit={(e) => {
+          e.preventDefault();
+          done(path);
+        }}
+        onKeyDown={(e) => e.key === 'Escape' && done(null)}
+      >
+        <h2>{request.mode === 'open' ? 'Open project' : 'Save project as'}</h2>
+        <label htmlFor="path-input">Path of the project file (…/name.mgproj.json), on the machine running the studio</label>
+        <input id="path-input" data-testid="path-input" autoFocus type="text" value={path} onChange={(e) => setPath(e.target.value)} />
+        {request.recent.length > 0 && (
+          <ul className="recent">
+            {request.recent.map((r) => (
+              <li key={r}>
+                <button type="button" className="link" onClick={() => (request.mode === 'open' ? done(r) : setPath(r))}>
+                  {r}
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+        <div className="modal-buttons">
+          <button type="button" onClick={() => done(null)}>
+            Cancel
+          </button>
+          <button type="submit" className="primary" data-testid="path-ok">
+            {request.mode === 'open' ? 'Open' : 'Save'}
+          </button>
+        </div>
+      </form>
+    </div>
+  );
+}

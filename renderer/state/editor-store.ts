@@ -1,0 +1,218 @@
+// The editor's state: the document with its undo history, the selection, live connection
+// feedback and the run. One small external store (read with useSyncExternalStore); the
+// project stays immutable so core/graph's per-graph caches (canConnect) stay valid.
+
+import type { PortRef, Project } from '../../core/graph';
+import { canConnect, emptyProject, nodeKind } from '../../core/graph';
+import { autoLayout } from './auto-layout';
+import * as edits from './graph-edits';
+import { type History, createHistory, record, redo, seal, undo } from './history';
+
+export type Side = 'input' | 'output';
+/** "node\0side\0port": one handle on the canvas. */
+export const handleKey = (node: string, side: Side, port: string): string => `${node}\u0000${side}\u0000${port}`;
+
+export interface RunState {
+  readonly id: string | null;
+  readonly status: 'idle' | 'running' | 'finished' | 'failed' | 'cancelled';
+  readonly done: number;
+  readonly total: number;
+  /** Preview images (data URLs) per output node, by item index. */
+  readonly previews: Readonly<Record<string, readonly string[]>>;
+  readonly error: { readonly message: string; readonly node?: string } | null;
+  readonly summary: string;
+}
+
+export interface EditorState {
+  readonly history: History<Project>;
+  readonly path: string | null;
+  readonly baseDir: string;
+  /** The project as last opened or saved: the document is dirty when it differs. */
+  readonly saved: Project;
+  readonly selectedNodes: ReadonlySet<string>;
+  readonly selectedEdges: ReadonlySet<string>;
+  /** While a connection is dragged: the handles that would accept it. */
+  readonly accepting: ReadonlySet<string> | null;
+  /** The reason the connection under the cursor is refused, and where to show it. */
+  readonly refusal: { readonly reason: string; readonly x: number; readonly y: number } | null;
+  readonly run: RunState;
+  /** A one-line message for the status bar. */
+  readonly notice: string;
+  /** Counts documents loaded, so the canvas fits a newly opened graph into view. */
+  readonly loads: number;
+}
+
+const IDLE_RUN: RunState = { id: null, status: 'idle', done: 0, total: 0, previews: {}, error: null, summary: '' };
+const EMPTY: ReadonlySet<string> = new Set();
+
+export class EditorStore {
+  private state: EditorState;
+  private readonly listeners = new Set<() => void>();
+  private clip: edits.Clip | null = null;
+  private pastes = 0;
+
+  constructor(project: Project = emptyProject('Untitled'), path: string | null = null, baseDir = '') {
+    this.state = {
+      history: createHistory(project),
+      path,
+      baseDir,
+      saved: project,
+      selectedNodes: EMPTY,
+      selectedEdges: EMPTY,
+      accepting: null,
+      refusal: null,
+      run: IDLE_RUN,
+      notice: '',
+      loads: 0,
+    };
+  }
+
+  getState = (): EditorState => this.state;
+  subscribe = (l: () => void): (() => void) => {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  };
+  protected set(patch: Partial<EditorState>): void {
+    this.state = { ...this.state, ...patch };
+    for (const l of this.listeners) l();
+  }
+
+  get project(): Project {
+    return this.state.history.present;
+  }
+  get dirty(): boolean {
+    return this.state.history.present !== this.state.saved;
+  }
+  get canUndo(): boolean {
+    return this.state.history.past.length > 0;
+  }
+  get canRedo(): boolean {
+    return this.state.history.future.length > 0;
+  }
+
+  /** Applies a new project as one undoable step (merged with the last if `group` matches). */
+  commit(next: Project, group: string | null = null): void {
+    const history = record(this.state.history, next, group);
+    if (history !== this.state.history) this.set({ history });
+  }
+  /** Ends a gesture (drag stop, field blur): the next edit is a new step. */
+  endGroup(): void {
+    this.state = { ...this.state, history: seal(this.state.history) };
+  }
+  undo(): void {
+    if (this.canUndo) this.set({ history: undo(this.state.history), notice: 'Undone' });
+  }
+  redo(): void {
+    if (this.canRedo) this.set({ history: redo(this.state.history), notice: 'Redone' });
+  }
+
+  /** Replaces the document (open, new, recover); the history starts afresh. */
+  load(project: Project, path: string | null, baseDir: string, opts: { dirty?: boolean } = {}): void {
+    this.set({
+      history: createHistory(project),
+      path,
+      baseDir,
+      saved: opts.dirty ? ({ ...project } as Project) : project,
+      selectedNodes: EMPTY,
+      selectedEdges: EMPTY,
+      run: IDLE_RUN,
+      notice: path ? `Opened ${path}` : `Opened ${project.name}`,
+      loads: this.state.loads + 1,
+    });
+  }
+  markSaved(path: string, baseDir: string): void {
+    this.set({ saved: this.project, path, baseDir, notice: `Saved ${path}` });
+  }
+  notify(notice: string): void {
+    this.set({ notice });
+  }
+
+  addNode(kind: string, at: edits.XY): string {
+    const { project, id } = edits.addNode(this.project, kind, at);
+    this.commit(project);
+    this.select([id], []);
+    return id;
+  }
+  connect(from: PortRef, to: PortRef): edits.ConnectOutcome {
+    const r = edits.connect(this.project, from, to);
+    if (r.ok) this.commit(r.project);
+    else this.set({ notice: `Not connected: ${r.reason}` });
+    return r;
+  }
+  removeSelection(): void {
+    const { selectedNodes, selectedEdges } = this.state;
+    const next = edits.removeElements(this.project, selectedNodes, selectedEdges);
+    if (next === this.project) return;
+    this.commit(next);
+    this.set({ selectedNodes: EMPTY, selectedEdges: EMPTY });
+  }
+  moveNodes(positions: Readonly<Record<string, edits.XY>>): void {
+    this.commit(edits.moveNodes(this.project, positions), `move:${Object.keys(positions).sort().join(',')}`);
+  }
+  setParam(node: string, key: string, value: unknown): void {
+    this.commit(edits.setParam(this.project, node, key, value), `param:${node}:${key}`);
+  }
+  setLabel(node: string, label: string): void {
+    this.commit(edits.setLabel(this.project, node, label), `label:${node}`);
+  }
+  layout(): void {
+    this.commit(autoLayout(this.project));
+  }
+
+  select(nodes: Iterable<string>, edges: Iterable<string>): void {
+    this.set({ selectedNodes: new Set(nodes), selectedEdges: new Set(edges) });
+  }
+  selectAll(): void {
+    this.select(
+      this.project.graph.nodes.map((n) => n.id),
+      this.project.graph.edges.map((e) => e.id),
+    );
+  }
+  copySelection(): number {
+    if (!this.state.selectedNodes.size) return 0;
+    this.clip = edits.copy(this.project, this.state.selectedNodes);
+    this.pastes = 0;
+    return this.clip.nodes.length;
+  }
+  pasteClip(): string[] {
+    if (!this.clip) return [];
+    this.pastes += 1;
+    const { project, nodes } = edits.paste(this.project, this.clip, { x: 40 * this.pastes, y: 40 * this.pastes });
+    this.commit(project);
+    this.select(nodes, []);
+    return nodes;
+  }
+
+  /** A connection drag started at a handle: light up every handle that would accept it. */
+  startConnecting(node: string, side: Side, port: string): void {
+    const g = this.project.graph;
+    const accepting = new Set<string>();
+    for (const n of g.nodes) {
+      for (const p of portsOf(n.kind, side === 'output' ? 'input' : 'output')) {
+        const ok = side === 'output' ? canConnect(g, { node, port }, { node: n.id, port: p }) : canConnect(g, { node: n.id, port: p }, { node, port });
+        if (ok.ok) accepting.add(handleKey(n.id, side === 'output' ? 'input' : 'output', p));
+      }
+    }
+    this.set({ accepting, refusal: null });
+  }
+  showRefusal(refusal: EditorState['refusal']): void {
+    const r = this.state.refusal;
+    if (r === refusal || (r && refusal && r.reason === refusal.reason && r.x === refusal.x && r.y === refusal.y)) return;
+    this.set({ refusal });
+  }
+  stopConnecting(): void {
+    if (this.state.accepting || this.state.refusal) this.set({ accepting: null, refusal: null });
+  }
+
+  setRun(run: Partial<RunState>): void {
+    this.set({ run: { ...this.state.run, ...run } });
+  }
+  resetRun(id: string): void {
+    this.set({ run: { ...IDLE_RUN, id, status: 'running' } });
+  }
+}
+
+function portsOf(kind: string, side: Side): string[] {
+  const def = nodeKind(kind);
+  return ((side === 'input' ? def?.inputs : def?.outputs) ?? []).map((p) => p.name);
+}

@@ -1,0 +1,117 @@
+// Pure edits of a project (graph + layout), as immer recipes or functions from project to
+// project: the store applies them and records them for undo. Kept free of React so they
+// are unit-tested directly.
+
+import { produce } from 'immer';
+import { type Graph, type GraphEdge, type GraphNode, type PortRef, type Project, canConnect, defaultParams, nodeKind } from '../../core/graph';
+
+export interface XY {
+  readonly x: number;
+  readonly y: number;
+}
+
+const PREFIX: Record<string, string> = { encoder: 'E', generator: 'G', transformer: 'T', reconstructor: 'R', discriminator: 'D' };
+
+/** A fresh id: "T2" for the second transformer, "noise-input1" for other kinds. */
+export function freshId(taken: ReadonlySet<string>, base: string): string {
+  for (let i = 1; ; i++) if (!taken.has(`${base}${i}`)) return `${base}${i}`;
+}
+export const nodePrefix = (kind: string): string => PREFIX[kind] ?? kind;
+const nodeIds = (g: Graph) => new Set(g.nodes.map((n) => n.id));
+const edgeIds = (g: Graph) => new Set(g.edges.map((e) => e.id));
+
+export function addNode(p: Project, kind: string, at: XY): { project: Project; id: string } {
+  const def = nodeKind(kind);
+  if (!def) throw new Error(`unknown node kind '${kind}'`);
+  const id = freshId(nodeIds(p.graph), nodePrefix(kind));
+  const project = produce(p, (d) => {
+    d.graph.nodes.push({ id, kind, label: id, params: defaultParams(def) });
+    d.layout.nodes[id] = { x: Math.round(at.x), y: Math.round(at.y) };
+  });
+  return { project, id };
+}
+
+export type ConnectOutcome = { ok: true; project: Project; edge: string } | { ok: false; reason: string };
+
+export function connect(p: Project, from: PortRef, to: PortRef): ConnectOutcome {
+  const check = canConnect(p.graph, from, to);
+  if (!check.ok) return check;
+  const edge = freshId(edgeIds(p.graph), 'e');
+  const project = produce(p, (d) => {
+    if (check.replaces) d.graph.edges = d.graph.edges.filter((e) => e.id !== check.replaces);
+    d.graph.edges.push({ id: edge, from: { ...from }, to: { ...to } });
+  });
+  return { ok: true, project, edge };
+}
+
+/** Removes nodes (with their edges) and edges. */
+export function removeElements(p: Project, nodes: ReadonlySet<string>, edges: ReadonlySet<string>): Project {
+  if (!nodes.size && !edges.size) return p;
+  return produce(p, (d) => {
+    d.graph.nodes = d.graph.nodes.filter((n) => !nodes.has(n.id));
+    d.graph.edges = d.graph.edges.filter((e) => !edges.has(e.id) && !nodes.has(e.from.node) && !nodes.has(e.to.node));
+    for (const id of nodes) delete d.layout.nodes[id];
+  });
+}
+
+export function moveNodes(p: Project, positions: Readonly<Record<string, XY>>): Project {
+  return produce(p, (d) => {
+    for (const [id, xy] of Object.entries(positions)) d.layout.nodes[id] = { x: Math.round(xy.x), y: Math.round(xy.y) };
+  });
+}
+
+export function setParam(p: Project, node: string, key: string, value: unknown): Project {
+  return produce(p, (d) => {
+    const n = d.graph.nodes.find((x) => x.id === node);
+    if (n) n.params[key] = value as never;
+  });
+}
+
+export function setLabel(p: Project, node: string, label: string): Project {
+  return produce(p, (d) => {
+    const n = d.graph.nodes.find((x) => x.id === node);
+    if (n) n.label = label;
+  });
+}
+
+/** What Ctrl+C keeps: nodes, the edges among them, and where they were. */
+export interface Clip {
+  readonly nodes: readonly GraphNode[];
+  readonly edges: readonly GraphEdge[];
+  readonly positions: Readonly<Record<string, XY>>;
+}
+
+export function copy(p: Project, nodes: ReadonlySet<string>): Clip {
+  const picked = p.graph.nodes.filter((n) => nodes.has(n.id));
+  return {
+    nodes: picked,
+    edges: p.graph.edges.filter((e) => nodes.has(e.from.node) && nodes.has(e.to.node)),
+    positions: Object.fromEntries(picked.map((n) => [n.id, p.layout.nodes[n.id] ?? { x: 0, y: 0 }])),
+  };
+}
+
+/** Adds a clip under new ids, offset; returns the new node ids. */
+export function paste(p: Project, clip: Clip, offset: XY): { project: Project; nodes: string[] } {
+  const taken = nodeIds(p.graph);
+  const takenEdges = edgeIds(p.graph);
+  const rename = new Map<string, string>();
+  for (const n of clip.nodes) {
+    const id = freshId(taken, nodePrefix(n.kind));
+    taken.add(id);
+    rename.set(n.id, id);
+  }
+  const project = produce(p, (d) => {
+    for (const n of clip.nodes) {
+      const id = rename.get(n.id)!;
+      d.graph.nodes.push({ ...structuredClone(n), id, label: n.label === n.id ? id : n.label });
+      const at = clip.positions[n.id] ?? { x: 0, y: 0 };
+      d.layout.nodes[id] = { x: at.x + offset.x, y: at.y + offset.y };
+    }
+    for (const e of clip.edges) {
+      const id = freshId(takenEdges, 'e');
+      takenEdges.add(id);
+      d.graph.edges.push({ id, from: { node: rename.get(e.from.node)!, port: e.from.port }, to: { node: rename.get(e.to.node)!, port: e.to.port } });
+    }
+  });
+  return { project, nodes: [...rename.values()] };
+}
