@@ -6,10 +6,10 @@ import { randomUUID } from 'node:crypto';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { encodePng } from '../data/images';
 import { formatFileError, readProjectFile, saveProjectFile } from '../files/documents';
-import { type Graph, nodeName } from '../graph/graph';
+import type { Graph } from '../graph/graph';
 import type { Project } from '../graph/format/project';
 import { initBackend } from '../runtime/backends';
-import { type Batch, type OutputInfo, RunError, runGraph } from '../runtime/executor';
+import { type Batch, type RunContext, RunError, runGraph } from '../runtime/executor';
 import { createStateFiles } from './state-files';
 import type { EngineApi, EngineInfo, OpenedProject, RunEvent, RunRequest } from './types';
 
@@ -44,11 +44,6 @@ async function load(path: string): Promise<OpenedProject> {
   return { path: abs, project: r.value.value, baseDir: dirname(abs), notes };
 }
 
-/** The node a run error names, so the editor can mark it. */
-function nodeAtFault(graph: Graph, message: string): string | undefined {
-  return graph.nodes.find((n) => message.startsWith(nodeName(n)) || message.includes(`${nodeName(n)}:`))?.id;
-}
-
 /** Float32 NHWC slice to a PNG data URL; masks (0..n) are stretched to [-1, 1] grey. */
 async function previewPng(data: Float32Array, h: number, w: number, c: number, mask: boolean): Promise<string> {
   let pixels = data;
@@ -76,7 +71,7 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
       // One backend for the engine's lifetime; onnxruntime does the work on CPUs.
       backend ??= initBackend('auto', { gradients: false });
       await backend;
-      const onBatch = async (batch: Batch, outputs: readonly OutputInfo[]) => {
+      const onBatch = async (batch: Batch, { outputs }: RunContext) => {
         for (const [j, item] of batch.items.entries()) {
           if (item.index >= previews) continue;
           for (const o of outputs) {
@@ -112,7 +107,7 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
       });
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      emit({ type: 'failed', runId, message, node: e instanceof RunError ? nodeAtFault(req.graph as Graph, message) : undefined });
+      emit({ type: 'failed', runId, message, node: e instanceof RunError ? e.node : undefined });
     }
   }
 

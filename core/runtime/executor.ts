@@ -103,8 +103,15 @@ export interface RunResult extends RunContext {
   readonly seconds: number;
 }
 
-/** A run that cannot start, with a message that names the node at fault. */
-export class RunError extends Error {}
+/** A run that cannot start, with a message that names the node at fault (and its id, when one is). */
+export class RunError extends Error {
+  constructor(
+    message: string,
+    readonly node?: string,
+  ) {
+    super(message);
+  }
+}
 
 const here = (base: string, p: string) => (isAbsolute(p) ? p : resolve(base, p));
 
@@ -113,7 +120,7 @@ async function buildModules(steps: readonly PlanStep[], graph: Graph, base: stri
   try {
     for (const s of steps) {
       if (!s.module) continue;
-      if (s.module === 'D') throw new RunError(`${nodeName(graph.nodes.find((n) => n.id === s.node)!)} is a discriminator, used only in training`);
+      if (s.module === 'D') throw new RunError(`${nodeName(graph.nodes.find((n) => n.id === s.node)!)} is a discriminator, used only in training`, s.node);
       const m = createModule(s.kind, s.params, hashSeed(seed, s.node));
       modules.set(s.node, m);
       const file = s.params.weights as string;
@@ -121,7 +128,7 @@ async function buildModules(steps: readonly PlanStep[], graph: Graph, base: stri
         try {
           loadWeightsInto(m, await readWeightsFile(here(base, file)));
         } catch (e) {
-          throw new RunError(`${nodeName(graph.nodes.find((n) => n.id === s.node)!)}: ${(e as Error).message}`);
+          throw new RunError(`${nodeName(graph.nodes.find((n) => n.id === s.node)!)}: ${(e as Error).message}`, s.node);
         }
       }
     }
@@ -189,7 +196,7 @@ async function makeEngine(choice: EngineChoice, steps: readonly PlanStep[], modu
 export async function runGraph(graph: Graph, opts: RunOptions, onBatch: (b: Batch, ctx: RunContext) => Promise<void> | void): Promise<RunResult> {
   const t0 = performance.now();
   const plan = executionPlan(graph);
-  if (!plan.ok) throw new RunError(`the graph is not valid:\n${plan.diagnostics.map((d) => `  ${d.message}`).join('\n')}`);
+  if (!plan.ok) throw new RunError(`the graph is not valid:\n${plan.diagnostics.map((d) => `  ${d.message}`).join('\n')}`, plan.diagnostics[0]?.node);
   const steps = plan.steps;
   const base = opts.baseDir ?? process.cwd();
   const seed = opts.seed ?? 0;
@@ -205,14 +212,14 @@ export async function runGraph(graph: Graph, opts: RunOptions, onBatch: (b: Batc
     const t = s.shapes.outputs.image!;
     const node = graph.nodes.find((n) => n.id === s.node)!;
     if (t.kind !== 'image' || typeof t.h !== 'number' || t.h !== t.w)
-      throw new RunError(`${nodeName(node)}: its image size is not fixed; set its Size, or the image size of the module it feeds`);
+      throw new RunError(`${nodeName(node)}: its image size is not fixed; set its Size, or the image size of the module it feeds`, s.node);
     sizes.set(s.node, t.h);
     const path = opts.images?.[s.node] ?? (s.params.path as string);
     let src: Awaited<ReturnType<typeof resolveImageSource>>;
     try {
       src = await resolveImageSource(here(base, path), opts.recursive);
     } catch (e) {
-      throw new RunError(`${nodeName(node)}: ${(e as Error).message}`);
+      throw new RunError(`${nodeName(node)}: ${(e as Error).message}`, s.node);
     }
     const keep = (f: string) => !opts.filter || opts.filter(relative(src.root, f));
     files.set(s.node, src.files.filter(keep));
