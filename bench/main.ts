@@ -1,6 +1,6 @@
 // `npm run bench`: prints one JSON object with every benchmark's numbers.
 //   npm run bench                 everything
-//   npm run bench -- graph        only some sections (graph, ceiling, kernels, inference)
+//   npm run bench -- graph        only some sections (graph, ceiling, kernels, inference, training)
 //   npm run bench -- --backends=webgpu   time only these tfjs backends
 import { availableParallelism, cpus } from 'node:os';
 import { initBackend } from '../core/runtime/backends';
@@ -8,6 +8,7 @@ import { benchGraph } from './graph';
 import { benchInference } from './inference';
 import { benchCeiling } from './ceiling';
 import { benchKernels } from './kernels';
+import { benchTraining } from './training';
 
 const args = process.argv.slice(2);
 const wanted = new Set(args.filter((a) => !a.startsWith('--')));
@@ -43,4 +44,5 @@ if (run('inference')) {
     rows,
   };
 }
+if (run('training')) results.training = await benchTraining().catch((e: Error) => ({ error: e.message }));
 process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
