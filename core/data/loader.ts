@@ -90,8 +90,9 @@ export class BatchLoader {
         return await this.dataset.load(i);
       } catch (e) {
         if (!(e instanceof ImageFileError)) throw e;
+        // Batches load concurrently: several may meet the same bad file; report it once.
+        if (!this.bad.has(i)) this.opts.onSkip?.(`skipped ${e.message}`);
         this.bad.add(i);
-        this.opts.onSkip?.(`skipped ${e.message}`);
       }
     }
     throw new Error(`${this.dataset.title}: no item of the ${this.opts.split ?? 'train'} split could be loaded`);
