@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const TINY_PROJECT = join(import.meta.dirname, '..', 'fixtures', 'projects', 'colormnist-tiny.mgproj.json');
+export const TINY_PROJECT = join(import.meta.dirname, '..', 'fixtures', 'training', 'colormnist-tiny.mgproj.json');
 
 type Json = Record<string, unknown>;
 
