@@ -23,6 +23,15 @@ const count = (v: string | undefined, name: string): number | undefined => {
   return n;
 };
 
+/** "1 h 05 min", "3 min 20 s", "12 s": our own ETA (cli-progress's is unsteady on resume). */
+function duration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const s = Math.round(seconds);
+  if (s >= 3600) return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
+  if (s >= 60) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+  return `${s} s`;
+}
+
 /** Returns the exit code: 0 finished (or stopped as asked), 1 could not start, 3 a loss became NaN/Inf. */
 export async function trainCommand(file: string, opts: TrainCommandOptions, log: (line: string) => void): Promise<number> {
   let bar: SingleBar | undefined;
@@ -46,14 +55,14 @@ export async function trainCommand(file: string, opts: TrainCommandOptions, log:
       onProgress: (p) => {
         const l = p.losses;
         const fmt = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(3));
-        const payload = { speed: (p.imagesPerSecond / 1).toFixed(2), d: fmt(l.d_total), g: fmt(l.g_total) };
+        const payload = { eta: duration(p.etaSeconds), its: p.iterationsPerSecond.toFixed(2), speed: p.imagesPerSecond.toFixed(1), d: fmt(l.d_total), g: fmt(l.g_total) };
         if (tty) {
-          bar ??= new SingleBar({ format: 'training {bar} {value}/{total} | {speed} img/s | ETA {eta_formatted} | D {d} G {g}', hideCursor: true, etaBuffer: 20 });
+          bar ??= new SingleBar({ format: 'training {bar} {value}/{total} | {its} it/s, {speed} img/s | ETA {eta} | D {d} G {g}', hideCursor: true, etaBuffer: 20 });
           if (!bar.isActive) bar.start(p.total, p.done, payload);
           bar.update(p.done, payload);
         } else if (!opts.quiet && (Date.now() - lastLine > 10_000 || p.done === p.total)) {
           lastLine = Date.now();
-          log(`iteration ${p.done}/${p.total}, ${payload.speed} img/s, ETA ${Math.round(p.etaSeconds)} s, D ${payload.d}, G ${payload.g}`);
+          log(`iteration ${p.done}/${p.total}, ${payload.its} it/s, ${payload.speed} img/s, ETA ${payload.eta}, D ${payload.d}, G ${payload.g}`);
         }
       },
     });

@@ -24,6 +24,7 @@ export interface TrainProgress {
   readonly done: number;
   readonly total: number;
   readonly losses: Losses;
+  readonly iterationsPerSecond: number;
   readonly imagesPerSecond: number;
   readonly etaSeconds: number;
 }
@@ -180,7 +181,7 @@ export async function runTraining(projectFile: string, opts: TrainRunOptions = {
       if (done % cfg.checkpointEvery === 0 || done === end) await checkpoint(done);
       const seconds = (performance.now() - t0) / 1000;
       const rate = (done - start) / seconds;
-      opts.onProgress?.({ done, total: cfg.iterations, losses, imagesPerSecond: rate * cfg.batchSize, etaSeconds: (cfg.iterations - done) / rate });
+      opts.onProgress?.({ done, total: cfg.iterations, losses, iterationsPerSecond: rate, imagesPerSecond: rate * cfg.batchSize, etaSeconds: (cfg.iterations - done) / rate });
     }
     const status = end < cfg.iterations ? 'stopped' : 'done';
     return { status, completed: end, runDir, ...(lastCheckpoint ? { lastCheckpoint } : {}) };
