@@ -55,14 +55,14 @@ export async function trainCommand(file: string, opts: TrainCommandOptions, log:
       onProgress: (p) => {
         const l = p.losses;
         const fmt = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(3));
-        const payload = { eta: duration(p.etaSeconds), its: p.iterationsPerSecond.toFixed(2), speed: p.imagesPerSecond.toFixed(1), d: fmt(l.d_total), g: fmt(l.g_total) };
+        const payload = { left: duration(p.etaSeconds), its: p.iterationsPerSecond.toFixed(2), speed: p.imagesPerSecond.toFixed(1), d: fmt(l.d_total), g: fmt(l.g_total) };
         if (tty) {
-          bar ??= new SingleBar({ format: 'training {bar} {value}/{total} | {its} it/s, {speed} img/s | ETA {eta} | D {d} G {g}', hideCursor: true, etaBuffer: 20 });
+          bar ??= new SingleBar({ format: 'training {bar} {value}/{total} | {its} it/s, {speed} img/s | ETA {left} | D {d} G {g}', hideCursor: true, etaBuffer: 20 });
           if (!bar.isActive) bar.start(p.total, p.done, payload);
           bar.update(p.done, payload);
         } else if (!opts.quiet && (Date.now() - lastLine > 10_000 || p.done === p.total)) {
           lastLine = Date.now();
-          log(`iteration ${p.done}/${p.total}, ${payload.its} it/s, ${payload.speed} img/s, ETA ${payload.eta}, D ${payload.d}, G ${payload.g}`);
+          log(`iteration ${p.done}/${p.total}, ${payload.its} it/s, ${payload.speed} img/s, ETA ${payload.left}, D ${payload.d}, G ${payload.g}`);
         }
       },
     });
