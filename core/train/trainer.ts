@@ -90,7 +90,16 @@ export class Trainer {
     const inputs = this.inputs(k, batch);
     try {
       const losses: Losses = { lr };
-      if (this.dOpt.vars.size) Object.assign(losses, this.update(k, this.dOpt, lr, () => this.dLosses(k, inputs)));
+      if (this.dOpt.vars.size) {
+        // Fakes are constants for D: made before the gradient tape starts, so no gradient
+        // flows into the generator side and the tape keeps none of their intermediates.
+        const fakes = tf.tidy(() => [...this.fakes(this.baseFeature(inputs), inputs, this.activeD).values()].map((v) => v.image));
+        try {
+          Object.assign(losses, this.update(k, this.dOpt, lr, () => this.dLosses(k, inputs, fakes)));
+        } finally {
+          tf.dispose(fakes);
+        }
+      }
       if (this.updatesG(k) && this.gOpt.vars.size) Object.assign(losses, this.update(k, this.gOpt, lr, () => this.gLosses(inputs)));
       return losses;
     } finally {
@@ -144,14 +153,10 @@ export class Trainer {
     return out;
   }
 
-  private dLosses(k: number, inp: ReturnType<Trainer['inputs']>): Record<string, tf.Scalar> {
+  /** D's losses; `fakes[j]` is the image judged by D number activeD[j]. */
+  private dLosses(k: number, inp: ReturnType<Trainer['inputs']>, fakes: readonly tf.Tensor4D[]): Record<string, tf.Scalar> {
     const { cfg, model } = this;
     const x = inp.x[0] as tf.Tensor4D;
-    // Fakes are constants for D: computed outside the tape, so no gradient flows into G's side.
-    const fakes = tf.tidy(() => {
-      const m = this.fakes(this.baseFeature(inp), inp, this.activeD);
-      return [...m.values()].map((v) => v.image);
-    });
     let adv: tf.Scalar = tf.scalar(0);
     let gp: tf.Scalar = tf.scalar(0);
     let cls: tf.Scalar = tf.scalar(0);
@@ -166,7 +171,6 @@ export class Trainer {
       gp = tf.add(gp, gradientPenalty((img) => criticScore(d.apply({ image: img }).patch), x, fake, eps));
       if (d.conditionLength) cls = tf.add(cls, bceWithLogits(onReal.logits, inp.real[i]!));
     });
-    tf.dispose(fakes);
     const total = tf.addN([adv, tf.mul(gp, cfg.lambdaGp), tf.mul(cls, cfg.lambdaCls)]) as tf.Scalar;
     return { d_adv: adv, d_gp: gp, d_cls: cls, d_total: total };
   }
