@@ -85,9 +85,6 @@ export function trainSettings(project: Project, iterations?: number): TrainSetti
   };
 }
 
-const isStringRecord = (v: unknown): v is Record<string, string> =>
-  typeof v === 'object' && v !== null && Object.values(v).every((x) => typeof x === 'string');
-
 /** Keeps the log lines of iterations before `start`: a resumed run rewrites what follows. */
 async function truncateLog(file: string, start: number): Promise<void> {
   const text = await readFile(file, 'utf8').catch(() => '');
@@ -122,16 +119,15 @@ export async function runTraining(projectFile: string, opts: TrainRunOptions = {
   }
   await mkdir(join(runDir, 'samples'), { recursive: true });
 
-  const extra = t as Record<string, unknown>;
   const model = await buildTrainModel(project.graph, {
     mode: t.mode,
     imageSize: dataset.imageSize,
     datasetGroups: dataset.groups,
     seed: cfg.seed,
     baseDir,
-    ...(typeof extra.dBaseChannels === 'number' ? { dBaseChannels: extra.dBaseChannels } : {}),
-    ...(typeof extra.dDepth === 'number' ? { dDepth: extra.dDepth } : {}),
-    ...(isStringRecord(extra.discriminatorWeights) ? { discriminatorWeights: extra.discriminatorWeights } : {}),
+    ...(t.dBaseChannels === undefined ? {} : { dBaseChannels: t.dBaseChannels }),
+    ...(t.dDepth === undefined ? {} : { dDepth: t.dDepth }),
+    ...(t.discriminatorWeights === undefined ? {} : { discriminatorWeights: t.discriminatorWeights }),
   });
   const trainer = new Trainer(model, cfg);
   try {
