@@ -88,7 +88,15 @@ export function trainSettings(project: Project, iterations?: number): TrainSetti
 /** Keeps the log lines of iterations before `start`: a resumed run rewrites what follows. */
 async function truncateLog(file: string, start: number): Promise<void> {
   const text = await readFile(file, 'utf8').catch(() => '');
-  const kept = text.split('\n').filter((l) => l.trim() && (JSON.parse(l) as { iteration: number }).iteration < start);
+  // A line cut short by a crash parses as nothing and goes too.
+  const iterationOf = (l: string): number => {
+    try {
+      return (JSON.parse(l) as { iteration: number }).iteration;
+    } catch {
+      return Infinity;
+    }
+  };
+  const kept = text.split('\n').filter((l) => l.trim() && iterationOf(l) < start);
   await writeFile(file, kept.map((l) => `${l}\n`).join(''));
 }
 
