@@ -1,7 +1,7 @@
 // Joint training end to end on a 32 px ColorMNIST project (wasm backend: the cpu one takes
 // minutes here): losses finite and moving, checkpoints written and pruned, exact resume,
 // translation mode, frozen modules untouched, NaN/Inf stopping.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readWeightsFile } from '../../core/files/weights-file';
@@ -52,6 +52,8 @@ describe('training a 32 px ColorMNIST generation project', () => {
     const first = await runTraining(file, { runDir: resumed, stopAfter: 10 });
     expect(first.status).toBe('stopped');
     expect(first.lastCheckpoint).toMatch(/iter-000010$/);
+    // A crash while appending leaves half a line; resuming drops it.
+    appendFileSync(join(resumed, 'log.jsonl'), '{"iteration":10,"lr":0.0');
     const second = await runTraining(file, { runDir: resumed, resume: true });
     expect(second.status).toBe('done');
     const a = readLog(join(full, 'log.jsonl'));
