@@ -1,6 +1,6 @@
 // `npm run bench`: prints one JSON object with every benchmark's numbers.
 //   npm run bench                 everything
-//   npm run bench -- graph        only some sections (graph, ceiling, kernels, inference, batch, editor)
+//   npm run bench -- graph        only some sections (graph, ceiling, kernels, inference, batch, editor, training)
 //   npm run bench -- --backends=webgpu   time only these tfjs backends
 import { availableParallelism, cpus } from 'node:os';
 import { initBackend } from '../core/runtime/backends';
@@ -9,6 +9,7 @@ import { benchInference } from './inference';
 import { benchBatch } from './batch';
 import { benchCeiling } from './ceiling';
 import { benchKernels } from './kernels';
+import { benchTraining } from './training';
 
 const args = process.argv.slice(2);
 const wanted = new Set(args.filter((a) => !a.startsWith('--')));
@@ -62,4 +63,5 @@ if (run('editor')) {
   const { benchEditor } = (await import(editorBench)) as { benchEditor: () => Promise<Record<string, unknown>> };
   results.editor = await benchEditor().catch((e: Error) => ({ error: e.message }));
 }
+if (run('training')) results.training = await benchTraining().catch((e: Error) => ({ error: e.message }));
 process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

@@ -5,6 +5,7 @@ import { backendsCommand } from './backends';
 import { type BatchCommandOptions, batchCommand } from './batch';
 import { type PresetExportOptions, presetExportCommand, presetImportCommand } from './preset';
 import { type RunCommandOptions, runCommand } from './run';
+import { type TrainCommandOptions, trainCommand } from './train';
 import { validateCommand } from './validate';
 
 export function buildProgram(): Command {
@@ -90,6 +91,19 @@ export function buildProgram(): Command {
     .requiredOption('--into <dir>', 'the folder that receives a new folder for the preset')
     .action(async (file: string, opts: { into: string }) => {
       process.exitCode = await presetImportCommand(file, opts, (line) => process.stdout.write(`${line}\n`));
+    });
+  program
+    .command('train')
+    .description('Train all modules of a project jointly; everything not given here comes from the project file.')
+    .argument('<project>', 'a .mgproj.json project with a "training" section and its dataset')
+    .option('--iterations <n>', 'total iterations (overrides training.iterations; also moves the learning-rate decay end)')
+    .option('--resume', 'continue from the latest checkpoint in <project>.train/checkpoints')
+    .option('--restart', "discard an earlier run's checkpoints, samples and log")
+    .option('--backend <name>', 'auto, tfjs-node-gpu, webgpu, wasm or cpu (default: training.backend, else auto)')
+    .option('--stop-after <n>', 'stop after this many iterations, with a checkpoint, as if interrupted')
+    .option('-q, --quiet', 'no progress output')
+    .action(async (file: string, opts: TrainCommandOptions) => {
+      process.exitCode = await trainCommand(file, opts, (line) => process.stdout.write(`${line}\n`));
     });
   return program;
 }

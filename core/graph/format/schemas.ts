@@ -69,6 +69,11 @@ export const trainingSchema = z.looseObject({
   /** Node ids of modules whose weights stay fixed. */
   frozen: z.array(id).default([]),
   backend: z.string().optional(),
+  /** Discriminators (one per transformer, made by the trainer): stride-2 layers and base channels. */
+  dDepth: z.number().int().min(1).max(8).optional(),
+  dBaseChannels: z.number().int().min(4).max(512).optional(),
+  /** Starting weights of discriminators, by the id of the node each judges (.mgw paths). */
+  discriminatorWeights: z.record(z.string(), z.string()).optional(),
 });
 
 export const checkpointRefSchema = z.looseObject({

@@ -1,0 +1,148 @@
+// CelebA in its own format: <root>/img_align_celeba/*.jpg, <root>/list_attr_celeba.txt
+// (line 1: the image count; line 2: the attribute names; then "file.jpg  1 -1 ..."), and
+// optionally <root>/list_eval_partition.txt ("file.jpg 0|1|2": train, val, test). Images are
+// centre-cropped to 178×178 (the paper's crop of the 178×218 aligned faces) and resized.
+
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { CELEBA, CELEBA_COLUMNS } from '../graph/attributes';
+import type { AttributeGroup } from '../graph/ports';
+import { type Dataset, DatasetFileError, splitEvery } from './dataset';
+import { ImageFileError } from './images';
+
+export const CELEBA_CROP = 178;
+
+export interface CelebaOptions {
+  root: string;
+  imageSize: number;
+  /** Default hair (3-way), male, smiling. */
+  groups?: readonly AttributeGroup[];
+}
+
+export interface AttributeTable {
+  readonly names: readonly string[];
+  readonly rows: readonly { file: string; values: Int8Array; line: number }[];
+}
+
+/** Parses list_attr_celeba.txt; every error names the file and line. */
+export function parseAttributeList(text: string, file: string): AttributeTable {
+  const lines = text.split(/\r?\n/);
+  const count = Number(lines[0]?.trim());
+  if (!Number.isInteger(count) || count < 0) throw new DatasetFileError(file, 1, `expected the number of images, got '${lines[0]?.trim() ?? ''}'`);
+  const names = (lines[1] ?? '').trim().split(/\s+/).filter(Boolean);
+  if (!names.length) throw new DatasetFileError(file, 2, 'expected the attribute names');
+  const rows: { file: string; values: Int8Array; line: number }[] = [];
+  for (let i = 2; i < lines.length; i++) {
+    const parts = lines[i]!.trim().split(/\s+/).filter(Boolean);
+    if (!parts.length) continue;
+    const [name, ...vals] = parts;
+    if (vals.length !== names.length)
+      throw new DatasetFileError(file, i + 1, `'${name}' has ${vals.length} values, expected ${names.length} (one per attribute)`);
+    const values = new Int8Array(vals.length);
+    vals.forEach((v, j) => {
+      if (v !== '1' && v !== '-1' && v !== '0') throw new DatasetFileError(file, i + 1, `value '${v}' of ${names[j]} is not 1 or -1`);
+      values[j] = v === '1' ? 1 : 0;
+    });
+    rows.push({ file: name!, values, line: i + 1 });
+  }
+  if (rows.length !== count) throw new DatasetFileError(file, 1, `says ${count} images but lists ${rows.length}`);
+  return { names, rows };
+}
+
+/** Parses list_eval_partition.txt into file → 0 (train), 1 (validation), 2 (test). */
+export function parsePartition(text: string, file: string): Map<string, number> {
+  const out = new Map<string, number>();
+  text.split(/\r?\n/).forEach((l, i) => {
+    const parts = l.trim().split(/\s+/).filter(Boolean);
+    if (!parts.length) return;
+    const p = Number(parts[1]);
+    if (parts.length !== 2 || ![0, 1, 2].includes(p)) throw new DatasetFileError(file, i + 1, `expected "file.jpg 0|1|2", got '${l.trim()}'`);
+    out.set(parts[0]!, p);
+  });
+  return out;
+}
+
+/**
+ * Which columns make each group: CELEBA_COLUMNS for the paper's names, else a binary group
+ * is the column of its own name and a one-hot group has one column per value.
+ */
+function columnsOf(g: AttributeGroup, names: readonly string[], file: string): number[] {
+  const known = CELEBA_COLUMNS[g.name];
+  const cols = g.kind === 'binary' ? [typeof known === 'string' ? known : g.name] : g.values.map((v) => (typeof known === 'object' ? known[v] : undefined) ?? v);
+  return cols.map((c) => {
+    const j = names.indexOf(c!);
+    if (j < 0) throw new DatasetFileError(file, 2, `has no attribute column '${c}' (for '${g.name}')`);
+    return j;
+  });
+}
+
+/** Reads one aligned face: centre 178×178 crop (or the largest centred square), resized. */
+export async function readCelebaImage(file: string, size: number): Promise<Float32Array> {
+  let raw: Buffer;
+  try {
+    const img = sharp(file, { failOn: 'error' });
+    const { width = 0, height = 0 } = await img.metadata();
+    const side = Math.min(CELEBA_CROP, width, height);
+    if (side < 2) throw new Error(`too small (${width}×${height})`);
+    raw = await img
+      .extract({ left: Math.floor((width - side) / 2), top: Math.floor((height - side) / 2), width: side, height: side })
+      .resize(size, size, { kernel: 'lanczos3' })
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer();
+  } catch (e) {
+    throw new ImageFileError(file, `cannot decode it as an image (${(e as Error).message.split('\n')[0]})`);
+  }
+  const out = new Float32Array(raw.length);
+  for (let i = 0; i < raw.length; i++) out[i] = raw[i]! / 127.5 - 1;
+  return out;
+}
+
+export async function openCeleba(opts: CelebaOptions): Promise<Dataset> {
+  const attrFile = join(opts.root, 'list_attr_celeba.txt');
+  const partFile = join(opts.root, 'list_eval_partition.txt');
+  const imgDir = join(opts.root, 'img_align_celeba');
+  const text = await readFile(attrFile, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    throw new DatasetFileError(attrFile, undefined, e.code === 'ENOENT' ? 'not found (a CelebA folder holds list_attr_celeba.txt and img_align_celeba/)' : e.message);
+  });
+  if (!(await stat(imgDir).catch(() => null))?.isDirectory()) throw new DatasetFileError(imgDir, undefined, 'not found: the images folder of CelebA');
+  const table = parseAttributeList(text, attrFile);
+  const groups = opts.groups ?? [CELEBA.hair, CELEBA.male, CELEBA.smiling];
+  const cols = groups.map((g) => columnsOf(g, table.names, attrFile));
+  const notes: string[] = [];
+  // One-hot groups as CelebA labels them: some faces have none or several hair colours set.
+  // They stay in (as in StarGAN); the count is reported so nobody is surprised.
+  const ambiguous = table.rows.filter((r) => groups.some((g, gi) => g.kind === 'onehot' && cols[gi]!.reduce((a, j) => a + r.values[j]!, 0) !== 1)).length;
+  if (ambiguous) notes.push(`${attrFile}: ${ambiguous} of ${table.rows.length} images have no single value of a one-hot group (kept, labelled as listed)`);
+
+  let split: { train: number[]; test: number[] };
+  const partText = await readFile(partFile, 'utf8').catch(() => undefined);
+  if (partText !== undefined) {
+    const part = parsePartition(partText, partFile);
+    split = { train: [], test: [] };
+    table.rows.forEach((r, i) => {
+      const p = part.get(r.file);
+      if (p === undefined) throw new DatasetFileError(partFile, undefined, `does not list '${r.file}' (${attrFile}:${r.line})`);
+      if (p === 0) split.train.push(i);
+      else if (p === 2) split.test.push(i);
+    });
+  } else {
+    split = splitEvery(table.rows.length, 10);
+    notes.push(`${partFile} not found: every 10th image is held out for testing`);
+  }
+  return {
+    title: `CelebA at ${opts.root}`,
+    imageSize: opts.imageSize,
+    groups,
+    ...split,
+    flip: true,
+    notes,
+    async load(i) {
+      const r = table.rows[i]!;
+      const labels = Float32Array.from(cols.flatMap((cs) => cs.map((j) => r.values[j]!)));
+      return { image: await readCelebaImage(join(imgDir, r.file), opts.imageSize), labels };
+    },
+  };
+}

@@ -1,0 +1,116 @@
+// Batches for the trainer, loaded ahead of it. Batch k is a pure function of (seed, k): the
+// item order is a seeded permutation per epoch and flips are drawn per batch, so a resumed
+// run sees exactly the batches an uninterrupted one would, and batches can be prepared in
+// any order, concurrently, while the trainer works on earlier ones.
+
+import seedrandom from 'seedrandom';
+import { groupsLength } from '../graph/ports';
+import type { Dataset, Sample } from './dataset';
+import { ImageFileError } from './images';
+import { flipHorizontal } from './raster';
+
+export interface Batch {
+  readonly index: number;
+  readonly size: number;
+  /** size × H × W × 3, in [-1, 1] */
+  readonly images: Float32Array;
+  /** size × label length */
+  readonly labels: Float32Array;
+}
+
+export interface BatchLoaderOptions {
+  batchSize: number;
+  seed: number;
+  /** How many batches to prepare ahead of the one asked for (default 3). */
+  ahead?: number;
+  split?: 'train' | 'test';
+  /** Called once per item that could not be loaded; that item is skipped from then on. */
+  onSkip?: (message: string) => void;
+}
+
+/** Fisher–Yates with a seeded generator. */
+export function seededPermutation(n: number, seed: string): number[] {
+  const rand = seedrandom.alea(seed);
+  const p = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [p[i], p[j]] = [p[j]!, p[i]!];
+  }
+  return p;
+}
+
+export class BatchLoader {
+  private readonly items: readonly number[];
+  private readonly pending = new Map<number, Promise<Batch>>();
+  private readonly perms = new Map<number, number[]>();
+  private readonly bad = new Set<number>();
+
+  constructor(
+    readonly dataset: Dataset,
+    private readonly opts: BatchLoaderOptions,
+  ) {
+    this.items = opts.split === 'test' ? dataset.test : dataset.train;
+    if (this.items.length === 0) throw new Error(`${dataset.title}: the ${opts.split ?? 'train'} split is empty`);
+  }
+
+  /** Batch k, and the next few started in the background. */
+  get(k: number): Promise<Batch> {
+    for (const old of this.pending.keys()) if (old < k) this.pending.delete(old);
+    const ahead = this.opts.ahead ?? 3;
+    for (let j = k; j <= k + ahead; j++) if (!this.pending.has(j)) this.pending.set(j, this.build(j));
+    const p = this.pending.get(k)!;
+    this.pending.delete(k);
+    return p;
+  }
+
+  /** Item at position p of the endless stream of epochs. */
+  private itemAt(p: number): number {
+    const n = this.items.length;
+    const epoch = Math.floor(p / n);
+    let perm = this.perms.get(epoch);
+    if (!perm) {
+      perm = seededPermutation(n, `${this.opts.seed}:epoch:${epoch}`);
+      this.perms.set(epoch, perm);
+      // Two epochs can be in flight at a boundary; older ones are not needed again.
+      for (const e of this.perms.keys()) if (e < epoch - 1) this.perms.delete(e);
+    }
+    return this.items[perm[p % n]!]!;
+  }
+
+  /**
+   * Loads the item at stream position p; an item that fails is reported once and replaced by
+   * the next position's. Failures are properties of files, not of timing, so the
+   * replacement is deterministic.
+   */
+  private async loadAt(p: number): Promise<Sample> {
+    for (let tries = 0; tries < this.items.length; tries++, p++) {
+      const i = this.itemAt(p);
+      if (this.bad.has(i)) continue;
+      try {
+        return await this.dataset.load(i);
+      } catch (e) {
+        if (!(e instanceof ImageFileError)) throw e;
+        // Batches load concurrently: several may meet the same bad file; report it once.
+        if (!this.bad.has(i)) this.opts.onSkip?.(`skipped ${e.message}`);
+        this.bad.add(i);
+      }
+    }
+    throw new Error(`${this.dataset.title}: no item of the ${this.opts.split ?? 'train'} split could be loaded`);
+  }
+
+  private async build(k: number): Promise<Batch> {
+    const { batchSize: b, seed } = this.opts;
+    const s = this.dataset.imageSize;
+    const samples = await Promise.all(Array.from({ length: b }, (_, j) => this.loadAt(k * b + j)));
+    const flips = seedrandom.alea(`${seed}:flip:${k}`);
+    const len = groupsLength(this.dataset.groups);
+    const images = new Float32Array(b * s * s * 3);
+    const labels = new Float32Array(b * len);
+    samples.forEach((smp, j) => {
+      const flip = this.dataset.flip && flips() < 0.5;
+      images.set(flip ? flipHorizontal(smp.image, s) : smp.image, j * s * s * 3);
+      labels.set(smp.labels, j * len);
+    });
+    return { index: k, size: b, images, labels };
+  }
+}

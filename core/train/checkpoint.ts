@@ -1,0 +1,208 @@
+// Checkpoints: one folder per checkpoint, <run>/checkpoints/iter-000120/, holding one .mgw
+// per module, both optimisers' state, and manifest.json (iteration, random-generator state,
+// recent losses). A checkpoint is written into a hidden temporary folder and renamed into
+// place, so a crash never leaves a half checkpoint under a real name. index.json lists the
+// checkpoints and names the best; the last `keep` and the best survive pruning.
+
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../files/atomic';
+import { readWeightsFile, writeWeightsFile } from '../files/weights-file';
+import { loadWeightsInto } from '../modules/weights';
+import type { AdamState } from './adam';
+import type { TrainModel } from './model';
+import type { Losses, Trainer } from './trainer';
+
+export const CHECKPOINT_FORMAT = 'modulargan-checkpoint';
+
+export interface CheckpointManifest {
+  format: typeof CHECKPOINT_FORMAT;
+  version: 1;
+  /** Iterations completed: a resumed run continues with this iteration. */
+  iteration: number;
+  createdAt: string;
+  /**
+   * Every draw of a run is a function of (seed, iteration) (batch order, flips, targets,
+   * noise, penalty mixing), so the generators' state is exactly this pair.
+   */
+  rng: { kind: 'counter'; seed: number; next: number };
+  modules: Record<string, string>;
+  optimizers: Record<'d' | 'g', string>;
+  /** Means over the recent window, and the window itself (so "best" continues exactly). */
+  losses: Losses;
+  window: Losses[];
+  /** Lower is better; see bestScore. */
+  score: number | null;
+}
+
+export interface CheckpointEntry {
+  iteration: number;
+  path: string;
+  createdAt: string;
+  score: number | null;
+}
+
+export interface CheckpointIndex {
+  checkpoints: CheckpointEntry[];
+  best: string | null;
+}
+
+export const checkpointName = (iteration: number): string => `iter-${String(iteration).padStart(6, '0')}`;
+const fileSafe = (id: string): string => id.replace(/[^\w.-]+/g, '_');
+
+/**
+ * The criterion for "best": the mean reconstruction plus feature-cycle loss over the recent
+ * window in translation mode (how faithfully images survive E, T and R), the mean attribute
+ * loss of the generator side in generation mode. Null until a G update has been seen.
+ */
+export function bestScore(mode: 'translation' | 'generation', window: readonly Losses[]): number | null {
+  const rows = window.filter((l) => l.g_total !== undefined);
+  if (!rows.length) return null;
+  const v = (l: Losses) => (mode === 'translation' ? l.g_rec! + l.g_cyc! : l.g_cls!);
+  return rows.reduce((a, l) => a + v(l), 0) / rows.length;
+}
+
+export function meanLosses(window: readonly Losses[]): Losses {
+  const sums: Record<string, [number, number]> = {};
+  for (const l of window)
+    for (const [k, v] of Object.entries(l)) {
+      const acc = (sums[k] ??= [0, 0]);
+      acc[0] += v;
+      acc[1]++;
+    }
+  return Object.fromEntries(Object.entries(sums).map(([k, [s, n]]) => [k, s / n]));
+}
+
+/** Optimiser state as JSON (keys, lengths, step) plus raw little-endian float32: m then v. */
+async function writeAdam(dir: string, name: string, s: AdamState): Promise<void> {
+  const keys = [...s.m.keys()];
+  const total = keys.reduce((a, k) => a + s.m.get(k)!.length, 0);
+  const data = new Float32Array(2 * total);
+  let at = 0;
+  for (const src of [s.m, s.v])
+    for (const k of keys) {
+      data.set(src.get(k)!, at);
+      at += src.get(k)!.length;
+    }
+  await writeFileAtomic(join(dir, `${name}.bin`), new Uint8Array(data.buffer), { backup: false });
+  const header = { step: s.step, tensors: keys.map((k) => ({ key: k, length: s.m.get(k)!.length })) };
+  await writeFileAtomic(join(dir, `${name}.json`), JSON.stringify(header), { backup: false });
+}
+
+async function readAdam(dir: string, name: string): Promise<AdamState> {
+  const file = join(dir, `${name}.json`);
+  const header = JSON.parse(await readFile(file, 'utf8')) as { step: number; tensors: { key: string; length: number }[] };
+  const bytes = await readFile(join(dir, `${name}.bin`));
+  const data = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  const total = header.tensors.reduce((a, t) => a + t.length, 0);
+  if (data.length !== 2 * total) throw new Error(`${file}: the state data holds ${data.length} values, the header lists ${2 * total}`);
+  const m = new Map<string, Float32Array>();
+  const v = new Map<string, Float32Array>();
+  let at = 0;
+  for (const target of [m, v])
+    for (const t of header.tensors) {
+      target.set(t.key, data.slice(at, at + t.length));
+      at += t.length;
+    }
+  return { step: header.step, m, v };
+}
+
+export async function readIndex(root: string): Promise<CheckpointIndex> {
+  try {
+    return JSON.parse(await readFile(join(root, 'index.json'), 'utf8')) as CheckpointIndex;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { checkpoints: [], best: null };
+    throw new Error(`${join(root, 'index.json')}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+export interface SaveOptions {
+  root: string;
+  iteration: number;
+  seed: number;
+  window: readonly Losses[];
+  /** How many of the latest checkpoints to keep besides the best (default 3). */
+  keep?: number;
+}
+
+/** Writes a checkpoint atomically, updates the index and prunes; returns its folder. */
+export async function saveCheckpoint(trainer: Trainer, opts: SaveOptions): Promise<string> {
+  const { root, iteration } = opts;
+  const model = trainer.model;
+  await mkdir(root, { recursive: true });
+  const name = checkpointName(iteration);
+  const tmp = join(root, `.${name}.${randomBytes(4).toString('hex')}.tmp`);
+  await mkdir(tmp);
+  try {
+    const modules: Record<string, string> = {};
+    for (const p of model.all) {
+      modules[p.id] = `${fileSafe(p.id)}.mgw`;
+      await writeWeightsFile(join(tmp, modules[p.id]!), p.module, { iteration, node: p.id });
+    }
+    await writeAdam(tmp, 'optimizer-d', trainer.dOpt.getState());
+    await writeAdam(tmp, 'optimizer-g', trainer.gOpt.getState());
+    const manifest: CheckpointManifest = {
+      format: CHECKPOINT_FORMAT,
+      version: 1,
+      iteration,
+      createdAt: new Date().toISOString(),
+      rng: { kind: 'counter', seed: opts.seed, next: iteration },
+      modules,
+      optimizers: { d: 'optimizer-d', g: 'optimizer-g' },
+      losses: meanLosses(opts.window),
+      window: [...opts.window],
+      score: bestScore(model.mode, opts.window),
+    };
+    await writeFile(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2));
+    // A checkpoint of the same iteration from an earlier, interrupted run is replaced.
+    await rm(join(root, name), { recursive: true, force: true });
+    await rename(tmp, join(root, name));
+    const index = await readIndex(root);
+    index.checkpoints = index.checkpoints.filter((c) => c.iteration !== iteration);
+    index.checkpoints.push({ iteration, path: name, createdAt: manifest.createdAt, score: manifest.score });
+    index.checkpoints.sort((a, b) => a.iteration - b.iteration);
+    const scored = index.checkpoints.filter((c) => c.score !== null);
+    index.best = scored.length ? scored.reduce((a, b) => (b.score! < a.score! ? b : a)).path : null;
+    const keep = new Set(index.checkpoints.slice(-(opts.keep ?? 3)).map((c) => c.path));
+    if (index.best) keep.add(index.best);
+    const dropped = index.checkpoints.filter((c) => !keep.has(c.path));
+    index.checkpoints = index.checkpoints.filter((c) => keep.has(c.path));
+    await writeFileAtomic(join(root, 'index.json'), JSON.stringify(index, null, 2), { backup: false });
+    for (const c of dropped) await rm(join(root, c.path), { recursive: true, force: true });
+    return join(root, name);
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** The newest complete checkpoint folder under root, from the index or, failing that, a scan. */
+export async function latestCheckpoint(root: string): Promise<string | undefined> {
+  const index = await readIndex(root);
+  const last = index.checkpoints.at(-1);
+  if (last) return join(root, last.path);
+  const names = (await readdir(root).catch(() => [] as string[])).filter((n) => /^iter-\d+$/.test(n)).sort();
+  return names.length ? join(root, names.at(-1)!) : undefined;
+}
+
+/** Loads weights and optimiser state into a freshly built trainer; returns the manifest. */
+export async function loadCheckpoint(dir: string, trainer: Trainer): Promise<CheckpointManifest> {
+  const file = join(dir, 'manifest.json');
+  let manifest: CheckpointManifest;
+  try {
+    manifest = JSON.parse(await readFile(file, 'utf8')) as CheckpointManifest;
+  } catch (e) {
+    throw new Error(`${file}: ${(e as Error).message}`, { cause: e });
+  }
+  if (manifest.format !== CHECKPOINT_FORMAT) throw new Error(`${file}: not a ModularGAN checkpoint`);
+  const model: TrainModel = trainer.model;
+  for (const p of model.all) {
+    const f = manifest.modules[p.id];
+    if (!f) throw new Error(`${file}: the checkpoint has no weights for module '${p.id}'`);
+    loadWeightsInto(p.module, await readWeightsFile(join(dir, f)));
+  }
+  trainer.dOpt.setState(await readAdam(dir, manifest.optimizers.d));
+  trainer.gOpt.setState(await readAdam(dir, manifest.optimizers.g));
+  return manifest;
+}

@@ -1,0 +1,157 @@
+// The networks a training run updates, built from the project's graph: the encoder (or
+// generator), every transformer, the reconstructor, plus one discriminator per transformer
+// (and one for the generator's base condition), which the trainer adds itself: D_i exists
+// only for training, so the graph does not have to draw it.
+
+import { access } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { Graph, GraphNode } from '../graph/graph';
+import { type AttributeGroup, describeGroups, groupLength, sameGroups } from '../graph/ports';
+import { type GanModule, createModule } from '../modules/create';
+import type { Discriminator } from '../modules/discriminator';
+import type { Encoder } from '../modules/encoder';
+import type { Generator } from '../modules/generator';
+import { hashSeed } from '../modules/random';
+import type { Reconstructor } from '../modules/reconstructor';
+import type { Transformer } from '../modules/transformer';
+import { loadWeightsInto } from '../modules/weights';
+import { readWeightsFile } from '../files/weights-file';
+
+export interface Part<M extends GanModule> {
+  /** Node id in the graph; for a discriminator "D_<id of what it judges>". */
+  readonly id: string;
+  readonly module: M;
+  /** Positions in the dataset's label vector of this part's condition, in its group order. */
+  readonly labelIndex: readonly number[];
+}
+
+export interface TrainModel {
+  readonly mode: 'translation' | 'generation';
+  readonly base: Part<Encoder> | Part<Generator>;
+  readonly transformers: readonly Part<Transformer>[];
+  readonly reconstructor: Part<Reconstructor>;
+  /** D for each transformer, in the same order; then, in generation mode, D for G's condition. */
+  readonly discriminators: readonly Part<Discriminator>[];
+  readonly all: readonly Part<GanModule>[];
+}
+
+export interface ModelOptions {
+  mode: 'translation' | 'generation';
+  imageSize: number;
+  /** The dataset's attribute groups, in label order. */
+  datasetGroups: readonly AttributeGroup[];
+  seed: number;
+  /** Discriminator base channels; default the modules' base channels. */
+  dBaseChannels?: number;
+  /** Discriminator stride-2 layers; default log2(size) − 1, at most 6 (5 at 64 px, 6 at 128). */
+  dDepth?: number;
+  /** Folder that relative weights paths in node parameters are relative to. */
+  baseDir: string;
+  /** Weights files for discriminators, by the id of the node each judges. */
+  discriminatorWeights?: Readonly<Record<string, string>>;
+}
+
+/** Where each group of `groups` sits in the dataset's label vector; errors name the node. */
+export function labelIndex(who: string, groups: readonly AttributeGroup[], datasetGroups: readonly AttributeGroup[]): number[] {
+  const out: number[] = [];
+  for (const g of groups) {
+    let at = 0;
+    const found = datasetGroups.find((d) => {
+      if (d.name === g.name) return true;
+      at += groupLength(d);
+      return false;
+    });
+    if (!found) throw new Error(`${who}: the dataset has no attribute '${g.name}' (it has ${describeGroups(datasetGroups)})`);
+    if (!sameGroups([found], [g]))
+      throw new Error(`${who}: attribute '${g.name}' is ${describeGroups([g])} here but ${describeGroups([found])} in the dataset`);
+    for (let j = 0; j < groupLength(g); j++) out.push(at + j);
+  }
+  return out;
+}
+
+export const defaultDiscriminatorDepth = (size: number): number => Math.max(1, Math.min(6, Math.round(Math.log2(size)) - 1));
+
+const label = (n: GraphNode) => `${n.label ?? n.id} (node '${n.id}')`;
+
+export async function buildTrainModel(graph: Graph, opts: ModelOptions): Promise<TrainModel> {
+  const of = (kind: string) => graph.nodes.filter((n) => n.kind === kind);
+  const baseKind = opts.mode === 'translation' ? 'encoder' : 'generator';
+  const bases = of(baseKind);
+  if (bases.length !== 1)
+    throw new Error(`${opts.mode} training needs exactly one ${baseKind} node in the graph, found ${bases.length}`);
+  const recs = of('reconstructor');
+  if (recs.length !== 1) throw new Error(`training needs exactly one reconstructor node in the graph, found ${recs.length}`);
+  const ts = of('transformer');
+  if (ts.length === 0) throw new Error('training needs at least one transformer node in the graph');
+
+  const built: Part<GanModule>[] = [];
+  try {
+    const make = async <M extends GanModule>(node: GraphNode, kind: string, params: Record<string, unknown>, index: number[]): Promise<Part<M>> => {
+      let m: GanModule;
+      try {
+        m = createModule(kind, params, hashSeed(opts.seed, node.id));
+      } catch (e) {
+        throw new Error(`${label(node)}: ${(e as Error).message}`, { cause: e });
+      }
+      const part: Part<M> = { id: node.id, module: m as M, labelIndex: index };
+      built.push(part);
+      const file = typeof params.weights === 'string' ? params.weights.trim() : '';
+      if (file) loadWeightsInto(m, await readWeightsFile(resolve(opts.baseDir, file)));
+      return part;
+    };
+    const groupsOf = (n: GraphNode) => (n.params.attributes as AttributeGroup[] | undefined) ?? [];
+    const baseNode = bases[0]!;
+    const base = (await make<Encoder | Generator>(
+      baseNode,
+      baseKind,
+      baseKind === 'encoder' ? { ...baseNode.params, imageSize: opts.imageSize } : baseNode.params,
+      baseKind === 'generator' ? labelIndex(label(baseNode), groupsOf(baseNode), opts.datasetGroups) : [],
+    )) as Part<Encoder> | Part<Generator>;
+    if (baseKind === 'generator' && (base.module.params.imageSize as number) !== opts.imageSize)
+      throw new Error(`${label(baseNode)}: makes ${String(base.module.params.imageSize)} px images but the dataset has ${opts.imageSize} px`);
+    const transformers: Part<Transformer>[] = [];
+    for (const n of ts) transformers.push(await make<Transformer>(n, 'transformer', n.params, labelIndex(label(n), groupsOf(n), opts.datasetGroups)));
+    const recNode = recs[0]!;
+    const reconstructor = await make<Reconstructor>(recNode, 'reconstructor', { ...recNode.params, imageSize: opts.imageSize }, []);
+
+    const dParams = (groups: readonly AttributeGroup[]) => ({
+      imageSize: opts.imageSize,
+      baseChannels: opts.dBaseChannels ?? (base.module.params.baseChannels as number),
+      depth: opts.dDepth ?? defaultDiscriminatorDepth(opts.imageSize),
+      attributes: groups,
+    });
+    const judged: GraphNode[] = [...ts, ...(baseKind === 'generator' && groupsOf(baseNode).length ? [baseNode] : [])];
+    const discriminators: Part<Discriminator>[] = [];
+    for (const n of judged) {
+      const dNode: GraphNode = {
+        id: `D_${n.id}`,
+        kind: 'discriminator',
+        label: `D for ${n.label ?? n.id}`,
+        params: { ...dParams(groupsOf(n)), weights: await discriminatorWeights(n, opts) },
+      };
+      discriminators.push(await make<Discriminator>(dNode, 'discriminator', dNode.params, labelIndex(label(n), groupsOf(n), opts.datasetGroups)));
+    }
+    return { mode: opts.mode, base, transformers, reconstructor, discriminators, all: built };
+  } catch (e) {
+    for (const p of built) p.module.dispose();
+    throw e;
+  }
+}
+
+/**
+ * Where D_<id> starts from: the training config's discriminatorWeights entry, else
+ * D_<id>.mgw beside the judged module's own weights file (a checkpoint folder keeps them
+ * together, so a trained module brings its critic along), else seeded random weights.
+ */
+async function discriminatorWeights(judged: GraphNode, opts: ModelOptions): Promise<string> {
+  const explicit = opts.discriminatorWeights?.[judged.id];
+  if (explicit) return explicit;
+  const own = typeof judged.params.weights === 'string' ? judged.params.weights.trim() : '';
+  if (!own) return '';
+  const beside = join(dirname(resolve(opts.baseDir, own)), `D_${judged.id}.mgw`);
+  return (await access(beside).then(() => true, () => false)) ? beside : '';
+}
+
+export function disposeModel(m: TrainModel): void {
+  for (const p of m.all) p.module.dispose();
+}

@@ -1,0 +1,220 @@
+// A whole training run from a project file: open the dataset, build the model from the
+// graph, resume from the latest checkpoint if asked, then iterate with batches loaded ahead,
+// logging every iteration's losses as JSONL, writing sample grids and checkpoints. Outputs
+// go to "<project name>.train/" beside the project file:
+//   log.jsonl, samples/iter-000500.png, checkpoints/iter-001000/, checkpoints/index.json
+
+import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { BatchLoader } from '../data/loader';
+import { openDataset } from '../data/open';
+import { formatFileError, readProjectFile } from '../files/documents';
+import type { Project } from '../graph/format/project';
+import { groupsLength } from '../graph/ports';
+import type { Generator } from '../modules/generator';
+import { gaussian } from '../runtime/noise';
+import { type CheckpointManifest, latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { buildTrainModel, disposeModel } from './model';
+import { sampleGrid } from './samples';
+import { type Losses, NonFiniteLossError, Trainer, type TrainSettings } from './trainer';
+
+export interface TrainProgress {
+  /** Iterations completed. */
+  readonly done: number;
+  readonly total: number;
+  readonly losses: Losses;
+  readonly iterationsPerSecond: number;
+  readonly imagesPerSecond: number;
+  readonly etaSeconds: number;
+}
+
+export interface TrainRunOptions {
+  /** Overrides training.iterations (the total, which also sets the learning-rate decay). */
+  iterations?: number;
+  /** Continue from the latest checkpoint in the run folder. */
+  resume?: boolean;
+  /** Discard an earlier run's checkpoints, samples and log instead of refusing to start. */
+  restart?: boolean;
+  /** Stop after this many iterations (a checkpoint is written), as if interrupted. */
+  stopAfter?: number;
+  /** Default "<project file without .mgproj.json>.train" beside the project. */
+  runDir?: string;
+  /** Latest checkpoints kept besides the best (default 3). */
+  keep?: number;
+  /** Iterations whose losses make the window for the "best" criterion (default 50). */
+  window?: number;
+  onProgress?: (p: TrainProgress) => void;
+  log?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface TrainRunResult {
+  readonly status: 'done' | 'stopped' | 'non-finite' | 'aborted';
+  readonly completed: number;
+  readonly runDir: string;
+  readonly lastCheckpoint?: string;
+  readonly message?: string;
+}
+
+/** A problem with the project or run folder the user must fix; the message says how. */
+export class TrainSetupError extends Error {}
+
+export const defaultRunDir = (projectFile: string): string =>
+  join(dirname(resolve(projectFile)), `${basename(projectFile).replace(/(\.mgproj)?\.json$/, '')}.train`);
+
+export function trainSettings(project: Project, iterations?: number): TrainSettings & { checkpointEvery: number; sampleEvery: number } {
+  const t = project.training;
+  if (!t) throw new TrainSetupError('the project has no "training" section');
+  return {
+    iterations: iterations ?? t.iterations,
+    batchSize: t.batchSize,
+    learningRate: t.learningRate,
+    beta1: t.beta1,
+    beta2: t.beta2,
+    nCritic: t.nCritic,
+    ...(t.decayFrom === undefined ? {} : { decayFrom: t.decayFrom }),
+    lambdaGp: t.lambdaGp,
+    lambdaCls: t.lambdaCls,
+    lambdaRec: t.lambdaRec,
+    lambdaCyc: t.lambdaCyc,
+    seed: t.seed,
+    frozen: t.frozen,
+    checkpointEvery: t.checkpointEvery,
+    sampleEvery: t.sampleEvery,
+  };
+}
+
+/** Keeps the log lines of iterations before `start`: a resumed run rewrites what follows. */
+async function truncateLog(file: string, start: number): Promise<void> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  // A line cut short by a crash parses as nothing and goes too.
+  const iterationOf = (l: string): number => {
+    try {
+      return (JSON.parse(l) as { iteration: number }).iteration;
+    } catch {
+      return Infinity;
+    }
+  };
+  const kept = text.split('\n').filter((l) => l.trim() && iterationOf(l) < start);
+  await writeFile(file, kept.map((l) => `${l}\n`).join(''));
+}
+
+export async function runTraining(projectFile: string, opts: TrainRunOptions = {}): Promise<TrainRunResult> {
+  const say = opts.log ?? (() => {});
+  const read = await readProjectFile(projectFile);
+  if (!read.ok) throw new TrainSetupError(read.errors.map((e) => formatFileError(projectFile, e)).join('\n'));
+  const project = read.value.value;
+  const baseDir = dirname(resolve(projectFile));
+  const cfg = trainSettings(project, opts.iterations);
+  const t = project.training!;
+  const ref = project.datasets.find((d) => d.id === t.dataset);
+  if (!ref) throw new TrainSetupError(`training.dataset '${t.dataset}' is not one of the project's datasets (${project.datasets.map((d) => d.id).join(', ') || 'none'})`);
+  const dataset = await openDataset(ref, baseDir);
+  for (const n of dataset.notes) say(n);
+
+  const runDir = opts.runDir ?? defaultRunDir(projectFile);
+  const ckptRoot = join(runDir, 'checkpoints');
+  const logFile = join(runDir, 'log.jsonl');
+  let resumeFrom: string | undefined;
+  if (opts.resume) {
+    resumeFrom = await latestCheckpoint(ckptRoot);
+    if (!resumeFrom) say(`no checkpoint in ${ckptRoot}: starting from iteration 0`);
+  } else if (await latestCheckpoint(ckptRoot)) {
+    if (!opts.restart)
+      throw new TrainSetupError(`${runDir} already holds checkpoints of an earlier run: use --resume to continue it or --restart to discard it`);
+    await rm(runDir, { recursive: true, force: true });
+  }
+  await mkdir(join(runDir, 'samples'), { recursive: true });
+
+  const model = await buildTrainModel(project.graph, {
+    mode: t.mode,
+    imageSize: dataset.imageSize,
+    datasetGroups: dataset.groups,
+    seed: cfg.seed,
+    baseDir,
+    ...(t.dBaseChannels === undefined ? {} : { dBaseChannels: t.dBaseChannels }),
+    ...(t.dDepth === undefined ? {} : { dDepth: t.dDepth }),
+    ...(t.discriminatorWeights === undefined ? {} : { discriminatorWeights: t.discriminatorWeights }),
+  });
+  const trainer = new Trainer(model, cfg);
+  try {
+    let start = 0;
+    let window: Losses[] = [];
+    let lastCheckpoint: string | undefined;
+    if (resumeFrom) {
+      const m: CheckpointManifest = await loadCheckpoint(resumeFrom, trainer);
+      if (m.rng.seed !== cfg.seed) throw new TrainSetupError(`${resumeFrom}: was made with seed ${m.rng.seed}, the project now says ${cfg.seed}`);
+      start = m.iteration;
+      window = m.window;
+      lastCheckpoint = resumeFrom;
+      say(`resumed from ${resumeFrom} at iteration ${start}`);
+    }
+    await truncateLog(logFile, start);
+
+    const skipped: string[] = [];
+    const loader = new BatchLoader(dataset, { batchSize: cfg.batchSize, seed: cfg.seed, onSkip: (m) => (skipped.push(m), say(m)) });
+    const samples = await fixedSamples(dataset, model, cfg.seed);
+    const end = Math.min(cfg.iterations, opts.stopAfter ?? Infinity);
+    const windowSize = opts.window ?? 50;
+    const t0 = performance.now();
+    const checkpoint = async (done: number) => {
+      lastCheckpoint = await saveCheckpoint(trainer, { root: ckptRoot, iteration: done, seed: cfg.seed, window, keep: opts.keep ?? 3 });
+    };
+    for (let k = start; k < end; k++) {
+      if (opts.signal?.aborted) {
+        if (k > start) await checkpoint(k);
+        return { status: 'aborted', completed: k, runDir, ...(lastCheckpoint ? { lastCheckpoint } : {}) };
+      }
+      const batch = await loader.get(k);
+      let losses: Losses;
+      try {
+        losses = trainer.step(k, batch);
+      } catch (e) {
+        if (!(e instanceof NonFiniteLossError)) throw e;
+        const keep = lastCheckpoint ? `; the last good checkpoint is ${lastCheckpoint}` : '; no checkpoint was written yet';
+        return { status: 'non-finite', completed: k, runDir, message: `${e.message}${keep}`, ...(lastCheckpoint ? { lastCheckpoint } : {}) };
+      }
+      await appendFile(logFile, `${JSON.stringify({ iteration: k, ...losses })}\n`);
+      window = [...window, losses].slice(-windowSize);
+      const done = k + 1;
+      if (done % cfg.sampleEvery === 0 || done === end) {
+        const grid = await sampleGrid(model, samples, dataset.imageSize);
+        await writeFile(join(runDir, 'samples', `iter-${String(done).padStart(6, '0')}.png`), grid.png);
+      }
+      if (done % cfg.checkpointEvery === 0 || done === end) await checkpoint(done);
+      const seconds = (performance.now() - t0) / 1000;
+      const rate = (done - start) / seconds;
+      opts.onProgress?.({ done, total: cfg.iterations, losses, iterationsPerSecond: rate, imagesPerSecond: rate * cfg.batchSize, etaSeconds: (cfg.iterations - done) / rate });
+    }
+    const status = end < cfg.iterations ? 'stopped' : 'done';
+    return { status, completed: end, runDir, ...(lastCheckpoint ? { lastCheckpoint } : {}) };
+  } finally {
+    trainer.dispose();
+    disposeModel(model);
+  }
+}
+
+/** The first test items (and fixed noise) every sample grid shows. */
+async function fixedSamples(dataset: Awaited<ReturnType<typeof openDataset>>, model: Awaited<ReturnType<typeof buildTrainModel>>, seed: number) {
+  const items = (dataset.test.length ? dataset.test : dataset.train).slice(0, 8);
+  const s = dataset.imageSize;
+  const len = groupsLength(dataset.groups);
+  const images = new Float32Array(items.length * s * s * 3);
+  const labels = new Float32Array(items.length * len);
+  let n = 0;
+  for (const i of items) {
+    const smp = await dataset.load(i).catch(() => undefined);
+    if (!smp) continue;
+    images.set(smp.image, n * s * s * 3);
+    labels.set(smp.labels, n * len);
+    n++;
+  }
+  const noiseLength = model.base.module.kind === 'G' ? ((model.base.module as Generator).params.noiseLength as number) : 0;
+  return {
+    images: images.subarray(0, n * s * s * 3),
+    labels: labels.subarray(0, n * len),
+    n,
+    ...(noiseLength ? { noise: gaussian(`${seed}:samples`, n * noiseLength) } : {}),
+  };
+}

@@ -1,0 +1,231 @@
+// One training iteration of ModularGAN: a discriminator update on every iteration and a
+// generator-side update (E or G, every T, R) every n_critic-th, as in StarGAN's schedule.
+// Every random draw (target labels, noise, penalty interpolation) is a function of
+// (seed, iteration), so the trainer's only state besides weights is the optimisers'.
+
+import * as tf from '@tensorflow/tfjs-core';
+import seedrandom from 'seedrandom';
+import type { Batch } from '../data/loader';
+import { seededPermutation } from '../data/loader';
+import type { GanModule } from '../modules/create';
+import type { Generator } from '../modules/generator';
+import { gaussian } from '../runtime/noise';
+import { Adam, learningRateAt } from './adam';
+import { bceWithLogits, criticScore, gradientPenalty, l1 } from './losses';
+import type { Part, TrainModel } from './model';
+
+export interface TrainSettings {
+  iterations: number;
+  batchSize: number;
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  nCritic: number;
+  decayFrom?: number;
+  lambdaGp: number;
+  lambdaCls: number;
+  lambdaRec: number;
+  lambdaCyc: number;
+  seed: number;
+  /** Node ids (or D_<id>) whose weights stay fixed. */
+  frozen: readonly string[];
+}
+
+/** Loss values of one iteration by name ("d_adv", "g_cyc", ...), plus the learning rate. */
+export type Losses = Record<string, number>;
+
+/** A loss came out NaN or infinite; nothing was updated with it. */
+export class NonFiniteLossError extends Error {
+  constructor(
+    readonly loss: string,
+    readonly iteration: number,
+    readonly value: number,
+  ) {
+    super(`loss '${loss}' is ${value} at iteration ${iteration}; training stopped before applying that update`);
+  }
+}
+
+/** The stable key of a variable in optimiser state and checkpoints. */
+export const variableKey = (partId: string, name: string): string => `${partId}/${name}`;
+
+function trainableVars(parts: readonly Part<GanModule>[], frozen: ReadonlySet<string>): Map<string, tf.Variable> {
+  const out = new Map<string, tf.Variable>();
+  for (const p of parts) if (!frozen.has(p.id)) for (const [n, v] of Object.entries(p.module.variables)) out.set(variableKey(p.id, n), v);
+  return out;
+}
+
+export class Trainer {
+  readonly frozen: ReadonlySet<string>;
+  readonly dOpt: Adam;
+  readonly gOpt: Adam;
+  /** D_i indices whose D is trained; the rest are skipped in the D step. */
+  private readonly activeD: number[];
+
+  constructor(
+    readonly model: TrainModel,
+    readonly cfg: TrainSettings,
+  ) {
+    const ids = new Set(model.all.map((p) => p.id));
+    for (const f of cfg.frozen) if (!ids.has(f)) throw new Error(`frozen: no module '${f}' in the training model (${[...ids].join(', ')})`);
+    // A discriminator is frozen with the module it judges: it has nothing new to learn.
+    const frozen = new Set(cfg.frozen);
+    model.discriminators.forEach((d, i) => {
+      const judged = i < model.transformers.length ? model.transformers[i]!.id : model.base.id;
+      if (frozen.has(judged)) frozen.add(d.id);
+    });
+    this.frozen = frozen;
+    this.activeD = model.discriminators.map((_, i) => i).filter((i) => !frozen.has(model.discriminators[i]!.id));
+    this.dOpt = new Adam(trainableVars(model.discriminators, frozen), cfg.beta1, cfg.beta2);
+    this.gOpt = new Adam(trainableVars([model.base, ...model.transformers, model.reconstructor], frozen), cfg.beta1, cfg.beta2);
+  }
+
+  /** Whether iteration k also updates the generator side. */
+  updatesG(k: number): boolean {
+    return (k + 1) % this.cfg.nCritic === 0;
+  }
+
+  /** Runs iteration k (0-based) on `batch`; returns its losses. Throws NonFiniteLossError. */
+  step(k: number, batch: Batch): Losses {
+    const lr = learningRateAt(k, this.cfg.learningRate, this.cfg.iterations, this.cfg.decayFrom);
+    const inputs = this.inputs(k, batch);
+    try {
+      const losses: Losses = { lr };
+      if (this.dOpt.vars.size) {
+        // Fakes are constants for D: made before the gradient tape starts, so no gradient
+        // flows into the generator side and the tape keeps none of their intermediates.
+        const fakes = tf.tidy(() => [...this.fakes(this.baseFeature(inputs), inputs, this.activeD).values()].map((v) => v.image));
+        try {
+          Object.assign(losses, this.update(k, this.dOpt, lr, () => this.dLosses(k, inputs, fakes)));
+        } finally {
+          tf.dispose(fakes);
+        }
+      }
+      if (this.updatesG(k) && this.gOpt.vars.size) Object.assign(losses, this.update(k, this.gOpt, lr, () => this.gLosses(inputs)));
+      return losses;
+    } finally {
+      tf.dispose(Object.values(inputs).flat());
+    }
+  }
+
+  /** Tensors of one iteration: images, real labels and target labels per D part, noise. */
+  private inputs(k: number, batch: Batch) {
+    const { model, cfg } = this;
+    const s = batch.images.length / batch.size / 3;
+    const side = Math.round(Math.sqrt(s));
+    return tf.tidy(() => {
+      const x = tf.tensor4d(batch.images, [batch.size, side, side, 3]);
+      const labels = tf.tensor2d(batch.labels, [batch.size, batch.labels.length / batch.size]);
+      const real: tf.Tensor2D[] = [];
+      const target: tf.Tensor2D[] = [];
+      model.discriminators.forEach((d, i) => {
+        const r = tf.gather(labels, tf.tensor1d(d.labelIndex as number[], 'int32'), 1) as tf.Tensor2D;
+        // Targets: the labels of other images of the same batch (MISSION: shuffled within the batch).
+        const perm = seededPermutation(batch.size, `${cfg.seed}:target:${k}:${i}`);
+        real.push(r);
+        target.push(tf.gather(r, tf.tensor1d(perm, 'int32'), 0) as tf.Tensor2D);
+      });
+      let z: tf.Tensor2D[] = [];
+      if (model.mode === 'generation') {
+        const len = (model.base.module as Generator).params.noiseLength as number;
+        z = [tf.tensor2d(gaussian(`${cfg.seed}:z:${k}`, batch.size * len), [batch.size, len])];
+      }
+      return { x: [x], real, target, z };
+    });
+  }
+
+  /** The shared feature map: E(x), or G(z, a0) with a0 the generator's target condition. */
+  private baseFeature(inp: ReturnType<Trainer['inputs']>): tf.Tensor4D {
+    const { base, transformers } = this.model;
+    if (base.module.kind === 'E') return base.module.apply({ image: inp.x[0] as tf.Tensor4D }).feature;
+    return base.module.apply({ noise: inp.z[0]!, condition: inp.target[transformers.length]! }).feature;
+  }
+
+  /** Images to judge per D: R(T_i(f, target_i)), and R(f) for the generator's own D. */
+  private fakes(f: tf.Tensor4D, inp: ReturnType<Trainer['inputs']>, which: readonly number[]): Map<number, { image: tf.Tensor4D; feature?: tf.Tensor4D }> {
+    const { transformers, reconstructor } = this.model;
+    const out = new Map<number, { image: tf.Tensor4D; feature?: tf.Tensor4D }>();
+    for (const i of which) {
+      if (i < transformers.length) {
+        const ft = transformers[i]!.module.apply({ feature: f, condition: inp.target[i]! }).feature;
+        out.set(i, { image: reconstructor.module.apply({ feature: ft }).image, feature: ft });
+      } else out.set(i, { image: reconstructor.module.apply({ feature: f }).image });
+    }
+    return out;
+  }
+
+  /** D's losses; `fakes[j]` is the image judged by D number activeD[j]. */
+  private dLosses(k: number, inp: ReturnType<Trainer['inputs']>, fakes: readonly tf.Tensor4D[]): Record<string, tf.Scalar> {
+    const { cfg, model } = this;
+    const x = inp.x[0] as tf.Tensor4D;
+    let adv: tf.Scalar = tf.scalar(0);
+    let gp: tf.Scalar = tf.scalar(0);
+    let cls: tf.Scalar = tf.scalar(0);
+    this.activeD.forEach((i, j) => {
+      const d = model.discriminators[i]!.module;
+      const fake = fakes[j]!;
+      const onReal = d.apply({ image: x });
+      const onFake = d.apply({ image: fake });
+      adv = tf.add(adv, tf.sub(tf.mean(criticScore(onFake.patch)), tf.mean(criticScore(onReal.patch))));
+      const rand = seedrandom.alea(`${cfg.seed}:gp:${k}:${i}`);
+      const eps = tf.tensor1d(Array.from({ length: x.shape[0] }, () => rand()));
+      gp = tf.add(gp, gradientPenalty((img) => criticScore(d.apply({ image: img }).patch), x, fake, eps));
+      if (d.conditionLength) cls = tf.add(cls, bceWithLogits(onReal.logits, inp.real[i]!));
+    });
+    const total = tf.addN([adv, tf.mul(gp, cfg.lambdaGp), tf.mul(cls, cfg.lambdaCls)]) as tf.Scalar;
+    return { d_adv: adv, d_gp: gp, d_cls: cls, d_total: total };
+  }
+
+  private gLosses(inp: ReturnType<Trainer['inputs']>): Record<string, tf.Scalar> {
+    const { cfg, model } = this;
+    const x = inp.x[0] as tf.Tensor4D;
+    const f = this.baseFeature(inp);
+    const all = model.discriminators.map((_, i) => i);
+    const fakes = this.fakes(f, inp, all);
+    let adv: tf.Scalar = tf.scalar(0);
+    let cls: tf.Scalar = tf.scalar(0);
+    let cyc: tf.Scalar = tf.scalar(0);
+    let rec: tf.Scalar = tf.scalar(0);
+    for (const i of all) {
+      const { image, feature } = fakes.get(i)!;
+      const d = model.discriminators[i]!.module;
+      const out = d.apply({ image });
+      adv = tf.sub(adv, tf.mean(criticScore(out.patch)));
+      if (d.conditionLength) cls = tf.add(cls, bceWithLogits(out.logits, inp.target[i]!));
+      // Feature cycle: the translated features should survive a trip through R and E.
+      if (feature && model.base.module.kind === 'E') cyc = tf.add(cyc, l1(feature, model.base.module.apply({ image }).feature));
+    }
+    if (model.base.module.kind === 'E') rec = l1(model.reconstructor.module.apply({ feature: f }).image, x);
+    const total = tf.addN([adv, tf.mul(cls, cfg.lambdaCls), tf.mul(rec, cfg.lambdaRec), tf.mul(cyc, cfg.lambdaCyc)]) as tf.Scalar;
+    return { g_adv: adv, g_cls: cls, g_rec: rec, g_cyc: cyc, g_total: total };
+  }
+
+  /** Computes losses and gradients, checks every loss is finite, then applies the update. */
+  private update(k: number, opt: Adam, lr: number, f: () => Record<string, tf.Scalar>): Losses {
+    const parts: Record<string, tf.Scalar> = {};
+    const keyOf = new Map([...opt.vars].map(([key, v]) => [v.name, key]));
+    const { value, grads } = tf.variableGrads(() => {
+      const terms = f();
+      for (const [name, t] of Object.entries(terms)) parts[name] = tf.keep(t);
+      return terms[Object.keys(terms).find((n) => n.endsWith('_total'))!]!;
+    }, [...opt.vars.values()]);
+    try {
+      const losses: Losses = {};
+      for (const [name, t] of Object.entries(parts)) {
+        const v = t.dataSync()[0]!;
+        if (!Number.isFinite(v)) throw new NonFiniteLossError(name, k, v);
+        losses[name] = v;
+      }
+      const named = new Map<string, tf.Tensor>();
+      for (const [vname, g] of Object.entries(grads)) named.set(keyOf.get(vname)!, g);
+      opt.apply(named, lr);
+      return losses;
+    } finally {
+      tf.dispose([value, ...Object.values(grads), ...Object.values(parts)]);
+    }
+  }
+
+  dispose(): void {
+    this.dOpt.dispose();
+    this.gOpt.dispose();
+  }
+}

@@ -1,0 +1,59 @@
+// `modulargan train` as a user runs it: a child process on the tiny ColorMNIST project.
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { loadProject } from '../../../core/graph/format/project';
+import { validateGraph } from '../../../core/graph/validate';
+import { readLog, tinyProject } from '../../helpers/training';
+
+const root = new URL('../../../', import.meta.url).pathname;
+const cli = (...args: string[]) =>
+  promisify(execFile)(process.execPath, [join(root, 'bin/modulargan.mjs'), 'train', ...args]).then(
+    (r) => ({ code: 0, out: r.stdout }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
+  );
+
+describe('modulargan train', () => {
+  const file = tinyProject();
+  const run = join(dirname(file), 'tiny.train');
+
+  it('trains, then resumes from the latest checkpoint', async () => {
+    const first = await cli(file, '--iterations', '4', '--stop-after', '2', '--backend', 'wasm');
+    expect(first.out).toContain('backend: wasm');
+    expect(first.code).toBe(0);
+    expect(first.out).toMatch(/stopped at iteration 2; log, samples and checkpoints in .*tiny\.train/);
+    expect(existsSync(join(run, 'checkpoints', 'iter-000002', 'manifest.json'))).toBe(true);
+    const second = await cli(file, '--iterations', '4', '--resume', '--backend', 'wasm');
+    expect(second.code).toBe(0);
+    expect(second.out).toMatch(/resumed from .*iter-000002 at iteration 2/);
+    expect(second.out).toMatch(/finished at iteration 4/);
+    expect(readLog(join(run, 'log.jsonl')).map((r) => r.iteration)).toEqual([0, 1, 2, 3]);
+  }, 120_000);
+
+  it('explains what it cannot do', async () => {
+    expect(await cli(file, '--iterations', 'many')).toMatchObject({ code: 1, out: expect.stringContaining("--iterations must be a whole number of at least 1, got 'many'") });
+    expect(await cli(file, '--backend', 'quantum')).toMatchObject({ code: 1, out: expect.stringContaining('--backend must be auto') });
+    expect(await cli(join(root, 'nope.mgproj.json'), '--backend', 'wasm')).toMatchObject({ code: 1, out: expect.stringContaining('does not exist') });
+  }, 60_000);
+
+  it('exits 3 and names the loss when one becomes NaN or infinite', async () => {
+    const bad = tinyProject((p) => ((p.training as Record<string, unknown>).lambdaGp = 1e300));
+    const r = await cli(bad, '--backend', 'wasm');
+    expect(r.code).toBe(3);
+    expect(r.out).toMatch(/error: loss 'd_total' is Infinity at iteration 0/);
+  }, 60_000);
+});
+
+describe('the 2-hour ColorMNIST project', () => {
+  it('is a valid generation project sized for the budget', () => {
+    const r = loadProject(readFileSync(join(root, 'assets/projects/colormnist-32.mgproj.json'), 'utf8'));
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    const p = r.value.value;
+    expect(validateGraph(p.graph).diagnostics).toEqual([]);
+    expect(p.training).toMatchObject({ mode: 'generation', dataset: 'colormnist', batchSize: 16 });
+    expect(p.datasets[0]).toMatchObject({ source: 'colormnist', imageSize: 32 });
+  });
+});

@@ -1,0 +1,80 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COLOR_MNIST } from '../../../core/graph/attributes';
+import type { Graph } from '../../../core/graph/graph';
+import { bestScore } from '../../../core/train/checkpoint';
+import { buildTrainModel, defaultDiscriminatorDepth, disposeModel, labelIndex, type TrainModel } from '../../../core/train/model';
+import { NonFiniteLossError, Trainer } from '../../../core/train/trainer';
+import { useCpuBackend } from '../../helpers/tf';
+
+beforeAll(useCpuBackend);
+
+const groups = [COLOR_MNIST.digit, COLOR_MNIST.color, COLOR_MNIST.background];
+const graph: Graph = {
+  nodes: [
+    { id: 'E', kind: 'encoder', params: { imageSize: 16, baseChannels: 4 } },
+    { id: 'T_bg', kind: 'transformer', params: { baseChannels: 4, resBlocks: 0, attributes: [COLOR_MNIST.background] } },
+    { id: 'R', kind: 'reconstructor', params: { imageSize: 16, baseChannels: 4 } },
+  ],
+  edges: [],
+};
+const settings = { iterations: 10, batchSize: 2, learningRate: 1e-3, beta1: 0.5, beta2: 0.999, nCritic: 1, lambdaGp: 10, lambdaCls: 1, lambdaRec: 10, lambdaCyc: 10, seed: 0, frozen: [] };
+
+describe('training model from a graph', () => {
+  let model: TrainModel;
+  beforeAll(async () => {
+    model = await buildTrainModel(graph, { mode: 'translation', imageSize: 16, datasetGroups: groups, seed: 0, baseDir: '.' });
+  });
+  afterAll(() => disposeModel(model));
+
+  it('adds one discriminator per transformer, sized from the dataset', () => {
+    expect(model.discriminators.map((d) => d.id)).toEqual(['D_T_bg']);
+    expect(model.discriminators[0]!.module.params.depth).toBe(3);
+    expect(model.transformers[0]!.labelIndex).toEqual([15, 16, 17, 18, 19]);
+    expect([16, 32, 64, 128, 256].map(defaultDiscriminatorDepth)).toEqual([3, 4, 5, 6, 6]);
+  });
+
+  it('stops on a NaN loss, naming it, and leaves the weights untouched', () => {
+    const trainer = new Trainer(model, settings);
+    const before = Object.values(model.transformers[0]!.module.variables).map((v) => v.dataSync().slice());
+    const images = new Float32Array(2 * 16 * 16 * 3).fill(Number.NaN);
+    const labels = new Float32Array(2 * 20);
+    expect(() => trainer.step(0, { index: 0, size: 2, images, labels })).toThrow(NonFiniteLossError);
+    expect(() => trainer.step(0, { index: 0, size: 2, images, labels })).toThrow(/loss 'd_adv' is NaN at iteration 0/);
+    const after = Object.values(model.transformers[0]!.module.variables).map((v) => v.dataSync().slice());
+    expect(after).toEqual(before);
+    trainer.dispose();
+  });
+
+  it('leaks no tensors over an iteration', () => {
+    const trainer = new Trainer(model, settings);
+    const images = new Float32Array(2 * 16 * 16 * 3).map((_, i) => Math.sin(i));
+    const labels = new Float32Array(2 * 20);
+    labels[0] = labels[15] = labels[20 + 3] = labels[20 + 17] = 1;
+    trainer.step(0, { index: 0, size: 2, images, labels });
+    const n = tf.memory().numTensors;
+    const losses = trainer.step(1, { index: 1, size: 2, images, labels });
+    expect(tf.memory().numTensors).toBe(n);
+    expect(Object.keys(losses).sort()).toEqual(['d_adv', 'd_cls', 'd_gp', 'd_total', 'g_adv', 'g_cls', 'g_cyc', 'g_rec', 'g_total', 'lr']);
+    trainer.dispose();
+  });
+
+  it('names unknown frozen modules', () => {
+    expect(() => new Trainer(model, { ...settings, frozen: ['T_hair'] })).toThrow(/frozen: no module 'T_hair'/);
+  });
+});
+
+describe('label mapping', () => {
+  it('names the node and the mismatch', () => {
+    expect(() => labelIndex("T 'x'", [{ name: 'style', kind: 'binary' }], groups)).toThrow(/T 'x': the dataset has no attribute 'style'/);
+    expect(() => labelIndex("T 'x'", [{ name: 'color', kind: 'binary' }], groups)).toThrow(/'color' is color \(yes\/no\) here but color ∈/);
+  });
+});
+
+describe('best checkpoint criterion', () => {
+  it('is the mean reconstruction + cycle loss over G iterations (translation)', () => {
+    expect(bestScore('translation', [{ d_total: 1 }, { g_total: 1, g_rec: 1, g_cyc: 2 }, { g_total: 1, g_rec: 2, g_cyc: 1 }])).toBe(3);
+    expect(bestScore('generation', [{ g_total: 1, g_cls: 4 }])).toBe(4);
+    expect(bestScore('translation', [{ d_total: 1 }])).toBeNull();
+  });
+});
