@@ -56,8 +56,13 @@ function batchSource(graph: Graph): string {
 }
 
 /** Runs `graph` over `opts.input`, writing PNGs (with provenance) into `opts.output`. Throws RunError when it cannot start. */
-export async function runBatch(graph: Graph, opts: BatchOptions, events: BatchEvents = {}): Promise<BatchReport> {
-  const source = batchSource(graph);
+export async function runBatch(given: Graph, opts: BatchOptions, events: BatchEvents = {}): Promise<BatchReport> {
+  const source = batchSource(given);
+  // An image input left empty (a preset's, say) takes the batch's folder, so the graph validates.
+  const graph = {
+    ...given,
+    nodes: given.nodes.map((n) => (n.id === source && !n.params.path ? { ...n, params: { ...n.params, path: resolve(opts.input) } } : n)),
+  };
   const input = resolve(opts.input);
   const out = resolve(opts.output);
   if (input === out) throw new RunError('the output folder must not be the input folder (inputs are never touched)');

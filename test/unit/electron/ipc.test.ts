@@ -7,6 +7,7 @@ import { type ChildPortLike, createEngineLink } from '../../../electron/engine-l
 import { type IpcEventLike, type IpcMainLike, registerMainIpc } from '../../../electron/main-ipc';
 import { CALL_CHANNEL, MENU_CHANNEL, RUN_EVENT_CHANNEL } from '../../../electron/messages';
 import { type IpcRendererLike, createPreloadBridge } from '../../../electron/preload-bridge';
+import { noPresetOrBatchCalls } from '../../helpers/fake-engine';
 
 // The three Electron hops with fake IPC: page (preload bridge) -> main (ipcMain handler) ->
 // engine process (message port) and back, with the real schemas at every receiving side.
@@ -26,6 +27,7 @@ function fakeService(): EngineApi & { emit(e: RunEvent): void } {
     chooseProjectPath: async () => null,
     startRun: async () => ({ runId: 'r1' }),
     cancelRun: async () => undefined,
+    ...noPresetOrBatchCalls,
     onRunEvent: (l) => {
       listeners.add(l);
       return () => listeners.delete(l);
