@@ -32,12 +32,13 @@ export function App({ api, onReady }: { api: StudioBridge; onReady?: (c: StudioC
   const controller = useMemo(
     () =>
       new StudioController(store, api, {
-        askPath: (mode, suggested, recent) =>
+        askPath: (mode, suggested, recent, purpose) =>
           new Promise((resolve) =>
             setPathRequest({
               mode,
               suggested,
               recent,
+              purpose,
               resolve: (p) => {
                 setPathRequest(null);
                 resolve(p);

@@ -18,7 +18,7 @@ import {
   useReactFlow,
 } from '@xyflow/react';
 import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { analyze, canConnect } from '../../core/graph';
+import { analyzeWithPresets as analyze, canConnectWithPresets as canConnect } from '../../core/graph';
 import { useEditor, useStore } from '../state/use-editor';
 import { type FlowNode, FlowView, type Size } from './flow-view';
 import { ModuleNode } from './ModuleNode';
