@@ -176,7 +176,9 @@ export function expandPresetNodes(graph: Graph): Expansion {
       ) as Preset;
       const opened = openUpNode(n, flat, (id) => `${n.id}${INNER}${id}`, (id) => `${n.id}${INNER}${id}`);
       for (const m of opened.nodes) {
-        nodes.push({ ...m, label: `${n.label || n.id}${INNER}${m.label}` });
+        // Inner labels stay as they are: output folders and messages use them, and problems are
+        // reported on the preset node with its name in front.
+        nodes.push(m);
         owner.set(m.id, n.id);
       }
       edges.push(...opened.edges);
@@ -227,7 +229,7 @@ export function analyzeWithPresets(graph: Graph): Analysis {
       node: owner,
       ...(port ? { port: port.port } : {}),
       ...(d.edge && !innerEdges.has(d.edge) ? { edge: d.edge } : {}),
-      message: d.message.startsWith(`${label}${INNER}`) || d.message.includes(`'${label}${INNER}`) ? d.message : `In preset '${label}': ${d.message}`,
+      message: `In preset '${label}': ${d.message}`,
     };
   });
   const shapes = new Map<string, NodeShapes>();

@@ -49,7 +49,7 @@ function PresetItem({ entry, controller, add }: { entry: PresetEntry; controller
         {p.presetVersion}
       </span>
       {entry.source === 'user' && (
-        <span className="preset-actions">
+        <span className="preset-actions" onDoubleClick={(e) => e.stopPropagation()}>
           <button type="button" className="link" title="Rename (bumps the patch version)" data-testid={`preset-rename-${slug}`} onClick={() => setRenaming(p.name)}>
             Rename
           </button>
