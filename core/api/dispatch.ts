@@ -43,6 +43,7 @@ export function createApiClient(
     chooseProjectPath: call('chooseProjectPath'),
     startRun: call('startRun'),
     cancelRun: call('cancelRun'),
+    choosePresetPath: call('choosePresetPath'),
     listPresets: call('listPresets'),
     exportPreset: call('exportPreset'),
     importPreset: call('importPreset'),

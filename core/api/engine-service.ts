@@ -185,6 +185,9 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
     async cancelRun(runId) {
       runs.get(runId)?.abort.abort();
     },
+    async choosePresetPath() {
+      return null; // as chooseProjectPath: Electron's main answers this one itself
+    },
     listPresets: () => library.list(),
     exportPreset: (req) => library.export(req),
     importPreset: (source) => library.import(source),

@@ -109,6 +109,7 @@ export const API_SCHEMAS = {
   chooseProjectPath: { params: z.tuple([z.enum(['open', 'save']), path.nullable()]), result: path.nullable() },
   startRun: { params: z.tuple([runRequestSchema]), result: z.object({ runId: z.string() }) },
   cancelRun: { params: z.tuple([z.string()]), result: z.undefined() },
+  choosePresetPath: { params: z.tuple([]), result: path.nullable() },
   listPresets: { params: z.tuple([]), result: z.array(presetEntrySchema) },
   exportPreset: { params: z.tuple([exportPresetRequestSchema]), result: z.object({ entry: presetEntrySchema, path: path.nullable() }) },
   importPreset: { params: z.tuple([presetSourceSchema]), result: presetEntrySchema },

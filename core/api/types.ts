@@ -164,6 +164,8 @@ export interface EngineApi {
   chooseProjectPath(mode: 'open' | 'save', suggested: string | null): Promise<string | null>;
   startRun(request: RunRequest): Promise<{ runId: string }>;
   cancelRun(runId: string): Promise<void>;
+  /** A native dialog for a preset file to import; null when cancelled or when the host has none. */
+  choosePresetPath(): Promise<string | null>;
   /** The preset library: the state folder's presets, then the bundled ones. */
   listPresets(): Promise<PresetEntry[]>;
   /** Makes a preset of a graph or selection, puts it in the library (and at `path`, if given). */

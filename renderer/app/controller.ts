@@ -195,8 +195,11 @@ export class StudioController {
 
   async importPreset(path?: string): Promise<void> {
     await this.attempt('Preset not imported', async () => {
-      const target =
-        path ?? (await this.ui.askPath('open', null, [], { title: 'Import preset', label: 'Path of the preset (…/name.mgpreset or …/name.mgpreset.json), on the machine running the studio' }));
+      const ask = () =>
+        this.info?.nativeDialogs
+          ? this.api.choosePresetPath()
+          : this.ui.askPath('open', null, [], { title: 'Import preset', label: 'Path of the preset (…/name.mgpreset or …/name.mgpreset.json), on the machine running the studio' });
+      const target = path ?? (await ask());
       if (!target) return;
       const entry = await this.api.importPreset({ path: target });
       await this.loadPresets();

@@ -7,8 +7,9 @@ const absent = async (): Promise<never> => {
 /** The preset, provenance and batch calls, for fake engines in tests that do not use them. */
 export const noPresetOrBatchCalls: Pick<
   EngineApi,
-  'listPresets' | 'exportPreset' | 'importPreset' | 'renamePreset' | 'setPresetVersion' | 'readProvenance' | 'startBatch' | 'cancelBatch'
+  'choosePresetPath' | 'listPresets' | 'exportPreset' | 'importPreset' | 'renamePreset' | 'setPresetVersion' | 'readProvenance' | 'startBatch' | 'cancelBatch'
 > = {
+  choosePresetPath: async () => null,
   listPresets: async () => [],
   exportPreset: absent,
   importPreset: absent,

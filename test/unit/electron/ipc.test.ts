@@ -66,7 +66,7 @@ function wire(opts: { trusted?: (url: string) => boolean } = {}) {
   const onDocument = vi.fn();
   registerMainIpc(ipcMain, {
     engine: link,
-    dialogs: { chooseProjectPath },
+    dialogs: { chooseProjectPath, choosePresetPath: async () => '/chosen.mgpreset' },
     trusted: opts.trusted ?? ((url) => url === PAGE),
     toPage: (ch, p) => sendToPage(ch, p),
     version: '9.9.9',
@@ -96,6 +96,7 @@ describe('Electron IPC, page to engine', () => {
     expect(await w.bridge.info()).toEqual({ version: '9.9.9', host: 'electron', nativeDialogs: true });
     expect(await w.bridge.chooseProjectPath('save', 'a.mgproj.json')).toBe('/chosen.mgproj.json');
     expect(w.chooseProjectPath).toHaveBeenCalledWith('save', 'a.mgproj.json');
+    expect(await w.bridge.choosePresetPath()).toBe('/chosen.mgpreset');
   });
 
   it('refuses malformed payloads and unknown methods in main', async () => {
