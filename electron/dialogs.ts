@@ -1,4 +1,4 @@
-// Native open/save dialogs for project files, over an injected dialog module.
+// Native open/save dialogs for project files, and open for presets, over an injected dialog module.
 
 import type { DialogsLike } from './main-ipc';
 
@@ -8,9 +8,14 @@ export interface DialogModuleLike {
 }
 
 const FILTERS = [{ name: 'ModularGAN project', extensions: ['mgproj.json'] }];
+const PRESET_FILTERS = [{ name: 'ModularGAN preset', extensions: ['mgpreset', 'mgpreset.json'] }];
 
 export function createDialogs(dialog: DialogModuleLike): DialogsLike {
   return {
+    async choosePresetPath() {
+      const r = await dialog.showOpenDialog({ title: 'Import preset', properties: ['openFile'], filters: PRESET_FILTERS });
+      return r.canceled ? null : (r.filePaths[0] ?? null);
+    },
     async chooseProjectPath(mode, suggested) {
       if (mode === 'open') {
         const r = await dialog.showOpenDialog({ title: 'Open project', properties: ['openFile'], filters: FILTERS });

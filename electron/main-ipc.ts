@@ -15,6 +15,7 @@ export interface IpcMainLike {
 }
 export interface DialogsLike {
   chooseProjectPath(mode: 'open' | 'save', suggested: string | null): Promise<string | null>;
+  choosePresetPath(): Promise<string | null>;
 }
 export interface MainIpcDeps {
   readonly engine: EngineLink;
@@ -39,6 +40,8 @@ export function registerMainIpc(ipc: IpcMainLike, deps: MainIpcDeps): void {
       let result: unknown;
       if (method === 'chooseProjectPath') {
         result = await deps.dialogs.chooseProjectPath(params[0] as 'open' | 'save', params[1] as string | null);
+      } else if (method === 'choosePresetPath') {
+        result = await deps.dialogs.choosePresetPath();
       } else if (method === 'info') {
         result = { version: deps.version, host: 'electron', nativeDialogs: true } satisfies EngineInfo;
       } else {

@@ -1,7 +1,7 @@
 // Hooks for the browser tests and the editor benchmark, installed only when the page's URL
 // has ?test: the store and controller, a synthetic large graph, and a timed edit.
 
-import { CELEBA, type GraphEdge, type GraphNode, type Project, analyze, emptyProject } from '../core/graph';
+import { CELEBA, type GraphEdge, type GraphNode, type Project, analyzeWithPresets as analyze, emptyProject } from '../core/graph';
 import type { StudioController } from './app/controller';
 
 declare global {

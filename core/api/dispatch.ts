@@ -43,6 +43,15 @@ export function createApiClient(
     chooseProjectPath: call('chooseProjectPath'),
     startRun: call('startRun'),
     cancelRun: call('cancelRun'),
+    choosePresetPath: call('choosePresetPath'),
+    listPresets: call('listPresets'),
+    exportPreset: call('exportPreset'),
+    importPreset: call('importPreset'),
+    renamePreset: call('renamePreset'),
+    setPresetVersion: call('setPresetVersion'),
+    readProvenance: call('readProvenance'),
+    startBatch: call('startBatch'),
+    cancelBatch: call('cancelBatch'),
     onRunEvent,
   } as EngineApi;
 }

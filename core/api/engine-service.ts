@@ -1,17 +1,23 @@
-// The engine, in process: files (open, save, recent, recovery) and runs with previews. The
+// The engine, in process: files (open, save, recent, recovery), runs with previews, batch
+// runs over folders, the preset library and provenance of output PNGs. The
 // web host serves it over HTTP + WebSocket, Electron's engine process over a message port,
 // and tests call it directly.
 
 import { randomUUID } from 'node:crypto';
-import { dirname, isAbsolute, resolve } from 'node:path';
-import { encodePng } from '../data/images';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { encodePng, readXmp } from '../data/images';
+import { writeFileAtomic } from '../files/atomic';
 import { formatFileError, readProjectFile, saveProjectFile } from '../files/documents';
 import type { Graph } from '../graph/graph';
 import type { Project } from '../graph/format/project';
+import { parseProvenanceXmp } from '../graph/format/provenance';
+import { expandPresetNodes } from '../graph/preset-node';
+import { runBatch } from '../runtime/batch';
 import { initBackend } from '../runtime/backends';
 import { type Batch, type RunContext, RunError, runGraph } from '../runtime/executor';
+import { createPresetLibrary } from './preset-library';
 import { createStateFiles } from './state-files';
-import type { EngineApi, EngineInfo, OpenedProject, RunEvent, RunRequest } from './types';
+import type { BatchRequest, EngineApi, EngineInfo, OpenedProject, RunEvent, RunRequest } from './types';
 
 export interface EngineServiceOptions {
   /** Where the recent list and the recovery file live (Electron: userData). */
@@ -20,6 +26,8 @@ export interface EngineServiceOptions {
   readonly demoPath: string;
   readonly host: EngineInfo['host'];
   readonly version?: string;
+  /** Read-only presets shipped with the studio; default: assets/presets beside the demo's folder. */
+  readonly bundledPresetsDir?: string;
 }
 
 export interface EngineService extends EngineApi {
@@ -58,6 +66,7 @@ async function previewPng(data: Float32Array, h: number, w: number, c: number, m
 
 export function createEngineService(opts: EngineServiceOptions): EngineService {
   const state = createStateFiles(opts.stateDir);
+  const library = createPresetLibrary({ user: join(opts.stateDir, 'presets'), bundled: opts.bundledPresetsDir ?? resolve(dirname(opts.demoPath), '..', 'presets') });
   const listeners = new Set<(e: RunEvent) => void>();
   const runs = new Map<string, { abort: AbortController; done: Promise<void> }>();
   let backend: Promise<unknown> | undefined;
@@ -85,7 +94,7 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
         }
       };
       const result = await runGraph(
-        req.graph as Graph,
+        expandPresetNodes(req.graph as Graph).graph,
         {
           baseDir: req.baseDir,
           seed: req.seed ?? 0,
@@ -110,6 +119,32 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
       emit({ type: 'failed', runId, message, node: e instanceof RunError ? e.node : undefined });
     }
   }
+
+  async function executeBatch(runId: string, req: BatchRequest, signal: AbortSignal): Promise<void> {
+    try {
+      backend ??= initBackend('auto', { gradients: false });
+      await backend;
+      // Preset nodes run as their subgraphs; the outputs' provenance holds the expanded graph.
+      const report = await runBatch(
+        expandPresetNodes(req.graph as Graph).graph,
+        { ...req, signal },
+        { onProgress: (p) => emit({ type: 'batch-progress', runId, done: p.done, total: p.total, imagesPerSecond: p.imagesPerSecond, etaSeconds: p.etaSeconds }) },
+      );
+      const reportPath = join(report.output, 'batch-report.json');
+      await writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`, { backup: false });
+      emit({ type: 'batch-finished', runId, report: { ...report, reportPath } });
+    } catch (e) {
+      emit({ type: 'batch-failed', runId, message: e instanceof Error ? e.message : String(e), node: e instanceof RunError ? e.node : undefined });
+    }
+  }
+
+  const start = (run: (runId: string, signal: AbortSignal) => Promise<void>) => {
+    const runId = randomUUID();
+    const abort = new AbortController();
+    const done = run(runId, abort.signal).finally(() => runs.delete(runId));
+    runs.set(runId, { abort, done });
+    return { runId };
+  };
 
   const service: EngineService = {
     async info() {
@@ -145,13 +180,31 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
       return null; // no native dialogs here: the page asks for a path itself
     },
     async startRun(req) {
-      const runId = randomUUID();
-      const abort = new AbortController();
-      const done = execute(runId, req, abort.signal).finally(() => runs.delete(runId));
-      runs.set(runId, { abort, done });
-      return { runId };
+      return start((id, signal) => execute(id, req, signal));
     },
     async cancelRun(runId) {
+      runs.get(runId)?.abort.abort();
+    },
+    async choosePresetPath() {
+      return null; // as chooseProjectPath: Electron's main answers this one itself
+    },
+    listPresets: () => library.list(),
+    exportPreset: (req) => library.export(req),
+    importPreset: (source) => library.import(source),
+    renamePreset: (id, name) => library.rename(id, name),
+    setPresetVersion: (id, part) => library.bump(id, part),
+    async readProvenance(png) {
+      const xmp = await readXmp(Buffer.from(png, 'base64'));
+      if (xmp === undefined) throw new Error('the image carries no ModularGAN provenance (no metadata, or not an image)');
+      const r = parseProvenanceXmp(xmp);
+      if (!r.ok) throw new Error(r.errors.map((e) => e.message).join('; '));
+      const { graph, seed, createdAt, app, input } = r.value;
+      return { graph, seed, createdAt, app, ...(input ? { input } : {}) };
+    },
+    async startBatch(req) {
+      return start((id, signal) => executeBatch(id, req, signal));
+    },
+    async cancelBatch(runId) {
       runs.get(runId)?.abort.abort();
     },
     onRunEvent(listener) {

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { graphSchema } from '../graph/format/schemas';
 import { projectSchema } from '../graph/format/project';
+import { presetSchema } from '../graph/format/preset';
 import type { ApiMethod } from './types';
 
 const path = z.string().min(1).max(4096);
@@ -21,6 +22,63 @@ export const runRequestSchema = z.object({
   previews: z.number().int().min(0).max(64).optional(),
 });
 
+const id = z.string().min(1).max(200);
+/** A library preset's id: one folder name, never a path. */
+const presetId = z
+  .string()
+  .min(1)
+  .max(300)
+  .refine((s) => {
+    const folder = s.replace(/^bundled\//, '');
+    return folder !== '.' && folder !== '..' && folder !== '' && !/[\\/]/.test(folder);
+  }, 'must name a preset in the library');
+const position = z.object({ x: z.number(), y: z.number() });
+
+export const presetEntrySchema = z.object({ id: presetId, source: z.enum(['user', 'bundled']), preset: presetSchema });
+export const exportPresetRequestSchema = z.object({
+  graph: graphSchema,
+  layout: z.record(z.string(), position).optional(),
+  baseDir: z.string(),
+  nodes: z.array(id).max(10_000).optional(),
+  name: z.string().trim().min(1).max(200),
+  description: z.string().max(10_000).optional(),
+  params: z.array(z.object({ node: id, param: id, name: z.string().max(200).optional() })).max(1000),
+  withWeights: z.boolean(),
+  path: path.optional(),
+});
+/** Base64 of at most 48 MiB of file. */
+const base64 = z.string().max(64 * 1024 * 1024).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
+export const presetSourceSchema = z.union([z.object({ path }).strict(), z.object({ bytes: base64 }).strict()]);
+export const provenanceInfoSchema = z.object({ graph: graphSchema, seed: z.number().int(), createdAt: z.string(), app: z.string(), input: z.string().optional() });
+export const batchRequestSchema = z.object({
+  graph: graphSchema,
+  baseDir: z.string(),
+  input: path,
+  output: path,
+  recursive: z.boolean().optional(),
+  glob: z.string().max(1000).optional(),
+  skipExisting: z.boolean().optional(),
+  stopOnError: z.boolean().optional(),
+  overwrite: z.boolean().optional(),
+  seed: z.number().int().min(0).optional(),
+  batchSize: z.number().int().min(1).max(256).optional(),
+});
+export const batchReportSchema = z.object({
+  input: z.string(),
+  output: z.string(),
+  finished: z.boolean(),
+  cancelled: z.boolean(),
+  processed: z.number(),
+  alreadyDone: z.number(),
+  written: z.number(),
+  skipped: z.array(z.object({ file: z.string(), reason: z.string() })),
+  failed: z.array(z.object({ path: z.string(), reason: z.string() })),
+  engine: z.string(),
+  seconds: z.number(),
+  imagesPerSecond: z.number(),
+  reportPath: z.string(),
+});
+
 export const runEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('progress'), runId: z.string(), done: z.number(), total: z.number() }),
   z.object({ type: z.literal('preview'), runId: z.string(), node: z.string(), index: z.number().int(), png: z.string().startsWith('data:image/png;base64,') }),
@@ -34,6 +92,9 @@ export const runEventSchema = z.discriminatedUnion('type', [
     skipped: z.array(z.string()),
   }),
   z.object({ type: z.literal('failed'), runId: z.string(), message: z.string(), node: z.string().optional() }),
+  z.object({ type: z.literal('batch-progress'), runId: z.string(), done: z.number(), total: z.number(), imagesPerSecond: z.number(), etaSeconds: z.number() }),
+  z.object({ type: z.literal('batch-finished'), runId: z.string(), report: batchReportSchema }),
+  z.object({ type: z.literal('batch-failed'), runId: z.string(), message: z.string(), node: z.string().optional() }),
 ]);
 
 /** Parameters (as a tuple) and result of each call. */
@@ -48,6 +109,15 @@ export const API_SCHEMAS = {
   chooseProjectPath: { params: z.tuple([z.enum(['open', 'save']), path.nullable()]), result: path.nullable() },
   startRun: { params: z.tuple([runRequestSchema]), result: z.object({ runId: z.string() }) },
   cancelRun: { params: z.tuple([z.string()]), result: z.undefined() },
+  choosePresetPath: { params: z.tuple([]), result: path.nullable() },
+  listPresets: { params: z.tuple([]), result: z.array(presetEntrySchema) },
+  exportPreset: { params: z.tuple([exportPresetRequestSchema]), result: z.object({ entry: presetEntrySchema, path: path.nullable() }) },
+  importPreset: { params: z.tuple([presetSourceSchema]), result: presetEntrySchema },
+  renamePreset: { params: z.tuple([presetId, z.string().trim().min(1).max(200)]), result: presetEntrySchema },
+  setPresetVersion: { params: z.tuple([presetId, z.enum(['major', 'minor', 'patch'])]), result: presetEntrySchema },
+  readProvenance: { params: z.tuple([base64.min(1)]), result: provenanceInfoSchema },
+  startBatch: { params: z.tuple([batchRequestSchema]), result: z.object({ runId: z.string() }) },
+  cancelBatch: { params: z.tuple([z.string()]), result: z.undefined() },
 } satisfies Record<ApiMethod, { params: z.ZodType; result: z.ZodType }>;
 
 export const API_METHODS = Object.keys(API_SCHEMAS) as ApiMethod[];

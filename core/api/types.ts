@@ -4,6 +4,7 @@
 
 import type { Graph } from '../graph/graph';
 import type { Project } from '../graph/format/project';
+import type { Preset } from '../graph/format/preset';
 
 export interface EngineInfo {
   readonly version: string;
@@ -61,7 +62,91 @@ export type RunEvent =
       readonly engine: string;
       readonly skipped: readonly string[];
     }
-  | { readonly type: 'failed'; readonly runId: string; readonly message: string; /** the node at fault, when known */ readonly node?: string };
+  | { readonly type: 'failed'; readonly runId: string; readonly message: string; /** the node at fault, when known */ readonly node?: string }
+  | BatchEvent;
+
+/** A preset in the studio's library (the palette's Presets section). */
+export interface PresetEntry {
+  /** Its folder in the library: what rename and version calls name. */
+  readonly id: string;
+  /** 'user': imported or exported here (can be renamed); 'bundled': shipped in assets/presets. */
+  readonly source: 'user' | 'bundled';
+  /** The document, module weights paths made absolute so it runs from any project. */
+  readonly preset: Preset;
+}
+
+export interface ExportPresetRequest {
+  readonly graph: Graph;
+  readonly layout?: Readonly<Record<string, { x: number; y: number }>>;
+  /** Where relative weights paths in the graph resolve. */
+  readonly baseDir: string;
+  /** The selection; the whole graph when absent. */
+  readonly nodes?: readonly string[];
+  readonly name: string;
+  readonly description?: string;
+  readonly params: readonly { node: string; param: string; name?: string }[];
+  /** Bundle the module weights files (only into a .mgpreset file). */
+  readonly withWeights: boolean;
+  /** Also write it here (.mgpreset bundle or .mgpreset.json document); it always goes into the library. */
+  readonly path?: string;
+}
+
+/** What importPreset reads: a file on the engine's machine, or the file's bytes (base64). */
+export type PresetSource = { readonly path: string } | { readonly bytes: string };
+
+/** What an output PNG says about how it was made. */
+export interface ProvenanceInfo {
+  readonly graph: Graph;
+  readonly seed: number;
+  readonly createdAt: string;
+  readonly app: string;
+  readonly input?: string;
+}
+
+export interface BatchRequest {
+  readonly graph: Graph;
+  readonly baseDir: string;
+  readonly input: string;
+  readonly output: string;
+  readonly recursive?: boolean;
+  readonly glob?: string;
+  readonly skipExisting?: boolean;
+  readonly stopOnError?: boolean;
+  readonly overwrite?: boolean;
+  readonly seed?: number;
+  readonly batchSize?: number;
+}
+
+/** The end of a batch: what was done, and every file skipped or not written, with the reason. */
+export interface BatchReportInfo {
+  readonly input: string;
+  readonly output: string;
+  readonly finished: boolean;
+  readonly cancelled: boolean;
+  readonly processed: number;
+  readonly alreadyDone: number;
+  readonly written: number;
+  readonly skipped: readonly { readonly file: string; readonly reason: string }[];
+  readonly failed: readonly { readonly path: string; readonly reason: string }[];
+  readonly engine: string;
+  readonly seconds: number;
+  readonly imagesPerSecond: number;
+  /** The report as JSON, written into the output folder. */
+  readonly reportPath: string;
+}
+
+/** Batch events travel with run events; `runId` is the batch's id. */
+export type BatchEvent =
+  | {
+      readonly type: 'batch-progress';
+      readonly runId: string;
+      readonly done: number;
+      readonly total: number;
+      readonly imagesPerSecond: number;
+      readonly etaSeconds: number;
+    }
+  | { readonly type: 'batch-finished'; readonly runId: string; readonly report: BatchReportInfo }
+  | { readonly type: 'batch-failed'; readonly runId: string; readonly message: string; readonly node?: string };
 
 /** The engine's operations. Every method may reject with an Error whose message is for the user. */
 export interface EngineApi {
@@ -79,6 +164,22 @@ export interface EngineApi {
   chooseProjectPath(mode: 'open' | 'save', suggested: string | null): Promise<string | null>;
   startRun(request: RunRequest): Promise<{ runId: string }>;
   cancelRun(runId: string): Promise<void>;
+  /** A native dialog for a preset file to import; null when cancelled or when the host has none. */
+  choosePresetPath(): Promise<string | null>;
+  /** The preset library: the state folder's presets, then the bundled ones. */
+  listPresets(): Promise<PresetEntry[]>;
+  /** Makes a preset of a graph or selection, puts it in the library (and at `path`, if given). */
+  exportPreset(request: ExportPresetRequest): Promise<{ entry: PresetEntry; path: string | null }>;
+  /** Checks and unpacks a preset (bundle or document) into the library; refusals say why. */
+  importPreset(source: PresetSource): Promise<PresetEntry>;
+  /** Renames a library preset (its document is rewritten atomically; patch version bumped). */
+  renamePreset(id: string, name: string): Promise<PresetEntry>;
+  setPresetVersion(id: string, part: 'major' | 'minor' | 'patch'): Promise<PresetEntry>;
+  /** The graph an output PNG (bytes in base64) was made by, or an error saying why there is none. */
+  readProvenance(png: string): Promise<ProvenanceInfo>;
+  /** Runs a graph over a folder; batch events report progress and the final report. */
+  startBatch(request: BatchRequest): Promise<{ runId: string }>;
+  cancelBatch(runId: string): Promise<void>;
   /** Run events of every run; returns the unsubscribe function. */
   onRunEvent(listener: (e: RunEvent) => void): () => void;
 }

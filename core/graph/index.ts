@@ -18,3 +18,4 @@ export * from './docs';
 export * from './conditions';
 export * from './format/provenance';
 export * from './presets';
+export * from './preset-node';

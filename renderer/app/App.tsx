@@ -7,6 +7,8 @@ import type { RecoveryRecord, StudioBridge } from '../../core/api';
 import { GraphCanvas } from '../canvas/GraphCanvas';
 import { Inspector } from '../panels/Inspector';
 import { Palette } from '../panels/Palette';
+import { BatchDialog } from '../panels/BatchDialog';
+import { ExportPresetDialog } from '../panels/ExportPresetDialog';
 import { PathDialog, type PathRequest } from '../panels/PathDialog';
 import { StatusBar } from '../panels/StatusBar';
 import { Toolbar } from '../panels/Toolbar';
@@ -28,16 +30,18 @@ export function App({ api, onReady }: { api: StudioBridge; onReady?: (c: StudioC
   const [pathRequest, setPathRequest] = useState<PathRequest | null>(null);
   const [recovery, setRecovery] = useState<RecoveryRecord | null>(null);
   const [startError, setStartError] = useState<string | null>(null);
+  const [dialog, setDialog] = useState<'export-preset' | 'batch' | null>(null);
   const store = useMemo(() => new EditorStore(), []);
   const controller = useMemo(
     () =>
       new StudioController(store, api, {
-        askPath: (mode, suggested, recent) =>
+        askPath: (mode, suggested, recent, purpose) =>
           new Promise((resolve) =>
             setPathRequest({
               mode,
               suggested,
               recent,
+              purpose,
               resolve: (p) => {
                 setPathRequest(null);
                 resolve(p);
@@ -73,7 +77,7 @@ export function App({ api, onReady }: { api: StudioBridge; onReady?: (c: StudioC
       <ReactFlowProvider>
         <TitleSync />
         <div className="studio">
-          <Toolbar controller={controller} />
+          <Toolbar controller={controller} onDialog={setDialog} />
           {recovery && (
             <div className="banner" role="alert" data-testid="recovery">
               Unsaved work on “{recovery.project.name}” from {new Date(recovery.savedAt).toLocaleString()} was kept after the studio closed.
@@ -103,12 +107,14 @@ export function App({ api, onReady }: { api: StudioBridge; onReady?: (c: StudioC
             </div>
           )}
           <div className="workspace">
-            <Palette />
-            <GraphCanvas />
+            <Palette controller={controller} />
+            <GraphCanvas onImageDrop={(png, name) => void controller.openFromPng(png, name)} />
             <Inspector />
           </div>
           <StatusBar />
         </div>
+        {dialog === 'export-preset' && <ExportPresetDialog controller={controller} onClose={() => setDialog(null)} />}
+        {dialog === 'batch' && <BatchDialog controller={controller} onClose={() => setDialog(null)} />}
         {pathRequest && <PathDialog request={pathRequest} />}
       </ReactFlowProvider>
     </StoreContext.Provider>

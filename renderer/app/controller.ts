@@ -1,11 +1,18 @@
-// The studio's commands (new, open, save, run, autosave, recovery) over the engine API.
+// The studio's commands (new, open, save, run, autosave, recovery, presets, batch runs,
+// graphs from PNGs) over the engine API.
 // UI-free, so it runs the same in Electron and the browser, and in unit tests with a fake API.
 
-import type { EngineInfo, MenuCommand, RecoveryRecord, RunEvent, StudioBridge } from '../../core/api';
-import { analyze, emptyProject } from '../../core/graph';
-import type { EditorStore } from '../state/editor-store';
+import type { BatchRequest, EngineInfo, MenuCommand, RecoveryRecord, RunEvent, StudioBridge } from '../../core/api';
+import { analyzeWithPresets as analyze, emptyProject } from '../../core/graph';
+import { autoLayout } from '../state/auto-layout';
+import { type EditorStore, IDLE_BATCH } from '../state/editor-store';
 
-export type AskPath = (mode: 'open' | 'save', suggested: string | null, recent: readonly string[]) => Promise<string | null>;
+/** What the in-page path dialog asks for: a project by default, or e.g. a preset file. */
+export interface PathPurpose {
+  readonly title: string;
+  readonly label: string;
+}
+export type AskPath = (mode: 'open' | 'save', suggested: string | null, recent: readonly string[], purpose?: PathPurpose) => Promise<string | null>;
 
 export interface ControllerUi {
   /** Asks for a project path in the page (when the host has no native dialogs). */
@@ -19,6 +26,7 @@ export const AUTOSAVE_MS = 2000;
 export class StudioController {
   info: EngineInfo | null = null;
   private early: RunEvent[] = [];
+  private earlyBatch: RunEvent[] = [];
   private lastAutosaved: unknown = null;
   private timer: ReturnType<typeof setInterval> | null = null;
 
@@ -37,6 +45,7 @@ export class StudioController {
     const demo = await this.api.openDemo();
     this.store.load(demo.project, demo.path, demo.baseDir);
     this.timer = setInterval(() => void this.autosave(), AUTOSAVE_MS);
+    await this.loadPresets();
     return recovery;
   }
   stop(): void {
@@ -156,7 +165,107 @@ export class StudioController {
     if (id) await this.api.cancelRun(id);
   }
 
+  async loadPresets(): Promise<void> {
+    await this.attempt('Could not list presets', async () => this.store.setPresets(await this.api.listPresets()));
+  }
+
+  /** Exports the graph (or the selection) as a preset into the library, and to `path` if given. */
+  async exportPreset(opts: { name: string; params: { node: string; param: string }[]; withWeights: boolean; selectionOnly: boolean; path?: string }): Promise<boolean> {
+    const s = this.store.getState();
+    const project = this.store.project;
+    let ok = false;
+    await this.attempt('Could not export the preset', async () => {
+      const r = await this.api.exportPreset({
+        graph: project.graph,
+        layout: project.layout.nodes,
+        baseDir: s.baseDir,
+        ...(opts.selectionOnly ? { nodes: [...s.selectedNodes] } : {}),
+        name: opts.name,
+        description: project.description,
+        params: opts.params,
+        withWeights: opts.withWeights,
+        ...(opts.path ? { path: opts.path } : {}),
+      });
+      await this.loadPresets();
+      this.store.notify(`Preset '${r.entry.preset.name}' ${r.entry.preset.presetVersion} is in the palette${r.path ? ` and in ${r.path}` : ''}`);
+      ok = true;
+    });
+    return ok;
+  }
+
+  async importPreset(path?: string): Promise<void> {
+    await this.attempt('Preset not imported', async () => {
+      const ask = () =>
+        this.info?.nativeDialogs
+          ? this.api.choosePresetPath()
+          : this.ui.askPath('open', null, [], { title: 'Import preset', label: 'Path of the preset (…/name.mgpreset or …/name.mgpreset.json), on the machine running the studio' });
+      const target = path ?? (await ask());
+      if (!target) return;
+      const entry = await this.api.importPreset({ path: target });
+      await this.loadPresets();
+      this.store.notify(`Imported preset '${entry.preset.name}' ${entry.preset.presetVersion}`);
+    });
+  }
+  async renamePreset(id: string, name: string): Promise<void> {
+    await this.attempt('Could not rename the preset', async () => {
+      const e = await this.api.renamePreset(id, name);
+      await this.loadPresets();
+      this.store.notify(`Renamed to '${e.preset.name}' (version ${e.preset.presetVersion})`);
+    });
+  }
+  async bumpPreset(id: string, part: 'major' | 'minor' | 'patch'): Promise<void> {
+    await this.attempt('Could not change the version', async () => {
+      const e = await this.api.setPresetVersion(id, part);
+      await this.loadPresets();
+      this.store.notify(`'${e.preset.name}' is now version ${e.preset.presetVersion}`);
+    });
+  }
+
+  /** Opens the graph a studio PNG (base64) carries as an untitled project, or says why it cannot. */
+  async openFromPng(png: string, fileName: string): Promise<void> {
+    try {
+      const info = await this.api.readProvenance(png);
+      const base = emptyProject(`From ${info.input ?? fileName}`);
+      const project = autoLayout({ ...base, description: `Restored from ${fileName} (made ${info.createdAt}, seed ${info.seed})`, graph: info.graph as typeof base.graph });
+      this.store.replaceUntitled(project, `Restored the graph of ${fileName} (Undo brings the previous one back)`);
+    } catch (e) {
+      this.store.notify(`${fileName}: no graph to restore: ${(e as Error).message}`);
+    }
+  }
+
+  async startBatch(opts: Omit<BatchRequest, 'graph' | 'baseDir'>): Promise<void> {
+    const s = this.store;
+    if (s.getState().batch.status === 'running') return;
+    s.setBatch({ ...IDLE_BATCH, status: 'running' });
+    try {
+      const { runId } = await this.api.startBatch({ ...opts, graph: s.project.graph, baseDir: s.getState().baseDir });
+      s.setBatch({ id: runId });
+      const early = this.earlyBatch.filter((e) => e.runId === runId);
+      this.earlyBatch = [];
+      for (const e of early) this.onRunEvent(e);
+    } catch (e) {
+      s.setBatch({ status: 'failed', error: (e as Error).message });
+    }
+  }
+  async cancelBatch(): Promise<void> {
+    const id = this.store.getState().batch.id;
+    if (id) await this.api.cancelBatch(id);
+  }
+
+  private onBatchEvent(e: RunEvent): void {
+    const s = this.store;
+    const b = s.getState().batch;
+    if (e.runId !== b.id) {
+      if (b.status === 'running' && b.id === null) this.earlyBatch.push(e);
+      return;
+    }
+    if (e.type === 'batch-progress') s.setBatch({ done: e.done, total: e.total, imagesPerSecond: e.imagesPerSecond, etaSeconds: e.etaSeconds });
+    else if (e.type === 'batch-finished') s.setBatch({ status: e.report.cancelled ? 'cancelled' : 'finished', report: e.report, done: e.report.processed });
+    else if (e.type === 'batch-failed') s.setBatch({ status: 'failed', error: e.message });
+  }
+
   onRunEvent(e: RunEvent): void {
+    if (e.type.startsWith('batch-')) return this.onBatchEvent(e);
     const s = this.store;
     const run = s.getState().run;
     if (e.runId !== run.id) {

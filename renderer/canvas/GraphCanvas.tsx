@@ -18,10 +18,11 @@ import {
   useReactFlow,
 } from '@xyflow/react';
 import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { analyze, canConnect } from '../../core/graph';
+import { analyzeWithPresets as analyze, canConnectWithPresets as canConnect } from '../../core/graph';
 import { useEditor, useStore } from '../state/use-editor';
 import { type FlowNode, FlowView, type Size } from './flow-view';
 import { ModuleNode } from './ModuleNode';
+import { PRESET_MIME } from '../panels/PresetList';
 
 const NODE_TYPES = { module: ModuleNode };
 export const PALETTE_MIME = 'application/x-modulargan-kind';
@@ -47,7 +48,16 @@ function ConnectionHint() {
   );
 }
 
-export function GraphCanvas() {
+/** A dropped file's bytes as base64, for the engine API (which carries JSON). */
+async function fileBase64(f: File): Promise<string> {
+  const bytes = new Uint8Array(await f.arrayBuffer());
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+/** `onImageDrop`: a PNG (or other image) dropped on the canvas, to restore the graph it carries. */
+export function GraphCanvas({ onImageDrop }: { onImageDrop?: (base64: string, name: string) => void }) {
   const store = useStore();
   const project = useEditor((s) => s.history.present);
   const selectedNodes = useEditor((s) => s.selectedNodes);
@@ -146,19 +156,27 @@ export function GraphCanvas() {
   );
 
   const onDragOver = useCallback((e: DragEvent) => {
-    if (e.dataTransfer.types.includes(PALETTE_MIME)) {
+    if (e.dataTransfer.types.includes(PALETTE_MIME) || e.dataTransfer.types.includes(PRESET_MIME) || e.dataTransfer.types.includes('Files')) {
       e.preventDefault();
       e.dataTransfer.dropEffect = 'copy';
     }
   }, []);
   const onDrop = useCallback(
     (e: DragEvent) => {
+      const at = screenToFlowPosition({ x: e.clientX, y: e.clientY });
       const kind = e.dataTransfer.getData(PALETTE_MIME);
-      if (!kind) return;
+      const presetId = e.dataTransfer.getData(PRESET_MIME);
+      const file = e.dataTransfer.files[0];
+      if (kind) store.addNode(kind, at);
+      else if (presetId) {
+        const entry = store.getState().presets.find((p) => p.id === presetId);
+        if (entry) store.addPreset(entry.preset, at);
+      } else if (file && onImageDrop) {
+        void fileBase64(file).then((b) => onImageDrop(b, file.name));
+      } else return;
       e.preventDefault();
-      store.addNode(kind, screenToFlowPosition({ x: e.clientX, y: e.clientY }));
     },
-    [store, screenToFlowPosition],
+    [store, screenToFlowPosition, onImageDrop],
   );
 
   return (

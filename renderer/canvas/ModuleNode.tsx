@@ -4,7 +4,7 @@
 import { Handle, type NodeProps, Position } from '@xyflow/react';
 import { memo } from 'react';
 import { handleKey } from '../state/editor-store';
-import { useEditor } from '../state/use-editor';
+import { useEditor, useStore } from '../state/use-editor';
 import type { FlowNode, PortView } from './flow-view';
 
 function Port({ node, port, side, accepting }: { node: string; port: PortView; side: 'input' | 'output'; accepting: ReadonlySet<string> | null }) {
@@ -29,12 +29,18 @@ export const ModuleNode = memo(function ModuleNode({ id, data, selected }: NodeP
   const accepting = useEditor((s) => s.accepting);
   const previews = useEditor((s) => s.run.previews[id]);
   const runError = useEditor((s) => (s.run.error?.node === id ? s.run.error.message : null));
+  const store = useStore();
   const invalid = data.errors.length > 0 || runError !== null;
   return (
     <div className={`module-node cat-${data.category}${invalid ? ' invalid' : ''}${selected ? ' selected' : ''}`} data-testid={`node-${id}`} data-kind={data.kind}>
       <div className="node-header">
         <span className="node-title">{data.title}</span>
         <span className="node-label">{data.label}</span>
+        {data.kind === 'preset' && (
+          <button type="button" className="link nodrag" title="Replace this node by the nodes it stands for" data-testid={`open-up-${id}`} onClick={() => store.openUp(id)}>
+            Open up
+          </button>
+        )}
       </div>
       <div className="node-ports">
         <div className="inputs">

@@ -3,7 +3,7 @@
 // the nodes that did change: that is what keeps a 500-node graph responsive.
 
 import type { Edge, Node } from '@xyflow/react';
-import { type Analysis, type PortKind, type Project, describeShape, nodeKind } from '../../core/graph';
+import { type Analysis, type PortKind, type Project, describeShape, nodeDefOf } from '../../core/graph';
 
 export interface PortView {
   readonly name: string;
@@ -70,7 +70,7 @@ export class FlowView {
     const next = new Map<string, { key: string; data: NodeView; flow: FlowNode | null }>();
     const out: FlowNode[] = [];
     for (const n of project.graph.nodes) {
-      const def = nodeKind(n.kind);
+      const def = nodeDefOf(n);
       const shapes = analysis.shapes.get(n.id);
       const np = problems.node.get(n.id);
       const inShapes = (def?.inputs ?? []).map((p) => {
@@ -86,7 +86,8 @@ export class FlowView {
       const warnings = np?.warnings ?? [];
       // What the node shows beyond its kind's fixed text (titles, help): shapes and problems.
       // Compared as one string, so an unchanged node allocates no new view objects.
-      const key = [n.kind, n.label ?? '', ...inShapes, ...inErrors, ...outShapes, ...errors, '\u0002', ...warnings].join('\u0000');
+      // A preset node's ports come from the preset it carries: it is part of what the node shows.
+      const key = [n.kind, n.params.preset ? (def?.title ?? '') + (def?.inputs.map((p) => p.name).join() ?? '') + (def?.outputs.map((p) => p.name).join() ?? '') : '', n.label ?? '', ...inShapes, ...inErrors, ...outShapes, ...errors, '\u0002', ...warnings].join('\u0000');
       const prev = this.nodes.get(n.id);
       const data: NodeView =
         prev && prev.key === key
@@ -121,10 +122,11 @@ export class FlowView {
     const problems = problemsOf(analysis);
     const next = new Map<string, { key: string; flow: FlowEdge }>();
     const out: FlowEdge[] = [];
-    const kinds = new Map(project.graph.nodes.map((n) => [n.id, n.kind]));
+    const byId = new Map(project.graph.nodes.map((n) => [n.id, n]));
     for (const e of project.graph.edges) {
       const message = problems.edge.get(e.id) ?? null;
-      const kind = nodeKind(kinds.get(e.from.node) ?? '')?.outputs.find((p) => p.name === e.from.port)?.kind ?? 'unknown';
+      const from = byId.get(e.from.node);
+      const kind = (from && nodeDefOf(from))?.outputs.find((p) => p.name === e.from.port)?.kind ?? 'unknown';
       const isSelected = selected.has(e.id);
       const key = JSON.stringify([e.from, e.to, message, kind, isSelected]);
       const prev = this.edges.get(e.id);

@@ -1,6 +1,6 @@
 // The side panel for the selected node: its name, help and parameter widgets.
 
-import { type AttributeGroup, nodeKind, withDefaults } from '../../core/graph';
+import { type AttributeGroup, nodeDefOf, withDefaults } from '../../core/graph';
 import { useEditor, useStore } from '../state/use-editor';
 import { ParamField } from './ParamField';
 
@@ -22,7 +22,7 @@ export function Inspector() {
   }
   const id = [...selected][0]!;
   const node = project.graph.nodes.find((n) => n.id === id);
-  const def = node && nodeKind(node.kind);
+  const def = node && nodeDefOf(node);
   if (!node || !def) return <aside className="inspector" aria-label="Inspector" />;
   const params = withDefaults(def.params, node.params);
   const groups = (params.attributes ?? []) as readonly AttributeGroup[];

@@ -1,11 +1,14 @@
-// The palette: every node kind of the catalogue, grouped and searchable. Drag one onto the
-// canvas, or double-click (or press Enter on) it to add it in the middle of the view.
+// The palette: every node kind of the catalogue, grouped and searchable, then the preset
+// library. Drag one onto the canvas, or double-click (or press Enter on) it to add it in the
+// middle of the view.
 
 import { useReactFlow } from '@xyflow/react';
 import { useState } from 'react';
 import { CATALOGUE, type NodeKindDef } from '../../core/graph';
+import type { StudioController } from '../app/controller';
 import { PALETTE_MIME } from '../canvas/GraphCanvas';
 import { useStore } from '../state/use-editor';
+import { PresetList } from './PresetList';
 
 const CATEGORY_TITLES: Record<string, string> = { module: 'Modules', input: 'Inputs', output: 'Outputs', training: 'Training' };
 const ORDER = ['module', 'input', 'output', 'training'];
@@ -15,16 +18,16 @@ export const matches = (d: NodeKindDef, q: string): boolean => {
   return !s || [d.title, d.kind, d.help, d.module ?? ''].some((x) => x.toLowerCase().includes(s));
 };
 
-export function Palette() {
+export function Palette({ controller }: { controller: StudioController }) {
   const store = useStore();
   const { screenToFlowPosition } = useReactFlow();
   const [query, setQuery] = useState('');
   const shown = CATALOGUE.filter((d) => matches(d, query));
-  const addInView = (kind: string) => {
+  const viewCenter = () => {
     const canvas = document.querySelector('.canvas')?.getBoundingClientRect();
-    const at = canvas ? screenToFlowPosition({ x: canvas.left + canvas.width / 2, y: canvas.top + canvas.height / 2 }) : { x: 0, y: 0 };
-    store.addNode(kind, at);
+    return canvas ? screenToFlowPosition({ x: canvas.left + canvas.width / 2, y: canvas.top + canvas.height / 2 }) : { x: 0, y: 0 };
   };
+  const addInView = (kind: string) => store.addNode(kind, viewCenter());
   return (
     <aside className="palette" aria-label="Node palette">
       <input className="palette-search" type="search" placeholder="Search nodes…" value={query} onChange={(e) => setQuery(e.target.value)} aria-label="Search nodes" />
@@ -57,6 +60,7 @@ export function Palette() {
         );
       })}
       {!shown.length && <p className="muted">No node matches “{query}”.</p>}
+      <PresetList controller={controller} query={query} viewCenter={viewCenter} />
     </aside>
   );
 }

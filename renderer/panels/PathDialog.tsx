@@ -8,25 +8,28 @@ export interface PathRequest {
   readonly suggested: string | null;
   readonly recent: readonly string[];
   readonly resolve: (path: string | null) => void;
+  /** Title and prompt when the path is not a project's. */
+  readonly purpose?: { readonly title: string; readonly label: string };
 }
 
 export function PathDialog({ request }: { request: PathRequest }) {
   const [path, setPath] = useState(request.suggested ?? request.recent[0] ?? '');
   const done = (p: string | null) => request.resolve(p && p.trim() ? p.trim() : null);
+  const title = request.purpose?.title ?? (request.mode === 'open' ? 'Open project' : 'Save project as');
   return (
     <div className="modal-backdrop">
       <form
         className="modal"
         role="dialog"
-        aria-label={request.mode === 'open' ? 'Open project' : 'Save project as'}
+        aria-label={title}
         onSubmit={(e) => {
           e.preventDefault();
           done(path);
         }}
         onKeyDown={(e) => e.key === 'Escape' && done(null)}
       >
-        <h2>{request.mode === 'open' ? 'Open project' : 'Save project as'}</h2>
-        <label htmlFor="path-input">Path of the project file (…/name.mgproj.json), on the machine running the studio</label>
+        <h2>{title}</h2>
+        <label htmlFor="path-input">{request.purpose?.label ?? 'Path of the project file (…/name.mgproj.json), on the machine running the studio'}</label>
         <input id="path-input" data-testid="path-input" autoFocus type="text" value={path} onChange={(e) => setPath(e.target.value)} />
         {request.recent.length > 0 && (
           <ul className="recent">

@@ -1,4 +1,4 @@
-import { analyze } from '../../core/graph';
+import { analyzeWithPresets as analyze } from '../../core/graph';
 import { useEditor } from '../state/use-editor';
 
 /** Validation summary, run summary and the last notice (e.g. why a connection was refused). */

@@ -3,7 +3,7 @@
 import type { StudioController } from '../app/controller';
 import { useEditor, useStore } from '../state/use-editor';
 
-export function Toolbar({ controller }: { controller: StudioController }) {
+export function Toolbar({ controller, onDialog }: { controller: StudioController; onDialog: (d: 'export-preset' | 'batch') => void }) {
   const store = useStore();
   const name = useEditor((s) => s.history.present.name);
   const path = useEditor((s) => s.path);
@@ -36,6 +36,13 @@ export function Toolbar({ controller }: { controller: StudioController }) {
       </button>
       <button onClick={() => store.layout()} title="Arrange the graph left to right (Ctrl+Shift+L)" data-testid="layout">
         Layout
+      </button>
+      <span className="sep" />
+      <button onClick={() => onDialog('export-preset')} title="Export the graph or the selection as a preset" data-testid="export-preset">
+        Export preset
+      </button>
+      <button onClick={() => onDialog('batch')} title="Run the graph over a folder of images" data-testid="batch">
+        Batch
       </button>
       <span className="sep" />
       {running ? (

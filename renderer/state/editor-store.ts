@@ -2,8 +2,9 @@
 // feedback and the run. One small external store (read with useSyncExternalStore); the
 // project stays immutable so core/graph's per-graph caches (canConnect) stay valid.
 
-import type { PortRef, Project } from '../../core/graph';
-import { canConnect, emptyProject, nodeKind } from '../../core/graph';
+import type { BatchReportInfo, PresetEntry } from '../../core/api';
+import type { GraphNode, PortRef, Preset, Project } from '../../core/graph';
+import { canConnectWithPresets as canConnect, emptyProject, nodeDefOf } from '../../core/graph';
 import { autoLayout } from './auto-layout';
 import * as edits from './graph-edits';
 import { type History, createHistory, record, redo, seal, undo } from './history';
@@ -23,6 +24,17 @@ export interface RunState {
   readonly summary: string;
 }
 
+export interface BatchState {
+  readonly id: string | null;
+  readonly status: 'idle' | 'running' | 'finished' | 'failed' | 'cancelled';
+  readonly done: number;
+  readonly total: number;
+  readonly imagesPerSecond: number;
+  readonly etaSeconds: number;
+  readonly report: BatchReportInfo | null;
+  readonly error: string | null;
+}
+
 export interface EditorState {
   readonly history: History<Project>;
   readonly path: string | null;
@@ -40,10 +52,14 @@ export interface EditorState {
   readonly notice: string;
   /** Counts documents loaded, so the canvas fits a newly opened graph into view. */
   readonly loads: number;
+  /** The preset library, for the palette. */
+  readonly presets: readonly PresetEntry[];
+  readonly batch: BatchState;
 }
 
 const IDLE_RUN: RunState = { id: null, status: 'idle', done: 0, total: 0, previews: {}, error: null, summary: '' };
 const EMPTY: ReadonlySet<string> = new Set();
+export const IDLE_BATCH: BatchState = { id: null, status: 'idle', done: 0, total: 0, imagesPerSecond: 0, etaSeconds: 0, report: null, error: null };
 
 export class EditorStore {
   private state: EditorState;
@@ -64,6 +80,8 @@ export class EditorStore {
       run: IDLE_RUN,
       notice: '',
       loads: 0,
+      presets: [],
+      batch: IDLE_BATCH,
     };
   }
 
@@ -133,6 +151,36 @@ export class EditorStore {
     this.select([id], []);
     return id;
   }
+  addPreset(preset: Preset, at: edits.XY): string {
+    const { project, id } = edits.addPresetNode(this.project, preset, at);
+    this.commit(project);
+    this.select([id], []);
+    return id;
+  }
+  /** Replaces a preset node by its nodes, as one undoable step. */
+  openUp(node: string): string[] {
+    const r = edits.openUpPreset(this.project, node);
+    if (!r) return [];
+    this.commit(r.project);
+    this.select(r.nodes, []);
+    this.notify(`Opened up into ${r.nodes.length} nodes`);
+    return r.nodes;
+  }
+  /**
+   * Shows another project in place of this one as an undoable step (Undo brings the previous
+   * one back): the graph restored from a PNG's provenance arrives this way, untitled.
+   */
+  replaceUntitled(project: Project, notice: string): void {
+    this.commit(project);
+    this.set({ path: null, selectedNodes: EMPTY, selectedEdges: EMPTY, notice, loads: this.state.loads + 1 });
+  }
+  setPresets(presets: readonly PresetEntry[]): void {
+    this.set({ presets });
+  }
+  setBatch(batch: Partial<BatchState>): void {
+    this.set({ batch: { ...this.state.batch, ...batch } });
+  }
+
   connect(from: PortRef, to: PortRef): edits.ConnectOutcome {
     const r = edits.connect(this.project, from, to);
     if (r.ok) this.commit(r.project);
@@ -188,7 +236,7 @@ export class EditorStore {
     const g = this.project.graph;
     const accepting = new Set<string>();
     for (const n of g.nodes) {
-      for (const p of portsOf(n.kind, side === 'output' ? 'input' : 'output')) {
+      for (const p of portsOf(n, side === 'output' ? 'input' : 'output')) {
         const ok = side === 'output' ? canConnect(g, { node, port }, { node: n.id, port: p }) : canConnect(g, { node: n.id, port: p }, { node, port });
         if (ok.ok) accepting.add(handleKey(n.id, side === 'output' ? 'input' : 'output', p));
       }
@@ -212,7 +260,7 @@ export class EditorStore {
   }
 }
 
-function portsOf(kind: string, side: Side): string[] {
-  const def = nodeKind(kind);
+function portsOf(node: GraphNode, side: Side): string[] {
+  const def = nodeDefOf(node);
   return ((side === 'input' ? def?.inputs : def?.outputs) ?? []).map((p) => p.name);
 }

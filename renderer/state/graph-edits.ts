@@ -3,14 +3,28 @@
 // are unit-tested directly.
 
 import { produce } from 'immer';
-import { type Graph, type GraphEdge, type GraphNode, type PortRef, type Project, canConnect, defaultParams, nodeKind } from '../../core/graph';
+import {
+  type Graph,
+  type GraphEdge,
+  type GraphNode,
+  type PortRef,
+  type Preset,
+  type Project,
+  canConnectWithPresets as canConnect,
+  defaultParams,
+  makePresetNode,
+  nodeKind,
+  openUpNode,
+  presetOf,
+  rewireEdge,
+} from '../../core/graph';
 
 export interface XY {
   readonly x: number;
   readonly y: number;
 }
 
-const PREFIX: Record<string, string> = { encoder: 'E', generator: 'G', transformer: 'T', reconstructor: 'R', discriminator: 'D' };
+const PREFIX: Record<string, string> = { preset: 'P', encoder: 'E', generator: 'G', transformer: 'T', reconstructor: 'R', discriminator: 'D' };
 
 /** A fresh id: "T2" for the second transformer, "noise-input1" for other kinds. */
 export function freshId(taken: ReadonlySet<string>, base: string): string {
@@ -29,6 +43,55 @@ export function addNode(p: Project, kind: string, at: XY): { project: Project; i
     d.layout.nodes[id] = { x: Math.round(at.x), y: Math.round(at.y) };
   });
   return { project, id };
+}
+
+/** Adds one node standing for a whole preset. */
+export function addPresetNode(p: Project, preset: Preset, at: XY): { project: Project; id: string } {
+  const id = freshId(nodeIds(p.graph), nodePrefix('preset'));
+  const project = produce(p, (d) => {
+    d.graph.nodes.push(makePresetNode(preset, id, preset.name) as never);
+    d.layout.nodes[id] = { x: Math.round(at.x), y: Math.round(at.y) };
+  });
+  return { project, id };
+}
+
+/**
+ * Replaces a preset node by the nodes it stands for (fresh ids, laid out where it was), its
+ * edges moved onto the inner ports and its exposed parameter values kept. Returns the new ids.
+ */
+export function openUpPreset(p: Project, node: string): { project: Project; nodes: string[] } | null {
+  const n = p.graph.nodes.find((x) => x.id === node);
+  const preset = n && presetOf(n);
+  if (!n || !preset) return null;
+  const taken = nodeIds(p.graph);
+  const takenEdges = edgeIds(p.graph);
+  const ids = new Map<string, string>();
+  const rename = (id: string) => {
+    let v = ids.get(id);
+    if (!v) {
+      const inner = preset.graph.nodes.find((x) => x.id === id);
+      v = taken.has(id) ? freshId(taken, nodePrefix(inner?.kind ?? 'n')) : id;
+      taken.add(v);
+      ids.set(id, v);
+    }
+    return v;
+  };
+  const renameEdge = (id: string) => {
+    const v = takenEdges.has(id) ? freshId(takenEdges, 'e') : id;
+    takenEdges.add(v);
+    return v;
+  };
+  const opened = openUpNode(n, preset, rename, renameEdge);
+  const origin = p.layout.nodes[node] ?? { x: 0, y: 0 };
+  const project = produce(p, (d) => {
+    d.graph.nodes = d.graph.nodes.filter((x) => x.id !== node);
+    d.graph.nodes.push(...(opened.nodes as never[]));
+    d.graph.edges = d.graph.edges.map((e) => rewireEdge(e as GraphEdge, node, opened.ports)) as never;
+    d.graph.edges.push(...(opened.edges as never[]));
+    delete d.layout.nodes[node];
+    for (const [id, at] of Object.entries(opened.positions)) d.layout.nodes[id] = { x: origin.x + at.x, y: origin.y + at.y };
+  });
+  return { project, nodes: opened.nodes.map((x) => x.id) };
 }
 
 export type ConnectOutcome = { ok: true; project: Project; edge: string } | { ok: false; reason: string };

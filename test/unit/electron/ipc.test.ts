@@ -7,6 +7,7 @@ import { type ChildPortLike, createEngineLink } from '../../../electron/engine-l
 import { type IpcEventLike, type IpcMainLike, registerMainIpc } from '../../../electron/main-ipc';
 import { CALL_CHANNEL, MENU_CHANNEL, RUN_EVENT_CHANNEL } from '../../../electron/messages';
 import { type IpcRendererLike, createPreloadBridge } from '../../../electron/preload-bridge';
+import { noPresetOrBatchCalls } from '../../helpers/fake-engine';
 
 // The three Electron hops with fake IPC: page (preload bridge) -> main (ipcMain handler) ->
 // engine process (message port) and back, with the real schemas at every receiving side.
@@ -26,6 +27,7 @@ function fakeService(): EngineApi & { emit(e: RunEvent): void } {
     chooseProjectPath: async () => null,
     startRun: async () => ({ runId: 'r1' }),
     cancelRun: async () => undefined,
+    ...noPresetOrBatchCalls,
     onRunEvent: (l) => {
       listeners.add(l);
       return () => listeners.delete(l);
@@ -64,7 +66,7 @@ function wire(opts: { trusted?: (url: string) => boolean } = {}) {
   const onDocument = vi.fn();
   registerMainIpc(ipcMain, {
     engine: link,
-    dialogs: { chooseProjectPath },
+    dialogs: { chooseProjectPath, choosePresetPath: async () => '/chosen.mgpreset' },
     trusted: opts.trusted ?? ((url) => url === PAGE),
     toPage: (ch, p) => sendToPage(ch, p),
     version: '9.9.9',
@@ -94,6 +96,7 @@ describe('Electron IPC, page to engine', () => {
     expect(await w.bridge.info()).toEqual({ version: '9.9.9', host: 'electron', nativeDialogs: true });
     expect(await w.bridge.chooseProjectPath('save', 'a.mgproj.json')).toBe('/chosen.mgproj.json');
     expect(w.chooseProjectPath).toHaveBeenCalledWith('save', 'a.mgproj.json');
+    expect(await w.bridge.choosePresetPath()).toBe('/chosen.mgpreset');
   });
 
   it('refuses malformed payloads and unknown methods in main', async () => {

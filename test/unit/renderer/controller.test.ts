@@ -5,6 +5,7 @@ import type { RecoveryRecord, RunEvent, StudioBridge } from '../../../core/api';
 import { type Project, loadProject } from '../../../core/graph';
 import { StudioController } from '../../../renderer/app/controller';
 import { EditorStore } from '../../../renderer/state/editor-store';
+import { noPresetOrBatchCalls } from '../../helpers/fake-engine';
 
 const demo = (): Project => {
   const r = loadProject(readFileSync(join(import.meta.dirname, '../../../assets/demo/demo.mgproj.json'), 'utf8'));
@@ -35,6 +36,7 @@ function fakeApi(opts: { native?: boolean; recovery?: RecoveryRecord | null } = 
       return { runId: 'r1' };
     }),
     cancelRun: vi.fn(async () => undefined),
+    ...noPresetOrBatchCalls,
     onRunEvent: (l: (e: RunEvent) => void) => {
       emit = l;
       return () => {};

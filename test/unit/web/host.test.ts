@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import type { EngineApi, RunEvent } from '../../../core/api';
 import { emptyProject } from '../../../core/graph';
 import { type WebHost, startWebHost } from '../../../web/host';
+import { noPresetOrBatchCalls } from '../../helpers/fake-engine';
 
 // Real HTTP requests to a host on 127.0.0.1: without the token, from another origin, with
 // another Host name (DNS rebinding), and a path outside the page's folder are all refused.
@@ -28,6 +29,7 @@ const fake: EngineApi = {
     return { runId: 'r1' };
   },
   cancelRun: async () => undefined,
+  ...noPresetOrBatchCalls,
   onRunEvent: (l) => {
     listeners.add(l);
     return () => listeners.delete(l);

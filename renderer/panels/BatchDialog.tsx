@@ -1,0 +1,100 @@
+// "Batch": runs the current graph over a folder of images into another folder, with the
+// options of `modulargan batch`, a progress bar with images/s and ETA, Cancel, and the report
+// of every file skipped or not written, with its reason.
+
+import { useState } from 'react';
+import type { StudioController } from '../app/controller';
+import { useEditor } from '../state/use-editor';
+
+const eta = (s: number) => (s >= 60 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${Math.round(s)} s`);
+
+export function BatchDialog({ controller, onClose }: { controller: StudioController; onClose: () => void }) {
+  const graph = useEditor((s) => s.history.present.graph);
+  const batch = useEditor((s) => s.batch);
+  const source = graph.nodes.find((n) => n.kind === 'image-input')?.params.path;
+  const [input, setInput] = useState(typeof source === 'string' ? source : '');
+  const [output, setOutput] = useState('');
+  const [glob, setGlob] = useState('');
+  const [flags, setFlags] = useState({ recursive: false, skipExisting: true, stopOnError: false, overwrite: false });
+  const running = batch.status === 'running';
+  const r = batch.report;
+  const flag = (k: keyof typeof flags, label: string) => (
+    <label className="check">
+      <input type="checkbox" data-testid={`batch-${k}`} checked={flags[k]} disabled={running} onChange={(e) => setFlags({ ...flags, [k]: e.target.checked })} /> {label}
+    </label>
+  );
+  return (
+    <div className="modal-backdrop">
+      <form
+        className="modal wide"
+        role="dialog"
+        aria-label="Batch run"
+        data-testid="batch-dialog"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void controller.startBatch({ input: input.trim(), output: output.trim(), ...flags, ...(glob.trim() ? { glob: glob.trim() } : {}) });
+        }}
+      >
+        <h2>Batch run</h2>
+        <label htmlFor="batch-input">Input folder (only read, never changed)</label>
+        <input id="batch-input" data-testid="batch-input" type="text" value={input} disabled={running} onChange={(e) => setInput(e.target.value)} />
+        <label htmlFor="batch-output">Output folder (one PNG per input, with the graph in its metadata)</label>
+        <input id="batch-output" data-testid="batch-output" type="text" value={output} disabled={running} onChange={(e) => setOutput(e.target.value)} />
+        <label htmlFor="batch-glob">Only files matching (optional, e.g. *.jpg)</label>
+        <input id="batch-glob" data-testid="batch-glob" type="text" value={glob} disabled={running} onChange={(e) => setGlob(e.target.value)} />
+        {flag('recursive', 'Include subfolders')}
+        {flag('skipExisting', 'Skip inputs whose outputs exist (resume)')}
+        {flag('stopOnError', 'Stop at the first file that fails')}
+        {flag('overwrite', 'Overwrite existing outputs')}
+        <p className="muted">Images of another size are centre-cropped to a square and resized to the model’s size; images smaller than half of it are skipped.</p>
+        {running && (
+          <div className="batch-progress" data-testid="batch-progress">
+            <progress max={batch.total || 1} value={batch.done} />
+            <span>
+              {batch.done}/{batch.total || '?'} · {batch.imagesPerSecond.toFixed(1)} images/s · ETA {eta(batch.etaSeconds)}
+            </span>
+          </div>
+        )}
+        {batch.status === 'failed' && (
+          <p className="bad" role="alert" data-testid="batch-error">
+            {batch.error}
+          </p>
+        )}
+        {r && (
+          <div className="batch-report" data-testid="batch-report">
+            <p>
+              {r.cancelled ? 'Cancelled' : 'Done'}: {r.processed} processed, {r.alreadyDone} already done, {r.skipped.length} skipped, {r.failed.length} not written ·{' '}
+              {r.imagesPerSecond} images/s with {r.engine}. Report: {r.reportPath}
+            </p>
+            <ul>
+              {r.skipped.map((s) => (
+                <li key={`s:${s.file}`} data-testid="batch-skipped">
+                  skipped <code>{s.file}</code>: {s.reason}
+                </li>
+              ))}
+              {r.failed.map((f) => (
+                <li key={`f:${f.path}`} data-testid="batch-failed">
+                  not written <code>{f.path}</code>: {f.reason}
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
+        <div className="modal-buttons">
+          <button type="button" onClick={onClose} disabled={running}>
+            Close
+          </button>
+          {running ? (
+            <button type="button" className="danger" data-testid="batch-cancel" onClick={() => void controller.cancelBatch()}>
+              Cancel
+            </button>
+          ) : (
+            <button type="submit" className="primary" data-testid="batch-start" disabled={!input.trim() || !output.trim()}>
+              {r ? 'Run again' : 'Start'}
+            </button>
+          )}
+        </div>
+      </form>
+    </div>
+  );
+}
