@@ -12,6 +12,7 @@ import { registerMainIpc } from './main-ipc';
 import { type MenuItem, menuTemplate } from './menu';
 import { MENU_CHANNEL } from './messages';
 import { appPaths, projectArgument } from './paths';
+import { installQuitGuard } from './quit-guard';
 import { hardenContents, secureWebPreferences, withCsp } from './window-security';
 
 if (!app.requestSingleInstanceLock()) app.quit();
@@ -37,6 +38,8 @@ else {
 
     const engine = utilityProcess.fork(paths.engine, [join(app.getPath('userData'), 'state'), paths.demo], { serviceName: 'ModularGAN engine', stdio: 'inherit' });
     const link = createEngineLink(engine);
+    // A running training writes a checkpoint before the app exits.
+    installQuitGuard(app, () => link.call('stopAllTraining', []));
     registerMainIpc(ipcMain, {
       engine: link,
       dialogs: createDialogs({

@@ -52,6 +52,18 @@ export function createApiClient(
     readProvenance: call('readProvenance'),
     startBatch: call('startBatch'),
     cancelBatch: call('cancelBatch'),
+    trainingGraph: call('trainingGraph'),
+    applyTrainingGraph: call('applyTrainingGraph'),
+    datasetColumns: call('datasetColumns'),
+    datasetPreview: call('datasetPreview'),
+    suggestMapping: call('suggestMapping'),
+    startTraining: call('startTraining'),
+    pauseTraining: call('pauseTraining'),
+    resumeTraining: call('resumeTraining'),
+    stopTraining: call('stopTraining'),
+    stopAllTraining: call('stopAllTraining'),
+    listCheckpoints: call('listCheckpoints'),
+    loadCheckpointIntoGraph: call('loadCheckpointIntoGraph'),
     onRunEvent,
   } as EngineApi;
 }

@@ -1,7 +1,7 @@
 // The engine, in process: files (open, save, recent, recovery), runs with previews, batch
-// runs over folders, the preset library and provenance of output PNGs. The
-// web host serves it over HTTP + WebSocket, Electron's engine process over a message port,
-// and tests call it directly.
+// runs over folders, the preset library, provenance of output PNGs, and training
+// (training-service.ts). The web host serves it over HTTP + WebSocket, Electron's engine
+// process over a message port, and tests call it directly.
 
 import { randomUUID } from 'node:crypto';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -17,6 +17,9 @@ import { initBackend } from '../runtime/backends';
 import { type Batch, type RunContext, RunError, runGraph } from '../runtime/executor';
 import { createPresetLibrary } from './preset-library';
 import { createStateFiles } from './state-files';
+import { createTrainingService } from './training-service';
+import { applyTrainingGraph, buildTrainingGraph } from '../graph/training-graph';
+import { suggestMapping } from '../graph/attribute-mapping';
 import type { BatchRequest, EngineApi, EngineInfo, OpenedProject, RunEvent, RunRequest } from './types';
 
 export interface EngineServiceOptions {
@@ -73,6 +76,7 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
   const emit = (e: RunEvent) => {
     for (const l of listeners) l(e);
   };
+  const training = createTrainingService(emit);
 
   async function execute(runId: string, req: RunRequest, signal: AbortSignal): Promise<void> {
     const previews = req.previews ?? 4;
@@ -207,11 +211,31 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
     async cancelBatch(runId) {
       runs.get(runId)?.abort.abort();
     },
+    async trainingGraph(project) {
+      return buildTrainingGraph(project);
+    },
+    async applyTrainingGraph(project, graph) {
+      return applyTrainingGraph(project, graph);
+    },
+    async suggestMapping(columns) {
+      return suggestMapping(columns);
+    },
+    datasetColumns: (ref, baseDir) => training.datasetColumns(ref, baseDir),
+    datasetPreview: (ref, baseDir, count) => training.datasetPreview(ref, baseDir, count),
+    startTraining: (req) => training.startTraining(req),
+    pauseTraining: (id) => training.pauseTraining(id),
+    resumeTraining: (id) => training.resumeTraining(id),
+    stopTraining: (id) => training.stopTraining(id),
+    stopAllTraining: () => training.stopAllTraining(),
+    listCheckpoints: (path) => training.listCheckpoints(path),
+    loadCheckpointIntoGraph: (path, id) => training.loadCheckpointIntoGraph(path, id),
     onRunEvent(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
     async close() {
+      // A training stops with a checkpoint, so quitting loses no work.
+      await training.close();
       for (const r of runs.values()) r.abort.abort();
       await Promise.all([...runs.values()].map((r) => r.done));
     },

@@ -3,7 +3,7 @@
 // checks requests from main, and clients check responses and events.
 
 import { z } from 'zod';
-import { graphSchema } from '../graph/format/schemas';
+import { datasetRefSchema, graphSchema } from '../graph/format/schemas';
 import { projectSchema } from '../graph/format/project';
 import { presetSchema } from '../graph/format/preset';
 import type { ApiMethod } from './types';
@@ -79,6 +79,30 @@ export const batchReportSchema = z.object({
   reportPath: z.string(),
 });
 
+/** A checkpoint folder name: never a path. */
+const checkpointId = z.string().regex(/^iter-\d{1,12}$/, 'must name a checkpoint (iter-NNNNNN)');
+export const trainingRequestSchema = z.object({
+  projectPath: path,
+  iterations: z.number().int().min(1).max(100_000_000).optional(),
+  resume: z.union([z.literal('latest'), checkpointId]).optional(),
+  restart: z.boolean().optional(),
+});
+const losses = z.record(z.string(), z.number());
+export const checkpointInfoSchema = z.object({ id: checkpointId, iteration: z.number().int().min(0), createdAt: z.string(), losses, best: z.boolean(), path: z.string() });
+const groupInfo = z.object({ name: z.string(), kind: z.enum(['onehot', 'binary']), values: z.array(z.string()).optional() });
+export const datasetPreviewSchema = z.object({
+  title: z.string(),
+  groups: z.array(groupInfo),
+  samples: z.array(z.object({ png: z.string().startsWith('data:image/png;base64,'), labels: z.record(z.string(), z.string()) })),
+  notes: z.array(z.string()),
+});
+export const suggestedGroupSchema = z.object({
+  name: z.string(),
+  kind: z.enum(['onehot', 'binary']),
+  columns: z.record(z.string(), z.string()),
+  attributes: z.union([z.object({ name: z.string(), kind: z.literal('onehot'), values: z.array(z.string()) }), z.object({ name: z.string(), kind: z.literal('binary') })]),
+});
+
 export const runEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('progress'), runId: z.string(), done: z.number(), total: z.number() }),
   z.object({ type: z.literal('preview'), runId: z.string(), node: z.string(), index: z.number().int(), png: z.string().startsWith('data:image/png;base64,') }),
@@ -95,6 +119,28 @@ export const runEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('batch-progress'), runId: z.string(), done: z.number(), total: z.number(), imagesPerSecond: z.number(), etaSeconds: z.number() }),
   z.object({ type: z.literal('batch-finished'), runId: z.string(), report: batchReportSchema }),
   z.object({ type: z.literal('batch-failed'), runId: z.string(), message: z.string(), node: z.string().optional() }),
+  z.object({
+    type: z.literal('training-progress'),
+    runId: z.string(),
+    iteration: z.number().int(),
+    total: z.number().int(),
+    iterationsPerSecond: z.number(),
+    etaSeconds: z.number().nullable().transform((v) => v ?? Infinity),
+    lr: z.number(),
+    losses,
+  }),
+  z.object({ type: z.literal('training-sample'), runId: z.string(), iteration: z.number().int(), png: z.string().startsWith('data:image/png;base64,') }),
+  z.object({ type: z.literal('training-checkpoint'), runId: z.string(), checkpoint: checkpointInfoSchema }),
+  z.object({ type: z.literal('training-state'), runId: z.string(), state: z.enum(['running', 'paused', 'stopping']) }),
+  z.object({
+    type: z.literal('training-finished'),
+    runId: z.string(),
+    status: z.enum(['done', 'stopped', 'non-finite']),
+    completed: z.number().int(),
+    message: z.string().optional(),
+    lastCheckpoint: z.string().optional(),
+  }),
+  z.object({ type: z.literal('training-failed'), runId: z.string(), message: z.string() }),
 ]);
 
 /** Parameters (as a tuple) and result of each call. */
@@ -118,6 +164,18 @@ export const API_SCHEMAS = {
   readProvenance: { params: z.tuple([base64.min(1)]), result: provenanceInfoSchema },
   startBatch: { params: z.tuple([batchRequestSchema]), result: z.object({ runId: z.string() }) },
   cancelBatch: { params: z.tuple([z.string()]), result: z.undefined() },
+  trainingGraph: { params: z.tuple([projectSchema]), result: graphSchema },
+  applyTrainingGraph: { params: z.tuple([projectSchema, graphSchema]), result: projectSchema },
+  datasetColumns: { params: z.tuple([datasetRefSchema, z.string()]), result: z.array(z.string()) },
+  datasetPreview: { params: z.tuple([datasetRefSchema, z.string(), z.number().int().min(1).max(32)]), result: datasetPreviewSchema },
+  suggestMapping: { params: z.tuple([z.array(z.string().max(200)).max(1000)]), result: z.array(suggestedGroupSchema) },
+  startTraining: { params: z.tuple([trainingRequestSchema]), result: z.object({ runId: z.string() }) },
+  pauseTraining: { params: z.tuple([z.string()]), result: z.undefined() },
+  resumeTraining: { params: z.tuple([z.string()]), result: z.undefined() },
+  stopTraining: { params: z.tuple([z.string()]), result: z.undefined() },
+  stopAllTraining: { params: z.tuple([]), result: z.undefined() },
+  listCheckpoints: { params: z.tuple([path]), result: z.array(checkpointInfoSchema) },
+  loadCheckpointIntoGraph: { params: z.tuple([path, checkpointId]), result: graphSchema },
 } satisfies Record<ApiMethod, { params: z.ZodType; result: z.ZodType }>;
 
 export const API_METHODS = Object.keys(API_SCHEMAS) as ApiMethod[];

@@ -5,6 +5,10 @@
 import type { Graph } from '../graph/graph';
 import type { Project } from '../graph/format/project';
 import type { Preset } from '../graph/format/preset';
+import type { SuggestedGroup } from '../graph/attribute-mapping';
+
+/** A project's dataset entry (the `datasets` section). */
+export type DatasetRefInfo = Project['datasets'][number];
 
 export interface EngineInfo {
   readonly version: string;
@@ -63,7 +67,8 @@ export type RunEvent =
       readonly skipped: readonly string[];
     }
   | { readonly type: 'failed'; readonly runId: string; readonly message: string; /** the node at fault, when known */ readonly node?: string }
-  | BatchEvent;
+  | BatchEvent
+  | TrainingEvent;
 
 /** A preset in the studio's library (the palette's Presets section). */
 export interface PresetEntry {
@@ -148,6 +153,66 @@ export type BatchEvent =
   | { readonly type: 'batch-finished'; readonly runId: string; readonly report: BatchReportInfo }
   | { readonly type: 'batch-failed'; readonly runId: string; readonly message: string; readonly node?: string };
 
+/** What startTraining trains: a saved project file (its run folder is "<project>.train" beside it). */
+export interface TrainingRequest {
+  readonly projectPath: string;
+  /** Overrides training.iterations. */
+  readonly iterations?: number;
+  /** Continue from the latest checkpoint, or from the named one ("iter-000120"). */
+  readonly resume?: string;
+  /** Discard an earlier run in the run folder. */
+  readonly restart?: boolean;
+}
+
+/** A checkpoint in a project's run folder. */
+export interface CheckpointInfo {
+  /** Its folder name, e.g. "iter-000120": what resume and loadCheckpointIntoGraph name. */
+  readonly id: string;
+  readonly iteration: number;
+  readonly createdAt: string;
+  /** Mean losses over the iterations before it. */
+  readonly losses: Readonly<Record<string, number>>;
+  readonly best: boolean;
+  readonly path: string;
+}
+
+/** A few items of a dataset, as the dataset panel previews them. */
+export interface DatasetPreview {
+  readonly title: string;
+  readonly groups: readonly { readonly name: string; readonly kind: 'onehot' | 'binary'; readonly values?: readonly string[] }[];
+  /** Each item's image (data URL) and its label per group. */
+  readonly samples: readonly { readonly png: string; readonly labels: Readonly<Record<string, string>> }[];
+  readonly notes: readonly string[];
+}
+
+/** Events of a training run; `runId` is the training's id. */
+export type TrainingEvent =
+  | {
+      readonly type: 'training-progress';
+      readonly runId: string;
+      /** Iterations completed. */
+      readonly iteration: number;
+      readonly total: number;
+      readonly iterationsPerSecond: number;
+      readonly etaSeconds: number;
+      readonly lr: number;
+      /** This iteration's loss terms (d_adv, d_gp, ..., g_total on G iterations). */
+      readonly losses: Readonly<Record<string, number>>;
+    }
+  | { readonly type: 'training-sample'; readonly runId: string; readonly iteration: number; readonly png: string }
+  | { readonly type: 'training-checkpoint'; readonly runId: string; readonly checkpoint: CheckpointInfo }
+  | { readonly type: 'training-state'; readonly runId: string; readonly state: 'running' | 'paused' | 'stopping' }
+  | {
+      readonly type: 'training-finished';
+      readonly runId: string;
+      /** done: all iterations; stopped: stopped by the user (a checkpoint was written). */
+      readonly status: 'done' | 'stopped' | 'non-finite';
+      readonly completed: number;
+      readonly message?: string;
+      readonly lastCheckpoint?: string;
+    }
+  | { readonly type: 'training-failed'; readonly runId: string; readonly message: string };
+
 /** The engine's operations. Every method may reject with an Error whose message is for the user. */
 export interface EngineApi {
   info(): Promise<EngineInfo>;
@@ -180,6 +245,27 @@ export interface EngineApi {
   /** Runs a graph over a folder; batch events report progress and the final report. */
   startBatch(request: BatchRequest): Promise<{ runId: string }>;
   cancelBatch(runId: string): Promise<void>;
+  /** The training-time graph of a project (data, modules, D per transformer, loss nodes). */
+  trainingGraph(project: Project): Promise<Graph>;
+  /** The project with edits of its training graph (loss weights, D, dataset, module params) applied. */
+  applyTrainingGraph(project: Project, graph: Graph): Promise<Project>;
+  /** The attribute columns a dataset offers (CelebA's attribute list, a CSV's header, a built-in set's groups). */
+  datasetColumns(dataset: DatasetRefInfo, baseDir: string): Promise<string[]>;
+  datasetPreview(dataset: DatasetRefInfo, baseDir: string, count: number): Promise<DatasetPreview>;
+  /** Suggested attribute groups (one per transformer) for a dataset's columns. */
+  suggestMapping(columns: readonly string[]): Promise<SuggestedGroup[]>;
+  /** Starts joint training in the engine; training events report it. One training at a time. */
+  startTraining(request: TrainingRequest): Promise<{ runId: string }>;
+  /** Pauses between iterations; the model stays in memory. */
+  pauseTraining(runId: string): Promise<void>;
+  resumeTraining(runId: string): Promise<void>;
+  /** Stops after the current iteration, writing a checkpoint first; resolves once it is written. */
+  stopTraining(runId: string): Promise<void>;
+  /** Stops every training with a checkpoint (before the studio quits). */
+  stopAllTraining(): Promise<void>;
+  listCheckpoints(projectPath: string): Promise<CheckpointInfo[]>;
+  /** The project's graph with each module's weights pointing at the checkpoint's .mgw files. */
+  loadCheckpointIntoGraph(projectPath: string, checkpointId: string): Promise<Graph>;
   /** Run events of every run; returns the unsubscribe function. */
   onRunEvent(listener: (e: RunEvent) => void): () => void;
 }

@@ -19,3 +19,5 @@ export * from './conditions';
 export * from './format/provenance';
 export * from './presets';
 export * from './preset-node';
+export * from './training-graph';
+export * from './attribute-mapping';

@@ -44,7 +44,18 @@ export interface TrainRunOptions {
   keep?: number;
   /** Iterations whose losses make the window for the "best" criterion (default 50). */
   window?: number;
+  /** Continue from this checkpoint folder instead of the latest (implies resume). */
+  from?: string;
   onProgress?: (p: TrainProgress) => void;
+  /** A sample grid was written (PNG bytes). */
+  onSample?: (png: Uint8Array, iteration: number) => void;
+  /** A checkpoint was written (its folder). */
+  onCheckpoint?: (dir: string, iteration: number) => void;
+  /**
+   * Awaited before every iteration: a front end pauses training by returning a promise that
+   * settles on resume. The model and optimisers stay in memory, so losses continue exactly.
+   */
+  pause?: () => Promise<void>;
   log?: (line: string) => void;
   signal?: AbortSignal;
 }
@@ -117,7 +128,9 @@ export async function runTraining(projectFile: string, opts: TrainRunOptions = {
   const ckptRoot = join(runDir, 'checkpoints');
   const logFile = join(runDir, 'log.jsonl');
   let resumeFrom: string | undefined;
-  if (opts.resume) {
+  if (opts.from) {
+    resumeFrom = resolve(opts.from);
+  } else if (opts.resume) {
     resumeFrom = await latestCheckpoint(ckptRoot);
     if (!resumeFrom) say(`no checkpoint in ${ckptRoot}: starting from iteration 0`);
   } else if (await latestCheckpoint(ckptRoot)) {
@@ -160,8 +173,18 @@ export async function runTraining(projectFile: string, opts: TrainRunOptions = {
     const t0 = performance.now();
     const checkpoint = async (done: number) => {
       lastCheckpoint = await saveCheckpoint(trainer, { root: ckptRoot, iteration: done, seed: cfg.seed, window, keep: opts.keep ?? 3 });
+      opts.onCheckpoint?.(lastCheckpoint, done);
     };
+    let pausedSeconds = 0;
     for (let k = start; k < end; k++) {
+      // tfjs steps are synchronous: give the event loop a turn so a host's replies and
+      // events (progress, samples, a pause or stop request) go out between iterations.
+      await new Promise((ok) => setImmediate(ok));
+      if (opts.pause) {
+        const p0 = performance.now();
+        await opts.pause();
+        pausedSeconds += (performance.now() - p0) / 1000;
+      }
       if (opts.signal?.aborted) {
         if (k > start) await checkpoint(k);
         return { status: 'aborted', completed: k, runDir, ...(lastCheckpoint ? { lastCheckpoint } : {}) };
@@ -181,9 +204,10 @@ export async function runTraining(projectFile: string, opts: TrainRunOptions = {
       if (done % cfg.sampleEvery === 0 || done === end) {
         const grid = await sampleGrid(model, samples, dataset.imageSize);
         await writeFile(join(runDir, 'samples', `iter-${String(done).padStart(6, '0')}.png`), grid.png);
+        opts.onSample?.(grid.png, done);
       }
       if (done % cfg.checkpointEvery === 0 || done === end) await checkpoint(done);
-      const seconds = (performance.now() - t0) / 1000;
+      const seconds = (performance.now() - t0) / 1000 - pausedSeconds;
       const rate = (done - start) / seconds;
       opts.onProgress?.({ done, total: cfg.iterations, losses, iterationsPerSecond: rate, imagesPerSecond: rate * cfg.batchSize, etaSeconds: (cfg.iterations - done) / rate });
     }

@@ -36,7 +36,7 @@ export function createWebClient(token: string | null, origin = location.origin):
 
   const send = async (method: ApiMethod, params: unknown[]) => {
     // Runs stream their events: be subscribed before the run starts.
-    if ((method === 'startRun' || method === 'startBatch') && !socket) await (ready = connect());
+    if ((method === 'startRun' || method === 'startBatch' || method === 'startTraining') && !socket) await (ready = connect());
     const res = await fetch(`${origin}/api/call/${method}`, { method: 'POST', headers, body: JSON.stringify({ params }), credentials: 'same-origin' });
     if (res.status !== 200) throw new Error(`the studio host refused the request (${res.status}): ${(await res.text()).trim()}`);
     return res.json();

@@ -4,11 +4,42 @@ const absent = async (): Promise<never> => {
   throw new Error('not in this fake engine');
 };
 
-/** The preset, provenance and batch calls, for fake engines in tests that do not use them. */
+type TrainingCall =
+  | 'trainingGraph'
+  | 'applyTrainingGraph'
+  | 'datasetColumns'
+  | 'datasetPreview'
+  | 'suggestMapping'
+  | 'startTraining'
+  | 'pauseTraining'
+  | 'resumeTraining'
+  | 'stopTraining'
+  | 'stopAllTraining'
+  | 'listCheckpoints'
+  | 'loadCheckpointIntoGraph';
+
+/** The training calls, for fake engines in tests that do not use them. */
+export const noTrainingCalls: Pick<EngineApi, TrainingCall> = {
+  trainingGraph: absent,
+  applyTrainingGraph: absent,
+  datasetColumns: absent,
+  datasetPreview: absent,
+  suggestMapping: absent,
+  startTraining: absent,
+  pauseTraining: absent,
+  resumeTraining: absent,
+  stopTraining: absent,
+  stopAllTraining: async () => undefined,
+  listCheckpoints: async () => [],
+  loadCheckpointIntoGraph: absent,
+};
+
+/** The preset, provenance, batch and training calls, for fake engines in tests that do not use them. */
 export const noPresetOrBatchCalls: Pick<
   EngineApi,
-  'choosePresetPath' | 'listPresets' | 'exportPreset' | 'importPreset' | 'renamePreset' | 'setPresetVersion' | 'readProvenance' | 'startBatch' | 'cancelBatch'
+  'choosePresetPath' | 'listPresets' | 'exportPreset' | 'importPreset' | 'renamePreset' | 'setPresetVersion' | 'readProvenance' | 'startBatch' | 'cancelBatch' | TrainingCall
 > = {
+  ...noTrainingCalls,
   choosePresetPath: async () => null,
   listPresets: async () => [],
   exportPreset: absent,

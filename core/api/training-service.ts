@@ -1,0 +1,209 @@
+// Training in the engine: the training view's calls (start, pause, resume, stop, checkpoints,
+// dataset preview) over core/train's runTraining. The run goes on in the engine process
+// while the page edits other graphs; its progress, samples and checkpoints go out as
+// training events on the run-event channel. The log, samples and checkpoints are the same
+// files `modulargan train` writes.
+
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { encodePng } from '../data/images';
+import { openDataset } from '../data/open';
+import { DEFAULT_DATASET_GROUPS, type DatasetSource } from '../graph/attributes';
+import { readProjectFile, formatFileError } from '../files/documents';
+import type { Graph } from '../graph/graph';
+import type { Project } from '../graph/format/project';
+import type { AttributeGroup } from '../graph/ports';
+import { initBackend } from '../runtime/backends';
+import { type CheckpointManifest, readIndex } from '../train/checkpoint';
+import { defaultRunDir, runTraining } from '../train/run';
+import type { CheckpointInfo, DatasetPreview, DatasetRefInfo, RunEvent, TrainingRequest } from './types';
+
+const MODULE_KINDS = new Set(['encoder', 'generator', 'transformer', 'reconstructor']);
+const CHECKPOINT_ID = /^iter-\d{1,12}$/;
+
+interface ActiveTraining {
+  readonly abort: AbortController;
+  paused: boolean;
+  wake: (() => void) | null;
+  done: Promise<void>;
+}
+
+async function readProject(path: string): Promise<Project> {
+  const abs = resolve(path);
+  const r = await readProjectFile(abs);
+  if (!r.ok) throw new Error(r.errors.map((e) => formatFileError(abs, e)).join('\n'));
+  return r.value.value;
+}
+
+const pngUrl = (png: Uint8Array) => `data:image/png;base64,${Buffer.from(png).toString('base64')}`;
+
+async function checkpointInfo(root: string, id: string, best: boolean): Promise<CheckpointInfo> {
+  const path = join(root, id);
+  const m = JSON.parse(await readFile(join(path, 'manifest.json'), 'utf8')) as CheckpointManifest;
+  const losses = Object.fromEntries(Object.entries(m.losses).filter(([, v]) => Number.isFinite(v)));
+  return { id, iteration: m.iteration, createdAt: m.createdAt, losses, best, path };
+}
+
+/** Decodes a label vector into each group's value, for the preview's captions. */
+function describeLabels(groups: readonly AttributeGroup[], labels: Float32Array): Record<string, string> {
+  const out: Record<string, string> = {};
+  let at = 0;
+  for (const g of groups) {
+    if (g.kind === 'binary') {
+      out[g.name] = labels[at]! > 0.5 ? 'yes' : 'no';
+      at += 1;
+    } else {
+      const slice = Array.from(labels.subarray(at, at + g.values.length));
+      out[g.name] = g.values[slice.indexOf(Math.max(...slice))] ?? '?';
+      at += g.values.length;
+    }
+  }
+  return out;
+}
+
+export function createTrainingService(emit: (e: RunEvent) => void) {
+  const active = new Map<string, ActiveTraining>();
+
+  async function train(runId: string, req: TrainingRequest, t: ActiveTraining): Promise<void> {
+    try {
+      const project = await readProject(req.projectPath);
+      // Same backend choice as `modulargan train`, so both give the same losses.
+      await initBackend((project.training?.backend ?? 'auto') as Parameters<typeof initBackend>[0], { probeAll: false });
+      const runDir = defaultRunDir(req.projectPath);
+      const root = join(runDir, 'checkpoints');
+      const result = await runTraining(resolve(req.projectPath), {
+        ...(req.iterations ? { iterations: req.iterations } : {}),
+        resume: req.resume !== undefined,
+        ...(req.resume && req.resume !== 'latest' ? { from: join(root, req.resume) } : {}),
+        restart: !!req.restart,
+        signal: t.abort.signal,
+        pause: async () => {
+          if (!t.paused || t.abort.signal.aborted) return;
+          emit({ type: 'training-state', runId, state: 'paused' });
+          await new Promise<void>((ok) => (t.wake = ok));
+          t.wake = null;
+          if (!t.abort.signal.aborted) emit({ type: 'training-state', runId, state: 'running' });
+        },
+        onProgress: (p) => {
+          const { lr = 0, ...losses } = p.losses;
+          emit({ type: 'training-progress', runId, iteration: p.done, total: p.total, iterationsPerSecond: p.iterationsPerSecond, etaSeconds: p.etaSeconds, lr, losses });
+        },
+        onSample: (png, iteration) => emit({ type: 'training-sample', runId, iteration, png: pngUrl(png) }),
+        onCheckpoint: (dir, iteration) => {
+          void readIndex(root)
+            .then((index) => checkpointInfo(root, dir.split(/[\\/]/).pop()!, index.best === dir.split(/[\\/]/).pop()))
+            .then((checkpoint) => emit({ type: 'training-checkpoint', runId, checkpoint }))
+            .catch(() => emit({ type: 'training-failed', runId, message: `checkpoint ${iteration} was written but cannot be read back` }));
+        },
+        log: () => {},
+      });
+      emit({
+        type: 'training-finished',
+        runId,
+        status: result.status === 'done' ? 'done' : result.status === 'non-finite' ? 'non-finite' : 'stopped',
+        completed: result.completed,
+        ...(result.message ? { message: result.message } : {}),
+        ...(result.lastCheckpoint ? { lastCheckpoint: result.lastCheckpoint } : {}),
+      });
+    } catch (e) {
+      emit({ type: 'training-failed', runId, message: e instanceof Error ? e.message : String(e) });
+    }
+  }
+
+  const get = (runId: string) => {
+    const t = active.get(runId);
+    if (!t) throw new Error(`no training '${runId}' is running`);
+    return t;
+  };
+  const stop = async (t: ActiveTraining) => {
+    t.abort.abort();
+    t.wake?.();
+    await t.done;
+  };
+
+  return {
+    async startTraining(req: TrainingRequest): Promise<{ runId: string }> {
+      // tfjs has one global backend and the trainer holds its memory: one training at a time.
+      if (active.size) throw new Error('a training is already running in this studio: stop it first');
+      const runId = randomUUID();
+      const t: ActiveTraining = { abort: new AbortController(), paused: false, wake: null, done: Promise.resolve() };
+      active.set(runId, t);
+      t.done = train(runId, req, t).finally(() => active.delete(runId));
+      return { runId };
+    },
+    async pauseTraining(runId: string) {
+      get(runId).paused = true;
+    },
+    async resumeTraining(runId: string) {
+      const t = get(runId);
+      t.paused = false;
+      t.wake?.();
+    },
+    async stopTraining(runId: string) {
+      const t = active.get(runId);
+      if (!t) return;
+      emit({ type: 'training-state', runId, state: 'stopping' });
+      await stop(t);
+    },
+    async stopAllTraining() {
+      await Promise.all([...active.values()].map(stop));
+    },
+    async listCheckpoints(projectPath: string): Promise<CheckpointInfo[]> {
+      const root = join(defaultRunDir(projectPath), 'checkpoints');
+      const index = await readIndex(root);
+      const out: CheckpointInfo[] = [];
+      for (const c of index.checkpoints) {
+        const info = await checkpointInfo(root, c.path, index.best === c.path).catch(() => null);
+        if (info) out.push(info);
+      }
+      return out;
+    },
+    async loadCheckpointIntoGraph(projectPath: string, checkpointId: string): Promise<Graph> {
+      if (!CHECKPOINT_ID.test(checkpointId)) throw new Error(`'${checkpointId}' does not name a checkpoint`);
+      const project = await readProject(projectPath);
+      const dir = join(defaultRunDir(projectPath), 'checkpoints', checkpointId);
+      const m = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8').catch(() => {
+        throw new Error(`checkpoint ${checkpointId} is not in ${dirname(dir)}`);
+      })) as CheckpointManifest;
+      const nodes = project.graph.nodes.map((n) => {
+        const file = m.modules[n.id];
+        return MODULE_KINDS.has(n.kind) && file ? { ...n, params: { ...n.params, weights: join(dir, file) } } : n;
+      });
+      return { ...project.graph, nodes };
+    },
+    async datasetColumns(ref: DatasetRefInfo, baseDir: string): Promise<string[]> {
+      if (ref.source === 'celeba') {
+        const file = join(resolve(baseDir, ref.path ?? ''), 'list_attr_celeba.txt');
+        const text = await readFile(file, 'utf8').catch(() => {
+          throw new Error(`${file}: not found (a CelebA folder holds list_attr_celeba.txt)`);
+        });
+        return (text.split(/\r?\n/, 2)[1] ?? '').trim().split(/\s+/).filter(Boolean);
+      }
+      if (ref.source === 'image-folder') {
+        const csv = resolve(baseDir, ref.csv ?? join(ref.path ?? '', 'attributes.csv'));
+        const text = await readFile(csv, 'utf8').catch(() => {
+          throw new Error(`${csv}: not found`);
+        });
+        const header = (text.split(/\r?\n/, 1)[0] ?? '').split(',').map((h) => h.trim().replace(/^"|"$/g, ''));
+        return header.filter((h) => !['file', 'filename', 'image', 'path'].includes(h.toLowerCase()));
+      }
+      return DEFAULT_DATASET_GROUPS[ref.source as DatasetSource].map((g) => g.name);
+    },
+    async datasetPreview(ref: DatasetRefInfo, baseDir: string, count: number): Promise<DatasetPreview> {
+      const ds = await openDataset(ref, baseDir);
+      const items = (ds.train.length ? ds.train : ds.test).slice(0, count);
+      const samples: DatasetPreview['samples'][number][] = [];
+      for (const i of items) {
+        const s = await ds.load(i).catch(() => undefined);
+        if (!s) continue;
+        const png = await encodePng(s.image, ds.imageSize, ds.imageSize, 3);
+        samples.push({ png: pngUrl(png), labels: describeLabels(ds.groups, s.labels) });
+      }
+      const groups = ds.groups.map((g) => (g.kind === 'onehot' ? { name: g.name, kind: g.kind, values: [...g.values] } : { name: g.name, kind: g.kind }));
+      return { title: ds.title, groups, samples, notes: [...ds.notes] };
+    },
+    /** Stops every training (with a checkpoint) when the engine closes. */
+    close: () => Promise.all([...active.values()].map(stop)).then(() => undefined),
+  };
+}

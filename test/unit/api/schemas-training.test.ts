@@ -1,0 +1,33 @@
+// The training calls' and events' schemas: what a page may send, what comes back.
+import { describe, expect, it } from 'vitest';
+import { PayloadError, checkParams, checkResult, checkRunEvent } from '../../../core/api/schemas';
+
+describe('training call schemas', () => {
+  it('accepts a training request and refuses checkpoint ids that are paths', () => {
+    expect(checkParams('startTraining', [{ projectPath: '/p/a.mgproj.json', resume: 'iter-000012' }]).method).toBe('startTraining');
+    expect(checkParams('startTraining', [{ projectPath: '/p/a.mgproj.json', resume: 'latest', iterations: 10 }]).params).toHaveLength(1);
+    expect(() => checkParams('startTraining', [{ projectPath: '/p/a.mgproj.json', resume: '../../etc' }])).toThrow(PayloadError);
+    expect(() => checkParams('startTraining', [{ projectPath: '', iterations: 0 }])).toThrow(/projectPath|iterations/);
+    expect(() => checkParams('loadCheckpointIntoGraph', ['/p/a.mgproj.json', 'iter-1/../../x'])).toThrow(/checkpoint/);
+    expect(() => checkParams('datasetPreview', [{ id: 'd', source: 'colormnist', imageSize: 32 }, '/', 500])).toThrow(PayloadError);
+    expect(checkParams('suggestMapping', [['Black_Hair', 'Male']]).params).toEqual([['Black_Hair', 'Male']]);
+  });
+
+  it('checks checkpoint lists and dataset previews coming back', () => {
+    const c = { id: 'iter-000004', iteration: 4, createdAt: 'now', losses: { d_total: 1 }, best: true, path: '/r/iter-000004' };
+    expect(checkResult('listCheckpoints', [c])).toEqual([c]);
+    expect(() => checkResult('listCheckpoints', [{ ...c, id: 'x' }])).toThrow(PayloadError);
+    expect(() => checkResult('datasetPreview', { title: 't', groups: [], samples: [{ png: 'http://x', labels: {} }], notes: [] })).toThrow(PayloadError);
+  });
+
+  it('checks training events; an ETA of Infinity (null in JSON) survives', () => {
+    const progress = JSON.parse(
+      JSON.stringify({ type: 'training-progress', runId: 'r', iteration: 1, total: 8, iterationsPerSecond: 2, etaSeconds: Infinity, lr: 1e-3, losses: { d_total: 0.5 } }),
+    );
+    expect(checkRunEvent(progress)).toMatchObject({ etaSeconds: Infinity });
+    expect(checkRunEvent({ type: 'training-state', runId: 'r', state: 'paused' }).type).toBe('training-state');
+    expect(() => checkRunEvent({ type: 'training-state', runId: 'r', state: 'sleeping' })).toThrow(PayloadError);
+    expect(() => checkRunEvent({ type: 'training-sample', runId: 'r', iteration: 2, png: 'javascript:1' })).toThrow(PayloadError);
+    expect(checkRunEvent({ type: 'training-finished', runId: 'r', status: 'stopped', completed: 3 }).type).toBe('training-finished');
+  });
+});
