@@ -3,6 +3,7 @@
 
 import { CELEBA, type GraphEdge, type GraphNode, type Project, analyzeWithPresets as analyze, emptyProject } from '../core/graph';
 import type { StudioController } from './app/controller';
+import type { TrainingController } from './training/training-controller';
 
 declare global {
   interface Window {
@@ -39,11 +40,12 @@ const frame = () => new Promise<void>((ok) => requestAnimationFrame(() => ok()))
 /** Resolves after the next paint: a task queued from a frame callback runs after that frame. */
 const painted = () => new Promise<void>((ok) => requestAnimationFrame(() => setTimeout(ok, 0)));
 
-function testHooks(c: StudioController) {
+function testHooks(c: StudioController, training?: TrainingController) {
   const store = c.store;
   return {
     store,
     controller: c,
+    training,
     project: () => store.project,
     loadSynthetic(size: number) {
       store.load(syntheticProject(size), null, '');
@@ -97,6 +99,6 @@ function testHooks(c: StudioController) {
   };
 }
 
-export function installTestHooks(c: StudioController): void {
-  window.__studio = testHooks(c);
+export function installTestHooks(c: StudioController, training?: TrainingController): void {
+  window.__studio = testHooks(c, training);
 }

@@ -15,6 +15,9 @@ import { Toolbar } from '../panels/Toolbar';
 import { EditorStore } from '../state/editor-store';
 import { StoreContext, useEditor } from '../state/use-editor';
 import { StudioController } from './controller';
+import { TrainingController } from '../training/training-controller';
+import { TrainingView, ViewTabs } from '../training/TrainingView';
+import { useTraining } from '../training/use-training';
 import { installShortcuts } from './shortcuts';
 
 function TitleSync() {
@@ -26,7 +29,7 @@ function TitleSync() {
   return null;
 }
 
-export function App({ api, onReady }: { api: StudioBridge; onReady?: (c: StudioController) => void }) {
+export function App({ api, onReady }: { api: StudioBridge; onReady?: (c: StudioController, t: TrainingController) => void }) {
   const [pathRequest, setPathRequest] = useState<PathRequest | null>(null);
   const [recovery, setRecovery] = useState<RecoveryRecord | null>(null);
   const [startError, setStartError] = useState<string | null>(null);
@@ -52,12 +55,15 @@ export function App({ api, onReady }: { api: StudioBridge; onReady?: (c: StudioC
       }),
     [store, api],
   );
+  const training = useMemo(() => new TrainingController(controller, (q) => window.confirm(q)), [controller]);
+  const view = useTraining(training, (s) => s.view);
+  useEffect(() => training.start(), [training]);
   useEffect(() => {
     controller
       .start()
       .then((r) => {
         setRecovery(r);
-        onReady?.(controller);
+        onReady?.(controller, training);
       })
       .catch((e: Error) => setStartError(e.message));
     const uninstall = installShortcuts(store, controller);
@@ -70,7 +76,7 @@ export function App({ api, onReady }: { api: StudioBridge; onReady?: (c: StudioC
       uninstall();
       window.removeEventListener('beforeunload', beforeUnload);
     };
-  }, [controller, store, onReady]);
+  }, [controller, training, store, onReady]);
 
   return (
     <StoreContext.Provider value={store}>
@@ -106,11 +112,16 @@ export function App({ api, onReady }: { api: StudioBridge; onReady?: (c: StudioC
               The engine did not start: {startError}
             </div>
           )}
-          <div className="workspace">
-            <Palette controller={controller} />
-            <GraphCanvas onImageDrop={(png, name) => void controller.openFromPng(png, name)} />
-            <Inspector />
-          </div>
+          <ViewTabs c={training} />
+          {view === 'training' ? (
+            <TrainingView c={training} />
+          ) : (
+            <div className="workspace">
+              <Palette controller={controller} />
+              <GraphCanvas onImageDrop={(png, name) => void controller.openFromPng(png, name)} />
+              <Inspector />
+            </div>
+          )}
           <StatusBar />
         </div>
         {dialog === 'export-preset' && <ExportPresetDialog controller={controller} onClose={() => setDialog(null)} />}

@@ -266,6 +266,8 @@ export class StudioController {
 
   onRunEvent(e: RunEvent): void {
     if (e.type.startsWith('batch-')) return this.onBatchEvent(e);
+    // Training events belong to the training view's controller.
+    if (e.type.startsWith('training-')) return;
     const s = this.store;
     const run = s.getState().run;
     if (e.runId !== run.id) {

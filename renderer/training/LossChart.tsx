@@ -1,0 +1,68 @@
+// Loss curves with uPlot: one series per loss term, smoothed by a slider (EMA, raw values
+// kept), drag across the plot to zoom into iterations, Reset (or double-click) to see all.
+
+import { useEffect, useMemo, useRef, useState } from 'react';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { smooth } from './smoothing';
+import type { LossSeries } from './training-state';
+
+const COLOURS = ['#e6194b', '#3cb44b', '#ffe119', '#4363d8', '#f58231', '#911eb4', '#46f0f0', '#f032e6', '#bcf60c', '#fabebe', '#008080'];
+
+export function LossChart({ series }: { series: LossSeries }) {
+  const box = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const [smoothing, setSmoothing] = useState(0.6);
+  const terms = useMemo(() => Object.keys(series.terms).sort(), [series.terms]);
+  const termKey = terms.join(',');
+  const data = useMemo(
+    () => [series.x as number[], ...terms.map((t) => smooth(series.terms[t]!, smoothing))] as uPlot.AlignedData,
+    [series, terms, smoothing],
+  );
+
+  // A new set of terms needs a new plot; otherwise only the data changes (keeps the zoom).
+  useEffect(() => {
+    if (!box.current) return;
+    const opts: uPlot.Options = {
+      width: Math.max(320, box.current.clientWidth - 8),
+      height: 220,
+      scales: { x: { time: false } },
+      axes: [{ stroke: '#aab', grid: { stroke: '#333a' } }, { stroke: '#aab', grid: { stroke: '#333a' } }],
+      series: [{ label: 'iteration' }, ...terms.map((t, i) => ({ label: t, stroke: COLOURS[i % COLOURS.length], width: 1.5, spanGaps: true }))],
+      cursor: { drag: { x: true, y: false } },
+    };
+    plot.current = new uPlot(opts, data, box.current);
+    return () => {
+      plot.current?.destroy();
+      plot.current = null;
+    };
+  }, [termKey]);
+  useEffect(() => {
+    plot.current?.setData(data, false);
+    const x = data[0];
+    const zoomed = plot.current && (plot.current.scales.x?.min ?? 0) > (x[0] ?? 0);
+    if (plot.current && !zoomed && x.length) plot.current.setScale('x', { min: x[0]!, max: x.at(-1)! });
+  }, [data]);
+
+  const reset = () => {
+    const x = data[0];
+    if (plot.current && x.length) plot.current.setScale('x', { min: x[0]!, max: x.at(-1)! });
+  };
+  return (
+    <section className="loss-chart" data-testid="loss-chart" data-points={series.x.length}>
+      <div className="chart-tools">
+        <h3>Losses</h3>
+        <label>
+          Smoothing <input type="range" min={0} max={0.99} step={0.01} value={smoothing} onChange={(e) => setSmoothing(Number(e.target.value))} data-testid="smoothing" />{' '}
+          {smoothing.toFixed(2)}
+        </label>
+        <button onClick={reset} title="Show all iterations (or double-click the plot)">
+          Reset zoom
+        </button>
+        <span className="muted">drag across the plot to zoom</span>
+      </div>
+      <div ref={box} className="chart-box" />
+      {!series.x.length && <p className="muted">Curves appear once training runs.</p>}
+    </section>
+  );
+}

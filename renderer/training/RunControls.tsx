@@ -1,0 +1,78 @@
+// Start, pause, resume, stop; resume from a checkpoint; iterations/s, ETA, learning rate.
+
+import { useState } from 'react';
+import type { TrainingController } from './training-controller';
+import { useTraining } from './use-training';
+
+/** "1 h 05 min", "3 min 20 s", "12 s". */
+export function duration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const s = Math.max(0, Math.round(seconds));
+  if (s >= 3600) return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
+  if (s >= 60) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+  return `${s} s`;
+}
+
+export function RunControls({ c }: { c: TrainingController }) {
+  const s = useTraining(c, (x) => x);
+  const [from, setFrom] = useState('latest');
+  const active = s.status === 'starting' || s.status === 'running' || s.status === 'paused' || s.status === 'stopping';
+  return (
+    <section className="run-controls" data-testid="run-controls">
+      <div className="row">
+        {!active && (
+          <button className="primary" onClick={() => void c.startTraining()} data-testid="train-start">
+            ▶ Start
+          </button>
+        )}
+        {!active && (
+          <>
+            <select value={from} onChange={(e) => setFrom(e.target.value)} data-testid="resume-from" aria-label="Checkpoint to resume from">
+              <option value="latest">latest checkpoint</option>
+              {s.checkpoints.map((k) => (
+                <option key={k.id} value={k.id}>
+                  {k.id}
+                </option>
+              ))}
+            </select>
+            <button onClick={() => void c.startTraining(from)} disabled={!s.checkpoints.length} data-testid="train-resume-from">
+              Resume from it
+            </button>
+          </>
+        )}
+        {s.status === 'running' && (
+          <button onClick={() => void c.pause()} data-testid="train-pause">
+            ❚❚ Pause
+          </button>
+        )}
+        {s.status === 'paused' && (
+          <button className="primary" onClick={() => void c.resume()} data-testid="train-resume">
+            ▶ Resume
+          </button>
+        )}
+        {(s.status === 'running' || s.status === 'paused') && (
+          <button className="danger" onClick={() => void c.stop()} data-testid="train-stop" title="Stops after this iteration and writes a checkpoint">
+            ■ Stop
+          </button>
+        )}
+      </div>
+      <div className="row stats" data-testid="train-stats">
+        <span data-testid="train-status" data-status={s.status}>
+          {s.status}
+        </span>
+        {s.total > 0 && <progress max={s.total} value={s.iteration} />}
+        <span data-testid="train-iteration">
+          {s.iteration}/{s.total || '?'} it
+        </span>
+        <span>{s.iterationsPerSecond ? `${s.iterationsPerSecond.toFixed(2)} it/s` : ''}</span>
+        <span>{s.status === 'running' && s.iterationsPerSecond ? `ETA ${duration(s.etaSeconds)}` : ''}</span>
+        <span data-testid="train-lr">{s.lr === null ? '' : `lr ${s.lr.toExponential(2)}`}</span>
+      </div>
+      {s.message && (
+        <p className={s.status === 'failed' ? 'bad' : 'muted'} data-testid="train-message">
+          {s.message}
+        </p>
+      )}
+    </section>
+  );
+}

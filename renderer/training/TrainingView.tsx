@@ -1,0 +1,74 @@
+// The Training view: the training graph (the editor's own canvas and inspector over a second
+// store, so it is edited and validated like any graph; its edits go into the project), the
+// dataset set-up, run controls, loss curves, the newest samples and the checkpoints.
+
+import { ReactFlowProvider } from '@xyflow/react';
+import { GraphCanvas } from '../canvas/GraphCanvas';
+import { Inspector } from '../panels/Inspector';
+import { StoreContext } from '../state/use-editor';
+import { AddTransformerFlow } from './AddTransformerFlow';
+import { CheckpointList } from './CheckpointList';
+import { DatasetPanel } from './DatasetPanel';
+import { LossChart } from './LossChart';
+import { RunControls } from './RunControls';
+import { SampleGrid } from './SampleGrid';
+import type { TrainingController } from './training-controller';
+import { useTraining } from './use-training';
+
+function Curves({ c }: { c: TrainingController }) {
+  const series = useTraining(c, (s) => s.series);
+  return <LossChart series={series} />;
+}
+
+export function TrainingView({ c }: { c: TrainingController }) {
+  return (
+    <div className="training-view" data-testid="training-view">
+      <aside className="training-side">
+        <DatasetPanel c={c} />
+      </aside>
+      <div className="training-main">
+        <div className="training-graph" data-testid="training-graph">
+          <StoreContext.Provider value={c.graphStore}>
+            <ReactFlowProvider>
+              <GraphCanvas />
+              <Inspector />
+            </ReactFlowProvider>
+          </StoreContext.Provider>
+        </div>
+        <div className="training-live">
+          <div className="training-live-left">
+            <RunControls c={c} />
+            <Curves c={c} />
+          </div>
+          <SampleGrid c={c} />
+        </div>
+      </div>
+      <aside className="training-side">
+        <CheckpointList c={c} />
+        <AddTransformerFlow c={c} />
+      </aside>
+    </div>
+  );
+}
+
+/** The Editor / Training switch, with the run's progress visible from the editor too. */
+export function ViewTabs({ c }: { c: TrainingController }) {
+  const { view, status, iteration, total } = useTraining(c, (s) => s);
+  const live = status === 'running' || status === 'paused' || status === 'stopping' || status === 'starting';
+  return (
+    <nav className="view-tabs" role="tablist">
+      <button role="tab" aria-selected={view === 'editor'} className={view === 'editor' ? 'active' : ''} onClick={() => c.show('editor')} data-testid="tab-editor">
+        Editor
+      </button>
+      <button role="tab" aria-selected={view === 'training'} className={view === 'training' ? 'active' : ''} onClick={() => c.show('training')} data-testid="tab-training">
+        Training
+      </button>
+      {live && (
+        <span className="muted" data-testid="tab-training-status">
+          training {status === 'paused' ? '(paused) ' : ''}
+          {iteration}/{total}
+        </span>
+      )}
+    </nav>
+  );
+}

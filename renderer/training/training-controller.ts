@@ -1,0 +1,321 @@
+// The training view's commands over the engine API, UI-free (unit-tested with a fake API):
+// the training graph as an editable document whose edits go back into the project, dataset
+// set-up, run control, checkpoints, and the "add a transformer, train only it" flow.
+// Training runs in the engine, so the editor stays usable while it goes on.
+
+import type { RunEvent, TrainingEvent } from '../../core/api';
+import { type AttributeGroup, type Project, applyTrainingGraph, buildTrainingGraph, emptyProject } from '../../core/graph';
+import type { StudioController } from '../app/controller';
+import { autoLayout } from '../state/auto-layout';
+import { EditorStore } from '../state/editor-store';
+import { EMPTY_SERIES, TrainingStore, appendLosses } from './training-state';
+
+const MODULE_KINDS = new Set(['encoder', 'generator', 'transformer', 'reconstructor']);
+type DatasetRef = Project['datasets'][number];
+
+export class TrainingController {
+  readonly store = new TrainingStore();
+  /** The training graph as a document: the editor's canvas and inspector work on it unchanged. */
+  readonly graphStore = new EditorStore();
+  private loaded: unknown = null;
+  private loading = false;
+  private early: TrainingEvent[] = [];
+
+  constructor(
+    readonly studio: StudioController,
+    private readonly confirm: (question: string) => boolean = () => true,
+  ) {}
+
+  private get editor() {
+    return this.studio.store;
+  }
+  private get api() {
+    return this.studio.api;
+  }
+
+  start(): () => void {
+    const offEvents = this.api.onRunEvent((e) => this.onEvent(e));
+    const offGraph = this.graphStore.subscribe(() => this.onGraphEdit());
+    return () => {
+      offEvents();
+      offGraph();
+    };
+  }
+
+  show(view: 'editor' | 'training'): void {
+    this.store.set({ view });
+    if (view === 'training') {
+      this.refreshGraph();
+      void this.refreshCheckpoints();
+    }
+  }
+
+  private say(message: string): void {
+    this.store.set({ message });
+  }
+
+  /** Builds the training graph from the editor's project (laid out left to right). */
+  refreshGraph(): void {
+    const project = this.editor.project;
+    this.loading = true;
+    try {
+      const graph = buildTrainingGraph(project);
+      const doc = autoLayout({ ...emptyProject(`Training of ${project.name}`), graph: graph as Project['graph'] });
+      this.graphStore.load(doc, null, this.editor.getState().baseDir);
+    } catch (e) {
+      this.graphStore.load(emptyProject('No training graph'), null, '');
+      this.say(`No training graph: ${(e as Error).message}`);
+    } finally {
+      this.loaded = this.graphStore.project.graph;
+      this.loading = false;
+    }
+  }
+
+  /** An edit on the training graph (a loss weight, D's depth, the dataset node...) goes into the project. */
+  private onGraphEdit(): void {
+    const graph = this.graphStore.project.graph;
+    if (this.loading || graph === this.loaded) return;
+    this.loaded = graph;
+    const project = this.editor.project;
+    if (!project.training) return;
+    const next = applyTrainingGraph(project, graph);
+    this.editor.commit(next);
+  }
+
+  // --- dataset set-up ---
+
+  dataset(): DatasetRef | undefined {
+    const p = this.editor.project;
+    return p.datasets.find((d) => d.id === p.training?.dataset);
+  }
+
+  /** Changes the training dataset entry (source, folder, CSV, size, attributes). */
+  setDataset(patch: Partial<DatasetRef>): void {
+    const p = this.editor.project;
+    const ds = this.dataset();
+    if (!ds) return this.say('The project has no training dataset');
+    const next: DatasetRef = { ...ds, ...patch };
+    for (const k of Object.keys(patch) as (keyof DatasetRef)[]) if (patch[k] === undefined || patch[k] === '') delete (next as Record<string, unknown>)[k as string];
+    this.editor.commit({ ...p, datasets: p.datasets.map((d) => (d === ds ? next : d)) });
+    this.store.set({ preview: null, columns: [], suggestions: [] });
+    this.refreshGraph();
+  }
+
+  async loadColumns(): Promise<void> {
+    const ds = this.dataset();
+    if (!ds) return;
+    try {
+      const columns = await this.api.datasetColumns(ds, this.editor.getState().baseDir);
+      const suggestions = await this.api.suggestMapping(columns);
+      this.store.set({ columns, suggestions });
+    } catch (e) {
+      this.say(`Could not read the dataset's attributes: ${(e as Error).message}`);
+    }
+  }
+
+  /** Uses these suggested groups as the dataset's attributes (one transformer each). */
+  useGroups(groups: readonly AttributeGroup[]): void {
+    this.setDataset({ attributes: groups.map((g) => ({ ...g, ...(g.kind === 'onehot' ? { values: [...g.values] } : {}) })) as DatasetRef['attributes'] });
+  }
+
+  async preview(count = 8): Promise<void> {
+    const ds = this.dataset();
+    if (!ds) return;
+    try {
+      this.store.set({ preview: await this.api.datasetPreview(ds, this.editor.getState().baseDir, count) });
+    } catch (e) {
+      this.say(`No preview: ${(e as Error).message}`);
+    }
+  }
+
+  // --- run control ---
+
+  private path(): string | null {
+    return this.editor.getState().path;
+  }
+
+  /** Starts training the saved project: from scratch, or from a checkpoint ('latest' or its id). */
+  async startTraining(resume?: string): Promise<void> {
+    const st = this.store.getState().status;
+    if (st === 'starting' || st === 'running' || st === 'paused' || st === 'stopping') return;
+    // The engine trains the file on disk, as `modulargan train` does: save first.
+    if (this.editor.dirty || !this.path()) {
+      if (!(await this.studio.save())) return this.say('Save the project to train it');
+    }
+    const projectPath = this.path()!;
+    let restart = false;
+    if (!resume && this.store.getState().checkpoints.length) {
+      if (!this.confirm('Start over? The earlier run of this project (its checkpoints, samples and log) will be discarded.')) return;
+      restart = true;
+    }
+    this.store.set({ status: 'starting', runId: null, series: EMPTY_SERIES, sample: null, iteration: 0, lr: null, message: resume ? `Resuming from ${resume}…` : 'Starting…' });
+    try {
+      const { runId } = await this.api.startTraining({ projectPath, ...(resume ? { resume } : {}), ...(restart ? { restart } : {}) });
+      this.store.set({ runId, status: 'running' });
+      const early = this.early.filter((e) => e.runId === runId);
+      this.early = [];
+      for (const e of early) this.onEvent(e);
+    } catch (e) {
+      this.store.set({ status: 'failed', message: (e as Error).message });
+    }
+  }
+
+  async pause(): Promise<void> {
+    const { runId } = this.store.getState();
+    if (runId) await this.api.pauseTraining(runId).catch((e: Error) => this.say(e.message));
+  }
+  async resume(): Promise<void> {
+    const { runId } = this.store.getState();
+    if (runId) await this.api.resumeTraining(runId).catch((e: Error) => this.say(e.message));
+  }
+  async stop(): Promise<void> {
+    const { runId } = this.store.getState();
+    if (!runId) return;
+    this.store.set({ status: 'stopping', message: 'Stopping: writing a checkpoint…' });
+    await this.api.stopTraining(runId).catch((e: Error) => this.say(e.message));
+  }
+
+  private onEvent(e: RunEvent): void {
+    if (!e.type.startsWith('training-')) return;
+    const t = e as TrainingEvent;
+    const s = this.store.getState();
+    if (t.runId !== s.runId) {
+      // Events can overtake the reply that names the run.
+      if (s.status === 'starting') this.early.push(t);
+      return;
+    }
+    switch (t.type) {
+      case 'training-progress':
+        this.store.set({
+          iteration: t.iteration,
+          total: t.total,
+          iterationsPerSecond: t.iterationsPerSecond,
+          etaSeconds: t.etaSeconds,
+          lr: t.lr,
+          series: appendLosses(s.series, t.iteration, t.losses),
+          ...(s.status === 'starting' ? { status: 'running' as const } : {}),
+        });
+        break;
+      case 'training-sample':
+        this.store.set({ sample: { png: t.png, iteration: t.iteration } });
+        break;
+      case 'training-checkpoint':
+        this.store.set({ checkpoints: [...s.checkpoints.filter((c) => c.id !== t.checkpoint.id), t.checkpoint].sort((a, b) => a.iteration - b.iteration) });
+        void this.refreshCheckpoints();
+        break;
+      case 'training-state':
+        this.store.set({ status: t.state === 'running' ? 'running' : t.state, message: t.state === 'paused' ? `Paused at iteration ${s.iteration}` : '' });
+        break;
+      case 'training-finished':
+        this.store.set({
+          status: t.status === 'done' ? 'done' : t.status === 'stopped' ? 'stopped' : 'failed',
+          message: t.message ?? `${t.status === 'done' ? 'Finished' : 'Stopped'} at iteration ${t.completed}${t.lastCheckpoint ? '; checkpoint written' : ''}`,
+        });
+        void this.refreshCheckpoints();
+        break;
+      case 'training-failed':
+        this.store.set({ status: 'failed', message: t.message });
+        break;
+    }
+  }
+
+  // --- checkpoints ---
+
+  async refreshCheckpoints(): Promise<void> {
+    const path = this.path();
+    if (!path) return this.store.set({ checkpoints: [] });
+    try {
+      this.store.set({ checkpoints: await this.api.listCheckpoints(path) });
+    } catch (e) {
+      this.say(`Could not list checkpoints: ${(e as Error).message}`);
+    }
+  }
+
+  /** Puts the checkpoint's module weights into the editor's graph (one undo step) and shows the editor. */
+  async loadCheckpoint(id: string): Promise<void> {
+    const path = this.path();
+    if (!path) return;
+    try {
+      const graph = await this.api.loadCheckpointIntoGraph(path, id);
+      this.editor.commit({ ...this.editor.project, graph: graph as Project['graph'] });
+      this.editor.notify(`Loaded the modules of checkpoint ${id} (Undo takes them out)`);
+      this.show('editor');
+    } catch (e) {
+      this.say(`Could not load ${id}: ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * The guided flow: a new transformer for `group` goes before R, with its condition; every
+   * other module takes its weights from the checkpoint and is frozen. Saved as a new project
+   * beside this one, so its run folder is new and the checkpoint stays where it is.
+   */
+  async addTransformer(group: AttributeGroup, checkpointId: string): Promise<void> {
+    const path = this.path();
+    if (!path) return this.say('Save the project first');
+    try {
+      const graph = await this.api.loadCheckpointIntoGraph(path, checkpointId);
+      const project = { ...this.editor.project, graph: graph as Project['graph'] };
+      const next = withNewTransformer(project, group);
+      const target = path.replace(/\.mgproj\.json$/, `-${next.added}.mgproj.json`);
+      const saved = await this.api.saveProject(target, next.project);
+      this.editor.load(next.project, saved.path, saved.path.replace(/[\\/][^\\/]*$/, ''));
+      this.editor.notify(`Added ${next.added}; the other modules are frozen with the weights of ${checkpointId}. Saved as ${saved.path}: Start trains only ${next.added}.`);
+      this.store.set({ checkpoints: [], series: EMPTY_SERIES, sample: null, status: 'idle', runId: null });
+      this.refreshGraph();
+    } catch (e) {
+      this.say(`Could not add the transformer: ${(e as Error).message}`);
+    }
+  }
+}
+
+/** Adds T_<group> (and its condition) before R, freezes every other module; pure, for tests. */
+export function withNewTransformer(project: Project, group: AttributeGroup): { project: Project; added: string } {
+  const nodes = project.graph.nodes;
+  const ids = new Set(nodes.map((n) => n.id));
+  let id = `T_${group.name.replace(/[^\w]+/g, '_')}`;
+  for (let i = 2; ids.has(id); i++) id = `T_${group.name}_${i}`;
+  const r = nodes.find((n) => n.kind === 'reconstructor');
+  if (!r) throw new Error('the graph has no reconstructor to put the transformer before');
+  const into = project.graph.edges.find((e) => e.to.node === r.id && e.to.port === 'feature');
+  if (!into) throw new Error(`the reconstructor '${r.id}' has no input`);
+  const sibling = nodes.find((n) => n.kind === 'transformer');
+  const base = nodes.find((n) => n.kind === 'encoder' || n.kind === 'generator');
+  const t: Project['graph']['nodes'][number] = {
+    id,
+    kind: 'transformer',
+    label: group.name,
+    params: {
+      baseChannels: sibling?.params.baseChannels ?? base?.params.baseChannels ?? 64,
+      resBlocks: sibling?.params.resBlocks ?? 6,
+      attributes: [group],
+      useMask: true,
+    },
+  };
+  const cond: Project['graph']['nodes'][number] = {
+    id: `c_${id}`,
+    kind: 'condition-input',
+    label: `target ${group.name}`,
+    params: { attributes: [group], values: { [group.name]: group.kind === 'onehot' ? group.values[0] : 'yes' } },
+  };
+  const edges = [
+    ...project.graph.edges.filter((e) => e !== into),
+    { id: `f_${id}`, from: into.from, to: { node: id, port: 'feature' } },
+    { id: `k_${id}`, from: { node: cond.id, port: 'condition' }, to: { node: id, port: 'condition' } },
+    { id: `r_${id}`, from: { node: id, port: 'feature' }, to: { node: r.id, port: 'feature' } },
+  ];
+  const frozen = nodes.filter((n) => MODULE_KINDS.has(n.kind)).map((n) => n.id);
+  const ds = project.datasets.find((d) => d.id === project.training?.dataset);
+  const datasets = project.datasets.map((d) =>
+    d === ds && d.attributes?.length && !d.attributes.some((g) => g.name === group.name) ? { ...d, attributes: [...d.attributes, group as NonNullable<DatasetRef['attributes']>[number]] } : d,
+  );
+  const layout = project.layout.nodes[r.id];
+  const next: Project = {
+    ...project,
+    graph: { ...project.graph, nodes: [...nodes, t, cond], edges },
+    datasets,
+    training: project.training ? { ...project.training, frozen } : project.training,
+    layout: { ...project.layout, nodes: { ...project.layout.nodes, ...(layout ? { [id]: { x: layout.x, y: layout.y + 240 }, [cond.id]: { x: layout.x - 300, y: layout.y + 240 } } : {}) } },
+  };
+  return { project: next, added: id };
+}

@@ -1,0 +1,77 @@
+// What the training view shows, UI-free: the run's status, speed and ETA, every loss term
+// per iteration (for the curves), the newest sample grid, the checkpoints, the dataset
+// preview and attribute suggestions. Events from the engine update it; React reads it
+// through useSyncExternalStore.
+
+import type { CheckpointInfo, DatasetPreview } from '../../core/api';
+import type { SuggestedGroup } from '../../core/graph';
+
+export type TrainingStatus = 'idle' | 'starting' | 'running' | 'paused' | 'stopping' | 'done' | 'stopped' | 'failed';
+
+export interface LossSeries {
+  /** Iterations completed, one per progress event. */
+  readonly x: readonly number[];
+  /** Each loss term's value per point; null where that iteration lacked it (D-only iterations). */
+  readonly terms: Readonly<Record<string, readonly (number | null)[]>>;
+}
+
+export interface TrainingState {
+  readonly view: 'editor' | 'training';
+  readonly runId: string | null;
+  readonly status: TrainingStatus;
+  readonly iteration: number;
+  readonly total: number;
+  readonly iterationsPerSecond: number;
+  readonly etaSeconds: number;
+  readonly lr: number | null;
+  readonly series: LossSeries;
+  readonly sample: { readonly png: string; readonly iteration: number } | null;
+  readonly checkpoints: readonly CheckpointInfo[];
+  readonly message: string;
+  readonly preview: DatasetPreview | null;
+  readonly columns: readonly string[];
+  readonly suggestions: readonly SuggestedGroup[];
+}
+
+export const EMPTY_SERIES: LossSeries = { x: [], terms: {} };
+
+export const INITIAL_TRAINING: TrainingState = {
+  view: 'editor',
+  runId: null,
+  status: 'idle',
+  iteration: 0,
+  total: 0,
+  iterationsPerSecond: 0,
+  etaSeconds: 0,
+  lr: null,
+  series: EMPTY_SERIES,
+  sample: null,
+  checkpoints: [],
+  message: '',
+  preview: null,
+  columns: [],
+  suggestions: [],
+};
+
+/** Appends one iteration's losses; a term seen first now gets nulls for the earlier points. */
+export function appendLosses(s: LossSeries, iteration: number, losses: Readonly<Record<string, number>>): LossSeries {
+  const n = s.x.length;
+  const terms: Record<string, (number | null)[]> = {};
+  for (const [k, v] of Object.entries(s.terms)) terms[k] = [...v, losses[k] ?? null];
+  for (const [k, v] of Object.entries(losses)) if (!terms[k]) terms[k] = [...Array<null>(n).fill(null), v];
+  return { x: [...s.x, iteration], terms };
+}
+
+export class TrainingStore {
+  private state: TrainingState = INITIAL_TRAINING;
+  private readonly listeners = new Set<() => void>();
+  getState = (): TrainingState => this.state;
+  subscribe = (l: () => void): (() => void) => {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  };
+  set(patch: Partial<TrainingState>): void {
+    this.state = { ...this.state, ...patch };
+    for (const l of this.listeners) l();
+  }
+}
