@@ -192,7 +192,10 @@ export function createTrainingService(emit: (e: RunEvent) => void) {
     },
     async datasetPreview(ref: DatasetRefInfo, baseDir: string, count: number): Promise<DatasetPreview> {
       const ds = await openDataset(ref, baseDir);
-      const items = (ds.train.length ? ds.train : ds.test).slice(0, count);
+      // Spread over the set, so the preview shows more than the first class.
+      const all = ds.train.length ? ds.train : ds.test;
+      const step = Math.max(1, Math.floor(all.length / count));
+      const items = Array.from({ length: Math.min(count, all.length) }, (_, i) => all[i * step]!);
       const samples: DatasetPreview['samples'][number][] = [];
       for (const i of items) {
         const s = await ds.load(i).catch(() => undefined);

@@ -3,6 +3,7 @@
 // (and one for the generator's base condition), which the trainer adds itself: D_i exists
 // only for training, so the graph does not have to draw it.
 
+import { defaultDiscriminatorDepth } from '../graph/training-graph';
 import { access } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Graph, GraphNode } from '../graph/graph';
@@ -69,7 +70,8 @@ export function labelIndex(who: string, groups: readonly AttributeGroup[], datas
   return out;
 }
 
-export const defaultDiscriminatorDepth = (size: number): number => Math.max(1, Math.min(6, Math.round(Math.log2(size)) - 1));
+// One place for D's default depth: the training graph shows the same D the trainer builds.
+export { defaultDiscriminatorDepth } from '../graph/training-graph';
 
 const label = (n: GraphNode) => `${n.label ?? n.id} (node '${n.id}')`;
 

@@ -41,12 +41,13 @@ export function LossChart({ series }: { series: LossSeries }) {
     plot.current?.setData(data, false);
     const x = data[0];
     const zoomed = plot.current && (plot.current.scales.x?.min ?? 0) > (x[0] ?? 0);
-    if (plot.current && !zoomed && x.length) plot.current.setScale('x', { min: x[0]!, max: x.at(-1)! });
+    // A range of one point has no width (uPlot cannot draw axis ticks for it).
+    if (plot.current && !zoomed && x.length > 1) plot.current.setScale('x', { min: x[0]!, max: x.at(-1)! });
   }, [data]);
 
   const reset = () => {
     const x = data[0];
-    if (plot.current && x.length) plot.current.setScale('x', { min: x[0]!, max: x.at(-1)! });
+    if (plot.current && x.length > 1) plot.current.setScale('x', { min: x[0]!, max: x.at(-1)! });
   };
   return (
     <section className="loss-chart" data-testid="loss-chart" data-points={series.x.length}>

@@ -194,6 +194,7 @@ export class TrainingController {
           lr: t.lr,
           series: appendLosses(s.series, t.iteration, t.losses),
           ...(s.status === 'starting' ? { status: 'running' as const } : {}),
+          ...(s.series.x.length === 0 ? { message: '' } : {}),
         });
         break;
       case 'training-sample':

@@ -1,0 +1,141 @@
+// The Training view end to end, in Chromium against the web host: a tiny 32 px ColorMNIST
+// project; its training graph with a loss weight edited; a dataset preview; start, see loss
+// curve points and a sample grid appear, pause (no new points), resume, stop; the checkpoint
+// is listed, loads into the editor's graph, and that graph runs and shows previews.
+// Screenshots of each state go to test-results/e2e/.
+
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type EngineService, createEngineService } from '../../core/api/engine-service';
+import type { Project } from '../../core/graph';
+import { type WebHost, startWebHost } from '../../web/host';
+import { REPO_ROOT, ensureRendererBuilt } from '../../web/renderer-build';
+import { launchChromium } from '../helpers/browser';
+import { readLog, tinyProject } from '../helpers/training';
+
+const SHOTS = join(REPO_ROOT, 'test-results', 'e2e');
+const DEMO = join(REPO_ROOT, 'assets', 'demo', 'demo.mgproj.json');
+
+type Json = Record<string, unknown>;
+/** The tiny project, made runnable in the editor too: inputs for G and the transformers, an output. */
+function runnable(p: Json): void {
+  Object.assign(p.training as Json, { backend: 'wasm', iterations: 400, decayFrom: 200, sampleEvery: 2, checkpointEvery: 4 });
+  const g = p.graph as { nodes: Json[]; edges: Json[] };
+  const cond = (id: string, name: string, values: string[], value: string) => ({ id, kind: 'condition-input', params: { attributes: [{ name, kind: 'onehot', values }], values: { [name]: value } } });
+  g.nodes.push(
+    { id: 'z', kind: 'noise-input', params: { length: 16, seed: 1 } },
+    cond('a0', 'digit', ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], '3'),
+    cond('c_color', 'color', ['red', 'blue', 'green', 'purple', 'brown'], 'red'),
+    cond('c_bg', 'background', ['cyan', 'yellow', 'white', 'silver', 'salmon'], 'yellow'),
+    { id: 'out', kind: 'image-output', params: {} },
+  );
+  const edge = (id: string, from: string, fp: string, to: string, tp: string) => ({ id, from: { node: from, port: fp }, to: { node: to, port: tp } });
+  g.edges.push(
+    edge('z', 'z', 'noise', 'G', 'noise'),
+    edge('a0', 'a0', 'condition', 'G', 'condition'),
+    edge('cc', 'c_color', 'condition', 'T_color', 'condition'),
+    edge('cb', 'c_bg', 'condition', 'T_background', 'condition'),
+    edge('o', 'R', 'image', 'out', 'image'),
+  );
+}
+
+let service: EngineService;
+let host: WebHost;
+let browser: BrowserContext;
+let page: Page;
+const file = tinyProject(runnable, 'train-view');
+
+const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`) });
+const project = () => page.evaluate(() => window.__studio!.project()) as Promise<Project>;
+const points = async () => Number(await page.getByTestId('loss-chart').getAttribute('data-points'));
+const status = () => page.getByTestId('train-status').getAttribute('data-status');
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  const staticDir = await ensureRendererBuilt();
+  service = createEngineService({ stateDir: join(dirname(file), 'state'), demoPath: DEMO, host: 'web' });
+  host = await startWebHost({ service, staticDir });
+  browser = await launchChromium({ width: 1600, height: 1000 });
+  page = await browser.newPage();
+  page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await service?.close();
+  await host?.close();
+});
+
+describe('the Training view in Chromium', () => {
+  it('shows the training graph of the project, valid, with editable loss weights', async () => {
+    await page.goto(`${host.url}&test=1`);
+    await page.getByTestId('node-E').waitFor();
+    await page.evaluate((f) => window.__studio!.controller.open(f), file);
+    await page.getByTestId('node-T_color').waitFor();
+    await page.getByTestId('tab-training').click();
+    await page.getByTestId('node-D_T_color').waitFor();
+    for (const id of ['data', 'G', 'T_color', 'T_background', 'R', 'D_G', 'adv_T_color', 'cls_T_background']) await page.getByTestId(`node-${id}`).waitFor();
+    // Edit λ_cls on one classification node: it goes into the project's training section.
+    await page.getByTestId('node-cls_T_color').click();
+    const weight = page.getByTestId('inspector').locator('input[type="number"]').first();
+    await weight.fill('2');
+    await weight.blur();
+    await expect.poll(async () => (await project()).training?.lambdaCls).toBe(2);
+    await shot('10-training-graph');
+  });
+
+  it('previews the dataset with labels', async () => {
+    await page.getByTestId('dataset-preview').click();
+    await page.locator('[data-testid="dataset-preview-items"] img').first().waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('dataset-preview-items').textContent()).toMatch(/digit: \d, color: \w+/);
+  });
+
+  it('starts training; curve points and a sample grid appear', async () => {
+    await page.getByTestId('train-start').click();
+    await expect.poll(points, { timeout: 60_000 }).toBeGreaterThanOrEqual(4);
+    await page.getByTestId('sample-grid').waitFor({ timeout: 30_000 });
+    expect(await page.locator('[data-testid="loss-chart"] canvas').count()).toBeGreaterThan(0);
+    expect(await page.getByTestId('train-lr').textContent()).toMatch(/lr 1\.00e-3/);
+    expect(await page.getByTestId('train-stats').textContent()).toMatch(/it\/s/);
+    await shot('11-training-running');
+  });
+
+  it('pauses (no new points), resumes, and stops with a checkpoint', async () => {
+    await page.getByTestId('train-pause').click();
+    await expect.poll(status, { timeout: 30_000 }).toBe('paused');
+    const at = await points();
+    await page.waitForTimeout(600);
+    expect(await points()).toBe(at);
+    await shot('12-training-paused');
+    await page.getByTestId('train-resume').click();
+    await expect.poll(points, { timeout: 30_000 }).toBeGreaterThan(at + 1);
+    await page.getByTestId('train-stop').click();
+    await expect.poll(status, { timeout: 60_000 }).toBe('stopped');
+    const stoppedAt = Number((await page.getByTestId('train-iteration').textContent())!.split('/')[0]);
+    const id = `iter-${String(stoppedAt).padStart(6, '0')}`;
+    await page.getByTestId(`checkpoint-${id}`).waitFor({ timeout: 30_000 });
+    // The same JSONL log as the command line, one line per iteration done.
+    const log = readLog(join(dirname(file), 'train-view.train', 'log.jsonl'));
+    expect(log.length).toBe(stoppedAt);
+    expect(readFileSync(join(dirname(file), 'train-view.mgproj.json'), 'utf8')).toContain('"lambdaCls": 2');
+    await shot('13-training-stopped');
+  });
+
+  it('loads the checkpoint into the editor graph, which runs and shows previews', async () => {
+    const first = page.locator('[data-testid^="load-iter-"]').first();
+    await first.click();
+    await page.getByTestId('node-out').waitFor();
+    const weights = (await project()).graph.nodes.filter((n) => typeof n.params.weights === 'string').map((n) => n.params.weights as string);
+    expect(weights).toHaveLength(4);
+    expect(weights.every((w) => /train-view\.train[\\/]checkpoints[\\/]iter-\d+[\\/]\w+\.mgw$/.test(w))).toBe(true);
+    // The fixture has no layout: arrange it, and fit it into view (off-screen nodes are not drawn).
+    await page.getByTestId('layout').click();
+    await page.locator('.react-flow__controls-fitview').click();
+    await page.getByTestId('run').click();
+    await page.locator('[data-testid="node-out"] img.preview').first().waitFor({ timeout: 30_000 });
+    await expect.poll(() => page.getByTestId('run-status').getAttribute('data-status'), { timeout: 30_000 }).toBe('finished');
+    await shot('14-checkpoint-in-editor');
+  });
+});
