@@ -177,6 +177,24 @@ export async function saveCheckpoint(trainer: Trainer, opts: SaveOptions): Promi
   }
 }
 
+/**
+ * Forgets the checkpoints after `iteration` (a run resumed from an earlier checkpoint takes
+ * a new path from there): out of the index and off the disk, so "latest" and "best" are of
+ * the new path only.
+ */
+export async function dropCheckpointsAfter(root: string, iteration: number): Promise<void> {
+  const index = await readIndex(root);
+  const later = index.checkpoints.filter((c) => c.iteration > iteration);
+  if (!later.length) return;
+  index.checkpoints = index.checkpoints.filter((c) => c.iteration <= iteration);
+  if (index.best && later.some((c) => c.path === index.best)) {
+    const scored = index.checkpoints.filter((c) => c.score !== null);
+    index.best = scored.length ? scored.reduce((a, b) => (b.score! < a.score! ? b : a)).path : null;
+  }
+  await writeFileAtomic(join(root, 'index.json'), JSON.stringify(index, null, 2), { backup: false });
+  for (const c of later) await rm(join(root, c.path), { recursive: true, force: true });
+}
+
 /** The newest complete checkpoint folder under root, from the index or, failing that, a scan. */
 export async function latestCheckpoint(root: string): Promise<string | undefined> {
   const index = await readIndex(root);

@@ -14,7 +14,7 @@ import type { Project } from '../graph/format/project';
 import { groupsLength } from '../graph/ports';
 import type { Generator } from '../modules/generator';
 import { gaussian } from '../runtime/noise';
-import { type CheckpointManifest, latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { type CheckpointManifest, dropCheckpointsAfter, latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { buildTrainModel, disposeModel } from './model';
 import { sampleGrid } from './samples';
 import { type Losses, NonFiniteLossError, Trainer, type TrainSettings } from './trainer';
@@ -160,6 +160,7 @@ export async function runTraining(projectFile: string, opts: TrainRunOptions = {
       if (m.rng.seed !== cfg.seed) throw new TrainSetupError(`${resumeFrom}: was made with seed ${m.rng.seed}, the project now says ${cfg.seed}`);
       start = m.iteration;
       window = m.window;
+      if (opts.from) await dropCheckpointsAfter(ckptRoot, start);
       lastCheckpoint = resumeFrom;
       say(`resumed from ${resumeFrom} at iteration ${start}`);
     }

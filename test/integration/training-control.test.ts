@@ -89,6 +89,39 @@ describe('training through the engine', () => {
     await waitFor(() => of('training-finished').length === 1 || of('training-failed').length === 1);
     expect(of('training-failed')).toEqual([]);
     expect(of('training-finished')[0]!.status).toBe('done');
+    expect((await service.listCheckpoints(file)).at(-1)!.iteration).toBe(8);
+  }, 120_000);
+
+  it('resuming from an earlier checkpoint forgets the later ones', async () => {
+    const other = tinyProject(wasm, 'branch');
+    await runTraining(other, {});
+    const runDir = join(dirname(other), 'branch.train');
+    const result = await runTraining(other, { from: join(runDir, 'checkpoints', 'iter-000004'), stopAfter: 6 });
+    expect(result.status).toBe('stopped');
+    const ids = (await service.listCheckpoints(other)).map((c) => c.iteration);
+    expect(ids).toEqual([4, 6]);
+    expect(existsSync(join(runDir, 'checkpoints', 'iter-000008'))).toBe(false);
+    expect(readLog(join(runDir, 'log.jsonl')).map((r) => r.iteration)).toEqual([0, 1, 2, 3, 4, 5]);
+  }, 120_000);
+
+  it('closing the engine (quit, SIGINT) stops a training with a checkpoint', async () => {
+    const quitting = tinyProject((p) => {
+      wasm(p);
+      (p.training as Record<string, unknown>).iterations = 400;
+      (p.training as Record<string, unknown>).checkpointEvery = 1000;
+    }, 'quit');
+    const svc = createEngineService({ stateDir: join(work, 'state2'), demoPath: join(import.meta.dirname, '..', '..', 'assets', 'demo', 'demo.mgproj.json'), host: 'test' });
+    const seen: RunEvent[] = [];
+    svc.onRunEvent((e) => seen.push(e));
+    await svc.startTraining({ projectPath: quitting });
+    const t0 = Date.now();
+    while (!seen.some((e) => e.type === 'training-progress') && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 10));
+    await svc.close();
+    const done = seen.find((e) => e.type === 'training-finished');
+    expect(done).toMatchObject({ status: 'stopped' });
+    const list = await svc.listCheckpoints(quitting);
+    expect(list).toHaveLength(1);
+    expect(list[0]!.iteration).toBe((done as { completed: number }).completed);
   }, 120_000);
 
   it('gives the same losses as `modulargan train` on the same project', async () => {
