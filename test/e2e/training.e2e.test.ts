@@ -83,7 +83,7 @@ describe('the Training view in Chromium', () => {
     await weight.fill('2');
     await weight.blur();
     await expect.poll(async () => (await project()).training?.lambdaCls).toBe(2);
-    await shot('10-training-graph');
+    await shot('training-1-graph');
   });
 
   it('previews the dataset with labels', async () => {
@@ -99,7 +99,7 @@ describe('the Training view in Chromium', () => {
     expect(await page.locator('[data-testid="loss-chart"] canvas').count()).toBeGreaterThan(0);
     expect(await page.getByTestId('train-lr').textContent()).toMatch(/lr 1\.00e-3/);
     expect(await page.getByTestId('train-stats').textContent()).toMatch(/it\/s/);
-    await shot('11-training-running');
+    await shot('training-2-running');
   });
 
   it('pauses (no new points), resumes, and stops with a checkpoint', async () => {
@@ -108,7 +108,7 @@ describe('the Training view in Chromium', () => {
     const at = await points();
     await page.waitForTimeout(600);
     expect(await points()).toBe(at);
-    await shot('12-training-paused');
+    await shot('training-3-paused');
     await page.getByTestId('train-resume').click();
     await expect.poll(points, { timeout: 30_000 }).toBeGreaterThan(at + 1);
     await page.getByTestId('train-stop').click();
@@ -120,7 +120,7 @@ describe('the Training view in Chromium', () => {
     const log = readLog(join(dirname(file), 'train-view.train', 'log.jsonl'));
     expect(log.length).toBe(stoppedAt);
     expect(readFileSync(join(dirname(file), 'train-view.mgproj.json'), 'utf8')).toContain('"lambdaCls": 2');
-    await shot('13-training-stopped');
+    await shot('training-4-stopped');
   });
 
   it('loads the checkpoint into the editor graph, which runs and shows previews', async () => {
@@ -136,6 +136,6 @@ describe('the Training view in Chromium', () => {
     await page.getByTestId('run').click();
     await page.locator('[data-testid="node-out"] img.preview').first().waitFor({ timeout: 30_000 });
     await expect.poll(() => page.getByTestId('run-status').getAttribute('data-status'), { timeout: 30_000 }).toBe('finished');
-    await shot('14-checkpoint-in-editor');
+    await shot('training-5-checkpoint-in-editor');
   });
 });
