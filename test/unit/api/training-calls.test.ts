@@ -6,6 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createEngineService } from '../../../core/api/engine-service';
+import type { DatasetRefInfo } from '../../../core/api/types';
+
+/** Suggested groups (read-only arrays) as a dataset entry's attributes. */
+const asAttributes = (groups: readonly unknown[]) => groups as NonNullable<DatasetRefInfo['attributes']>;
 
 const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures');
 const service = createEngineService({
@@ -24,12 +28,12 @@ describe('dataset calls', () => {
     const hair = groups.find((g) => g.name === 'hair')!;
     expect(hair.columns).toEqual({ black: 'Black_Hair', blond: 'Blond_Hair', brown: 'Brown_Hair', gray: 'Gray_Hair' });
     const chosen = ['male', 'smiling', 'eyeglasses'].map((n) => groups.find((g) => g.name === n)!.attributes);
-    const preview = await service.datasetPreview({ ...ref, attributes: chosen }, FIXTURES, 3);
+    const preview = await service.datasetPreview({ ...ref, attributes: asAttributes(chosen) }, FIXTURES, 3);
     expect(preview.samples).toHaveLength(3);
     expect(Object.keys(preview.samples[0]!.labels)).toEqual(['male', 'smiling', 'Eyeglasses']);
     expect(preview.samples[0]!.png).toMatch(/^data:image\/png;base64,/);
     // Four hair colours are not the paper's three: the group names the columns, and loads.
-    const hairPreview = await service.datasetPreview({ ...ref, attributes: [hair.attributes] }, FIXTURES, 2);
+    const hairPreview = await service.datasetPreview({ ...ref, attributes: asAttributes([hair.attributes]) }, FIXTURES, 2);
     expect(hair.attributes).toEqual({ name: 'hair', kind: 'onehot', values: ['Black_Hair', 'Blond_Hair', 'Brown_Hair', 'Gray_Hair'] });
     for (const s of hairPreview.samples) expect(['Black_Hair', 'Blond_Hair', 'Brown_Hair', 'Gray_Hair']).toContain(s.labels.hair);
   });
