@@ -11,6 +11,7 @@ import { ELTWISE_KERNELS } from './eltwise-kernels';
 import type { KernelArgs, NativeKernel } from './kernel-utils';
 import { isKernelProfiling, recordKernel } from './kernel-profile';
 import { batchMatMul } from './matmul-kernel';
+import { splitV } from './split-kernel';
 
 export const NATIVE_BACKEND = 'native';
 
@@ -19,6 +20,7 @@ export const NATIVE_KERNELS: Record<string, NativeKernel> = {
   Conv2DBackpropInput: conv2dBackpropInput,
   Conv2DBackpropFilter: conv2dBackpropFilter,
   BatchMatMul: batchMatMul,
+  SplitV: splitV,
   ...ELTWISE_KERNELS,
 };
 
@@ -57,7 +59,7 @@ export function registerNativeBackend(addon: NativeAddon): void {
       if (!isKernelProfiling()) return run(args).out;
       const t0 = performance.now();
       const { out, native } = run(args);
-      recordKernel(name, performance.now() - t0, native);
+      recordKernel(native ? name : `${name} (cpu)`, performance.now() - t0, native);
       return out;
     };
     tf.registerKernel({ ...k, backendName: NATIVE_BACKEND, kernelFunc });

@@ -9,7 +9,7 @@ export type KernelFunc = tf.KernelConfig['kernelFunc'];
 export type KernelArgs = Parameters<KernelFunc>[0];
 
 /** A native kernel: returns undefined when it does not handle a case, so the cpu one runs. */
-export type NativeKernel = (args: KernelArgs, addon: NativeAddon) => tf.TensorInfo | undefined;
+export type NativeKernel = (args: KernelArgs, addon: NativeAddon) => tf.TensorInfo | tf.TensorInfo[] | undefined;
 
 /** The float32 values of a tensor, shared with the backend (not copied); undefined if not float32. */
 export function floats(args: KernelArgs, t: tf.TensorInfo | undefined): Float32Array | undefined {
