@@ -19,6 +19,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("reduceInner", Napi::Function::New(env, ReduceInner));
   exports.Set("reduceMiddle", Napi::Function::New(env, ReduceMiddle));
+  exports.Set("instanceNormForward", Napi::Function::New(env, InstanceNormForward));
+  exports.Set("instanceNormBackward", Napi::Function::New(env, InstanceNormBackward));
   exports.Set("threads", Napi::Function::New(env, Threads));
   return exports;
 }

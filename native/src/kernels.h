@@ -11,4 +11,6 @@ Napi::Value Binary(const Napi::CallbackInfo& info);
 Napi::Value Unary(const Napi::CallbackInfo& info);
 Napi::Value ReduceInner(const Napi::CallbackInfo& info);
 Napi::Value ReduceMiddle(const Napi::CallbackInfo& info);
+Napi::Value InstanceNormForward(const Napi::CallbackInfo& info);
+Napi::Value InstanceNormBackward(const Napi::CallbackInfo& info);
 Napi::Value Threads(const Napi::CallbackInfo& info);

@@ -18,6 +18,11 @@ export interface NativeAddon {
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
   reduceInner(x: Float32Array, out: Float32Array, outer: number, inner: number, scale: number): void;
   reduceMiddle(x: Float32Array, out: Float32Array, outer: number, middle: number, inner: number, scale: number): void;
+  instanceNormForward(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, rstd: Float32Array, dims: Int32Array, eps: number, relu: boolean): void;
+  instanceNormBackward(
+    dy: Float32Array, x: Float32Array, y: Float32Array, gamma: Float32Array, mean: Float32Array, rstd: Float32Array,
+    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, dims: Int32Array, relu: boolean,
+  ): void;
   /** Sets (when given) and returns the number of OpenMP threads. */
   threads(n?: number): number;
 }

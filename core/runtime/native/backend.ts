@@ -12,6 +12,8 @@ import type { KernelArgs, NativeKernel } from './kernel-utils';
 import { isKernelProfiling, recordKernel } from './kernel-profile';
 import { batchMatMul } from './matmul-kernel';
 import { splitV } from './split-kernel';
+import { NORM_KERNEL_NAMES, instanceNormGradKernel, instanceNormKernel } from './norm-kernels';
+import { INSTANCE_NORM_GRAD_KERNEL, INSTANCE_NORM_KERNEL } from '../../modules/fused-norm';
 
 export const NATIVE_BACKEND = 'native';
 
@@ -34,7 +36,15 @@ class NativeBackend extends MathBackendCPU {
 
 /** Which kernels are native: for reports. */
 export function nativeKernelNames(): string[] {
-  return Object.keys(NATIVE_KERNELS);
+  return [...Object.keys(NATIVE_KERNELS), ...NORM_KERNEL_NAMES];
+}
+
+function timed<T>(name: string, f: () => T): T {
+  if (!isKernelProfiling()) return f();
+  const t0 = performance.now();
+  const out = f();
+  recordKernel(name, performance.now() - t0, true);
+  return out;
 }
 
 let registeredWith: NativeAddon | undefined;
@@ -64,6 +74,9 @@ export function registerNativeBackend(addon: NativeAddon): void {
     };
     tf.registerKernel({ ...k, backendName: NATIVE_BACKEND, kernelFunc });
   }
+  // Kernels of our own (no cpu counterpart): the fused instance norm core/modules asks for.
+  tf.registerKernel({ kernelName: INSTANCE_NORM_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: (args) => timed(INSTANCE_NORM_KERNEL, () => instanceNormKernel(args, addon)) });
+  tf.registerKernel({ kernelName: INSTANCE_NORM_GRAD_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: (args) => timed(INSTANCE_NORM_GRAD_KERNEL, () => instanceNormGradKernel(args, addon)) });
   // Priority 0: never chosen by tfjs on its own, only by initBackend or an explicit setBackend.
   tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), 0);
   registeredWith = addon;

@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CELEBA } from '../../../core/graph/attributes';
 import { Discriminator } from '../../../core/modules/discriminator';
 import { initBackend } from '../../../core/runtime/backends';
+import { instanceNormRelu } from '../../../core/modules/layers';
+import { hasFusedInstanceNorm } from '../../../core/modules/fused-norm';
 import { StandardIteration, syntheticImages } from '../../../bench/train-step';
 import { addonBuilt, loadNative, relError, reportSkip } from '../../helpers/native';
 
@@ -32,6 +34,28 @@ function penaltyGrads(d: Discriminator, x: tf.Tensor4D): { input: Float32Array; 
 describe.skipIf(!addonBuilt)('native gradients', () => {
   beforeAll(loadNative);
   afterAll(() => tf.setBackend('cpu'));
+
+  it.each([true, false])('fused instance norm (relu %s) and its gradients match the composite ops on cpu', async (withRelu) => {
+    const run = () =>
+      tf.tidy(() => {
+        const x = tf.randomNormal([3, 5, 7, 20], 0.5, 2, 'float32', 1) as tf.Tensor4D;
+        const gamma = tf.randomNormal([20], 1, 0.3, 'float32', 2);
+        const beta = tf.randomNormal([20], 0, 0.3, 'float32', 3);
+        const w = tf.randomNormal([3, 5, 7, 20], 0, 1, 'float32', 4);
+        const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(instanceNormRelu(a as tf.Tensor4D, g, b, withRelu), w));
+        const y = instanceNormRelu(x, gamma, beta, withRelu).dataSync() as Float32Array;
+        const grads = tf.grads(f)([x, gamma, beta]).map((t) => t.dataSync() as Float32Array);
+        return { y, grads };
+      });
+    await tf.setBackend('cpu');
+    expect(hasFusedInstanceNorm()).toBe(false);
+    const ref = run();
+    await tf.setBackend('native');
+    expect(hasFusedInstanceNorm()).toBe(true);
+    const got = run();
+    expect(relError(ref.y, got.y)).toBeLessThan(1e-5);
+    ref.grads.forEach((g, i) => expect(relError(g, got.grads[i]!), `gradient ${i}`).toBeLessThan(1e-4));
+  });
 
   it('first and second order through a discriminator match the cpu backend', async () => {
     await tf.setBackend('cpu');
