@@ -11,7 +11,7 @@ import { ELTWISE_KERNELS } from './eltwise-kernels';
 import type { KernelArgs, NativeKernel } from './kernel-utils';
 import { isKernelProfiling, recordKernel } from './kernel-profile';
 import { batchMatMul } from './matmul-kernel';
-import { splitV } from './split-kernel';
+import { concat, splitV } from './split-kernel';
 import { NORM_KERNEL_NAMES, instanceNormGradKernel, instanceNormKernel } from './norm-kernels';
 import { INSTANCE_NORM_GRAD_KERNEL, INSTANCE_NORM_KERNEL } from '../../modules/fused-norm';
 
@@ -23,6 +23,7 @@ export const NATIVE_KERNELS: Record<string, NativeKernel> = {
   Conv2DBackpropFilter: conv2dBackpropFilter,
   BatchMatMul: batchMatMul,
   SplitV: splitV,
+  Concat: concat,
   ...ELTWISE_KERNELS,
 };
 

@@ -4,6 +4,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { type KernelArgs, type NativeKernel, floats, output, sizeOf } from './kernel-utils';
+import { recordFlops } from './kernel-profile';
 
 type Shape4 = [number, number, number, number];
 interface ConvAttrs {
@@ -23,6 +24,10 @@ export function convGeometry(c: tf.backend_util.Conv2DInfo): Int32Array {
   ]);
 }
 
+/** 2 FLOPs per multiply-add of the forward convolution; each gradient does the same work. */
+const convFlops = (c: tf.backend_util.Conv2DInfo): number =>
+  2 * c.batchSize * c.outHeight * c.outWidth * c.filterHeight * c.filterWidth * c.inChannels * c.outChannels;
+
 function info(xShape: number[], filterShape: number[], a: ConvAttrs, dilations: ConvAttrs['dilations'] = 1) {
   // NCHW and empty tensors stay on the cpu kernel: the modules never produce them.
   if (a.dataFormat === 'NCHW' || sizeOf(xShape) === 0 || sizeOf(filterShape) === 0) return undefined;
@@ -39,6 +44,7 @@ export const conv2d: NativeKernel = (args: KernelArgs, addon) => {
   if (!c) return undefined;
   const y = new Float32Array(sizeOf(c.outShape));
   addon.conv2dForward(xv!, wv!, y, convGeometry(c));
+  recordFlops('Conv2D', convFlops(c));
   return output(args, c.outShape, y);
 };
 
@@ -51,6 +57,7 @@ export const conv2dBackpropInput: NativeKernel = (args, addon) => {
   if (!c) return undefined;
   const dx = new Float32Array(sizeOf(a.inputShape));
   addon.conv2dBackpropInput(dyv!, wv!, dx, convGeometry(c));
+  recordFlops('Conv2DBackpropInput', convFlops(c));
   return output(args, [...a.inputShape], dx);
 };
 
@@ -63,5 +70,6 @@ export const conv2dBackpropFilter: NativeKernel = (args, addon) => {
   if (!c) return undefined;
   const dw = new Float32Array(sizeOf(a.filterShape));
   addon.conv2dBackpropFilter(xv!, dyv!, dw, convGeometry(c));
+  recordFlops('Conv2DBackpropFilter', convFlops(c));
   return output(args, [...a.filterShape], dw);
 };

@@ -7,6 +7,8 @@ export interface KernelTime {
   calls: number;
   /** Whether a native implementation handled (some of) these calls. */
   native: boolean;
+  /** Floating-point operations done (convolutions and matrix products; 2 per multiply-add). */
+  flops?: number;
 }
 
 const times = new Map<string, KernelTime>();
@@ -26,6 +28,14 @@ export function recordKernel(kernel: string, ms: number, native: boolean): void 
   t.ms += ms;
   t.calls++;
   t.native ||= native;
+  times.set(kernel, t);
+}
+
+/** Adds the FLOPs of one call; kernels that know their work call this while profiling. */
+export function recordFlops(kernel: string, flops: number): void {
+  if (!enabled) return;
+  const t = times.get(kernel) ?? { kernel, ms: 0, calls: 0, native: true };
+  t.flops = (t.flops ?? 0) + flops;
   times.set(kernel, t);
 }
 

@@ -27,3 +27,27 @@ export const splitV: NativeKernel = (args) => {
     return output(args, outShape, out);
   });
 };
+
+/** Concat as row copies, the inverse of splitV (the cpu kernel copies element by element). */
+export const concat: NativeKernel = (args) => {
+  const inputs = (args.inputs as unknown as tf.TensorInfo[]).filter((t) => sizeOf(t.shape) > 0);
+  const values = inputs.map((t) => floats(args, t));
+  if (inputs.length < 2 || values.some((v) => !v)) return undefined;
+  const { axis } = args.attrs as unknown as { axis: number };
+  const shape = inputs[0]!.shape;
+  const ax = tf.util.parseAxisParam(axis, shape)[0]!;
+  const outShape = tf.backend_util.computeOutShape(inputs.map((t) => t.shape), ax);
+  const outer = sizeOf(shape.slice(0, ax));
+  const lens = inputs.map((t) => sizeOf(t.shape.slice(ax)));
+  const rowLength = lens.reduce((a, b) => a + b, 0);
+  const out = new Float32Array(outer * rowLength);
+  for (let o = 0; o < outer; o++) {
+    let at = o * rowLength;
+    values.forEach((v, i) => {
+      const len = lens[i]!;
+      out.set(v!.subarray(o * len, (o + 1) * len), at);
+      at += len;
+    });
+  }
+  return output(args, outShape, out);
+};

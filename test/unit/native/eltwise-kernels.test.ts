@@ -88,4 +88,13 @@ describe.skipIf(!addonBuilt)('native elementwise kernels match the cpu backend',
     expect((await compareKernel('SplitV', { x }, { numOrSizeSplits: [7, 3], axis: 3 })).err).toBe(0);
     expect((await compareKernel('SplitV', { x }, { numOrSizeSplits: 2, axis: 0 })).err).toBe(0);
   });
+
+  it('Concat along the channel axis (a feature map and a tiled condition) and the first axis', async () => {
+    const a = randomRaw([2, 3, 4, 10], 31);
+    const b = randomRaw([2, 3, 4, 3], 32);
+    const c = randomRaw([2, 3, 4, 1], 33);
+    expect((await compareKernel('Concat', [a, b, c], { axis: 3 })).err).toBe(0);
+    expect((await compareKernel('Concat', [a, a], { axis: 0 })).err).toBe(0);
+    expect((await compareKernel('Concat', [a, b], { axis: -1 })).err).toBe(0);
+  });
 });
