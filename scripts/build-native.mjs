@@ -2,7 +2,7 @@
 // fails the install: without a compiler, Node's headers or oneDNN the engine keeps the wasm
 // backend, and `modulargan backends` says why native is missing.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
@@ -27,7 +27,15 @@ try {
 // Node's own headers ship with Debian's nodejs (/usr/include/node); elsewhere node-gyp
 // downloads them, which needs network access.
 const nodedir = existsSync('/usr/include/node/node_api.h') ? ['--nodedir=/usr'] : [];
-const run = spawnSync(process.execPath, [gyp, 'rebuild', ...nodedir], { cwd: native, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+// Our loops are compiled for AVX2 (x86-64-v3) unless this CPU lacks it; oneDNN picks its own code at run time.
+let cpuinfo = '';
+try {
+  cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+} catch {
+  // not Linux /proc: keep the default
+}
+const march = cpuinfo && !/\bavx2\b/.test(cpuinfo) ? ['--march=x86-64-v2'] : [];
+const run = spawnSync(process.execPath, [gyp, 'rebuild', ...nodedir, ...march], { cwd: native, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
 if (run.status !== 0) {
   const tail = `${run.stdout ?? ''}${run.stderr ?? ''}`.trim().split('\n').slice(-15).join('\n');
   console.log(tail);
