@@ -25,8 +25,9 @@ export interface IterationConfig {
 
 /**
  * The issue's standard iteration and the paper's configuration. The paper's runs at batch 4:
- * at batch 4 one iteration already peaks near 10 GB resident (tfjs keeps every forward
- * activation of E, 3 T (twice), R and D on its tape), so batch 16 would not fit a 24 GB machine.
+ * there one iteration already peaks at 10-14 GB resident (each 128 px discriminator has ~45M
+ * weights, channels up to 2048, with Adam's moments and gradients besides; tfjs keeps every
+ * forward activation on its tape), so batch 16 does not fit a 24 GB machine.
  */
 export const STANDARD: IterationConfig = { size: 64, base: 32, resBlocks: 3, dDepth: 5, batch: 16 };
 export const PAPER: IterationConfig = { size: 128, base: 64, resBlocks: 6, dDepth: 6, batch: 4 };
