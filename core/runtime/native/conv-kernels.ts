@@ -61,6 +61,33 @@ export const conv2dBackpropInput: NativeKernel = (args, addon) => {
   return output(args, [...a.inputShape], dx);
 };
 
+/**
+ * A stride-1, size-keeping conv with few output channels (R's last conv7 to RGB) is oneDNN's
+ * slowest weight gradient: 3-16 GFLOP/s measured. The same numbers come from the weight
+ * gradient of the mirrored conv — dy as its input, x as its output, pads swapped — which
+ * oneDNN runs at 40-70 (it is E's first layer's shape); its filter is ours flipped and
+ * transposed.
+ */
+function mirroredFilterGrad(c: tf.backend_util.Conv2DInfo): boolean {
+  const p = c.padInfo;
+  return c.outChannels < 8 && c.inChannels >= 2 * c.outChannels && c.strideHeight === 1 && c.strideWidth === 1 &&
+    c.dilationHeight === 1 && c.dilationWidth === 1 && c.outHeight === c.inHeight && c.outWidth === c.inWidth &&
+    p.top + p.bottom === c.filterHeight - 1 && p.left + p.right === c.filterWidth - 1;
+}
+
+function filterGradMirrored(addon: Parameters<NativeKernel>[1], xv: Float32Array, dyv: Float32Array, c: tf.backend_util.Conv2DInfo): Float32Array {
+  const { filterHeight: kh, filterWidth: kw, inChannels: ci, outChannels: co, padInfo: p } = c;
+  const geom = Int32Array.from([c.batchSize, c.inHeight, c.inWidth, co, ci, kh, kw, c.inHeight, c.inWidth, 1, 1, 1, 1, p.bottom, p.right, p.top, p.left]);
+  const mirrored = new Float32Array(kh * kw * co * ci);
+  addon.conv2dBackpropFilter(dyv, xv, mirrored, geom);
+  const dw = new Float32Array(kh * kw * ci * co);
+  for (let h = 0; h < kh; h++)
+    for (let w = 0; w < kw; w++)
+      for (let i = 0; i < ci; i++)
+        for (let o = 0; o < co; o++) dw[((h * kw + w) * ci + i) * co + o] = mirrored[(((kh - 1 - h) * kw + (kw - 1 - w)) * co + o) * ci + i]!;
+  return dw;
+}
+
 export const conv2dBackpropFilter: NativeKernel = (args, addon) => {
   const { x, dy } = args.inputs;
   const a = args.attrs as unknown as ConvAttrs & { filterShape: Shape4 };
@@ -68,8 +95,9 @@ export const conv2dBackpropFilter: NativeKernel = (args, addon) => {
   const dyv = floats(args, dy);
   const c = xv && dyv ? info(x!.shape, a.filterShape, a) : undefined;
   if (!c) return undefined;
-  const dw = new Float32Array(sizeOf(a.filterShape));
-  addon.conv2dBackpropFilter(xv!, dyv!, dw, convGeometry(c));
+  let dw: Float32Array;
+  if (mirroredFilterGrad(c)) dw = filterGradMirrored(addon, xv!, dyv!, c);
+  else addon.conv2dBackpropFilter(xv!, dyv!, (dw = new Float32Array(sizeOf(a.filterShape))), convGeometry(c));
   recordFlops('Conv2DBackpropFilter', convFlops(c));
   return output(args, [...a.filterShape], dw);
 };

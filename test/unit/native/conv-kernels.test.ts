@@ -34,6 +34,7 @@ function cases(): Case[] {
     { n: 3, h: 8, w: 8, ci: 16, co: 16, k: 3, s: 1, pad: 1 },
     { n: 2, h: 4, w: 4, ci: 32, co: 5, k: 4, s: 1, pad: 0 },
     { n: 2, h: 16, w: 16, ci: 8, co: 3, k: 7, s: 1, pad: 3 },
+    { n: 2, h: 9, w: 10, ci: 9, co: 2, k: 4, s: 1, pad: 'same' },
     { n: 1, h: 9, w: 7, ci: 5, co: 6, k: 3, s: 2, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
   ];
   let seed = 7;
