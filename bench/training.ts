@@ -1,105 +1,92 @@
-// Training throughput for the standard configuration: 64 px, base 32, three transformers
-// with three residual blocks each (conditions of length 3), discriminators with 5 layers,
-// batch 16, WGAN-GP; one iteration = one D update and one G update (n_critic 1). Reported
-// with the peak memory of the process and of tfjs.
+// Training throughput of the standard iteration (bench/train-step.ts) per backend and
+// configuration, with a per-kernel profile of one iteration and the convolutions' achieved
+// GFLOP/s. The machine's load is reported with each number: on a shared 2-core machine it
+// moves the result more than most kernel changes do.
 
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs-core';
-import type { Graph } from '../core/graph/graph';
-import type { AttributeGroup } from '../core/graph/ports';
+import { type BackendName } from '../core/runtime/backend-report';
 import { initBackend } from '../core/runtime/backends';
-import { gaussian } from '../core/runtime/noise';
-import { buildTrainModel, disposeModel } from '../core/train/model';
-import { Trainer } from '../core/train/trainer';
+import { kernelProfile, setKernelProfiling } from '../core/runtime/native/kernel-profile';
+import { type IterationConfig, StandardIteration, syntheticImages } from './train-step';
 
-export interface TrainingBenchOptions {
-  size?: number;
-  base?: number;
-  resBlocks?: number;
-  batch?: number;
-  /** Timed iterations after one warm-up (default 3). */
-  iterations?: number;
-  backend?: 'wasm' | 'cpu' | 'webgpu' | 'tfjs-node-gpu';
+export interface TrainingCase {
+  name: string;
+  config: IterationConfig;
+  backend: BackendName;
+  /** Timed iterations after one warm-up (which builds oneDNN primitives, grows heaps). */
+  iterations: number;
+  /** Record a per-kernel profile of one extra iteration (native only). */
+  profile?: boolean;
 }
 
-const GROUPS: AttributeGroup[] = [
-  { name: 'hair', kind: 'onehot', values: ['black', 'blond', 'brown'] },
-  { name: 'age', kind: 'onehot', values: ['young', 'adult', 'old'] },
-  { name: 'light', kind: 'onehot', values: ['left', 'front', 'right'] },
-];
+const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+const load = () => loadavg().map((l) => round(l));
 
-function standardGraph(size: number, base: number, resBlocks: number): Graph {
-  const nodes: Graph['nodes'][number][] = [
-    { id: 'E', kind: 'encoder', params: { imageSize: size, baseChannels: base } },
-    ...GROUPS.map((g, i) => ({ id: `T${i}`, kind: 'transformer', params: { baseChannels: base, resBlocks, attributes: [g] } })),
-    { id: 'R', kind: 'reconstructor', params: { imageSize: size, baseChannels: base } },
-  ];
-  return { nodes, edges: [] };
-}
-
-export async function benchTraining(opts: TrainingBenchOptions = {}): Promise<Record<string, unknown>> {
-  const size = opts.size ?? 64;
-  const base = opts.base ?? 32;
-  const batch = opts.batch ?? 16;
-  const iterations = opts.iterations ?? 3;
-  const report = await initBackend(opts.backend ?? 'wasm', { probeAll: false });
-  const model = await buildTrainModel(standardGraph(size, base, opts.resBlocks ?? 3), {
-    mode: 'translation',
-    imageSize: size,
-    datasetGroups: GROUPS,
-    seed: 0,
-    dDepth: 5,
-    baseDir: '.',
-  });
-  const trainer = new Trainer(model, {
-    iterations: 1000,
-    batchSize: batch,
-    learningRate: 1e-4,
-    beta1: 0.5,
-    beta2: 0.999,
-    nCritic: 1,
-    lambdaGp: 10,
-    lambdaCls: 1,
-    lambdaRec: 10,
-    lambdaCyc: 10,
-    seed: 0,
-    frozen: [],
-  });
-  // Images in [-1, 1] and one-hot labels; the content does not change the cost.
-  const images = gaussian('bench-train', batch * size * size * 3).map((v) => Math.tanh(v));
-  const labels = new Float32Array(batch * 9);
-  for (let i = 0; i < batch; i++) for (let g = 0; g < 3; g++) labels[i * 9 + g * 3 + ((i + g) % 3)] = 1;
-  let peakTensorBytes = 0;
-  let peakRss = 0;
-  const sample = () => {
-    peakTensorBytes = Math.max(peakTensorBytes, tf.memory().numBytes);
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
-  };
-  const timer = setInterval(sample, 200);
+export async function benchTrainingCase(c: TrainingCase): Promise<Record<string, unknown>> {
+  await initBackend(c.backend, { probeAll: false });
+  const it = new StandardIteration(c.config);
+  const images = syntheticImages(c.config.batch, c.config.size);
+  const base = { name: c.name, backend: c.backend, ...c.config };
   try {
+    const loadBefore = load();
+    it.step(images, 0);
     const times: number[] = [];
-    for (let k = 0; k <= iterations; k++) {
+    for (let i = 1; i <= c.iterations; i++) {
       const t0 = performance.now();
-      trainer.step(k, { index: k, size: batch, images, labels });
-      sample();
-      if (k > 0) times.push((performance.now() - t0) / 1000);
+      it.step(images, i);
+      times.push(performance.now() - t0);
     }
-    const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
-    const wasmHeap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.length;
-    return {
-      note: 'one D + one G update per iteration (E, 3 T, R, 3 D), median of the timed iterations after one warm-up',
-      config: { size, base, resBlocks: opts.resBlocks ?? 3, transformers: 3, conditionLength: 3, dDepth: 5, batch },
-      backend: report.active,
-      imagesPerSecond: Math.round((batch / median) * 100) / 100,
-      secondsPerIteration: times.map((t) => Math.round(t * 100) / 100),
-      peakRssMiB: Math.round(Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 2 ** 20),
-      peakTensorMiB: Math.round(peakTensorBytes / 2 ** 20),
-      ...(wasmHeap ? { wasmHeapMiB: Math.round(wasmHeap / 2 ** 20) } : {}),
-      target: '>= 0.73-0.84 img/s (tfjs wasm with custom conv-gradient kernels, measured before)',
+    const sorted = [...times].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)]!;
+    const out: Record<string, unknown> = {
+      ...base,
+      imgPerSec: round((c.config.batch * 1000) / median),
+      bestImgPerSec: round((c.config.batch * 1000) / sorted[0]!),
+      msPerIteration: times.map((t) => Math.round(t)),
+      loadavgBefore: loadBefore,
+      loadavgAfter: load(),
+      peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+      tensorsAlive: tf.memory().numTensors,
     };
+    if (c.profile && c.backend === 'native') out.profile = profileOne(it, images, c.iterations + 1);
+    return out;
+  } catch (e) {
+    return { ...base, error: (e as Error).message };
   } finally {
-    clearInterval(timer);
-    trainer.dispose();
-    disposeModel(model);
+    it.dispose();
+    images.dispose();
   }
+}
+
+/** One iteration with every kernel timed: where the time goes, and the convs' GFLOP/s. */
+function profileOne(it: StandardIteration, images: tf.Tensor4D, iteration: number) {
+  setKernelProfiling(true);
+  const t0 = performance.now();
+  try {
+    it.step(images, iteration);
+  } finally {
+    setKernelProfiling(false);
+  }
+  const total = performance.now() - t0;
+  const kernels = kernelProfile();
+  const inKernels = kernels.reduce((a, k) => a + k.ms, 0);
+  const conv = kernels.filter((k) => k.flops);
+  const convMs = conv.reduce((a, k) => a + k.ms, 0);
+  const convFlops = conv.reduce((a, k) => a + (k.flops ?? 0), 0);
+  return {
+    iterationMs: Math.round(total),
+    outsideKernelsMs: Math.round(total - inKernels),
+    convGflopPerIteration: round(convFlops / 1e9),
+    convGflops: round(convFlops / convMs / 1e6),
+    convShareOfIteration: round(convMs / total),
+    kernels: kernels.slice(0, 20).map((k) => ({
+      kernel: k.kernel,
+      ms: Math.round(k.ms),
+      share: round(k.ms / total, 3),
+      calls: k.calls,
+      ...(k.flops ? { gflops: round(k.flops / k.ms / 1e6, 1) } : {}),
+    })),
+  };
 }

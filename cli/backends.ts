@@ -38,7 +38,7 @@ function formatBench(b: BackendBench): string[] {
 export async function backendsCommand(opts: BackendsOptions, print: (line: string) => void): Promise<number> {
   const preference = opts.backend ?? 'auto';
   if (!isBackendPreference(preference)) {
-    print(`error: unknown backend '${preference}' (use auto, tfjs-node-gpu, webgpu, wasm or cpu)`);
+    print(`error: unknown backend '${preference}' (use auto, tfjs-node-gpu, native, webgpu, wasm or cpu)`);
     return 1;
   }
   let report: BackendReport;

@@ -54,7 +54,7 @@ export async function batchCommand(file: string, opts: BatchCommandOptions, log:
     } else if (isBackendPreference(backend)) {
       if (backend !== 'auto') engine = 'tfjs';
       await initBackend(backend, { gradients: false });
-    } else throw new RunError(`--backend must be auto, onnxruntime, tfjs-node-gpu, webgpu, wasm or cpu, got '${backend}'`);
+    } else throw new RunError(`--backend must be auto, onnxruntime, tfjs-node-gpu, native, webgpu, wasm or cpu, got '${backend}'`);
 
     let bar: SingleBar | undefined;
     const report = await runBatch(

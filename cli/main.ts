@@ -27,7 +27,7 @@ export function buildProgram(): Command {
     .option('--json', 'print the report and benchmark as JSON')
     .option('--quick', 'time each kernel once instead of for ~0.3 s')
     .option('--no-bench', 'only report which backends load')
-    .option('--backend <name>', 'require one backend: tfjs-node-gpu, webgpu, wasm or cpu', 'auto')
+    .option('--backend <name>', 'require one backend: tfjs-node-gpu, native, webgpu, wasm or cpu', 'auto')
     .action(async (opts: { json?: boolean; quick?: boolean; bench?: boolean; backend?: string }) => {
       process.exitCode = await backendsCommand(opts, (line) => process.stdout.write(`${line}\n`));
     });
@@ -38,7 +38,7 @@ export function buildProgram(): Command {
     .requiredOption('-o, --output <dir>', 'folder for the PNGs (created if missing; existing files are kept)')
     .option('-i, --input <path...>', 'image file or folder for the image input; NODE=PATH when the graph has several')
     .option('--seed <n>', 'seed for noise and untrained weights', '0')
-    .option('--backend <name>', 'auto, onnxruntime, tfjs-node-gpu, webgpu, wasm or cpu', 'auto')
+    .option('--backend <name>', 'auto, onnxruntime, tfjs-node-gpu, native, webgpu, wasm or cpu', 'auto')
     .option('--batch <n>', 'images per batch', '8')
     .option('--count <n>', 'how many images to make when the graph has no image input')
     .option('--masks', "also write every transformer's mask and their sum")
@@ -61,7 +61,7 @@ export function buildProgram(): Command {
     .option('--overwrite', 'replace output files that already exist')
     .option('--masks', "also write every transformer's mask and their sum")
     .option('--seed <n>', 'seed for noise and untrained weights', '0')
-    .option('--backend <name>', 'auto, onnxruntime, tfjs-node-gpu, webgpu, wasm or cpu', 'auto')
+    .option('--backend <name>', 'auto, onnxruntime, tfjs-node-gpu, native, webgpu, wasm or cpu', 'auto')
     .option('--batch <n>', 'images per batch', '8')
     .option('--report <file>', 'where to write the JSON report (default <output>/batch-report.json)')
     .option('-q, --quiet', 'no progress bar')

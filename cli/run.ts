@@ -46,7 +46,7 @@ export async function runCommand(file: string, opts: RunCommandOptions, log: (li
     } else if (isBackendPreference(backend)) {
       if (backend !== 'auto') engine = 'tfjs';
       await initBackend(backend);
-    } else throw new RunError(`--backend must be auto, onnxruntime, tfjs-node-gpu, webgpu, wasm or cpu, got '${backend}'`);
+    } else throw new RunError(`--backend must be auto, onnxruntime, tfjs-node-gpu, native, webgpu, wasm or cpu, got '${backend}'`);
 
     // --input PATH replaces the one image input; --input NODE=PATH names which.
     const imageNodes = graph.nodes.filter((n) => n.kind === 'image-input');

@@ -4,7 +4,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { groupsLength, type AttributeGroup } from '../graph/ports';
-import { expandFromPoint, instanceNorm, relu, upsample2x } from './layers';
+import { expandFromPoint, instanceNormRelu, upsample2x } from './layers';
 import { ModuleBase, type Shape, type VariableSpec, convTransposeSpec, normSpecs } from './module';
 
 /** Number of k4 s2 doublings after the 1→4 layer: 4·2^n = imageSize/4. */
@@ -58,7 +58,7 @@ export class Generator extends ModuleBase {
       for (let i = 0; i <= n; i++) {
         const w = this.get(`G.up${i}.weight`) as tf.Tensor4D;
         x = i === 0 ? expandFromPoint(x, w) : upsample2x(x, w);
-        x = relu(instanceNorm(x, this.get(`G.norm${i}.gamma`), this.get(`G.norm${i}.beta`)));
+        x = instanceNormRelu(x, this.get(`G.norm${i}.gamma`), this.get(`G.norm${i}.beta`), true);
       }
       return { feature: x };
     });

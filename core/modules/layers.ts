@@ -3,6 +3,7 @@
 // its variables that tf.grad / tf.variableGrads can differentiate, twice where needed.
 
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedInstanceNorm, hasFusedInstanceNorm } from './fused-norm';
 
 /** Instance norm's epsilon, as in the paper's PyTorch reference (InstanceNorm2d). */
 export const NORM_EPSILON = 1e-5;
@@ -40,6 +41,16 @@ export function instanceNorm(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor):
   return tf.add(tf.mul(normalised, gamma), beta) as tf.Tensor4D;
 }
 
+/**
+ * Instance norm, then ReLU when `withRelu`: one fused kernel on backends that have it (native
+ * CPU), the composite ops above elsewhere. Not for D: its gradient is first-order only.
+ */
+export function instanceNormRelu(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, withRelu: boolean): tf.Tensor4D {
+  if (hasFusedInstanceNorm()) return fusedInstanceNorm(x, gamma, beta, withRelu, NORM_EPSILON);
+  const y = instanceNorm(x, gamma, beta);
+  return withRelu ? relu(y) : y;
+}
+
 export function relu<T extends tf.Tensor>(x: T): T {
   return tf.relu(x);
 }
@@ -59,12 +70,12 @@ export type WeightLookup = (name: string) => tf.Tensor;
 /** conv → instance norm → ReLU, the unit of E, G, T and R. `name` is "E.conv0" style. */
 export function convNormRelu(x: tf.Tensor4D, get: WeightLookup, name: string, norm: string, stride: number, pad: number): tf.Tensor4D {
   const y = conv2d(x, get(`${name}.weight`) as tf.Tensor4D, stride, pad);
-  return relu(instanceNorm(y, get(`${norm}.gamma`), get(`${norm}.beta`)));
+  return instanceNormRelu(y, get(`${norm}.gamma`), get(`${norm}.beta`), true);
 }
 
 /** ResBlock = conv3-IN-ReLU-conv3-IN plus the identity skip; keeps the shape. */
 export function resBlock(x: tf.Tensor4D, get: WeightLookup, name: string): tf.Tensor4D {
   const y = convNormRelu(x, get, `${name}.conv0`, `${name}.norm0`, 1, 1);
   const z = conv2d(y, get(`${name}.conv1.weight`) as tf.Tensor4D, 1, 1);
-  return tf.add(x, instanceNorm(z, get(`${name}.norm1.gamma`), get(`${name}.norm1.beta`)));
+  return tf.add(x, instanceNormRelu(z, get(`${name}.norm1.gamma`), get(`${name}.norm1.beta`), false));
 }

@@ -2,7 +2,7 @@
 // halvings, then conv7 to RGB and tanh into [-1, 1].
 
 import * as tf from '@tensorflow/tfjs-core';
-import { conv2d, instanceNorm, relu, upsample2x } from './layers';
+import { conv2d, instanceNormRelu, upsample2x } from './layers';
 import { ModuleBase, type Shape, convSpec, convTransposeSpec, normSpecs } from './module';
 
 export class Reconstructor extends ModuleBase {
@@ -41,7 +41,7 @@ export class Reconstructor extends ModuleBase {
       let x = inputs.feature;
       for (const i of [0, 1]) {
         x = upsample2x(x, this.get(`R.up${i}.weight`) as tf.Tensor4D);
-        x = relu(instanceNorm(x, this.get(`R.norm${i}.gamma`), this.get(`R.norm${i}.beta`)));
+        x = instanceNormRelu(x, this.get(`R.norm${i}.gamma`), this.get(`R.norm${i}.beta`), true);
       }
       return { image: tf.tanh(conv2d(x, this.get('R.conv2.weight') as tf.Tensor4D, 1, 3)) };
     });

@@ -7,12 +7,16 @@ import { errorMessage } from './backend-report';
 import { probeWebgpuAdapter } from './webgpu-probe';
 import { wasmBinaryDir } from './wasm-paths';
 import { customWasmKernelNames, registerWasmKernels } from './wasm-kernels/register';
+import { loadAddon } from './native/addon';
+import { NATIVE_BACKEND, nativeKernelNames, registerNativeBackend } from './native/backend';
 
 export interface LoaderOptions {
   /** Threads for the wasm backend's XNNPACK pool; tfjs 4.22 only honours it where threads load. */
   wasmThreads?: number;
   /** Register our Conv2DBackpropFilter / fast Conv2DBackpropInput on wasm (default true). */
   customWasmKernels?: boolean;
+  /** The native addon's file (default: native/build/Release, or MODULARGAN_NATIVE_ADDON). */
+  nativeAddonPath?: string;
 }
 
 export interface Loaded {
@@ -105,6 +109,23 @@ async function loadWasm(opts: LoaderOptions): Promise<Loaded> {
   };
 }
 
+async function loadNative(opts: LoaderOptions): Promise<Loaded> {
+  // The native backend reuses the cpu backend's kernels wherever it has none of its own.
+  await import('@tensorflow/tfjs-backend-cpu');
+  let addon;
+  try {
+    addon = loadAddon(opts.nativeAddonPath);
+    registerNativeBackend(addon);
+  } catch (e) {
+    throw new BackendLoadError(errorMessage(e));
+  }
+  await activate(NATIVE_BACKEND);
+  return {
+    tfjsName: NATIVE_BACKEND,
+    details: { library: `oneDNN ${addon.dnnlVersion}`, threads: addon.threads(), kernels: nativeKernelNames() },
+  };
+}
+
 async function loadCpu(): Promise<Loaded> {
   await import('@tensorflow/tfjs-backend-cpu');
   await activate('cpu');
@@ -115,6 +136,8 @@ export function loaderFor(name: BackendName): (opts: LoaderOptions) => Promise<L
   switch (name) {
     case 'tfjs-node-gpu':
       return loadNodeGpu;
+    case 'native':
+      return loadNative;
     case 'webgpu':
       return loadWebgpu;
     case 'wasm':

@@ -1,8 +1,12 @@
 // The vocabulary of backend selection, kept apart so front ends can format a report
 // without loading any tfjs code.
 
-/** The backends we know how to start, in the order 'auto' tries them. */
-export const BACKEND_ORDER = ['tfjs-node-gpu', 'webgpu', 'wasm', 'cpu'] as const;
+/**
+ * The backends we know how to start, in the order 'auto' tries them. 'native' (our oneDNN
+ * addon) comes before webgpu: on a machine without a real GPU webgpu is emulated on the CPU
+ * and auto skips it anyway, and with a real one tfjs-node-gpu is usually there first.
+ */
+export const BACKEND_ORDER = ['tfjs-node-gpu', 'native', 'webgpu', 'wasm', 'cpu'] as const;
 
 export type BackendName = (typeof BACKEND_ORDER)[number];
 export type BackendPreference = 'auto' | BackendName;

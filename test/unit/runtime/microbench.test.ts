@@ -37,7 +37,7 @@ describe('modulargan backends', () => {
     const lines: string[] = [];
     expect(await backendsCommand({ json: true, bench: false }, (l) => lines.push(l))).toBe(0);
     const out = JSON.parse(lines.join('\n')) as { active: string; candidates: { name: string }[]; microbench?: unknown };
-    expect(out.candidates.map((c) => c.name)).toEqual(['tfjs-node-gpu', 'webgpu', 'wasm', 'cpu']);
+    expect(out.candidates.map((c) => c.name)).toEqual(['tfjs-node-gpu', 'native', 'webgpu', 'wasm', 'cpu']);
     expect(out.microbench).toBeUndefined();
   });
 
@@ -45,7 +45,7 @@ describe('modulargan backends', () => {
     const lines: string[] = [];
     expect(await backendsCommand({ bench: false, backend: 'cpu' }, (l) => lines.push(l))).toBe(0);
     expect(lines[0]).toBe('Backends (active: cpu):');
-    expect(lines.filter((l) => /^ {2}\S/.test(l))).toHaveLength(4);
+    expect(lines.filter((l) => /^ {2}\S/.test(l))).toHaveLength(5);
     const bad: string[] = [];
     expect(await backendsCommand({ backend: 'webgl' }, (l) => bad.push(l))).toBe(1);
     expect(bad[0]).toMatch(/unknown backend 'webgl'/);

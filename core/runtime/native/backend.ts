@@ -1,0 +1,84 @@
+// The 'native' tfjs backend: the cpu backend (tensors are plain JS typed arrays, which the
+// addon reads and writes in place) with its hot kernels replaced by native ones. Every cpu
+// kernel is registered for 'native' too, so ops we do not override, and the cases our
+// kernels decline (int32, NCHW, odd broadcasts), run exactly as on the cpu backend.
+
+import * as tf from '@tensorflow/tfjs-core';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import type { NativeAddon } from './addon';
+import { conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv-kernels';
+import { ELTWISE_KERNELS } from './eltwise-kernels';
+import type { KernelArgs, NativeKernel } from './kernel-utils';
+import { isKernelProfiling, recordKernel } from './kernel-profile';
+import { batchMatMul } from './matmul-kernel';
+import { concat, splitV } from './split-kernel';
+import { NORM_KERNEL_NAMES, instanceNormGradKernel, instanceNormKernel } from './norm-kernels';
+import { INSTANCE_NORM_GRAD_KERNEL, INSTANCE_NORM_KERNEL } from '../../modules/fused-norm';
+
+export const NATIVE_BACKEND = 'native';
+
+export const NATIVE_KERNELS: Record<string, NativeKernel> = {
+  Conv2D: conv2d,
+  Conv2DBackpropInput: conv2dBackpropInput,
+  Conv2DBackpropFilter: conv2dBackpropFilter,
+  BatchMatMul: batchMatMul,
+  SplitV: splitV,
+  Concat: concat,
+  ...ELTWISE_KERNELS,
+};
+
+class NativeBackend extends MathBackendCPU {
+  constructor() {
+    super();
+    // The cpu backend advises installing tfjs-node on first use; not advice for this backend.
+    (this as unknown as { firstUse: boolean }).firstUse = false;
+  }
+}
+
+/** Which kernels are native: for reports. */
+export function nativeKernelNames(): string[] {
+  return [...Object.keys(NATIVE_KERNELS), ...NORM_KERNEL_NAMES];
+}
+
+function timed<T>(name: string, f: () => T): T {
+  if (!isKernelProfiling()) return f();
+  const t0 = performance.now();
+  const out = f();
+  recordKernel(name, performance.now() - t0, true);
+  return out;
+}
+
+let registeredWith: NativeAddon | undefined;
+
+/** Registers the backend and its kernels once; later calls with another addon are refused. */
+export function registerNativeBackend(addon: NativeAddon): void {
+  if (registeredWith) {
+    if (registeredWith !== addon) throw new Error('the native backend is already registered with another addon');
+    return;
+  }
+  const cpuKernels = tf.getKernelsForBackend('cpu');
+  if (cpuKernels.length === 0) throw new Error('the cpu backend kernels are not registered');
+  for (const k of cpuKernels) {
+    const mine = NATIVE_KERNELS[k.kernelName];
+    const cpu = k.kernelFunc;
+    const name = k.kernelName;
+    const run = (args: KernelArgs) => {
+      const out = mine?.(args, addon);
+      return out ? { out, native: true } : { out: cpu(args), native: false };
+    };
+    const kernelFunc = (args: KernelArgs) => {
+      if (!isKernelProfiling()) return run(args).out;
+      const t0 = performance.now();
+      const { out, native } = run(args);
+      recordKernel(native ? name : `${name} (cpu)`, performance.now() - t0, native);
+      return out;
+    };
+    tf.registerKernel({ ...k, backendName: NATIVE_BACKEND, kernelFunc });
+  }
+  // Kernels of our own (no cpu counterpart): the fused instance norm core/modules asks for.
+  tf.registerKernel({ kernelName: INSTANCE_NORM_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: (args) => timed(INSTANCE_NORM_KERNEL, () => instanceNormKernel(args, addon)) });
+  tf.registerKernel({ kernelName: INSTANCE_NORM_GRAD_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: (args) => timed(INSTANCE_NORM_GRAD_KERNEL, () => instanceNormGradKernel(args, addon)) });
+  // Priority 0: never chosen by tfjs on its own, only by initBackend or an explicit setBackend.
+  tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), 0);
+  registeredWith = addon;
+}

@@ -1,0 +1,103 @@
+// Conv2D and its two gradients on oneDNN. tfjs's conv2dTranspose is Conv2DBackpropInput, so
+// the generator's and reconstructor's upsampling runs here too. Geometry (padding, output
+// size) is decided by tfjs's own computeConv2DInfo, so it matches the cpu backend exactly.
+
+import * as tf from '@tensorflow/tfjs-core';
+import { type KernelArgs, type NativeKernel, floats, output, sizeOf } from './kernel-utils';
+import { recordFlops } from './kernel-profile';
+
+type Shape4 = [number, number, number, number];
+interface ConvAttrs {
+  strides: number | [number, number];
+  pad: 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
+  dataFormat?: 'NHWC' | 'NCHW';
+  dilations?: number | [number, number];
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/** The 17 numbers the addon's conv functions take, from tfjs's description of the conv. */
+export function convGeometry(c: tf.backend_util.Conv2DInfo): Int32Array {
+  const p = c.padInfo;
+  return Int32Array.from([
+    c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.outChannels, c.filterHeight, c.filterWidth, c.outHeight, c.outWidth,
+    c.strideHeight, c.strideWidth, c.dilationHeight, c.dilationWidth, p.top, p.left, p.bottom, p.right,
+  ]);
+}
+
+/** 2 FLOPs per multiply-add of the forward convolution; each gradient does the same work. */
+const convFlops = (c: tf.backend_util.Conv2DInfo): number =>
+  2 * c.batchSize * c.outHeight * c.outWidth * c.filterHeight * c.filterWidth * c.inChannels * c.outChannels;
+
+function info(xShape: number[], filterShape: number[], a: ConvAttrs, dilations: ConvAttrs['dilations'] = 1) {
+  // NCHW and empty tensors stay on the cpu kernel: the modules never produce them.
+  if (a.dataFormat === 'NCHW' || sizeOf(xShape) === 0 || sizeOf(filterShape) === 0) return undefined;
+  const c = tf.backend_util.computeConv2DInfo(xShape as Shape4, filterShape as Shape4, a.strides, dilations ?? 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+  return sizeOf(c.outShape) === 0 ? undefined : c;
+}
+
+export const conv2d: NativeKernel = (args: KernelArgs, addon) => {
+  const { x, filter } = args.inputs;
+  const a = args.attrs as unknown as ConvAttrs;
+  const xv = floats(args, x);
+  const wv = floats(args, filter);
+  const c = xv && wv ? info(x!.shape, filter!.shape, a, a.dilations) : undefined;
+  if (!c) return undefined;
+  const y = new Float32Array(sizeOf(c.outShape));
+  addon.conv2dForward(xv!, wv!, y, convGeometry(c));
+  recordFlops('Conv2D', convFlops(c));
+  return output(args, c.outShape, y);
+};
+
+export const conv2dBackpropInput: NativeKernel = (args, addon) => {
+  const { dy, filter } = args.inputs;
+  const a = args.attrs as unknown as ConvAttrs & { inputShape: Shape4 };
+  const dyv = floats(args, dy);
+  const wv = floats(args, filter);
+  const c = dyv && wv ? info(a.inputShape, filter!.shape, a) : undefined;
+  if (!c) return undefined;
+  const dx = new Float32Array(sizeOf(a.inputShape));
+  addon.conv2dBackpropInput(dyv!, wv!, dx, convGeometry(c));
+  recordFlops('Conv2DBackpropInput', convFlops(c));
+  return output(args, [...a.inputShape], dx);
+};
+
+/**
+ * A stride-1, size-keeping conv with few output channels (R's last conv7 to RGB) is oneDNN's
+ * slowest weight gradient: 3-16 GFLOP/s measured. The same numbers come from the weight
+ * gradient of the mirrored conv — dy as its input, x as its output, pads swapped — which
+ * oneDNN runs at 40-70 (it is E's first layer's shape); its filter is ours flipped and
+ * transposed.
+ */
+function mirroredFilterGrad(c: tf.backend_util.Conv2DInfo): boolean {
+  const p = c.padInfo;
+  return c.outChannels < 8 && c.inChannels >= 2 * c.outChannels && c.strideHeight === 1 && c.strideWidth === 1 &&
+    c.dilationHeight === 1 && c.dilationWidth === 1 && c.outHeight === c.inHeight && c.outWidth === c.inWidth &&
+    p.top + p.bottom === c.filterHeight - 1 && p.left + p.right === c.filterWidth - 1;
+}
+
+function filterGradMirrored(addon: Parameters<NativeKernel>[1], xv: Float32Array, dyv: Float32Array, c: tf.backend_util.Conv2DInfo): Float32Array {
+  const { filterHeight: kh, filterWidth: kw, inChannels: ci, outChannels: co, padInfo: p } = c;
+  const geom = Int32Array.from([c.batchSize, c.inHeight, c.inWidth, co, ci, kh, kw, c.inHeight, c.inWidth, 1, 1, 1, 1, p.bottom, p.right, p.top, p.left]);
+  const mirrored = new Float32Array(kh * kw * co * ci);
+  addon.conv2dBackpropFilter(dyv, xv, mirrored, geom);
+  const dw = new Float32Array(kh * kw * ci * co);
+  for (let h = 0; h < kh; h++)
+    for (let w = 0; w < kw; w++)
+      for (let i = 0; i < ci; i++)
+        for (let o = 0; o < co; o++) dw[((h * kw + w) * ci + i) * co + o] = mirrored[(((kh - 1 - h) * kw + (kw - 1 - w)) * co + o) * ci + i]!;
+  return dw;
+}
+
+export const conv2dBackpropFilter: NativeKernel = (args, addon) => {
+  const { x, dy } = args.inputs;
+  const a = args.attrs as unknown as ConvAttrs & { filterShape: Shape4 };
+  const xv = floats(args, x);
+  const dyv = floats(args, dy);
+  const c = xv && dyv ? info(x!.shape, a.filterShape, a) : undefined;
+  if (!c) return undefined;
+  let dw: Float32Array;
+  if (mirroredFilterGrad(c)) dw = filterGradMirrored(addon, xv!, dyv!, c);
+  else addon.conv2dBackpropFilter(xv!, dyv!, (dw = new Float32Array(sizeOf(a.filterShape))), convGeometry(c));
+  recordFlops('Conv2DBackpropFilter', convFlops(c));
+  return output(args, [...a.filterShape], dw);
+};
