@@ -76,7 +76,7 @@ export function buildTrainingGraph(project: Project): Graph {
     nodes.push({ id: `D_${m.id}_real`, kind: 'discriminator', label: `D_${m.id} on real images (same weights)`, params: dParams(groups) });
     if (recon) edge(recon.id, 'image', `D_${m.id}`, 'image');
     edge(TRAINING_IDS.data, 'image', `D_${m.id}_real`, 'image');
-    nodes.push({ id: `adv_${m.id}`, kind: 'adversarial-loss', label: `adversarial (${m.label || m.id})`, params: { weight: 1, gradientPenalty: t.lambdaGp } });
+    nodes.push({ id: `adv_${m.id}`, kind: 'adversarial-loss', label: `adversarial (${m.label || m.id})`, params: { weight: t.lambdaAdv ?? 1, gradientPenalty: t.lambdaGp } });
     edge(`D_${m.id}_real`, 'patch', `adv_${m.id}`, 'real');
     edge(`D_${m.id}`, 'patch', `adv_${m.id}`, 'fake');
     nodes.push({ id: `cls_${m.id}`, kind: 'classification-loss', label: `classification (${m.label || m.id})`, params: { weight: t.lambdaCls } });
@@ -123,6 +123,9 @@ export function applyTrainingGraph(project: Project, graph: Graph): Project {
     lambdaRec: edited(t.lambdaRec, of('reconstruction-loss', 'weight')),
     lambdaCyc: edited(t.lambdaCyc, of('cycle-loss', 'weight')),
   };
+  // Written only when edited, so a project that never set it keeps its file unchanged.
+  const adv = edited(t.lambdaAdv ?? 1, of('adversarial-loss', 'weight'));
+  if (adv !== (t.lambdaAdv ?? 1)) training.lambdaAdv = adv;
   const depth = edited(dDepthNow, of('discriminator', 'depth'));
   const dBase = edited(dBaseNow, of('discriminator', 'baseChannels'));
   if (depth !== dDepthNow) training.dDepth = depth;

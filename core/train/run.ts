@@ -89,6 +89,7 @@ export function trainSettings(project: Project, iterations?: number): TrainSetti
     lambdaCls: t.lambdaCls,
     lambdaRec: t.lambdaRec,
     lambdaCyc: t.lambdaCyc,
+    lambdaAdv: t.lambdaAdv,
     seed: t.seed,
     frozen: t.frozen,
     checkpointEvery: t.checkpointEvery,

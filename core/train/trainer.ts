@@ -22,6 +22,8 @@ export interface TrainSettings {
   beta2: number;
   nCritic: number;
   decayFrom?: number;
+  /** Weight of the adversarial terms of D and G (default 1). */
+  lambdaAdv?: number;
   lambdaGp: number;
   lambdaCls: number;
   lambdaRec: number;
@@ -171,7 +173,7 @@ export class Trainer {
       gp = tf.add(gp, gradientPenalty((img) => criticScore(d.apply({ image: img }).patch), x, fake, eps));
       if (d.conditionLength) cls = tf.add(cls, bceWithLogits(onReal.logits, inp.real[i]!));
     });
-    const total = tf.addN([adv, tf.mul(gp, cfg.lambdaGp), tf.mul(cls, cfg.lambdaCls)]) as tf.Scalar;
+    const total = tf.addN([weighted(adv, cfg.lambdaAdv), tf.mul(gp, cfg.lambdaGp), tf.mul(cls, cfg.lambdaCls)]) as tf.Scalar;
     return { d_adv: adv, d_gp: gp, d_cls: cls, d_total: total };
   }
 
@@ -195,7 +197,7 @@ export class Trainer {
       if (feature && model.base.module.kind === 'E') cyc = tf.add(cyc, l1(feature, model.base.module.apply({ image }).feature));
     }
     if (model.base.module.kind === 'E') rec = l1(model.reconstructor.module.apply({ feature: f }).image, x);
-    const total = tf.addN([adv, tf.mul(cls, cfg.lambdaCls), tf.mul(rec, cfg.lambdaRec), tf.mul(cyc, cfg.lambdaCyc)]) as tf.Scalar;
+    const total = tf.addN([weighted(adv, cfg.lambdaAdv), tf.mul(cls, cfg.lambdaCls), tf.mul(rec, cfg.lambdaRec), tf.mul(cyc, cfg.lambdaCyc)]) as tf.Scalar;
     return { g_adv: adv, g_cls: cls, g_rec: rec, g_cyc: cyc, g_total: total };
   }
 
@@ -228,4 +230,9 @@ export class Trainer {
     this.dOpt.dispose();
     this.gOpt.dispose();
   }
+}
+
+/** A loss term times its weight; a weight of 1 (the default) adds no operation at all. */
+function weighted(x: tf.Scalar, w: number | undefined): tf.Scalar {
+  return w === undefined || w === 1 ? x : (tf.mul(x, w) as tf.Scalar);
 }

@@ -59,6 +59,8 @@ export const trainingSchema = z.looseObject({
   nCritic: z.number().int().min(1).max(100).default(5),
   /** Iteration from which the learning rate decays linearly to zero. */
   decayFrom: z.number().int().min(0).optional(),
+  /** Weight of the adversarial terms (1 in the paper; optional so older files stay as they were). */
+  lambdaAdv: weight.optional(),
   lambdaGp: weight.default(10),
   lambdaCls: weight.default(1),
   lambdaRec: weight.default(10),

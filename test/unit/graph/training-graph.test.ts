@@ -66,6 +66,14 @@ describe('applyTrainingGraph', () => {
     // The edited project builds the edited graph.
     expect(buildTrainingGraph(q).nodes.find((n) => n.id === 'cyc_T_background')!.params.weight).toBe(3);
   });
+
+  it('carries the adversarial weight back only when it was edited', () => {
+    const p = tiny(asTranslation);
+    expect(applyTrainingGraph(p, buildTrainingGraph(p)).training).not.toHaveProperty('lambdaAdv');
+    const q = applyTrainingGraph(p, setParam(buildTrainingGraph(p), 'adv_T_color', 'weight', 0.5));
+    expect(q.training!.lambdaAdv).toBe(0.5);
+    expect(buildTrainingGraph(q).nodes.find((n) => n.id === 'adv_T_background')!.params.weight).toBe(0.5);
+  });
 });
 
 describe('suggestMapping', () => {

@@ -59,6 +59,17 @@ describe('training model from a graph', () => {
     trainer.dispose();
   });
 
+  it('weighs the adversarial terms by lambdaAdv', () => {
+    const trainer = new Trainer(model, { ...settings, lambdaAdv: 0.5 });
+    const images = new Float32Array(2 * 16 * 16 * 3).map((_, i) => Math.cos(i));
+    const labels = new Float32Array(2 * 20);
+    labels[0] = labels[15] = labels[20 + 3] = labels[20 + 17] = 1;
+    const l = trainer.step(0, { index: 0, size: 2, images, labels }) as Record<string, number>;
+    expect(l.d_total!).toBeCloseTo(0.5 * l.d_adv! + 10 * l.d_gp! + l.d_cls!, 3);
+    expect(l.g_total!).toBeCloseTo(0.5 * l.g_adv! + l.g_cls! + 10 * l.g_rec! + 10 * l.g_cyc!, 3);
+    trainer.dispose();
+  });
+
   it('names unknown frozen modules', () => {
     expect(() => new Trainer(model, { ...settings, frozen: ['T_hair'] })).toThrow(/frozen: no module 'T_hair'/);
   });
