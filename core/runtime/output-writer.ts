@@ -4,8 +4,8 @@
 // existing file is never replaced unless asked.
 
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { link, lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { encodePng } from '../data/images';
 import type { Graph } from '../graph/graph';
 import { PROVENANCE_FORMAT, PROVENANCE_VERSION, type ProvenanceInput, provenanceXmp } from '../graph/format/provenance';
@@ -37,9 +37,40 @@ export function outputPath(item: RunItem, o: OutputInfo, outputs: readonly Outpu
   return join(folder, outputFileName(item));
 }
 
-/** Writes `bytes` to `path` as a whole file; refuses to replace an existing one unless `overwrite`. */
-export async function writeWhole(path: string, bytes: Uint8Array, overwrite: boolean): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+/** Refused: the write would leave the folder the user chose (e.g. through a symbolic link). */
+export class OutsideFolderError extends Error {}
+
+/**
+ * Creates the folders of `path` below `root` one by one, refusing any that is a symbolic link
+ * (or not a folder), so nothing — not even an empty folder — is created outside `root`.
+ */
+async function mkdirInside(root: string, path: string): Promise<void> {
+  const rel = relative(root, dirname(path));
+  if (rel.startsWith('..') || isAbsolute(rel)) throw new OutsideFolderError(`${path} is outside ${root}`);
+  await mkdir(root, { recursive: true }); // the folder the user chose
+  let cur = root;
+  for (const part of rel ? rel.split(sep) : []) {
+    cur = join(cur, part);
+    const st = await lstat(cur).catch(() => null);
+    if (!st) {
+      try {
+        await mkdir(cur);
+      } catch (e) {
+        // Another batch in flight may have just made it; anything else is a real failure.
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+    } else if (st.isSymbolicLink() || !st.isDirectory())
+      throw new OutsideFolderError(`refused: ${cur} is a symbolic link or not a folder, and writing through it could leave ${root}`);
+  }
+}
+
+/**
+ * Writes `bytes` to `path` as a whole file; refuses to replace an existing one unless
+ * `overwrite`. With `root`, every folder on the way must be a real folder inside it.
+ */
+export async function writeWhole(path: string, bytes: Uint8Array, overwrite: boolean, root?: string): Promise<void> {
+  if (root) await mkdirInside(root, path);
+  else await mkdir(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   await writeFile(tmp, bytes, { flag: 'wx' });
   try {
@@ -80,11 +111,11 @@ export function createOutputWriter(opts: OutputWriterOptions) {
         const pixels = o.kind === 'mask' ? slice.map((x) => x * scale * 2 - 1) : slice;
         const path = join(opts.outDir, outputPath(item, o, ctx.outputs));
         try {
-          await writeWhole(path, await encodePng(pixels, w, h, c as 1 | 3, xmp), opts.overwrite ?? false);
+          await writeWhole(path, await encodePng(pixels, w, h, c as 1 | 3, xmp), opts.overwrite ?? false, opts.outDir);
           written.push(path);
         } catch (e) {
           const code = (e as NodeJS.ErrnoException).code;
-          problems.push({ path, reason: code === 'EEXIST' ? 'already exists, not overwritten (use --overwrite)' : (e as Error).message });
+          problems.push({ path, reason: code === 'EEXIST' && !(e instanceof OutsideFolderError) ? 'already exists, not overwritten (use --overwrite)' : (e as Error).message });
         }
       }
     }

@@ -96,3 +96,18 @@ describe('modulargan batch', () => {
     expect(await cli('-i', 'in', '-o', 'in')).toMatchObject({ code: 1, out: expect.stringContaining('must not be the input folder') });
   });
 });
+
+describe('modulargan batch and symbolic links', () => {
+  it('never writes through a symbolic link out of the output folder', async () => {
+    const { symlinkSync, existsSync } = await import('node:fs');
+    const outside = join(dir, 'outside');
+    mkdirSync(outside);
+    mkdirSync(join(dir, 'linked-out'));
+    symlinkSync(outside, join(dir, 'linked-out', 'sub'));
+    const r = await cli('-i', 'in', '-o', 'linked-out', '--recursive');
+    expect(r.code).toBe(2);
+    expect(r.out).toMatch(/sub\/d\.png: refused: .*symbolic link/);
+    expect(readdirSync(outside)).toEqual([]);
+    expect(existsSync(join(dir, 'linked-out', 'a.png'))).toBe(true);
+  });
+});
