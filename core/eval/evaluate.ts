@@ -38,7 +38,8 @@ export interface EvalOptions {
 
 export const evalDir = (projectFile: string): string => resolve(projectFile).replace(/(\.mgproj)?\.json$/, '') + '.eval';
 
-async function getClassifier(projectFile: string, dataset: Dataset, opts: EvalOptions, say: (l: string) => void) {
+/** The classifier eval uses: the saved one when it was trained with the same settings, else trained now and saved. */
+export async function prepareClassifier(projectFile: string, dataset: Dataset, opts: Omit<EvalOptions, 'reportDir'>, say: (l: string) => void) {
   const width = opts.classifierWidth ?? 16;
   const iterations = opts.classifierIterations ?? 1500;
   const seed = opts.seed ?? 0;
@@ -145,7 +146,7 @@ export async function evaluateProject(projectFile: string, opts: EvalOptions): P
   const loaded: LoadedRun[] = [modular];
   let classifier: AttributeClassifier | undefined;
   try {
-    const cls = await getClassifier(projectFile, dataset, opts, say);
+    const cls = await prepareClassifier(projectFile, dataset, opts, say);
     classifier = cls.classifier;
     say(`classifier accuracy on held-out real images: ${Object.entries(cls.accuracy).map(([g, v]) => `${g} ${(100 * v).toFixed(1)}%`).join(', ')}`);
     const budget = opts.variantIterations ?? modular.iteration;
