@@ -58,7 +58,8 @@ export async function reportHtml(r: EvalReport, losses: readonly LossSeries[]): 
     .map((f) => `<tr><td>${esc(f.method)}</td><td>${f.value === null ? esc(f.status) : num(f.value, 2)}</td></tr>`)
     .join('')}</table>`;
   const images = r.images
-    .map((im) => `<figure><img src="${esc(im.file)}" alt="${esc(im.title)}"><figcaption>${esc(im.title)}: columns ${im.columns.map(esc).join(', ')}</figcaption></figure>`)
+    // Shown 3× (at most the page width): 32 px tiles are too small to judge at 1×.
+    .map((im) => `<figure><img src="${esc(im.file)}" alt="${esc(im.title)}" width="${Math.min(1150, 3 * im.columns.length * r.dataset.imageSize)}"><figcaption>${esc(im.title)}: columns ${im.columns.map(esc).join(', ')}</figcaption></figure>`)
     .join('');
   const defs = Object.entries(r.definitions).map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('');
   const runs = r.runs
