@@ -1,11 +1,12 @@
 // Training the attribute classifier on a dataset's real training images, and measuring it
-// on held-out real images: Adam (lr 1e-3, betas 0.9/0.999), batches from the same loader
-// as GAN training, then per-group accuracy on the test split.
+// on held-out real images: Adam (lr 1e-3, betas 0.9/0.999, linear decay to 0 over the
+// second half), batches from the same loader as GAN training, then per-group accuracy on
+// the test split.
 
 import * as tf from '@tensorflow/tfjs-core';
 import type { Dataset } from '../data/dataset';
 import { BatchLoader } from '../data/loader';
-import { Adam } from '../train/adam';
+import { Adam, learningRateAt } from '../train/adam';
 import { AttributeClassifier, classifierLoss, labelGroups, predictGroups } from './classifier';
 
 export interface ClassifierTrainOptions {
@@ -42,7 +43,8 @@ export async function trainClassifier(dataset: Dataset, opts: ClassifierTrainOpt
         const { value, grads } = tf.variableGrads(() => classifierLoss(dataset.groups, classifier.apply(x).logits, y), [...classifier.variables.values()]);
         const byKey = new Map<string, tf.Tensor>();
         for (const [key, v] of classifier.variables) if (grads[v.name]) byKey.set(key, grads[v.name]!);
-        adam.apply(byKey, opts.learningRate ?? 1e-3);
+        // Linear decay to zero over the second half: the last epochs settle instead of hopping.
+        adam.apply(byKey, learningRateAt(k, opts.learningRate ?? 1e-3, opts.iterations, Math.floor(opts.iterations / 2)));
         return value.dataSync()[0]!;
       });
       if (!Number.isFinite(loss)) throw new Error(`classifier loss is ${loss} at iteration ${k}`);

@@ -45,7 +45,8 @@ export async function prepareClassifier(projectFile: string, dataset: Dataset, o
   const seed = opts.seed ?? 0;
   const project = await readProject(projectFile);
   const ref = project.datasets.find((d) => d.id === project.training!.dataset);
-  const key = JSON.stringify({ dataset: ref, width, iterations, seed });
+  // The schedule is part of the key: a classifier trained by an older recipe is not reused.
+  const key = JSON.stringify({ dataset: ref, width, iterations, seed, schedule: 'adam-1e-3-linear-decay-half' });
   const dir = join(evalDir(projectFile), 'classifier');
   if (!opts.retrainClassifier) {
     const got = await loadClassifier(dir, key);
@@ -215,7 +216,7 @@ export async function evaluateProject(projectFile: string, opts: EvalOptions): P
             }
           : {}),
         'mask sums': 'the chain\'s masks g\' added up at feature resolution, shown clipped at 1 and enlarged (the paper\'s Figure 6).',
-        classifier: `ResNet-18-style (stem conv3, 4 stages × 2 basic blocks, widths w·(1, 2, 4, 8), no normalisation), softmax cross-entropy per one-hot group and BCE per binary one, Adam 1e-3, trained on the dataset's training split; accuracy on its test split. Wanted: at least ${MINIMUM_ACCURACY * 100}% per attribute.`,
+        classifier: `ResNet-18-style (stem conv3, 4 stages × 2 basic blocks, widths w·(1, 2, 4, 8), no normalisation), softmax cross-entropy per one-hot group and BCE per binary one, Adam 1e-3 decaying linearly to 0 over the second half, trained on the dataset's training split; accuracy on its test split. Wanted: at least ${MINIMUM_ACCURACY * 100}% per attribute.`,
       },
       classifier: {
         width: cls.width,
