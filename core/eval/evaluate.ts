@@ -204,7 +204,7 @@ export async function evaluateProject(projectFile: string, opts: EvalOptions): P
         'classification error': 'the fraction of test items whose translation the classifier reads as missing at least one of the target\'s attributes (the paper\'s Table 2 protocol).',
         kept:
           mode === 'translation'
-            ? 'the fraction of the attributes outside the target that the classifier reads as unchanged from the input\'s labels.'
+            ? 'the fraction of the attributes outside the target that the classifier reads as unchanged from the input\'s labels (– where the target changes every attribute).'
             : 'the fraction of items whose digit the classifier reads as the digit G was asked for (digit identity); other attributes of a generated image are not fixed, so not counted.',
         'StarGAN baseline': 'one transformer conditioned on all attribute groups at once (the whole target label vector) between the same kind of E/G and R, trained by the same trainer on the same data for the same number of iterations.',
         'no mask at test': 'each transformer\'s f\' replaces f outright instead of g\'·f\' + (1 − g\')·f; same weights.',
@@ -238,7 +238,7 @@ export async function evaluateProject(projectFile: string, opts: EvalOptions): P
       counterfactual: faces
         ? result.methods.flatMap((m) => (m.counterfactual ? Object.entries(m.counterfactual).map(([target, scores]) => ({ method: m.name, target, scores })) : []))
         : null,
-      orderAblation: result.orders.map((o) => ({ order: o.order, error: o.error, kept: o.kept, ...(o.counterfactual ? { counterfactual: o.counterfactual } : {}) })),
+      orderAblation: result.orders.map((o) => ({ order: o.order, error: o.error, ...(o.kept === undefined ? {} : { kept: o.kept }), ...(o.counterfactual ? { counterfactual: o.counterfactual } : {}) })),
       maskAblation: { columns, rows: [row('ModularGAN', 'error', 'with mask'), row(NO_MASK, 'error', 'without mask (f\' replaces f)')] },
       cycleAblation: { columns, rows: [row('ModularGAN', 'error', 'with cycle loss'), row(NO_CYCLE, 'error', 'without cycle loss (λ_cyc = 0)')] },
       images,

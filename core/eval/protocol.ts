@@ -46,7 +46,7 @@ export interface MethodResult {
 export interface OrderResult {
   readonly order: string;
   readonly error: number;
-  readonly kept: number;
+  readonly kept?: number;
   readonly counterfactual?: PixelScores;
 }
 
@@ -96,10 +96,10 @@ class Tally {
     if (!s) return 0;
     return s[i]! / s[s.length - 1]!;
   }
-  /** Sum of component i divided by the sum of component j (kept attributes / attributes). */
-  ratio(key: string, i: number, j: number): number {
+  /** Sum of component i divided by the sum of component j (kept attributes / attributes); undefined when nothing was counted. */
+  ratio(key: string, i: number, j: number): number | undefined {
     const s = this.sums.get(key);
-    return s && s[j]! > 0 ? s[i]! / s[j]! : 1;
+    return s && s[j]! > 0 ? s[i]! / s[j]! : undefined;
   }
 }
 
@@ -202,13 +202,18 @@ export async function runProtocol(dataset: Dataset, classifier: AttributeClassif
   const results: MethodResult[] = methods.map((m) => ({
     name: m.name,
     error: Object.fromEntries(targets.map((t) => [t.code, tally.mean(`${m.name}|${t.code}`, 0)])),
-    kept: Object.fromEntries(targets.map((t) => [t.code, tally.ratio(`${m.name}|${t.code}`, 1, 2)])),
+    // A target that changes every attribute leaves nothing to keep: no entry rather than a vacuous 100%.
+    kept: Object.fromEntries(targets.flatMap((t) => {
+      const v = tally.ratio(`${m.name}|${t.code}`, 1, 2);
+      return v === undefined ? [] : [[t.code, v]];
+    })),
     ...(faces && m.full ? { counterfactual: Object.fromEntries(targets.map((t) => [t.code, scores(`${m.name}|${t.code}`)])) } : {}),
     ...(m.full && realFeatures.length >= 2 ? { fid: featureFrechet(realFeatures, features.get(m.name)!) } : {}),
   }));
   const orderResults: OrderResult[] = orders.map((o) => {
     const key = `order|${orderName(o)}`;
-    return { order: orderName(o), error: tally.mean(key, 0), kept: tally.ratio(key, 1, 2), ...(faces ? { counterfactual: scores(key) } : {}) };
+    const kept = tally.ratio(key, 1, 2);
+    return { order: orderName(o), error: tally.mean(key, 0), ...(kept === undefined ? {} : { kept }), ...(faces ? { counterfactual: scores(key) } : {}) };
   });
   return { targets, items: items.length, methods: results, orders: orderResults, pictures };
 }

@@ -50,7 +50,7 @@ export async function reportHtml(r: EvalReport, losses: readonly LossSeries[]): 
     ? `<h2>Order of modules (full chain)</h2><table><tr><th>order</th><th>error</th><th>kept</th>${r.counterfactual ? '<th>L1</th><th>PSNR</th><th>SSIM</th>' : ''}</tr>${r.orderAblation
         .map(
           (o) =>
-            `<tr><td>${esc(o.order)}</td><td>${pct(o.error)}</td><td>${pct(o.kept)}</td>${o.counterfactual ? `<td>${num(o.counterfactual.l1)}</td><td>${num(o.counterfactual.psnr, 2)}</td><td>${num(o.counterfactual.ssim)}</td>` : ''}</tr>`,
+            `<tr><td>${esc(o.order)}</td><td>${pct(o.error)}</td><td>${o.kept === undefined ? '–' : pct(o.kept)}</td>${o.counterfactual ? `<td>${num(o.counterfactual.l1)}</td><td>${num(o.counterfactual.psnr, 2)}</td><td>${num(o.counterfactual.ssim)}</td>` : ''}</tr>`,
         )
         .join('')}</table>`
     : '';

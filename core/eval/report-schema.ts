@@ -38,7 +38,7 @@ export const reportSchema = z.object({
   preservation: table,
   fid: z.array(z.object({ method: z.string(), status, value: nonNegative.nullable() })),
   counterfactual: z.array(z.object({ method: z.string(), target: z.string(), scores: pixels })).nullable(),
-  orderAblation: z.array(z.object({ order: z.string(), error: rate, kept: rate, counterfactual: pixels.optional() })),
+  orderAblation: z.array(z.object({ order: z.string(), error: rate, kept: rate.optional(), counterfactual: pixels.optional() })),
   maskAblation: table,
   cycleAblation: table,
   images: z.array(z.object({ title: z.string(), file: z.string(), columns: z.array(z.string()) })),
