@@ -10,6 +10,7 @@
 // its translations. Ablations: every order of the full chain, the chain without masks.
 
 import type { Dataset } from '../data/dataset';
+import { seededPermutation } from '../data/loader';
 import type { AttributeGroup } from '../graph/ports';
 import type { TrainModel } from '../train/model';
 import type { AttributeClassifier } from './classifier';
@@ -129,7 +130,9 @@ export async function runProtocol(dataset: Dataset, classifier: AttributeClassif
   const orders = modular.transformers.length >= 2 && modular.transformers.length <= 4 ? permutations(allChain) : [];
   const orderName = (o: number[]) => o.map((j) => tGroups[j]!.map((g) => g.name).join('+')).join(' → ');
 
-  const items = spreadItems(dataset.test, opts.maxImages);
+  // Shuffled (deterministically) so the first chunk, which gives the pictures, mixes digits and faces.
+  const spread = spreadItems(dataset.test, opts.maxImages);
+  const items = seededPermutation(spread.length, `${opts.seed}:eval-items`).map((i) => spread[i]!);
   const nPics = Math.min(opts.pictures ?? 6, items.length);
   const pictures: Pictures = { inputs: new Float32Array(nPics * per), n: nPics, outputs: new Map(), masks: new Map(), maskSide: 0 };
   const tally = new Tally();
