@@ -2,6 +2,7 @@
 
 import { Command } from 'commander';
 import { backendsCommand } from './backends';
+import { type EvalCommandOptions, evalCommand } from './eval';
 import { type BatchCommandOptions, batchCommand } from './batch';
 import { type PresetExportOptions, presetExportCommand, presetImportCommand } from './preset';
 import { type RunCommandOptions, runCommand } from './run';
@@ -104,6 +105,24 @@ export function buildProgram(): Command {
     .option('-q, --quiet', 'no progress output')
     .action(async (file: string, opts: TrainCommandOptions) => {
       process.exitCode = await trainCommand(file, opts, (line) => process.stdout.write(`${line}\n`));
+    });
+  program
+    .command('eval')
+    .description("Evaluate a trained project: the paper's classification error per target, a StarGAN-style baseline, ablations, FID; writes report.json and index.html.")
+    .argument('<project>', 'a trained .mgproj.json project (its .train folder holds checkpoints)')
+    .requiredOption('--report <dir>', 'folder for report.json, index.html and the PNGs')
+    .option('--iterations-classifier <n>', 'training iterations of the attribute classifier (default 1500; a classifier trained with the same settings is reused)')
+    .option('--classifier-width <n>', 'channels of its first stage (default 16)')
+    .option('--retrain-classifier', 'train the classifier again even when a matching one is saved')
+    .option('--max-images <n>', 'test images to evaluate (default 200, spread over the test split)')
+    .option('--baseline <project>', 'a trained StarGAN-style project to compare with (default: <project>.stargan.mgproj.json, trained here if needed)')
+    .option('--no-baseline', 'leave the StarGAN-style baseline out')
+    .option('--train-baseline <n>', "iterations for the baseline (and no-cycle variant) when trained here (default: the ModularGAN run's)")
+    .option('--train-no-cycle', 'train the λ_cyc = 0 variant for the cycle-loss ablation when it has no run (translation only)')
+    .option('--seed <n>', 'seed of target choices, noise and the classifier', '0')
+    .option('--backend <name>', 'auto, tfjs-node-gpu, webgpu, wasm or cpu', 'auto')
+    .action(async (file: string, opts: EvalCommandOptions) => {
+      process.exitCode = await evalCommand(file, opts, (line) => process.stdout.write(`${line}\n`));
     });
   return program;
 }

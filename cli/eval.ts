@@ -1,0 +1,66 @@
+// `modulargan eval <project> --report <dir>`: the evaluation report of a trained project
+// (classification error per target, the StarGAN-style baseline, ablations, FID, pictures).
+
+import { isBackendPreference } from '../core/runtime/backend-report';
+import { initBackend } from '../core/runtime/backends';
+import { evaluateProject } from '../core/eval/evaluate';
+
+export interface EvalCommandOptions {
+  report: string;
+  iterationsClassifier?: string;
+  classifierWidth?: string;
+  retrainClassifier?: boolean;
+  maxImages?: string;
+  backend?: string;
+  /** commander's --no-baseline sets this false. */
+  baseline?: boolean | string;
+  trainBaseline?: string;
+  trainNoCycle?: boolean;
+  seed?: string;
+}
+
+const count = (v: string | undefined, name: string, min = 1): number | undefined => {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number of at least ${min}, got '${v}'`);
+  return n;
+};
+
+/** Returns the exit code: 0 report written, 1 it could not be made (the message says why). */
+export async function evalCommand(file: string, opts: EvalCommandOptions, log: (line: string) => void): Promise<number> {
+  try {
+    const backend = opts.backend ?? 'auto';
+    if (!isBackendPreference(backend)) throw new Error(`--backend must be auto, tfjs-node-gpu, webgpu, wasm or cpu, got '${backend}'`);
+    const classifierIterations = count(opts.iterationsClassifier, 'iterations-classifier', 0);
+    const classifierWidth = count(opts.classifierWidth, 'classifier-width');
+    const maxImages = count(opts.maxImages, 'max-images', 2);
+    const variantIterations = count(opts.trainBaseline, 'train-baseline');
+    const seed = count(opts.seed, 'seed', 0);
+    const report = await initBackend(backend, { probeAll: false });
+    log(`backend: ${report.active}`);
+    const { report: r, reportDir } = await evaluateProject(file, {
+      reportDir: opts.report,
+      ...(classifierIterations === undefined ? {} : { classifierIterations }),
+      ...(classifierWidth === undefined ? {} : { classifierWidth }),
+      ...(maxImages === undefined ? {} : { maxImages }),
+      ...(variantIterations === undefined ? {} : { variantIterations }),
+      ...(seed === undefined ? {} : { seed }),
+      retrainClassifier: !!opts.retrainClassifier,
+      trainNoCycle: !!opts.trainNoCycle,
+      baseline: opts.baseline === false ? 'skip' : typeof opts.baseline === 'string' ? { project: opts.baseline } : 'train',
+      log,
+    });
+    const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+    log(`classification error (${r.classificationError.columns.join(', ')}):`);
+    for (const row of r.classificationError.rows)
+      log(`  ${row.method}: ${row.status === 'ok' ? r.classificationError.columns.map((c) => pct(row.values[c]!)).join(', ') : row.status}`);
+    log(`report written to ${reportDir}/report.json and index.html`);
+    return 0;
+  } catch (e) {
+    if (e instanceof Error) {
+      log(`error: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,255 @@
+// `modulargan eval`, as a library call: trains (or reuses) the attribute classifier, loads the
+// trained ModularGAN run and trains (or reuses) the StarGAN-style baseline and the no-cycle
+// variant, runs the protocol, and writes report.json, index.html and the PNGs into a folder.
+
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import type { Dataset } from '../data/dataset';
+import { encodePng } from '../data/images';
+import { disposeModel } from '../train/model';
+import type { AttributeClassifier } from './classifier';
+import { loadClassifier, saveClassifier } from './classifier-file';
+import { trainClassifier } from './classifier-train';
+import { type MethodSpec, type Pictures, type ProtocolResult, runProtocol } from './protocol';
+import { type LossSeries, reportHtml } from './report-html';
+import { type EvalReport, REPORT_FORMAT, reportSchema } from './report-schema';
+import { type LoadedRun, ensureVariant, loadRun, projectDataset, readProject, variantFile } from './runs';
+
+export const MINIMUM_ACCURACY = 0.95;
+export const BASELINE = 'StarGAN baseline';
+export const NO_CYCLE = 'ModularGAN, λ_cyc = 0';
+export const NO_MASK = 'ModularGAN, no mask at test';
+
+export interface EvalOptions {
+  reportDir: string;
+  classifierIterations?: number;
+  classifierWidth?: number;
+  retrainClassifier?: boolean;
+  maxImages?: number;
+  /** 'train' (default): reuse the derived baseline's run or train it; 'skip'; or a trained project file. */
+  baseline?: 'train' | 'skip' | { project: string };
+  /** Iterations for a baseline or variant trained here (default: the ModularGAN run's). */
+  variantIterations?: number;
+  /** Train the λ_cyc = 0 variant when it has no run (translation only); else it is reused or reported as not trained. */
+  trainNoCycle?: boolean;
+  seed?: number;
+  log?: (line: string) => void;
+}
+
+export const evalDir = (projectFile: string): string => resolve(projectFile).replace(/(\.mgproj)?\.json$/, '') + '.eval';
+
+/** The classifier eval uses: the saved one when it was trained with the same settings, else trained now and saved. */
+export async function prepareClassifier(projectFile: string, dataset: Dataset, opts: Omit<EvalOptions, 'reportDir'>, say: (l: string) => void) {
+  const width = opts.classifierWidth ?? 16;
+  const iterations = opts.classifierIterations ?? 1500;
+  const seed = opts.seed ?? 0;
+  const project = await readProject(projectFile);
+  const ref = project.datasets.find((d) => d.id === project.training!.dataset);
+  // The schedule is part of the key: a classifier trained by an older recipe is not reused.
+  const key = JSON.stringify({ dataset: ref, width, iterations, seed, schedule: 'adam-1e-3-linear-decay-half' });
+  const dir = join(evalDir(projectFile), 'classifier');
+  if (!opts.retrainClassifier) {
+    const got = await loadClassifier(dir, key);
+    if (got) {
+      say(`reusing the attribute classifier in ${dir}`);
+      return { classifier: got.classifier, accuracy: got.header.accuracy, testImages: got.header.testImages, iterations, width, reused: true };
+    }
+  }
+  say(`training the attribute classifier (width ${width}, ${iterations} iterations)`);
+  let last = 0;
+  const t = await trainClassifier(dataset, {
+    iterations,
+    width,
+    seed,
+    onProgress: (done, loss) => {
+      if (Date.now() - last > 15_000 || done === iterations) {
+        last = Date.now();
+        say(`classifier iteration ${done}/${iterations}, loss ${loss.toFixed(4)}`);
+      }
+    },
+  });
+  await saveClassifier(dir, t.classifier, { key, iterations, accuracy: t.accuracy, testImages: t.testImages });
+  return { classifier: t.classifier, accuracy: t.accuracy, testImages: t.testImages, iterations, width, reused: false };
+}
+
+/** Tiles n rows of images (each column an n×S×S×3 array) into one PNG. */
+async function grid(columns: readonly Float32Array[], n: number, size: number): Promise<Buffer> {
+  const w = columns.length * size;
+  const out = new Float32Array(n * size * w * 3);
+  columns.forEach((col, c) => {
+    for (let i = 0; i < n; i++)
+      for (let y = 0; y < size; y++) {
+        const src = ((i * size + y) * size) * 3;
+        const dst = ((i * size + y) * w + c * size) * 3;
+        out.set(col.subarray(src, src + size * 3), dst);
+      }
+  });
+  return encodePng(out, w, n * size, 3);
+}
+
+/** Mask sums (n×side×side, values ≥ 0) as grey images in [-1, 1], clipped at 1 and enlarged to the image size. */
+function maskImages(m: Float32Array, n: number, side: number, size: number): Float32Array {
+  const out = new Float32Array(n * size * size * 3);
+  for (let i = 0; i < n; i++)
+    for (let y = 0; y < size; y++)
+      for (let x = 0; x < size; x++) {
+        const v = Math.min(1, m[(i * side + Math.floor((y * side) / size)) * side + Math.floor((x * side) / size)]!);
+        out.fill(2 * v - 1, ((i * size + y) * size + x) * 3, ((i * size + y) * size + x) * 3 + 3);
+      }
+  return out;
+}
+
+async function writePictures(dir: string, p: Pictures, result: ProtocolResult, size: number, mode: string): Promise<EvalReport['images']> {
+  const images: EvalReport['images'] = [];
+  const first = mode === 'translation' ? 'input' : 'real item (labels used)';
+  for (const [method, byT] of p.outputs) {
+    const file = `samples-${method.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}.png`;
+    const codes = result.targets.map((t) => t.code);
+    await writeFile(join(dir, file), await grid([p.inputs, ...codes.map((c) => byT.get(c)!)], p.n, size));
+    images.push({ title: `${method}: translations per target`, file, columns: [first, ...codes] });
+  }
+  if (p.masks.size) {
+    const codes = result.targets.map((t) => t.code);
+    await writeFile(join(dir, 'masks.png'), await grid([p.inputs, ...codes.map((c) => maskImages(p.masks.get(c)!, p.n, p.maskSide, size))], p.n, size));
+    images.push({ title: 'ModularGAN: sum of the chain\'s masks (white = changed; clipped at 1)', file: 'masks.png', columns: [first, ...codes] });
+  }
+  return images;
+}
+
+async function readLosses(method: string, runDir: string, maxPoints = 1500): Promise<LossSeries | undefined> {
+  const text = await readFile(join(runDir, 'log.jsonl'), 'utf8').catch(() => '');
+  const rows = text.split('\n').filter(Boolean).flatMap((l) => {
+    try {
+      return [JSON.parse(l) as Record<string, number>];
+    } catch {
+      return [];
+    }
+  });
+  if (!rows.length) return undefined;
+  const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) => k !== 'iteration' && k !== 'lr');
+  const step = Math.max(1, Math.ceil(rows.length / maxPoints));
+  const kept = rows.filter((_, i) => i % step === 0);
+  return {
+    method,
+    columns: ['iteration', ...keys],
+    data: [kept.map((r) => r.iteration!), ...keys.map((k) => kept.map((r) => (Number.isFinite(r[k]) ? r[k]! : null)))],
+  };
+}
+
+export async function evaluateProject(projectFile: string, opts: EvalOptions): Promise<{ report: EvalReport; reportDir: string }> {
+  const say = opts.log ?? (() => {});
+  const seed = opts.seed ?? 0;
+  const project = await readProject(projectFile);
+  const mode = project.training!.mode;
+  const dataset = await projectDataset(project, projectFile);
+  const modular = await loadRun(projectFile, dataset);
+  if (!modular) throw new Error(`${projectFile} has no trained run (no checkpoint in its .train folder): train it first with 'modulargan train ${projectFile}'`);
+  const loaded: LoadedRun[] = [modular];
+  let classifier: AttributeClassifier | undefined;
+  try {
+    const cls = await prepareClassifier(projectFile, dataset, opts, say);
+    classifier = cls.classifier;
+    say(`classifier accuracy on held-out real images: ${Object.entries(cls.accuracy).map(([g, v]) => `${g} ${(100 * v).toFixed(1)}%`).join(', ')}`);
+    const budget = opts.variantIterations ?? modular.iteration;
+
+    const runs: EvalReport['runs'] = [{ method: 'ModularGAN', status: 'ok', projectFile: resolve(projectFile), iteration: modular.iteration }];
+    let baseline: LoadedRun | undefined;
+    const b = opts.baseline ?? 'train';
+    if (b !== 'skip') {
+      const file = typeof b === 'object' ? b.project : await ensureVariant(projectFile, 'stargan', budget, say);
+      baseline = await loadRun(file, dataset);
+      if (baseline) {
+        loaded.push(baseline);
+        if (baseline.model.transformers.length !== 1) throw new Error(`${file}: a StarGAN-style baseline has exactly one transformer, this one has ${baseline.model.transformers.length}`);
+      }
+    }
+    runs.push(baseline ? { method: BASELINE, status: 'ok', projectFile: baseline.projectFile, iteration: baseline.iteration } : { method: BASELINE, status: 'not trained', note: b === 'skip' ? 'skipped (--no-baseline)' : 'no checkpoint' });
+
+    let noCycle: LoadedRun | undefined;
+    if (mode === 'translation') {
+      const file = opts.trainNoCycle ? await ensureVariant(projectFile, 'nocycle', budget, say) : variantFile(projectFile, 'nocycle');
+      noCycle = await loadRun(file, dataset).catch(() => undefined);
+      if (noCycle) loaded.push(noCycle);
+      runs.push(noCycle ? { method: NO_CYCLE, status: 'ok', projectFile: noCycle.projectFile, iteration: noCycle.iteration } : { method: NO_CYCLE, status: 'not trained', note: 'run eval with --train-no-cycle to train it' });
+    } else runs.push({ method: NO_CYCLE, status: 'not applicable', note: 'generation mode has no encoder, so no cycle loss' });
+
+    const others: MethodSpec[] = [
+      ...(baseline ? [{ name: BASELINE, model: baseline.model, single: true, full: true }] : []),
+      ...(noCycle ? [{ name: NO_CYCLE, model: noCycle.model, single: false, full: true }] : []),
+      { name: NO_MASK, model: modular.model, single: false, useMask: false, full: false },
+    ];
+    const result = await runProtocol(dataset, classifier, modular.model, others, { maxImages: opts.maxImages ?? 200, seed, log: say });
+
+    const columns = result.targets.map((t) => t.code);
+    const byName = new Map(result.methods.map((m) => [m.name, m]));
+    const row = (method: string, pick: 'error' | 'kept', label = method): EvalReport['classificationError']['rows'][number] => {
+      const m = byName.get(method);
+      if (m) return { method: label, status: 'ok', values: m[pick] };
+      const run = runs.find((r) => r.method === method);
+      return { method: label, status: run?.status === 'ok' || !run ? 'not trained' : run.status, ...(run?.note ? { note: run.note } : {}), values: {} };
+    };
+    await mkdir(opts.reportDir, { recursive: true });
+    const images = await writePictures(opts.reportDir, result.pictures, result, dataset.imageSize, mode);
+    const losses = (await Promise.all(loaded.map((r) => readLosses(r === modular ? 'ModularGAN' : r === baseline ? BASELINE : NO_CYCLE, r.runDir)))).filter((s): s is LossSeries => !!s);
+    const faces = result.methods.some((m) => m.counterfactual);
+    const report: EvalReport = {
+      format: REPORT_FORMAT,
+      version: 1,
+      createdAt: new Date().toISOString(),
+      project: basename(projectFile),
+      mode,
+      dataset: { title: dataset.title, imageSize: dataset.imageSize, groups: dataset.groups.map((g) => g.name), testImages: result.items },
+      definitions: {
+        target: 'a set of attribute groups to change, named by their initials (H hair, S smiling, G glasses, C colour, ...). Each test item asks for a value other than its own, drawn from (seed, item, group): the same request for every method and target.',
+        'classification error': 'the fraction of test items whose translation the classifier reads as missing at least one of the target\'s attributes (the paper\'s Table 2 protocol).',
+        kept:
+          mode === 'translation'
+            ? 'the fraction of the attributes outside the target that the classifier reads as unchanged from the input\'s labels (– where the target changes every attribute).'
+            : 'the fraction of items whose digit the classifier reads as the digit G was asked for (digit identity); other attributes of a generated image are not fixed, so not counted.',
+        'StarGAN baseline': 'one transformer conditioned on all attribute groups at once (the whole target label vector) between the same kind of E/G and R, trained by the same trainer on the same data for the same number of iterations.',
+        'no mask at test': 'each transformer\'s f\' replaces f outright instead of g\'·f\' + (1 − g\')·f; same weights.',
+        FID: 'the Fréchet distance |μr − μt|² + tr(Σr + Σt − 2(Σr^½ Σt Σr^½)^½) between Gaussian fits of the classifier\'s penultimate (global-average-pooled) features of the real test images and of all the method\'s translations over all targets. Not comparable with Inception FIDs.',
+        ...(faces
+          ? {
+              counterfactual:
+                'the same face rendered with the target attributes is the exact answer. L1 = mean |a − b|, PSNR = 10·log10(1/MSE) (≤ 100 dB), SSIM = mean over all 8×8 windows (stride 1) and channels of the SSIM formula with C1 = 0.01², C2 = 0.03², all on the [0, 1] scale.',
+            }
+          : {}),
+        'mask sums': 'the chain\'s masks g\' added up at feature resolution, shown clipped at 1 and enlarged (the paper\'s Figure 6).',
+        classifier: `ResNet-18-style (stem conv3, 4 stages × 2 basic blocks, widths w·(1, 2, 4, 8), no normalisation), softmax cross-entropy per one-hot group and BCE per binary one, Adam 1e-3 decaying linearly to 0 over the second half, trained on the dataset's training split; accuracy on its test split. Wanted: at least ${MINIMUM_ACCURACY * 100}% per attribute.`,
+      },
+      classifier: {
+        width: cls.width,
+        iterations: cls.iterations,
+        testImages: cls.testImages,
+        accuracy: cls.accuracy,
+        minimumAccuracy: MINIMUM_ACCURACY,
+        meetsMinimum: Object.values(cls.accuracy).every((v) => v >= MINIMUM_ACCURACY),
+        reused: cls.reused,
+      },
+      runs,
+      targets: result.targets.map((t) => ({ code: t.code, groups: [...t.groups] })),
+      classificationError: { columns, rows: [row('ModularGAN', 'error'), row(BASELINE, 'error')] },
+      preservation: { columns, rows: [row('ModularGAN', 'kept'), row(BASELINE, 'kept')] },
+      fid: ['ModularGAN', BASELINE, ...(mode === 'translation' ? [NO_CYCLE] : [])].map((name) => {
+        const m = byName.get(name);
+        return { method: name, status: m ? 'ok' : (runs.find((r) => r.method === name)?.status ?? 'not trained'), value: m?.fid ?? null };
+      }),
+      counterfactual: faces
+        ? result.methods.flatMap((m) => (m.counterfactual ? Object.entries(m.counterfactual).map(([target, scores]) => ({ method: m.name, target, scores })) : []))
+        : null,
+      orderAblation: result.orders.map((o) => ({ order: o.order, error: o.error, ...(o.kept === undefined ? {} : { kept: o.kept }), ...(o.counterfactual ? { counterfactual: o.counterfactual } : {}) })),
+      maskAblation: { columns, rows: [row('ModularGAN', 'error', 'with mask'), row(NO_MASK, 'error', 'without mask (f\' replaces f)')] },
+      cycleAblation: { columns, rows: [row('ModularGAN', 'error', 'with cycle loss'), row(NO_CYCLE, 'error', 'without cycle loss (λ_cyc = 0)')] },
+      images,
+      losses: losses.map((s) => ({ method: s.method, file: `${s.method === 'ModularGAN' ? modular.runDir : s.method === BASELINE ? baseline!.runDir : noCycle!.runDir}/log.jsonl`, points: s.data[0]!.length })),
+    };
+    const checked = reportSchema.parse(report);
+    await writeFile(join(opts.reportDir, 'report.json'), `${JSON.stringify(checked, null, 2)}\n`);
+    await writeFile(join(opts.reportDir, 'index.html'), await reportHtml(checked, losses));
+    return { report: checked, reportDir: opts.reportDir };
+  } finally {
+    classifier?.dispose();
+    for (const r of loaded) disposeModel(r.model);
+  }
+}

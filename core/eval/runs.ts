@@ -1,0 +1,149 @@
+// The trained models an evaluation compares, each a training run of a project: the user's
+// ModularGAN project, and projects derived from it with the same dataset, modules' sizes
+// and training settings: the StarGAN-style baseline (one transformer conditioned on every
+// attribute group at once, between the same E/G and R) and the ModularGAN variant trained
+// without the cycle loss (λ_cyc = 0). Derived projects are written beside the user's as
+// `<name>.stargan.mgproj.json` and `<name>.nocycle.mgproj.json` and trained by the same
+// trainer (runTraining), into their own `.train/` folders.
+
+import { readFile, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { Dataset } from '../data/dataset';
+import { openDataset } from '../data/open';
+import { formatFileError, readProjectFile } from '../files/documents';
+import type { Project } from '../graph/format/project';
+import type { Graph, GraphEdge, GraphNode } from '../graph/graph';
+import type { AttributeGroup } from '../graph/ports';
+import { readIndex } from '../train/checkpoint';
+import { buildTrainModel, type TrainModel } from '../train/model';
+import { defaultRunDir, runTraining } from '../train/run';
+
+export type Variant = 'stargan' | 'nocycle';
+
+export const BASELINE_TRANSFORMER_ID = 'T_all';
+
+export async function readProject(file: string): Promise<Project> {
+  const read = await readProjectFile(file);
+  if (!read.ok) throw new Error(read.errors.map((e) => formatFileError(file, e)).join('\n'));
+  if (!read.value.value.training) throw new Error(`${file}: the project has no "training" section, so there is no trained model to evaluate`);
+  return read.value.value;
+}
+
+export async function projectDataset(project: Project, projectFile: string): Promise<Dataset> {
+  const t = project.training!;
+  const ref = project.datasets.find((d) => d.id === t.dataset);
+  if (!ref) throw new Error(`training.dataset '${t.dataset}' is not one of the project's datasets`);
+  return openDataset(ref, dirname(resolve(projectFile)));
+}
+
+export const variantFile = (projectFile: string, v: Variant): string =>
+  join(dirname(resolve(projectFile)), `${basename(projectFile).replace(/(\.mgproj)?\.json$/, '')}.${v}.mgproj.json`);
+
+const MASK_VIEWS = new Set(['mask-sum', 'mask-preview']);
+
+/** The StarGAN-style graph: every transformer (and the conditions and mask views around them) replaced by one conditioned on all their groups. */
+export function baselineGraph(graph: Graph): Graph {
+  const ts = graph.nodes.filter((n) => n.kind === 'transformer');
+  if (ts.length === 0) throw new Error('the graph has no transformer');
+  const feeding = (id: string) => graph.edges.filter((e) => e.from.node === id);
+  const condOnlyForT = (n: GraphNode) =>
+    n.kind === 'condition-input' && feeding(n.id).length > 0 && feeding(n.id).every((e) => ts.some((t) => t.id === e.to.node));
+  const drop = new Set(graph.nodes.filter((n) => n.kind === 'transformer' || MASK_VIEWS.has(n.kind) || condOnlyForT(n)).map((n) => n.id));
+  const groups: AttributeGroup[] = ts.flatMap((t) => (t.params.attributes as AttributeGroup[] | undefined) ?? []);
+  const first = ts[0]!;
+  const base = graph.nodes.find((n) => n.kind === 'encoder' || n.kind === 'generator');
+  const rec = graph.nodes.find((n) => n.kind === 'reconstructor');
+  if (!base || !rec) throw new Error('the graph needs an encoder or generator and a reconstructor');
+  const tAll: GraphNode = {
+    id: BASELINE_TRANSFORMER_ID,
+    kind: 'transformer',
+    label: 'all attributes (StarGAN-style)',
+    params: { ...first.params, attributes: groups, weights: '' },
+  };
+  const cond: GraphNode = {
+    id: 'c_all',
+    kind: 'condition-input',
+    label: 'all attributes',
+    params: { attributes: groups, values: Object.fromEntries(groups.map((g) => [g.name, g.kind === 'onehot' ? g.values[0]! : '0'])) },
+  };
+  const edges: GraphEdge[] = graph.edges.filter((e) => !drop.has(e.from.node) && !drop.has(e.to.node) && e.to.node !== rec.id);
+  edges.push(
+    { id: 'eval_e1', from: { node: base.id, port: 'feature' }, to: { node: tAll.id, port: 'feature' } },
+    { id: 'eval_e2', from: { node: cond.id, port: 'condition' }, to: { node: tAll.id, port: 'condition' } },
+    { id: 'eval_e3', from: { node: tAll.id, port: 'feature' }, to: { node: rec.id, port: 'feature' } },
+  );
+  return { nodes: [...graph.nodes.filter((n) => !drop.has(n.id)), cond, tAll], edges };
+}
+
+/** Writes the derived project of a variant beside the user's (same dataset paths: they are resolved against the same folder). */
+export async function writeVariantProject(projectFile: string, v: Variant): Promise<string> {
+  const raw = JSON.parse(await readFile(projectFile, 'utf8')) as Record<string, unknown> & { graph: Graph; training: Record<string, unknown>; name?: string };
+  const out: Record<string, unknown> = { ...raw, checkpoints: [] };
+  if (v === 'stargan') {
+    out.graph = baselineGraph(raw.graph);
+    out.name = `${raw.name ?? 'project'} (StarGAN-style baseline)`;
+    // Its layout lists nodes it no longer has; the editor places new nodes itself.
+    delete out.layout;
+  } else {
+    out.training = { ...raw.training, lambdaCyc: 0 };
+    out.name = `${raw.name ?? 'project'} (no cycle loss)`;
+  }
+  const file = variantFile(projectFile, v);
+  await writeFile(file, `${JSON.stringify(out, null, 2)}\n`);
+  return file;
+}
+
+/** The newest checkpoint of a run folder, or undefined when it has none. */
+export async function newestCheckpoint(runDir: string): Promise<{ dir: string; iteration: number } | undefined> {
+  const index = await readIndex(join(runDir, 'checkpoints'));
+  const last = [...index.checkpoints].sort((a, b) => a.iteration - b.iteration).at(-1);
+  return last ? { dir: resolve(join(runDir, 'checkpoints'), last.path), iteration: last.iteration } : undefined;
+}
+
+export interface LoadedRun {
+  readonly projectFile: string;
+  readonly runDir: string;
+  readonly checkpoint: string;
+  readonly iteration: number;
+  readonly model: TrainModel;
+}
+
+/** The trained modules of a project's run (its newest checkpoint); undefined when it was never trained. */
+export async function loadRun(projectFile: string, dataset: Dataset): Promise<LoadedRun | undefined> {
+  const project = await readProject(projectFile);
+  const runDir = defaultRunDir(projectFile);
+  const ck = await newestCheckpoint(runDir);
+  if (!ck) return undefined;
+  const moduleKinds = new Set(['encoder', 'generator', 'transformer', 'reconstructor']);
+  const nodes = project.graph.nodes.map((n) => (moduleKinds.has(n.kind) ? { ...n, params: { ...n.params, weights: join(ck.dir, `${n.id}.mgw`) } } : n));
+  const model = await buildTrainModel(
+    { nodes, edges: project.graph.edges },
+    {
+      mode: project.training!.mode,
+      imageSize: dataset.imageSize,
+      datasetGroups: dataset.groups,
+      seed: project.training!.seed,
+      baseDir: dirname(resolve(projectFile)),
+      ...(project.training!.dBaseChannels === undefined ? {} : { dBaseChannels: project.training!.dBaseChannels }),
+      ...(project.training!.dDepth === undefined ? {} : { dDepth: project.training!.dDepth }),
+    },
+  );
+  return { projectFile, runDir, checkpoint: ck.dir, iteration: ck.iteration, model };
+}
+
+/**
+ * Makes sure a variant has been trained: reuses its run when it has a checkpoint, else
+ * writes its project and trains it for `iterations` (the main run's budget by default).
+ */
+export async function ensureVariant(projectFile: string, v: Variant, iterations: number, log: (l: string) => void): Promise<string> {
+  const file = variantFile(projectFile, v);
+  if (await newestCheckpoint(defaultRunDir(file))) {
+    log(`reusing the trained ${v} variant in ${defaultRunDir(file)}`);
+    return file;
+  }
+  await writeVariantProject(projectFile, v);
+  log(`training the ${v} variant (${file}) for ${iterations} iterations`);
+  const r = await runTraining(file, { iterations, restart: true, log });
+  if (r.status !== 'done') throw new Error(`training the ${v} variant ended with '${r.status}'${r.message ? `: ${r.message}` : ''}`);
+  return file;
+}

@@ -1,0 +1,122 @@
+// The whole evaluation end to end on tiny models trained for a few iterations (wasm): the
+// classifier, the ModularGAN run, the StarGAN-style baseline trained here, the report's
+// structure, every number finite and in range, and the HTML page with its pictures. Once on
+// ColorMNIST generation (through the CLI), once on synthetic-faces translation (counterfactual
+// metrics, order ablation, the no-cycle variant).
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { evaluateProject } from '../../core/eval/evaluate';
+import { reportSchema } from '../../core/eval/report-schema';
+import { baselineGraph, variantFile } from '../../core/eval/runs';
+import { readProjectFile } from '../../core/files/documents';
+import { SYNTHETIC_FACES } from '../../core/graph/attributes';
+import { initBackend } from '../../core/runtime/backends';
+import { runTraining } from '../../core/train/run';
+import { asTranslation, tinyProject } from '../helpers/training';
+
+const root = new URL('../../', import.meta.url).pathname;
+
+beforeAll(async () => {
+  await initBackend('wasm', { probeAll: false });
+}, 60_000);
+
+/** Every number anywhere in a JSON value. */
+const numbers = (v: unknown): number[] =>
+  typeof v === 'number' ? [v] : Array.isArray(v) ? v.flatMap(numbers) : v && typeof v === 'object' ? Object.values(v).flatMap(numbers) : [];
+
+function checkReport(dir: string) {
+  const json = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as unknown;
+  const report = reportSchema.parse(json);
+  expect(numbers(json).every(Number.isFinite)).toBe(true);
+  const html = readFileSync(join(dir, 'index.html'), 'utf8');
+  for (const im of report.images) {
+    expect(existsSync(join(dir, im.file)), im.file).toBe(true);
+    expect(html).toContain(`src="${im.file}"`);
+  }
+  // uPlot is inlined: the page needs nothing from the network.
+  expect(html).toContain('uPlot');
+  expect(html).not.toMatch(/<script src=|<link [^>]*href="http/);
+  return report;
+}
+
+describe('eval on a tiny ColorMNIST generation model', () => {
+  it('trains the baseline, classifies, and writes a complete report (CLI)', async () => {
+    const file = tinyProject((p) => Object.assign(p.training as object, { iterations: 4, checkpointEvery: 4, sampleEvery: 4 }));
+    expect((await runTraining(file)).status).toBe('done');
+    const out = join(dirname(file), 'report');
+    const r = await promisify(execFile)(process.execPath, [
+      join(root, 'bin/modulargan.mjs'), 'eval', file, '--report', out, '--iterations-classifier', '4', '--classifier-width', '2', '--max-images', '6', '--backend', 'wasm',
+    ]);
+    expect(r.stdout).toContain('report written to');
+    const report = checkReport(out);
+    expect(report.mode).toBe('generation');
+    expect(report.classificationError.columns).toEqual(['C', 'B', 'CB']);
+    expect(report.classificationError.rows.map((x) => [x.method, x.status])).toEqual([['ModularGAN', 'ok'], ['StarGAN baseline', 'ok']]);
+    expect(report.runs[1]!.iteration).toBe(4);
+    expect(report.cycleAblation.rows[1]!.status).toBe('not applicable');
+    expect(report.counterfactual).toBeNull();
+    expect(report.orderAblation.map((o) => o.order)).toEqual(['color → background', 'background → color']);
+    expect(Object.keys(report.classifier.accuracy)).toEqual(['digit', 'color', 'style', 'background']);
+    // The baseline project is a valid project with one transformer conditioned on both groups.
+    const baseline = await readProjectFile(variantFile(file, 'stargan'));
+    expect(baseline.ok).toBe(true);
+    // A second run reuses the classifier and the baseline.
+    const again = await promisify(execFile)(process.execPath, [
+      join(root, 'bin/modulargan.mjs'), 'eval', file, '--report', out, '--iterations-classifier', '4', '--classifier-width', '2', '--max-images', '4', '--backend', 'wasm',
+    ]);
+    expect(again.stdout).toContain('reusing the attribute classifier');
+    expect(again.stdout).toContain('reusing the trained stargan variant');
+  }, 120_000);
+});
+
+describe('eval on a tiny synthetic-faces translation model', () => {
+  it('measures counterfactual error, module orders and the no-cycle variant', async () => {
+    const file = tinyProject((p) => {
+      asTranslation(p);
+      p.datasets = [{ id: 'faces', source: 'synthetic-faces', imageSize: 32, seed: 1 }];
+      Object.assign(p.training as object, { dataset: 'faces', iterations: 2, checkpointEvery: 2, sampleEvery: 2 });
+      const nodes = (p.graph as { nodes: { id: string; params: Record<string, unknown> }[] }).nodes;
+      nodes.find((n) => n.id === 'T_color')!.params.attributes = [SYNTHETIC_FACES.hair];
+      nodes.find((n) => n.id === 'T_background')!.params.attributes = [SYNTHETIC_FACES.smiling];
+    }, 'faces');
+    expect((await runTraining(file)).status).toBe('done');
+    const out = join(dirname(file), 'report');
+    const { report: r } = await evaluateProject(file, { reportDir: out, classifierIterations: 2, classifierWidth: 2, maxImages: 4, trainNoCycle: true });
+    const report = checkReport(out);
+    expect(report).toEqual(r);
+    expect(report.classificationError.columns).toEqual(['H', 'S', 'HS']);
+    expect(report.counterfactual!.map((c) => `${c.method}|${c.target}`)).toEqual(
+      expect.arrayContaining(['ModularGAN|H', 'ModularGAN|HS', 'StarGAN baseline|S', 'ModularGAN, λ_cyc = 0|HS']),
+    );
+    expect(report.orderAblation).toHaveLength(2);
+    expect(report.orderAblation[0]!.counterfactual).toBeDefined();
+    expect(report.cycleAblation.rows[1]!.status).toBe('ok');
+    expect(report.maskAblation.rows.map((x) => x.status)).toEqual(['ok', 'ok']);
+    expect(report.fid.every((f) => f.value !== null && f.value >= 0)).toBe(true);
+    expect(existsSync(join(out, 'masks.png'))).toBe(true);
+  }, 120_000);
+
+  it('derives a one-transformer baseline graph', () => {
+    const g = baselineGraph({
+      nodes: [
+        { id: 'E', kind: 'encoder', params: {} },
+        { id: 'c1', kind: 'condition-input', params: {} },
+        { id: 'T1', kind: 'transformer', params: { attributes: [SYNTHETIC_FACES.hair], resBlocks: 1 } },
+        { id: 'T2', kind: 'transformer', params: { attributes: [SYNTHETIC_FACES.smiling], resBlocks: 1 } },
+        { id: 'R', kind: 'reconstructor', params: {} },
+      ],
+      edges: [
+        { id: 'a', from: { node: 'E', port: 'feature' }, to: { node: 'T1', port: 'feature' } },
+        { id: 'b', from: { node: 'c1', port: 'condition' }, to: { node: 'T1', port: 'condition' } },
+        { id: 'c', from: { node: 'T1', port: 'feature' }, to: { node: 'T2', port: 'feature' } },
+        { id: 'd', from: { node: 'T2', port: 'feature' }, to: { node: 'R', port: 'feature' } },
+      ],
+    });
+    expect(g.nodes.map((n) => n.id)).toEqual(['E', 'R', 'c_all', 'T_all']);
+    expect((g.nodes.find((n) => n.id === 'T_all')!.params.attributes as unknown[]).length).toBe(2);
+    expect(g.edges.map((e) => `${e.from.node}>${e.to.node}`)).toEqual(['E>T_all', 'c_all>T_all', 'T_all>R']);
+  });
+});
