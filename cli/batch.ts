@@ -6,10 +6,8 @@ import { dirname, join, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { writeFileAtomic } from '../core/files/atomic';
 import { formatFileError } from '../core/files/documents';
-import { openRunnable } from './runnable';
-import { initBackend } from '../core/runtime/backends';
-import { isBackendPreference } from '../core/runtime/backend-report';
-import { type EngineChoice, RunError } from '../core/runtime/executor';
+import { chooseEngine, openRunnable, wholeNumber } from './runnable';
+import { RunError } from '../core/runtime/executor';
 import { type BatchReport, runBatch } from '../core/runtime/batch';
 
 export type { BatchReport };
@@ -30,12 +28,6 @@ export interface BatchCommandOptions {
   quiet?: boolean;
 }
 
-const num = (v: string | undefined, name: string, def: number) => {
-  if (v === undefined) return def;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new RunError(`--${name} must be a whole number, got '${v}'`);
-  return n;
-};
 
 /** Exit codes: 0 all done, 1 could not run, 2 some files skipped or not written, 130 cancelled. */
 export async function batchCommand(file: string, opts: BatchCommandOptions, log: (line: string) => void, signal?: AbortSignal): Promise<number> {
@@ -46,15 +38,7 @@ export async function batchCommand(file: string, opts: BatchCommandOptions, log:
   }
   const { graph, baseDir } = doc.value;
   try {
-    const backend = opts.backend ?? 'auto';
-    let engine: EngineChoice = 'auto';
-    if (backend === 'onnxruntime') {
-      engine = 'onnxruntime';
-      await initBackend('cpu', { probeAll: false, gradients: false });
-    } else if (isBackendPreference(backend)) {
-      if (backend !== 'auto') engine = 'tfjs';
-      await initBackend(backend, { gradients: false });
-    } else throw new RunError(`--backend must be auto, onnxruntime, tfjs-node-gpu, native, webgpu, wasm or cpu, got '${backend}'`);
+    const engine = await chooseEngine(opts.backend);
 
     let bar: SingleBar | undefined;
     const report = await runBatch(
@@ -70,8 +54,8 @@ export async function batchCommand(file: string, opts: BatchCommandOptions, log:
         overwrite: opts.overwrite,
         masks: opts.masks,
         engine,
-        seed: num(opts.seed, 'seed', 0),
-        batchSize: num(opts.batch, 'batch', 8) || 1,
+        seed: wholeNumber(opts.seed, 'seed', 0),
+        batchSize: wholeNumber(opts.batch, 'batch', 8) || 1,
         signal,
       },
       {

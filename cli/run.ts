@@ -3,10 +3,8 @@
 import { resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { formatFileError } from '../core/files/documents';
-import { openRunnable } from './runnable';
-import { initBackend } from '../core/runtime/backends';
-import { isBackendPreference } from '../core/runtime/backend-report';
-import { type Batch, type EngineChoice, type RunContext, RunError, runGraph } from '../core/runtime/executor';
+import { chooseEngine, openRunnable, wholeNumber } from './runnable';
+import { type Batch, type RunContext, RunError, runGraph } from '../core/runtime/executor';
 import { createOutputWriter } from '../core/runtime/output-writer';
 
 export interface RunCommandOptions {
@@ -22,12 +20,6 @@ export interface RunCommandOptions {
   quiet?: boolean;
 }
 
-const int = (v: string | undefined, name: string, def: number): number => {
-  if (v === undefined) return def;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new RunError(`--${name} must be a whole number, got '${v}'`);
-  return n;
-};
 
 /** Returns the exit code: 0 all written, 1 nothing could run, 2 some files were skipped. */
 export async function runCommand(file: string, opts: RunCommandOptions, log: (line: string) => void): Promise<number> {
@@ -38,15 +30,7 @@ export async function runCommand(file: string, opts: RunCommandOptions, log: (li
   }
   const { graph, baseDir } = doc.value;
   try {
-    const backend = opts.backend ?? 'auto';
-    let engine: EngineChoice = 'auto';
-    if (backend === 'onnxruntime') {
-      engine = 'onnxruntime';
-      await initBackend('cpu');
-    } else if (isBackendPreference(backend)) {
-      if (backend !== 'auto') engine = 'tfjs';
-      await initBackend(backend);
-    } else throw new RunError(`--backend must be auto, onnxruntime, tfjs-node-gpu, native, webgpu, wasm or cpu, got '${backend}'`);
+    const engine = await chooseEngine(opts.backend);
 
     // --input PATH replaces the one image input; --input NODE=PATH names which.
     const imageNodes = graph.nodes.filter((n) => n.kind === 'image-input');
@@ -74,9 +58,9 @@ export async function runCommand(file: string, opts: RunCommandOptions, log: (li
         baseDir,
         engine,
         images,
-        seed: int(opts.seed, 'seed', 0),
-        batchSize: int(opts.batch, 'batch', 8) || 1,
-        count: opts.count === undefined ? undefined : int(opts.count, 'count', 8),
+        seed: wholeNumber(opts.seed, 'seed', 0),
+        batchSize: wholeNumber(opts.batch, 'batch', 8) || 1,
+        count: opts.count === undefined ? undefined : wholeNumber(opts.count, 'count', 8),
         masks: opts.masks,
         recursive: opts.recursive,
         onProgress: (p) => {

@@ -10,6 +10,9 @@ import { importPresetBundle } from '../core/files/preset-bundle';
 import type { Parsed } from '../core/graph/format/json';
 import type { Graph } from '../core/graph/graph';
 import { presetAsGraph } from '../core/graph/presets';
+import { isBackendPreference } from '../core/runtime/backend-report';
+import { initBackend } from '../core/runtime/backends';
+import { type EngineChoice, RunError } from '../core/runtime/executor';
 
 export interface Runnable {
   readonly kind: 'project' | 'preset';
@@ -52,4 +55,27 @@ export async function openRunnable(file: string): Promise<Parsed<Runnable>> {
   const graph = doc.value.kind === 'preset' ? presetAsGraph(doc.value.loaded.value) : doc.value.loaded.value.graph;
   const exposed = doc.value.kind === 'preset' ? doc.value.loaded.value.exposed : undefined;
   return { ok: true, value: { kind: doc.value.kind, graph, exposed, baseDir: base, migratedFrom: doc.value.loaded.migratedFrom, cleanup: async () => undefined } };
+}
+
+/** A whole-number option, e.g. --batch 8. */
+export function wholeNumber(v: string | undefined, name: string, def: number): number {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new RunError(`--${name} must be a whole number, got '${v}'`);
+  return n;
+}
+
+/**
+ * --backend for inference commands: onnxruntime (tfjs only holds the weights), a tfjs backend
+ * (which then runs the graph), or auto (the executor picks: onnxruntime on CPUs).
+ */
+export async function chooseEngine(backend = 'auto'): Promise<EngineChoice> {
+  if (backend === 'onnxruntime') {
+    await initBackend('cpu', { probeAll: false, gradients: false });
+    return 'onnxruntime';
+  }
+  if (!isBackendPreference(backend))
+    throw new RunError(`--backend must be auto, onnxruntime, tfjs-node-gpu, native, webgpu, wasm or cpu, got '${backend}'`);
+  await initBackend(backend, { gradients: false });
+  return backend === 'auto' ? 'auto' : 'tfjs';
 }
