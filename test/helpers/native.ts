@@ -5,6 +5,9 @@ import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { defaultAddonPath } from '../../core/runtime/native/addon';
 import { initBackend } from '../../core/runtime/backends';
+import { relError } from './conv-reference';
+
+export { relError };
 
 export const addonBuilt = existsSync(defaultAddonPath());
 
@@ -38,17 +41,6 @@ export function randomRaw(shape: number[], seed: number): Raw {
     values[i] = (s / 2147483648) * 2 - 1;
   }
   return { values, shape };
-}
-
-/** Max |a − b| over max |a|. */
-export function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i]! - b[i]!));
-    den = Math.max(den, Math.abs(a[i]!));
-  }
-  return num / (den || 1);
 }
 
 /** Runs on cpu and native; returns the worst relative error over the outputs. */
