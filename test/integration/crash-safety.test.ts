@@ -50,8 +50,10 @@ describe('crash safety', () => {
   it('a batch run killed at random completes with --skip-existing and leaves no broken output', async () => {
     const inputs = join(dir, 'in');
     mkdirSync(inputs);
-    for (let i = 0; i < 40; i++)
-      writeFileSync(join(inputs, `${String(i).padStart(2, '0')}.png`), await sharp(Buffer.alloc(16 * 16 * 3, i * 6), { raw: { width: 16, height: 16, channels: 3 } }).png().toBuffer());
+    // Enough inputs that a fast machine is still mid-run when the kill lands.
+    const count = 160;
+    for (let i = 0; i < count; i++)
+      writeFileSync(join(inputs, `${String(i).padStart(3, '0')}.png`), await sharp(Buffer.alloc(16 * 16 * 3, i % 256), { raw: { width: 16, height: 16, channels: 3 } }).png().toBuffer());
     writeTinyProject(dir, 'in');
     const cli = join(root, 'bin/modulargan.mjs');
     const args = [cli, 'batch', 'tiny.mgproj.json', '-i', 'in', '-o', 'out', '--batch', '2', '--skip-existing'];
@@ -61,12 +63,12 @@ describe('crash safety', () => {
       const child = spawn(process.execPath, args, { cwd: dir, stdio: 'ignore' });
       const started = Date.now();
       while (Date.now() - started < 20_000 && !(existsSync(join(dir, 'out')) && readdirSync(join(dir, 'out')).length > 2 + k * 10)) await sleep(20);
-      await sleep(Math.random() * 150);
+      await sleep(Math.random() * 40);
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
       afterKill.push(readdirSync(join(dir, 'out')).filter((f) => f.endsWith('.png')).length);
     }
-    expect(afterKill[0], 'the first kill must land mid-run').toBeLessThan(40);
+    expect(afterKill[0], 'the first kill must land mid-run').toBeLessThan(count);
     const done = await new Promise<number>((resolve) => spawn(process.execPath, args, { cwd: dir, stdio: 'ignore' }).once('exit', (c) => resolve(c ?? -1)));
     expect(done).toBe(0);
     const outs = readdirSync(join(dir, 'out')).filter((f) => f.endsWith('.png'));
