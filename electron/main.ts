@@ -61,7 +61,7 @@ else {
     });
     buildMenu();
 
-    window = new BrowserWindow({ width: 1440, height: 900, title: 'ModularGAN Studio', show: false, webPreferences: secureWebPreferences(paths.preload) });
+    window = new BrowserWindow({ width: 1440, height: 900, title: 'ModularGAN Studio', icon: paths.icon, show: false, webPreferences: secureWebPreferences(paths.preload) });
     hardenContents(window.webContents, pageUrl, (url) => void shell.openExternal(url));
     window.once('ready-to-show', () => window?.show());
     window.on('closed', () => (window = null));

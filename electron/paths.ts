@@ -9,6 +9,8 @@ export function appPaths(appPath: string, here: string, packaged: boolean) {
     page: join(appPath, 'dist', 'renderer', 'index.html'),
     preload: join(here, 'preload.cjs'),
     engine: join(here, 'engine-process.cjs'),
+    /** The window's icon (the desktop entry's comes from electron-builder's linux.icon). */
+    icon: join(appPath, 'build', 'icons', '512x512.png'),
     /** sharp and onnxruntime read files natively: the demo must be outside the asar. */
     demo: join(unpacked, 'assets', 'demo', 'demo.mgproj.json'),
   };

@@ -1,6 +1,7 @@
 import { fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { menuTemplate } from '../../../electron/menu';
 import { appPaths, projectArgument } from '../../../electron/paths';
@@ -77,6 +78,32 @@ describe('electron-builder configuration', () => {
     expect(build.files).toEqual(expect.arrayContaining(['dist/electron/**/*', 'dist/renderer/**/*', 'assets/**/*']));
     expect(build.appId).toMatch(/^[a-z]+(\.[a-z]+)+$/);
     expect(build.asar).toBe(true);
+  });
+
+  it('passes electron-builder’s own validation, and it would catch a mistake', async () => {
+    const { getConfig, validateConfiguration } = await import('app-builder-lib/out/util/config/config.js');
+    const { DebugLogger } = await import('builder-util');
+    const quiet = new DebugLogger(false);
+    const config = await getConfig(root, null, null);
+    await expect(validateConfiguration(config, quiet)).resolves.toBeUndefined();
+    await expect(validateConfiguration({ ...config, linux: { ...config.linux, iconn: 'x' } } as typeof config, quiet)).rejects.toThrow(/configuration\.linux/);
+  });
+
+  it('sets the version, an icon at every desktop size, and a desktop entry', async () => {
+    expect(pkg.version).toMatch(/^\d+\.\d+\.\d+(-[\w.]+)?$/);
+    expect(build.linux.icon).toBe('build/icons');
+    for (const size of [16, 32, 48, 64, 128, 256, 512]) {
+      const meta = await sharp(join(root, 'build', 'icons', `${size}x${size}.png`)).metadata();
+      expect([meta.width, meta.height, meta.format], `${size}x${size}.png`).toEqual([size, size, 'png']);
+    }
+    // The window's icon ships inside the app.
+    expect(build.files).toContain('build/icons/512x512.png');
+    expect(appPaths('/src', '/src/dist/electron', false).icon).toBe('/src/build/icons/512x512.png');
+    const entry = build.linux.desktop.entry;
+    expect(entry).toMatchObject({ Name: build.productName, StartupWMClass: build.productName, Terminal: 'false' });
+    // Desktop entry lists end with a semicolon, and Categories must hold a registered main category.
+    for (const key of ['Categories', 'Keywords']) expect(entry[key], key).toMatch(/^([\w-]+;)+$/);
+    expect(entry.Categories.split(';')).toContain('Graphics');
   });
 
   it('unpacks native modules and the files they read from the asar', () => {
