@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { backendsCommand } from './backends';
 import { type EvalCommandOptions, evalCommand } from './eval';
+import { type ExportCommandOptions, exportCommand } from './export';
 import { type BatchCommandOptions, batchCommand } from './batch';
 import { type PresetExportOptions, presetExportCommand, presetImportCommand } from './preset';
 import { type RunCommandOptions, runCommand } from './run';
@@ -100,11 +101,22 @@ export function buildProgram(): Command {
     .option('--iterations <n>', 'total iterations (overrides training.iterations; also moves the learning-rate decay end)')
     .option('--resume', 'continue from the latest checkpoint in <project>.train/checkpoints')
     .option('--restart', "discard an earlier run's checkpoints, samples and log")
-    .option('--backend <name>', 'auto, tfjs-node-gpu, webgpu, wasm or cpu (default: training.backend, else auto)')
+    .option('--backend <name>', 'auto, native, tfjs-node-gpu, webgpu, wasm or cpu (default: training.backend, else auto)')
     .option('--stop-after <n>', 'stop after this many iterations, with a checkpoint, as if interrupted')
     .option('-q, --quiet', 'no progress output')
     .action(async (file: string, opts: TrainCommandOptions) => {
       process.exitCode = await trainCommand(file, opts, (line) => process.stdout.write(`${line}\n`));
+    });
+  program
+    .command('export')
+    .description("Copy a trained run's modules (E/G, transformers, R) into a folder with a project that uses them, ready to run or share.")
+    .argument('<project>', 'a trained .mgproj.json project (its .train folder holds checkpoints)')
+    .requiredOption('-o, --output <dir>', 'folder for the project and its .mgw files (created if missing)')
+    .option('--checkpoint <which>', "'latest', 'best', or an iteration", 'latest')
+    .option('--half', 'store weights in half precision (half the size; outputs differ by about 1e-3)')
+    .option('--name <file>', "the exported project's file name (default: the project's)")
+    .action(async (file: string, opts: ExportCommandOptions) => {
+      process.exitCode = await exportCommand(file, opts, (line) => process.stdout.write(`${line}\n`));
     });
   program
     .command('eval')
@@ -120,7 +132,7 @@ export function buildProgram(): Command {
     .option('--train-baseline <n>', "iterations for the baseline (and no-cycle variant) when trained here (default: the ModularGAN run's)")
     .option('--train-no-cycle', 'train the λ_cyc = 0 variant for the cycle-loss ablation when it has no run (translation only)')
     .option('--seed <n>', 'seed of target choices, noise and the classifier', '0')
-    .option('--backend <name>', 'auto, tfjs-node-gpu, webgpu, wasm or cpu', 'auto')
+    .option('--backend <name>', 'auto, native, tfjs-node-gpu, webgpu, wasm or cpu', 'auto')
     .action(async (file: string, opts: EvalCommandOptions) => {
       process.exitCode = await evalCommand(file, opts, (line) => process.stdout.write(`${line}\n`));
     });

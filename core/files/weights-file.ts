@@ -3,12 +3,12 @@
 
 import { readFile } from 'node:fs/promises';
 import type { GanModule } from '../modules/create';
-import { type DecodedWeights, decodeWeights, encodeWeights } from '../modules/weights';
+import { type DecodedWeights, type WeightsStorage, decodeWeights, encodeWeights } from '../modules/weights';
 import { writeFileAtomic } from './atomic';
 
 /** Saves one module's weights atomically (a crash never leaves half a file). */
-export async function writeWeightsFile(path: string, m: GanModule, meta?: Readonly<Record<string, unknown>>): Promise<void> {
-  await writeFileAtomic(path, encodeWeights(m, meta));
+export async function writeWeightsFile(path: string, m: GanModule, meta?: Readonly<Record<string, unknown>>, storage?: WeightsStorage): Promise<void> {
+  await writeFileAtomic(path, encodeWeights(m, meta, storage));
 }
 
 /** Reads and checks a weights file; errors name the file. */

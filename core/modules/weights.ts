@@ -5,14 +5,18 @@
 //   bytes 0..7      magic, the ASCII text "MGWEIGHT"
 //   bytes 8..11     uint32 H, the byte length of the header
 //   bytes 12..12+H  header: UTF-8 JSON, padded with spaces so the data starts at a multiple of 8
-//   then            data: float32 little-endian values, each tensor row-major in tfjs's layout
-//                   (conv filters [k, k, in, out]; transposed conv filters [k, k, out, in])
+//   then            data: little-endian values, each tensor row-major in tfjs's layout
+//                   (conv filters [k, k, in, out]; transposed conv filters [k, k, out, in]),
+//                   float32, or IEEE half precision (float16) where the header says so
 // Header fields:
-//   format 'modulargan-weights', version (1), module ('E'|'G'|'T'|'R'|'D'), nodeKind
-//   ('transformer'), params (every catalogue parameter the module was built from), seed
-//   (of its initialisation), tensors [{ name, shape, dtype: 'float32', offset }] with offset
-//   in bytes from the start of the data, dataBytes, sha256 (hex digest of the data bytes),
-//   meta (free-form, e.g. training step or project name). Unknown fields are kept on read.
+//   format 'modulargan-weights', version (1; 2 when a tensor is float16), module
+//   ('E'|'G'|'T'|'R'|'D'), nodeKind ('transformer'), params (every catalogue parameter the
+//   module was built from), seed (of its initialisation), tensors [{ name, shape, dtype:
+//   'float32'|'float16', offset }] with offset in bytes from the start of the data,
+//   dataBytes, sha256 (hex digest of the values as float32 little-endian: the data bytes
+//   themselves in a float32 file, so a module loaded from a half-precision file has the
+//   file's checksum), meta (free-form, e.g. training step or project name). Unknown fields
+//   are kept on read.
 
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
@@ -23,7 +27,8 @@ import { formatShape } from './module';
 import { createHash } from 'node:crypto';
 
 export const WEIGHTS_FORMAT = 'modulargan-weights';
-export const WEIGHTS_VERSION = 1;
+/** The newest version this code reads; float32 files are still written as version 1. */
+export const WEIGHTS_VERSION = 2;
 export const WEIGHTS_EXTENSION = '.mgw';
 const MAGIC = 'MGWEIGHT';
 const PREFIX_BYTES = MAGIC.length + 4;
@@ -31,7 +36,7 @@ const PREFIX_BYTES = MAGIC.length + 4;
 const TensorEntry = z.object({
   name: z.string().min(1),
   shape: z.array(z.int().nonnegative()),
-  dtype: z.literal('float32'),
+  dtype: z.enum(['float32', 'float16']),
   offset: z.int().nonnegative(),
 });
 
@@ -78,42 +83,132 @@ function bytesToFloats(bytes: Uint8Array, at: number, count: number): Float32Arr
   return out;
 }
 
+// IEEE 754 half precision, by bit manipulation (Node 20 has no Float16Array).
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** The half-precision bits nearest to x (round to nearest even; overflow becomes infinity). */
+export function toHalfBits(x: number): number {
+  f32[0] = x;
+  const bits = u32[0]!;
+  const sign = (bits >>> 16) & 0x8000;
+  const exp = (bits >>> 23) & 0xff;
+  const mant = bits & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0); // infinity, NaN
+  const e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign; // below half the smallest subnormal: zero
+    // Subnormal: shift the mantissa (with its hidden bit) into place, rounding to even.
+    const m = mant | 0x800000;
+    const shift = 14 - e;
+    const half = 1 << (shift - 1);
+    const rest = m & ((1 << shift) - 1);
+    let h = m >>> shift;
+    if (rest > half || (rest === half && h & 1)) h++;
+    return sign | h;
+  }
+  let h = sign | (e << 10) | (mant >>> 13);
+  const rest = mant & 0x1fff;
+  // A carry out of the mantissa correctly bumps the exponent (up to infinity).
+  if (rest > 0x1000 || (rest === 0x1000 && h & 1)) h++;
+  return h;
+}
+
+/** The value of half-precision bits. */
+export function fromHalfBits(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >>> 10) & 0x1f;
+  const mant = h & 0x3ff;
+  if (exp === 0) return sign * mant * 2 ** -24;
+  if (exp === 0x1f) return mant ? NaN : sign * Infinity;
+  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
+}
+
+const roundToHalf = (values: Float32Array): Float32Array => values.map((v) => fromHalfBits(toHalfBits(v)));
+
+function halfBytes(values: readonly Float32Array[], byteLength: number): Uint8Array {
+  const out = new Uint8Array(byteLength);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  for (const v of values)
+    for (let i = 0; i < v.length; i++, at += 2) view.setUint16(at, toHalfBits(v[i]!), true);
+  return out;
+}
+
+function halfToFloats(bytes: Uint8Array, at: number, count: number): Float32Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset);
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) out[i] = fromHalfBits(view.getUint16(at + 2 * i, true));
+  return out;
+}
+
 const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 const titleOf = (kind: string): string => nodeKind(kind)?.title ?? kind;
 
-/** The data section of a weights file: every tensor, in declaration order, and its table. */
-function weightData(m: GanModule): { data: Uint8Array; tensors: z.infer<typeof TensorEntry>[] } {
-  const entries = Object.entries(m.variables);
-  const tensors: z.infer<typeof TensorEntry>[] = [];
-  let offset = 0;
-  for (const [name, v] of entries) {
-    tensors.push({ name, shape: [...v.shape], dtype: 'float32', offset });
-    offset += 4 * v.size;
+/** How values are stored: float32 (exact), or float16 (half the size; for shipping trained modules). */
+export type WeightsStorage = 'float32' | 'float16';
+
+/** Each variable's values as the file will hold them (float16 storage rounds them first). */
+function storedValues(m: GanModule, storage: WeightsStorage): [string, readonly number[], Float32Array][] {
+  return Object.entries(m.variables).map(([name, v]) => {
+    const values = v.dataSync() as Float32Array;
+    return [name, v.shape, storage === 'float16' ? roundToHalf(values) : values];
+  });
+}
+
+/** The float32 bytes of all values in order: what the checksum covers, whatever the storage. */
+function float32Bytes(values: readonly Float32Array[]): Uint8Array {
+  const out = new Uint8Array(4 * values.reduce((a, v) => a + v.length, 0));
+  let at = 0;
+  for (const v of values) {
+    floatsToBytes(v, out, at);
+    at += 4 * v.length;
   }
-  const data = new Uint8Array(offset);
-  entries.forEach(([, v], i) => floatsToBytes(v.dataSync() as Float32Array, data, tensors[i]!.offset));
-  return { data, tensors };
+  return out;
 }
 
 /**
  * The checksum a weights file of this module would carry: the same for the module in
  * memory and for the file it was loaded from, so outputs can name the exact weights used.
  */
-export const weightsChecksum = (m: GanModule): string => sha256Hex(weightData(m).data);
+export const weightsChecksum = (m: GanModule): string => sha256Hex(float32Bytes(storedValues(m, 'float32').map(([, , v]) => v)));
 
 /** The module's weights as one file's bytes. `meta` travels along untouched. */
-export function encodeWeights(m: GanModule, meta?: Readonly<Record<string, unknown>>): Uint8Array {
-  const { data, tensors } = weightData(m);
+export function encodeWeights(m: GanModule, meta?: Readonly<Record<string, unknown>>, storage: WeightsStorage = 'float32'): Uint8Array {
+  const about = { module: m.kind, nodeKind: m.nodeKind, params: { ...m.params }, seed: m.seed };
+  return encodeFile(about, storedValues(m, storage), storage, meta);
+}
+
+/** A decoded file written again, e.g. in half precision to ship it; meta replaced by `meta`. */
+export function reencodeWeights(decoded: DecodedWeights, storage: WeightsStorage, meta?: Readonly<Record<string, unknown>>): Uint8Array {
+  const { module, nodeKind, params, seed } = decoded.header;
+  const stored = [...decoded.tensors].map(([name, t]): [string, readonly number[], Float32Array] => [name, t.shape, storage === 'float16' ? roundToHalf(t.values) : t.values]);
+  return encodeFile({ module, nodeKind, params, seed }, stored, storage, meta);
+}
+
+function encodeFile(
+  about: Pick<WeightsHeader, 'module' | 'nodeKind' | 'params' | 'seed'>,
+  stored: readonly [string, readonly number[], Float32Array][],
+  storage: WeightsStorage,
+  meta: Readonly<Record<string, unknown>> | undefined,
+): Uint8Array {
+  const width = storage === 'float16' ? 2 : 4;
+  const tensors: z.infer<typeof TensorEntry>[] = [];
+  let offset = 0;
+  for (const [name, shape, values] of stored) {
+    tensors.push({ name, shape: [...shape], dtype: storage, offset });
+    offset += width * values.length;
+  }
+  const exact = float32Bytes(stored.map(([, , v]) => v));
+  const data = storage === 'float16' ? halfBytes(stored.map(([, , v]) => v), offset) : exact;
   const header: WeightsHeader = {
     format: WEIGHTS_FORMAT,
-    version: WEIGHTS_VERSION,
-    module: m.kind,
-    nodeKind: m.nodeKind,
-    params: { ...m.params },
-    seed: m.seed,
+    version: storage === 'float16' ? 2 : 1,
+    ...about,
     tensors,
     dataBytes: data.length,
-    sha256: sha256Hex(data),
+    sha256: sha256Hex(exact),
     ...(meta ? { meta: { ...meta } } : {}),
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
@@ -153,17 +248,19 @@ export function decodeWeights(bytes: Uint8Array): DecodedWeights {
   const data = bytes.subarray(PREFIX_BYTES + headerBytes);
   if (data.length !== header.dataBytes)
     throw new Error(`${title}: the data is ${data.length} bytes but the header says ${header.dataBytes} — the file is truncated or has trailing bytes`);
-  const digest = sha256Hex(data);
-  if (digest !== header.sha256)
-    throw new Error(`${title}: checksum mismatch, the data is corrupted (sha256 ${digest.slice(0, 12)}…, header says ${header.sha256.slice(0, 12)}…)`);
   const tensors = new Map<string, { shape: readonly number[]; values: Float32Array }>();
   for (const t of header.tensors) {
     const count = sizeOf(t.shape);
-    if (t.offset % 4 || t.offset + 4 * count > data.length)
+    const width = t.dtype === 'float16' ? 2 : 4;
+    if (t.offset % width || t.offset + width * count > data.length)
       throw new Error(`${title}: tensor '${t.name}' (${formatShape(t.shape)} at byte ${t.offset}) lies outside the data`);
     if (tensors.has(t.name)) throw new Error(`${title}: tensor '${t.name}' is listed twice`);
-    tensors.set(t.name, { shape: t.shape, values: bytesToFloats(data, t.offset, count) });
+    tensors.set(t.name, { shape: t.shape, values: t.dtype === 'float16' ? halfToFloats(data, t.offset, count) : bytesToFloats(data, t.offset, count) });
   }
+  const half = header.tensors.some((t) => t.dtype === 'float16');
+  const digest = sha256Hex(half ? float32Bytes([...tensors.values()].map((t) => t.values)) : data);
+  if (digest !== header.sha256)
+    throw new Error(`${title}: checksum mismatch, the data is corrupted (sha256 ${digest.slice(0, 12)}…, header says ${header.sha256.slice(0, 12)}…)`);
   return { header, tensors };
 }
 

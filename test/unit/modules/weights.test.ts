@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CELEBA, COLOR_MNIST } from '../../../core/graph/attributes';
 import { readWeightsFile, writeWeightsFile } from '../../../core/files/weights-file';
 import { type GanModule, createModule } from '../../../core/modules/create';
-import { decodeWeights, encodeWeights, loadWeightsInto, moduleFromWeights } from '../../../core/modules/weights';
+import { decodeWeights, encodeWeights, fromHalfBits, loadWeightsInto, moduleFromWeights, toHalfBits, weightsChecksum } from '../../../core/modules/weights';
 import { useCpuBackend } from '../../helpers/tf';
 
 beforeAll(useCpuBackend);
@@ -145,6 +145,39 @@ describe('weights files', () => {
     expect(() => decodeWeights(withHeader((x) => delete x.tensors))).toThrow(/^Weights file: the header is malformed: tensors:/);
     // Unknown fields from a later minor writer are kept, not rejected.
     expect(decodeWeights(withHeader((x) => (x.trainedOn = 'celeba'))).header).toMatchObject({ trainedOn: 'celeba' });
+  });
+
+  it('converts to and from half precision exactly where IEEE says', () => {
+    const cases: [number, number][] = [
+      [0, 0x0000], [-0, 0x8000], [1, 0x3c00], [-2, 0xc000], [65504, 0x7bff], [65520, 0x7c00], [1e9, 0x7c00],
+      [2 ** -14, 0x0400], [2 ** -24, 0x0001], [2 ** -26, 0x0000], [0.1, 0x2e66], [1 + 2 ** -11, 0x3c00], [1 + 3 * 2 ** -11, 0x3c02],
+      [Infinity, 0x7c00], [-Infinity, 0xfc00],
+    ];
+    for (const [x, bits] of cases) expect(toHalfBits(x), String(x)).toBe(bits);
+    expect(Number.isNaN(fromHalfBits(toHalfBits(NaN)))).toBe(true);
+    // Every finite half value survives the round trip.
+    for (let h = 0; h < 0x10000; h++) if ((h & 0x7c00) !== 0x7c00) expect(toHalfBits(fromHalfBits(h))).toBe(h === 0x8000 ? 0x8000 : h);
+  });
+
+  it('stores half-precision weights at half the size, within half-precision rounding, with the checksum of what loads', () => {
+    const a = make('transformer', T_PARAMS, 3);
+    const full = encodeWeights(a);
+    const half = encodeWeights(a, { note: 'demo' }, 'float16');
+    const decoded = decodeWeights(half);
+    expect(decoded.header).toMatchObject({ version: 2, meta: { note: 'demo' } });
+    expect(decoded.header.tensors.every((t) => t.dtype === 'float16')).toBe(true);
+    expect(half.length).toBeLessThan(0.55 * full.length);
+    const b = moduleFromWeights(decoded);
+    made.push(b);
+    for (const [name, v] of Object.entries(values(a))) {
+      const got = values(b)[name]!;
+      v.forEach((x, i) => expect(Math.abs(got[i]! - x), name).toBeLessThanOrEqual(Math.abs(x) * 2 ** -11 + 2 ** -25));
+    }
+    // Provenance names the weights by checksum: the loaded module must carry the file's.
+    expect(weightsChecksum(b)).toBe(decoded.header.sha256);
+    const bad = half.slice();
+    bad[bad.length - 3]! ^= 0x01;
+    expect(() => decodeWeights(bad)).toThrow(/checksum mismatch/);
   });
 
   it('writes and reads files on disk', async () => {
