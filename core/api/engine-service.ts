@@ -18,7 +18,8 @@ import { type Batch, type RunContext, RunError, runGraph } from '../runtime/exec
 import { createPresetLibrary } from './preset-library';
 import { createStateFiles } from './state-files';
 import { createTrainingService } from './training-service';
-import { applyTrainingGraph, buildTrainingGraph } from '../graph/training-graph';
+import { buildTrainingGraph } from '../graph/training-graph';
+import { applyTrainingGraph } from '../graph/training-edit';
 import { suggestMapping } from '../graph/attribute-mapping';
 import type { BatchRequest, EngineApi, EngineInfo, OpenedProject, RunEvent, RunRequest } from './types';
 

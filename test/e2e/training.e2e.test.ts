@@ -13,7 +13,7 @@ import type { Project } from '../../core/graph';
 import { type WebHost, startWebHost } from '../../web/host';
 import { REPO_ROOT, ensureRendererBuilt } from '../../web/renderer-build';
 import { launchChromium } from '../helpers/browser';
-import { readLog, tinyProject } from '../helpers/training';
+import { asRunnable, readLog, tinyProject } from '../helpers/training';
 
 const SHOTS = join(REPO_ROOT, 'test-results', 'e2e');
 const DEMO = join(REPO_ROOT, 'assets', 'demo', 'demo.mgproj.json');
@@ -22,23 +22,7 @@ type Json = Record<string, unknown>;
 /** The tiny project, made runnable in the editor too: inputs for G and the transformers, an output. */
 function runnable(p: Json): void {
   Object.assign(p.training as Json, { backend: 'wasm', iterations: 400, decayFrom: 200, sampleEvery: 2, checkpointEvery: 4 });
-  const g = p.graph as { nodes: Json[]; edges: Json[] };
-  const cond = (id: string, name: string, values: string[], value: string) => ({ id, kind: 'condition-input', params: { attributes: [{ name, kind: 'onehot', values }], values: { [name]: value } } });
-  g.nodes.push(
-    { id: 'z', kind: 'noise-input', params: { length: 16, seed: 1 } },
-    cond('a0', 'digit', ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], '3'),
-    cond('c_color', 'color', ['red', 'blue', 'green', 'purple', 'brown'], 'red'),
-    cond('c_bg', 'background', ['cyan', 'yellow', 'white', 'silver', 'salmon'], 'yellow'),
-    { id: 'out', kind: 'image-output', params: {} },
-  );
-  const edge = (id: string, from: string, fp: string, to: string, tp: string) => ({ id, from: { node: from, port: fp }, to: { node: to, port: tp } });
-  g.edges.push(
-    edge('z', 'z', 'noise', 'G', 'noise'),
-    edge('a0', 'a0', 'condition', 'G', 'condition'),
-    edge('cc', 'c_color', 'condition', 'T_color', 'condition'),
-    edge('cb', 'c_bg', 'condition', 'T_background', 'condition'),
-    edge('o', 'R', 'image', 'out', 'image'),
-  );
+  asRunnable(p);
 }
 
 let service: EngineService;
