@@ -230,6 +230,7 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
     stopAllTraining: () => training.stopAllTraining(),
     listCheckpoints: (path) => training.listCheckpoints(path),
     loadCheckpointIntoGraph: (path, id) => training.loadCheckpointIntoGraph(path, id),
+    freezeCheckpoint: (path, id, target) => training.freezeCheckpoint(path, id, target),
     onRunEvent(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
