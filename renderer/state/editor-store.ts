@@ -141,9 +141,9 @@ export class EditorStore {
   /**
    * Shows a regenerated document in place of this one without the fuss of opening it: the
    * view stays where it is and nodes that remain stay selected (the training graph, built
-   * again from the project after each edit).
+   * again from the project after each edit). `fit`: it was laid out anew, fit it into view.
    */
-  replaceDocument(project: Project): void {
+  replaceDocument(project: Project, opts: { fit?: boolean } = {}): void {
     const ids = new Set(project.graph.nodes.map((n) => n.id));
     const edgeIds = new Set(project.graph.edges.map((e) => e.id));
     this.set({
@@ -151,6 +151,7 @@ export class EditorStore {
       saved: project,
       selectedNodes: new Set([...this.state.selectedNodes].filter((id) => ids.has(id))),
       selectedEdges: new Set([...this.state.selectedEdges].filter((id) => edgeIds.has(id))),
+      ...(opts.fit ? { loads: this.state.loads + 1 } : {}),
     });
   }
   markSaved(path: string, baseDir: string): void {

@@ -80,7 +80,7 @@ export class TrainingController {
       const current = this.graphStore.project.layout.nodes;
       const doc = { ...emptyProject(`Training of ${project.name}`), graph: graph as Project['graph'] };
       if (loads === this.shownLoads && graph.nodes.every((n) => current[n.id])) this.graphStore.replaceDocument({ ...doc, layout: { nodes: current } });
-      else if (loads === this.shownLoads) this.graphStore.replaceDocument(autoLayout(doc));
+      else if (loads === this.shownLoads) this.graphStore.replaceDocument(autoLayout(doc), { fit: true });
       else this.graphStore.load(autoLayout(doc), null, this.editor.getState().baseDir);
     } catch (e) {
       this.graphStore.load(emptyProject('No training graph'), null, '');
