@@ -34,11 +34,12 @@ export function TrainingPalette({ c }: { c: TrainingController }) {
         {transformers.map((t) => {
           const mine = groupsOf(t);
           const current = mine.length === 1 ? mine[0]!.name : '';
+          const known = groups.some((g) => g.name === current);
           return (
             <label key={t.id} className="param">
               {t.label || t.id}
               <select value={current} onChange={(e) => pick(t.id, e.target.value)} data-testid={`map-${t.id}`}>
-                {!current && <option value="">{mine.map((g) => g.name).join(', ') || 'none'}</option>}
+                {!known && <option value={current}>{`${mine.map((g) => g.name).join(', ') || 'none'} (not one group of the dataset)`}</option>}
                 {groups.map((g) => (
                   <option key={g.name} value={g.name}>
                     {g.name}
