@@ -64,6 +64,7 @@ export function createApiClient(
     stopAllTraining: call('stopAllTraining'),
     listCheckpoints: call('listCheckpoints'),
     loadCheckpointIntoGraph: call('loadCheckpointIntoGraph'),
+    freezeCheckpoint: call('freezeCheckpoint'),
     onRunEvent,
   } as EngineApi;
 }

@@ -18,7 +18,8 @@ import { type Batch, type RunContext, RunError, runGraph } from '../runtime/exec
 import { createPresetLibrary } from './preset-library';
 import { createStateFiles } from './state-files';
 import { createTrainingService } from './training-service';
-import { applyTrainingGraph, buildTrainingGraph } from '../graph/training-graph';
+import { buildTrainingGraph } from '../graph/training-graph';
+import { applyTrainingGraph } from '../graph/training-edit';
 import { suggestMapping } from '../graph/attribute-mapping';
 import type { BatchRequest, EngineApi, EngineInfo, OpenedProject, RunEvent, RunRequest } from './types';
 
@@ -229,6 +230,7 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
     stopAllTraining: () => training.stopAllTraining(),
     listCheckpoints: (path) => training.listCheckpoints(path),
     loadCheckpointIntoGraph: (path, id) => training.loadCheckpointIntoGraph(path, id),
+    freezeCheckpoint: (path, id, target) => training.freezeCheckpoint(path, id, target),
     onRunEvent(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

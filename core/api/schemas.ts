@@ -176,6 +176,7 @@ export const API_SCHEMAS = {
   stopAllTraining: { params: z.tuple([]), result: z.undefined() },
   listCheckpoints: { params: z.tuple([path]), result: z.array(checkpointInfoSchema) },
   loadCheckpointIntoGraph: { params: z.tuple([path, checkpointId]), result: graphSchema },
+  freezeCheckpoint: { params: z.tuple([path, checkpointId, path]), result: graphSchema },
 } satisfies Record<ApiMethod, { params: z.ZodType; result: z.ZodType }>;
 
 export const API_METHODS = Object.keys(API_SCHEMAS) as ApiMethod[];

@@ -5,8 +5,8 @@
 // files `modulargan train` writes.
 
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { encodePng } from '../data/images';
 import { openDataset } from '../data/open';
 import { DEFAULT_DATASET_GROUPS, type DatasetSource } from '../graph/attributes';
@@ -60,6 +60,27 @@ function describeLabels(groups: readonly AttributeGroup[], labels: Float32Array)
     }
   }
   return out;
+}
+
+async function openCheckpoint(projectPath: string, checkpointId: string) {
+  if (!CHECKPOINT_ID.test(checkpointId)) throw new Error(`'${checkpointId}' does not name a checkpoint`);
+  const project = await readProject(projectPath);
+  const dir = join(defaultRunDir(projectPath), 'checkpoints', checkpointId);
+  const manifest = JSON.parse(
+    await readFile(join(dir, 'manifest.json'), 'utf8').catch(() => {
+      throw new Error(`checkpoint ${checkpointId} is not in ${dirname(dir)}`);
+    }),
+  ) as CheckpointManifest;
+  return { project, dir, manifest };
+}
+
+/** The graph with each module's weights pointing at its file of the checkpoint, as `where` names it. */
+function withWeights(graph: Graph, m: CheckpointManifest, where: (file: string) => string): Graph {
+  const nodes = graph.nodes.map((n) => {
+    const file = m.modules[n.id];
+    return MODULE_KINDS.has(n.kind) && file ? { ...n, params: { ...n.params, weights: where(file) } } : n;
+  });
+  return { ...graph, nodes };
 }
 
 export function createTrainingService(emit: (e: RunEvent) => void) {
@@ -160,17 +181,17 @@ export function createTrainingService(emit: (e: RunEvent) => void) {
       return out;
     },
     async loadCheckpointIntoGraph(projectPath: string, checkpointId: string): Promise<Graph> {
-      if (!CHECKPOINT_ID.test(checkpointId)) throw new Error(`'${checkpointId}' does not name a checkpoint`);
-      const project = await readProject(projectPath);
-      const dir = join(defaultRunDir(projectPath), 'checkpoints', checkpointId);
-      const m = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8').catch(() => {
-        throw new Error(`checkpoint ${checkpointId} is not in ${dirname(dir)}`);
-      })) as CheckpointManifest;
-      const nodes = project.graph.nodes.map((n) => {
-        const file = m.modules[n.id];
-        return MODULE_KINDS.has(n.kind) && file ? { ...n, params: { ...n.params, weights: join(dir, file) } } : n;
-      });
-      return { ...project.graph, nodes };
+      const { project, dir, manifest } = await openCheckpoint(projectPath, checkpointId);
+      return withWeights(project.graph, manifest, (file) => join(dir, file));
+    },
+    async freezeCheckpoint(projectPath: string, checkpointId: string, targetPath: string): Promise<Graph> {
+      const { project, dir, manifest } = await openCheckpoint(projectPath, checkpointId);
+      const target = resolve(targetPath);
+      const folder = `${basename(target).replace(/(\.mgproj)?\.json$/, '')}.frozen`;
+      await mkdir(join(dirname(target), folder), { recursive: true });
+      // Every file, discriminators too: a frozen module's D_<id>.mgw beside its weights comes along.
+      for (const file of Object.values(manifest.modules)) await copyFile(join(dir, file), join(dirname(target), folder, file));
+      return withWeights(project.graph, manifest, (file) => `${folder}/${file}`);
     },
     async datasetColumns(ref: DatasetRefInfo, baseDir: string): Promise<string[]> {
       if (ref.source === 'celeba') {

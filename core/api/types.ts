@@ -266,6 +266,13 @@ export interface EngineApi {
   listCheckpoints(projectPath: string): Promise<CheckpointInfo[]>;
   /** The project's graph with each module's weights pointing at the checkpoint's .mgw files. */
   loadCheckpointIntoGraph(projectPath: string, checkpointId: string): Promise<Graph>;
+  /**
+   * For a new project at `targetPath` that builds on a checkpoint: copies the checkpoint's
+   * weights files into "<target>.frozen/" beside it (pruning the original run's checkpoints
+   * cannot delete them there) and returns the project's graph with each module's weights
+   * pointing at its copy, relative to the new project.
+   */
+  freezeCheckpoint(projectPath: string, checkpointId: string, targetPath: string): Promise<Graph>;
   /** Run events of every run; returns the unsubscribe function. */
   onRunEvent(listener: (e: RunEvent) => void): () => void;
 }

@@ -20,4 +20,5 @@ export * from './format/provenance';
 export * from './presets';
 export * from './preset-node';
 export * from './training-graph';
+export * from './training-edit';
 export * from './attribute-mapping';

@@ -1,26 +1,59 @@
 // The training-time wiring of a project drawn as a graph: data source -> E (or G) -> each
 // T_i -> R -> its D_i, with the loss terms as nodes whose weights are the training
-// section's λs. It is built from the project (never stored), validated like any graph, and
-// edits to it go back into the project by applyTrainingGraph. Pure: the renderer and the
-// engine both use it.
+// section's λs. It is built from the project (never stored), validated like any graph plus
+// the checks only training needs (trainingDiagnostics), and edits to it go back into the
+// project by applyTrainingGraph (training-edit.ts). Pure: the renderer and the engine both
+// use it.
 
-import type { DatasetSource } from './attributes';
-import type { Graph, GraphEdge, GraphNode } from './graph';
+import { DEFAULT_DATASET_GROUPS, type DatasetSource } from './attributes';
+import { encodeCondition } from './conditions';
+import { analyze } from './connect';
+import { type Graph, type GraphEdge, type GraphNode, nodeName } from './graph';
 import type { Project } from './format/project';
-import type { AttributeGroup } from './ports';
+import { type AttributeGroup, describeGroups, sameGroups } from './ports';
+import type { Analysis, Diagnostic } from './validate';
 
-const MODULE_KINDS = new Set(['encoder', 'generator', 'transformer', 'reconstructor']);
+export const MODULE_KINDS: ReadonlySet<string> = new Set(['encoder', 'generator', 'transformer', 'reconstructor']);
 /** Training-graph node ids: a prefix that project node ids are unlikely to use. */
 export const TRAINING_IDS = { data: 'data', noise: 'z', baseCondition: 'a0' } as const;
 
-type Training = NonNullable<Project['training']>;
 type Params = Record<string, unknown>;
 
 /** D's default depth, as the trainer sizes it: log2(size) − 1, at most 6. */
 export const defaultDiscriminatorDepth = (imageSize: number): number => Math.max(1, Math.min(6, Math.round(Math.log2(imageSize)) - 1));
 
-const firstValues = (groups: readonly AttributeGroup[]) =>
-  Object.fromEntries(groups.map((g) => [g.name, g.kind === 'onehot' ? g.values[0]! : 'yes']));
+/** Binary groups take '0'/'1', as encodeCondition and the condition node's check expect. */
+export const firstValues = (groups: readonly AttributeGroup[]): Record<string, string> =>
+  Object.fromEntries(groups.map((g) => [g.name, g.kind === 'onehot' ? g.values[0]! : '1']));
+
+export const groupsOf = (n: GraphNode): AttributeGroup[] => (n.params.attributes ?? []) as AttributeGroup[];
+
+export function valuesFit(groups: readonly AttributeGroup[], values: unknown): values is Record<string, string> {
+  if (typeof values !== 'object' || values === null) return false;
+  try {
+    encodeCondition(groups, values as Record<string, string>);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The project's condition-input node feeding a module's condition, if any. */
+export function conditionNodeOf(project: Project, moduleId: string): GraphNode | undefined {
+  const e = project.graph.edges.find((x) => x.to.node === moduleId && x.to.port === 'condition');
+  return e && project.graph.nodes.find((n) => n.id === e.from.node && n.kind === 'condition-input');
+}
+
+/** The target values the training graph shows for a module: its project condition's, when they fit. */
+export function shownValues(project: Project, m: GraphNode): Record<string, string> {
+  const groups = groupsOf(m);
+  const c = conditionNodeOf(project, m.id);
+  const v = c && sameGroups(groupsOf(c), groups) ? c.params.values : undefined;
+  return valuesFit(groups, v) ? { ...v } : firstValues(groups);
+}
+
+/** Ids of the nodes the training graph makes for one judged module (its D, target and loss terms). */
+export const generatedIds = (id: string): string[] => [`target_${id}`, `D_${id}`, `D_${id}_real`, `adv_${id}`, `cls_${id}`, `cyc_${id}`];
 
 function datasetOf(project: Project) {
   const t = project.training;
@@ -58,7 +91,7 @@ export function buildTrainingGraph(project: Project): Graph {
   if (base?.kind === 'generator') {
     nodes.push({ id: TRAINING_IDS.noise, kind: 'noise-input', label: 'noise z', params: { length: base.params.noiseLength ?? 64, seed: t.seed } });
     const groups = (base.params.attributes ?? []) as AttributeGroup[];
-    nodes.push({ id: TRAINING_IDS.baseCondition, kind: 'condition-input', label: 'base condition a0', params: { attributes: groups, values: firstValues(groups) } });
+    nodes.push({ id: TRAINING_IDS.baseCondition, kind: 'condition-input', label: 'base condition a0', params: { attributes: groups, values: shownValues(project, base) } });
     edge(TRAINING_IDS.noise, 'noise', base.id, 'noise');
     edge(TRAINING_IDS.baseCondition, 'condition', base.id, 'condition');
   }
@@ -69,7 +102,7 @@ export function buildTrainingGraph(project: Project): Graph {
     const groups = m.params.attributes ?? [];
     const cond = m.kind === 'generator' ? TRAINING_IDS.baseCondition : `target_${m.id}`;
     if (m.kind === 'transformer') {
-      nodes.push({ id: cond, kind: 'condition-input', label: `target of ${m.label || m.id}`, params: { attributes: groups, values: firstValues(groups as AttributeGroup[]) } });
+      nodes.push({ id: cond, kind: 'condition-input', label: `target of ${m.label || m.id}`, params: { attributes: groups, values: shownValues(project, m) } });
       edge(cond, 'condition', m.id, 'condition');
     }
     nodes.push({ id: `D_${m.id}`, kind: 'discriminator', label: `D_${m.id}`, params: dParams(groups) });
@@ -97,52 +130,75 @@ export function buildTrainingGraph(project: Project): Graph {
   return { nodes, edges };
 }
 
-/** The value the user changed among several nodes that show the same setting, else the current one. */
-function edited(current: number, values: readonly unknown[]): number {
-  const changed = values.find((v) => typeof v === 'number' && Number.isFinite(v) && v !== current);
-  return (changed as number | undefined) ?? current;
+/** The dataset's attribute groups as the dataset node of a training graph lists them. */
+export function datasetGroupsOf(data: GraphNode): readonly AttributeGroup[] {
+  const chosen = groupsOf(data);
+  return chosen.length ? chosen : (DEFAULT_DATASET_GROUPS[data.params.source as DatasetSource] ?? []);
 }
 
 /**
- * Carries edits of the training graph back into the project: loss weights into the training
- * λs, D's depth and base channels, the dataset node into the dataset entry, and module
- * parameters into the project's module nodes. Wiring edits are not carried: the trainer's
- * wiring is fixed by the paper's losses.
+ * What the graph validator cannot see but training needs: each transformer's (and G's)
+ * attributes must be groups of the dataset, as the trainer looks them up by name; and there
+ * must be a transformer to train. Attached to the node at fault, like any diagnostic.
  */
-export function applyTrainingGraph(project: Project, graph: Graph): Project {
-  const t = project.training;
-  if (!t) throw new Error('the project has no "training" section');
-  const of = (kind: string, param: string) => graph.nodes.filter((n) => n.kind === kind).map((n) => n.params[param]);
-  const base = project.graph.nodes.find((n) => n.kind === (t.mode === 'translation' ? 'encoder' : 'generator'));
-  const dDepthNow = t.dDepth ?? defaultDiscriminatorDepth(datasetOf(project)?.imageSize ?? 64);
-  const dBaseNow = t.dBaseChannels ?? Number(base?.params.baseChannels ?? 64);
-  const training: Training = {
-    ...t,
-    lambdaGp: edited(t.lambdaGp, of('adversarial-loss', 'gradientPenalty')),
-    lambdaCls: edited(t.lambdaCls, of('classification-loss', 'weight')),
-    lambdaRec: edited(t.lambdaRec, of('reconstruction-loss', 'weight')),
-    lambdaCyc: edited(t.lambdaCyc, of('cycle-loss', 'weight')),
+export function trainingDiagnostics(graph: Graph): Diagnostic[] {
+  const data = graph.nodes.find((n) => n.kind === 'dataset');
+  if (!data) return [];
+  const have = datasetGroupsOf(data);
+  const out: Diagnostic[] = [];
+  const error = (n: GraphNode, message: string) => out.push({ severity: 'error', code: 'attribute-mismatch', node: n.id, port: 'condition', message });
+  for (const n of graph.nodes) {
+    if (n.kind !== 'transformer' && n.kind !== 'generator') continue;
+    for (const g of groupsOf(n)) {
+      const found = have.find((d) => d.name === g.name);
+      if (!found) error(n, `${nodeName(n)}: the dataset has no attribute '${g.name}' (it has ${describeGroups(have)})`);
+      else if (!sameGroups([found], [g])) error(n, `${nodeName(n)}: attribute '${g.name}' is ${describeGroups([g])} here but ${describeGroups([found])} in the dataset`);
+    }
+  }
+  if (!graph.nodes.some((n) => n.kind === 'transformer'))
+    out.push({ severity: 'error', code: 'missing-input', node: data.id, message: 'Training needs at least one transformer: add one from the palette' });
+  return out;
+}
+
+const analyses = new WeakMap<Graph, Analysis>();
+
+/** The validator's analysis of a training graph plus trainingDiagnostics; once per graph object. */
+export function analyzeTrainingGraph(graph: Graph): Analysis {
+  let a = analyses.get(graph);
+  if (!a) {
+    const base = analyze(graph);
+    const extra = trainingDiagnostics(graph);
+    const diagnostics = [...base.diagnostics, ...extra];
+    a = extra.length ? { ...base, diagnostics, ok: !diagnostics.some((d) => d.severity === 'error') } : base;
+    analyses.set(graph, a);
+  }
+  return a;
+}
+
+/** Dataset groups no transformer (nor G) of the training graph changes yet: candidates for a new transformer. */
+export function freeGroups(graph: Graph): AttributeGroup[] {
+  const data = graph.nodes.find((n) => n.kind === 'dataset');
+  if (!data) return [];
+  const used = new Set(graph.nodes.filter((n) => n.kind === 'transformer' || n.kind === 'generator').flatMap((n) => groupsOf(n).map((g) => g.name)));
+  return datasetGroupsOf(data).filter((g) => !used.has(g.name));
+}
+
+/** A new transformer for one attribute group, sized like the graph's others: id, label and parameters. */
+export function transformerFor(graph: Graph, group: AttributeGroup): { id: string; label: string; params: Record<string, unknown> } {
+  const ids = new Set(graph.nodes.map((n) => n.id));
+  const base = `T_${group.name.replace(/[^\w]+/g, '_')}`;
+  let id = base;
+  for (let i = 2; ids.has(id); i++) id = `${base}_${i}`;
+  const sibling = graph.nodes.find((n) => n.kind === 'transformer');
+  const feature = graph.nodes.find((n) => n.kind === 'encoder' || n.kind === 'generator');
+  return {
+    id,
+    label: group.name,
+    params: {
+      baseChannels: sibling?.params.baseChannels ?? feature?.params.baseChannels ?? 64,
+      resBlocks: sibling?.params.resBlocks ?? 6,
+      attributes: [group],
+      useMask: true,
+    },
   };
-  // Written only when edited, so a project that never set it keeps its file unchanged.
-  const adv = edited(t.lambdaAdv ?? 1, of('adversarial-loss', 'weight'));
-  if (adv !== (t.lambdaAdv ?? 1)) training.lambdaAdv = adv;
-  const depth = edited(dDepthNow, of('discriminator', 'depth'));
-  const dBase = edited(dBaseNow, of('discriminator', 'baseChannels'));
-  if (depth !== dDepthNow) training.dDepth = depth;
-  if (dBase !== dBaseNow) training.dBaseChannels = dBase;
-  const data = graph.nodes.find((n) => n.id === TRAINING_IDS.data && n.kind === 'dataset');
-  const datasets = project.datasets.map((d) => {
-    if (!data || d.id !== t.dataset) return d;
-    const p = data.params;
-    const attrs = Array.isArray(p.attributes) && p.attributes.length ? { attributes: p.attributes as NonNullable<typeof d.attributes> } : {};
-    const { attributes: _drop, ...rest } = d;
-    void _drop;
-    return { ...rest, source: p.source as DatasetSource, imageSize: Number(p.imageSize), ...(p.path ? { path: String(p.path) } : {}), ...attrs };
-  });
-  const byId = new Map(graph.nodes.map((n) => [n.id, n]));
-  const nodes = project.graph.nodes.map((n) => {
-    const m = byId.get(n.id);
-    return m && m.kind === n.kind && MODULE_KINDS.has(n.kind) ? { ...n, params: m.params, ...(m.label === undefined ? {} : { label: m.label }) } : n;
-  });
-  return { ...project, training, datasets, graph: { ...project.graph, nodes } };
 }

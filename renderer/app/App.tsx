@@ -66,7 +66,7 @@ export function App({ api, onReady }: { api: StudioBridge; onReady?: (c: StudioC
         onReady?.(controller, training);
       })
       .catch((e: Error) => setStartError(e.message));
-    const uninstall = installShortcuts(store, controller);
+    const uninstall = installShortcuts(store, controller, () => (training.store.getState().view === 'training' ? training.graphStore : store));
     const beforeUnload = (e: BeforeUnloadEvent) => {
       if (store.dirty) e.preventDefault();
     };

@@ -1,10 +1,12 @@
 // Keyboard shortcuts. Ctrl on Linux and Windows, Cmd on macOS. Text fields keep their own
-// undo and copy; only the file commands reach through them.
+// undo and copy; only the file commands reach through them. Selection edits (delete, copy,
+// paste, select all, layout) act on the graph on screen, which is the training graph in the
+// Training view; undo and redo always act on the project, which that graph is built from.
 
 import type { EditorStore } from '../state/editor-store';
 import type { StudioController } from './controller';
 
-export function shortcutAction(e: KeyboardEvent, store: EditorStore, c: StudioController): (() => unknown) | null {
+export function shortcutAction(e: KeyboardEvent, store: EditorStore, c: StudioController, shown: EditorStore = store): (() => unknown) | null {
   const mod = e.ctrlKey || e.metaKey;
   const k = e.key.toLowerCase();
   const t = e.target as HTMLElement | null;
@@ -15,17 +17,18 @@ export function shortcutAction(e: KeyboardEvent, store: EditorStore, c: StudioCo
   if (typing) return null;
   if (mod && k === 'z') return e.shiftKey ? () => store.redo() : () => store.undo();
   if (mod && k === 'y') return () => store.redo();
-  if (mod && k === 'c') return () => store.copySelection();
-  if (mod && k === 'v') return () => store.pasteClip();
-  if (mod && k === 'a') return () => store.selectAll();
-  if (mod && e.shiftKey && k === 'l') return () => store.layout();
-  if (!mod && (k === 'delete' || k === 'backspace')) return () => store.removeSelection();
+  if (mod && k === 'c') return () => shown.copySelection();
+  if (mod && k === 'v') return () => shown.pasteClip();
+  if (mod && k === 'a') return () => shown.selectAll();
+  if (mod && e.shiftKey && k === 'l') return () => shown.layout();
+  if (!mod && (k === 'delete' || k === 'backspace')) return () => shown.removeSelection();
   return null;
 }
 
-export function installShortcuts(store: EditorStore, c: StudioController): () => void {
+/** `shown`: the store of the graph on screen, when it is not the project's. */
+export function installShortcuts(store: EditorStore, c: StudioController, shown: () => EditorStore = () => store): () => void {
   const onKey = (e: KeyboardEvent) => {
-    const action = shortcutAction(e, store, c);
+    const action = shortcutAction(e, store, c, shown());
     if (!action) return;
     e.preventDefault();
     void action();

@@ -18,7 +18,8 @@ import {
   useReactFlow,
 } from '@xyflow/react';
 import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { analyzeWithPresets as analyze, canConnectWithPresets as canConnect } from '../../core/graph';
+import { type Analysis, type Graph, analyzeWithPresets, canConnectWithPresets as canConnect } from '../../core/graph';
+import type { NodeInit } from '../state/graph-edits';
 import { useEditor, useStore } from '../state/use-editor';
 import { type FlowNode, FlowView, type Size } from './flow-view';
 import { ModuleNode } from './ModuleNode';
@@ -26,6 +27,8 @@ import { PRESET_MIME } from '../panels/PresetList';
 
 const NODE_TYPES = { module: ModuleNode };
 export const PALETTE_MIME = 'application/x-modulargan-kind';
+/** With PALETTE_MIME: the id, label and parameters the palette entry presets (JSON of a NodeInit). */
+export const NODE_INIT_MIME = 'application/x-modulargan-node-init';
 const FIT_VIEW = { padding: 0.15, maxZoom: 1 };
 
 /** The reason a hovered connection is refused, shown beside the pointer while dragging. */
@@ -56,8 +59,11 @@ async function fileBase64(f: File): Promise<string> {
   return btoa(s);
 }
 
-/** `onImageDrop`: a PNG (or other image) dropped on the canvas, to restore the graph it carries. */
-export function GraphCanvas({ onImageDrop }: { onImageDrop?: (base64: string, name: string) => void }) {
+/**
+ * `onImageDrop`: a PNG (or other image) dropped on the canvas, to restore the graph it carries.
+ * `analyze`: the validation whose diagnostics the nodes show (the training view adds its own checks).
+ */
+export function GraphCanvas({ onImageDrop, analyze = analyzeWithPresets }: { onImageDrop?: (base64: string, name: string) => void; analyze?: (g: Graph) => Analysis }) {
   const store = useStore();
   const project = useEditor((s) => s.history.present);
   const selectedNodes = useEditor((s) => s.selectedNodes);
@@ -167,7 +173,8 @@ export function GraphCanvas({ onImageDrop }: { onImageDrop?: (base64: string, na
       const kind = e.dataTransfer.getData(PALETTE_MIME);
       const presetId = e.dataTransfer.getData(PRESET_MIME);
       const file = e.dataTransfer.files[0];
-      if (kind) store.addNode(kind, at);
+      const init = e.dataTransfer.getData(NODE_INIT_MIME);
+      if (kind) store.addNode(kind, at, init ? (JSON.parse(init) as NodeInit) : undefined);
       else if (presetId) {
         const entry = store.getState().presets.find((p) => p.id === presetId);
         if (entry) store.addPreset(entry.preset, at);

@@ -138,6 +138,22 @@ export class EditorStore {
       loads: this.state.loads + 1,
     });
   }
+  /**
+   * Shows a regenerated document in place of this one without the fuss of opening it: the
+   * view stays where it is and nodes that remain stay selected (the training graph, built
+   * again from the project after each edit). `fit`: it was laid out anew, fit it into view.
+   */
+  replaceDocument(project: Project, opts: { fit?: boolean } = {}): void {
+    const ids = new Set(project.graph.nodes.map((n) => n.id));
+    const edgeIds = new Set(project.graph.edges.map((e) => e.id));
+    this.set({
+      history: createHistory(project),
+      saved: project,
+      selectedNodes: new Set([...this.state.selectedNodes].filter((id) => ids.has(id))),
+      selectedEdges: new Set([...this.state.selectedEdges].filter((id) => edgeIds.has(id))),
+      ...(opts.fit ? { loads: this.state.loads + 1 } : {}),
+    });
+  }
   markSaved(path: string, baseDir: string): void {
     this.set({ saved: this.project, path, baseDir, notice: `Saved ${path}` });
   }
@@ -145,8 +161,8 @@ export class EditorStore {
     this.set({ notice });
   }
 
-  addNode(kind: string, at: edits.XY): string {
-    const { project, id } = edits.addNode(this.project, kind, at);
+  addNode(kind: string, at: edits.XY, init?: edits.NodeInit): string {
+    const { project, id } = edits.addNode(this.project, kind, at, init);
     this.commit(project);
     this.select([id], []);
     return id;

@@ -34,12 +34,20 @@ export const nodePrefix = (kind: string): string => PREFIX[kind] ?? kind;
 const nodeIds = (g: Graph) => new Set(g.nodes.map((n) => n.id));
 const edgeIds = (g: Graph) => new Set(g.edges.map((e) => e.id));
 
-export function addNode(p: Project, kind: string, at: XY): { project: Project; id: string } {
+/** What a palette entry may preset on the node it adds (e.g. a transformer for one attribute). */
+export interface NodeInit {
+  readonly id?: string;
+  readonly label?: string;
+  readonly params?: Readonly<Record<string, unknown>>;
+}
+
+export function addNode(p: Project, kind: string, at: XY, init: NodeInit = {}): { project: Project; id: string } {
   const def = nodeKind(kind);
   if (!def) throw new Error(`unknown node kind '${kind}'`);
-  const id = freshId(nodeIds(p.graph), nodePrefix(kind));
+  const taken = nodeIds(p.graph);
+  const id = init.id && !taken.has(init.id) ? init.id : freshId(taken, init.id ?? nodePrefix(kind));
   const project = produce(p, (d) => {
-    d.graph.nodes.push({ id, kind, label: id, params: defaultParams(def) });
+    d.graph.nodes.push({ id, kind, label: init.label ?? id, params: { ...defaultParams(def), ...structuredClone(init.params ?? {}) } });
     d.layout.nodes[id] = { x: Math.round(at.x), y: Math.round(at.y) };
   });
   return { project, id };

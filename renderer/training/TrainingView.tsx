@@ -1,8 +1,10 @@
-// The Training view: the training graph (the editor's own canvas and inspector over a second
-// store, so it is edited and validated like any graph; its edits go into the project), the
-// dataset set-up, run controls, loss curves, the newest samples and the checkpoints.
+// The Training view: the training graph (the editor's own palette, canvas and inspector over
+// a second store, so it is edited and validated like any graph; its edits go into the
+// project), the dataset set-up, run controls, loss curves, the newest samples and the
+// checkpoints.
 
 import { ReactFlowProvider } from '@xyflow/react';
+import { analyzeTrainingGraph } from '../../core/graph';
 import { GraphCanvas } from '../canvas/GraphCanvas';
 import { Inspector } from '../panels/Inspector';
 import { StoreContext } from '../state/use-editor';
@@ -12,6 +14,7 @@ import { DatasetPanel } from './DatasetPanel';
 import { LossChart } from './LossChart';
 import { RunControls } from './RunControls';
 import { SampleGrid } from './SampleGrid';
+import { TrainingPalette } from './TrainingPalette';
 import type { TrainingController } from './training-controller';
 import { useTraining } from './use-training';
 
@@ -30,7 +33,8 @@ export function TrainingView({ c }: { c: TrainingController }) {
         <div className="training-graph" data-testid="training-graph">
           <StoreContext.Provider value={c.graphStore}>
             <ReactFlowProvider>
-              <GraphCanvas />
+              <TrainingPalette c={c} />
+              <GraphCanvas analyze={analyzeTrainingGraph} />
               <Inspector />
             </ReactFlowProvider>
           </StoreContext.Provider>

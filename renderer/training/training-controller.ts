@@ -4,7 +4,7 @@
 // Training runs in the engine, so the editor stays usable while it goes on.
 
 import type { RunEvent, TrainingEvent } from '../../core/api';
-import { type AttributeGroup, type Project, applyTrainingGraph, buildTrainingGraph, emptyProject } from '../../core/graph';
+import { type AttributeGroup, type Project, applyTrainingGraph, buildTrainingGraph, emptyProject, transformerFor } from '../../core/graph';
 import type { StudioController } from '../app/controller';
 import { autoLayout } from '../state/auto-layout';
 import { EditorStore } from '../state/editor-store';
@@ -15,11 +15,18 @@ type DatasetRef = Project['datasets'][number];
 
 export class TrainingController {
   readonly store = new TrainingStore();
-  /** The training graph as a document: the editor's canvas and inspector work on it unchanged. */
+  /**
+   * The training graph as a document: the editor's canvas and inspector work on it unchanged.
+   * The project is the one source of truth: each edit here goes into the project, and the
+   * graph is then built again from the project, so what it shows is what the trainer trains.
+   */
   readonly graphStore = new EditorStore();
   private loaded: unknown = null;
   private loading = false;
   private early: TrainingEvent[] = [];
+  /** The project the training graph was last built from, and the editor's document count then. */
+  private shownFor: Project | null = null;
+  private shownLoads = -1;
 
   constructor(
     readonly studio: StudioController,
@@ -36,9 +43,14 @@ export class TrainingController {
   start(): () => void {
     const offEvents = this.api.onRunEvent((e) => this.onEvent(e));
     const offGraph = this.graphStore.subscribe(() => this.onGraphEdit());
+    // Undo, redo and edits in the editor change the project: the training graph follows.
+    const offProject = this.editor.subscribe(() => {
+      if (this.store.getState().view === 'training' && this.editor.project !== this.shownFor) this.refreshGraph();
+    });
     return () => {
       offEvents();
       offGraph();
+      offProject();
     };
   }
 
@@ -54,32 +66,64 @@ export class TrainingController {
     this.store.set({ message });
   }
 
-  /** Builds the training graph from the editor's project (laid out left to right). */
+  /**
+   * Builds the training graph from the editor's project. Nodes keep where the user put them;
+   * when nodes appear (a transformer's D and losses) the graph is laid out again, and a
+   * newly opened project is fitted into view.
+   */
   refreshGraph(): void {
     const project = this.editor.project;
+    const loads = this.editor.getState().loads;
     this.loading = true;
     try {
       const graph = buildTrainingGraph(project);
-      const doc = autoLayout({ ...emptyProject(`Training of ${project.name}`), graph: graph as Project['graph'] });
-      this.graphStore.load(doc, null, this.editor.getState().baseDir);
+      const current = this.graphStore.project.layout.nodes;
+      const doc = { ...emptyProject(`Training of ${project.name}`), graph: graph as Project['graph'] };
+      if (loads === this.shownLoads && graph.nodes.every((n) => current[n.id])) this.graphStore.replaceDocument({ ...doc, layout: { nodes: current } });
+      else if (loads === this.shownLoads) this.graphStore.replaceDocument(autoLayout(doc), { fit: true });
+      else this.graphStore.load(autoLayout(doc), null, this.editor.getState().baseDir);
     } catch (e) {
       this.graphStore.load(emptyProject('No training graph'), null, '');
       this.say(`No training graph: ${(e as Error).message}`);
     } finally {
+      this.shownFor = project;
+      this.shownLoads = loads;
       this.loaded = this.graphStore.project.graph;
       this.loading = false;
     }
   }
 
-  /** An edit on the training graph (a loss weight, D's depth, the dataset node...) goes into the project. */
+  /**
+   * An edit of the training graph (a loss weight, a transformer added or removed, its
+   * attributes...) goes into the project as one undo step; one the project cannot hold is
+   * refused with the reason, and the graph shows the project again.
+   */
   private onGraphEdit(): void {
     const graph = this.graphStore.project.graph;
     if (this.loading || graph === this.loaded) return;
     this.loaded = graph;
     const project = this.editor.project;
     if (!project.training) return;
-    const next = applyTrainingGraph(project, graph);
-    this.editor.commit(next);
+    let next: Project;
+    try {
+      next = applyTrainingGraph(project, graph);
+    } catch (e) {
+      this.refreshGraph();
+      const message = `Not applied: ${(e as Error).message}`;
+      this.say(message);
+      this.editor.notify(message);
+      return;
+    }
+    // Typing in one field is one step, as in the editor.
+    const group = this.graphStore.getState().history.group;
+    this.editor.commit(next, group ? `training:${group}` : null);
+    if (this.shownFor !== this.editor.project) this.refreshGraph();
+  }
+
+  /** The transformers' attributes as the Training palette maps them: one dataset group each. */
+  mapTransformer(id: string, group: AttributeGroup): void {
+    this.graphStore.setParam(id, 'attributes', [group]);
+    this.graphStore.endGroup();
   }
 
   // --- dataset set-up ---
@@ -249,19 +293,20 @@ export class TrainingController {
   /**
    * The guided flow: a new transformer for `group` goes before R, with its condition; every
    * other module takes its weights from the checkpoint and is frozen. Saved as a new project
-   * beside this one, so its run folder is new and the checkpoint stays where it is.
+   * beside this one, so its run folder is new; the frozen weights are copied beside it, so
+   * pruning the original run's checkpoints cannot take them away.
    */
   async addTransformer(group: AttributeGroup, checkpointId: string): Promise<void> {
     const path = this.path();
     if (!path) return this.say('Save the project first');
     try {
-      const graph = await this.api.loadCheckpointIntoGraph(path, checkpointId);
-      const project = { ...this.editor.project, graph: graph as Project['graph'] };
-      const next = withNewTransformer(project, group);
-      const target = path.replace(/\.mgproj\.json$/, `-${next.added}.mgproj.json`);
+      const { added } = withNewTransformer(this.editor.project, group);
+      const target = path.replace(/(\.mgproj)?\.json$/, `-${added}.mgproj.json`);
+      const graph = await this.api.freezeCheckpoint(path, checkpointId, target);
+      const next = withNewTransformer({ ...this.editor.project, graph: graph as Project['graph'] }, group);
       const saved = await this.api.saveProject(target, next.project);
       this.editor.load(next.project, saved.path, saved.path.replace(/[\\/][^\\/]*$/, ''));
-      this.editor.notify(`Added ${next.added}; the other modules are frozen with the weights of ${checkpointId}. Saved as ${saved.path}: Start trains only ${next.added}.`);
+      this.editor.notify(`Added ${next.added}; the other modules are frozen with the weights of ${checkpointId} (copied beside the new project). Saved as ${saved.path}: Start trains only ${next.added}.`);
       this.store.set({ checkpoints: [], series: EMPTY_SERIES, sample: null, status: 'idle', runId: null });
       this.refreshGraph();
     } catch (e) {
@@ -273,31 +318,17 @@ export class TrainingController {
 /** Adds T_<group> (and its condition) before R, freezes every other module; pure, for tests. */
 export function withNewTransformer(project: Project, group: AttributeGroup): { project: Project; added: string } {
   const nodes = project.graph.nodes;
-  const ids = new Set(nodes.map((n) => n.id));
-  let id = `T_${group.name.replace(/[^\w]+/g, '_')}`;
-  for (let i = 2; ids.has(id); i++) id = `T_${group.name}_${i}`;
   const r = nodes.find((n) => n.kind === 'reconstructor');
   if (!r) throw new Error('the graph has no reconstructor to put the transformer before');
   const into = project.graph.edges.find((e) => e.to.node === r.id && e.to.port === 'feature');
   if (!into) throw new Error(`the reconstructor '${r.id}' has no input`);
-  const sibling = nodes.find((n) => n.kind === 'transformer');
-  const base = nodes.find((n) => n.kind === 'encoder' || n.kind === 'generator');
-  const t: Project['graph']['nodes'][number] = {
-    id,
-    kind: 'transformer',
-    label: group.name,
-    params: {
-      baseChannels: sibling?.params.baseChannels ?? base?.params.baseChannels ?? 64,
-      resBlocks: sibling?.params.resBlocks ?? 6,
-      attributes: [group],
-      useMask: true,
-    },
-  };
+  const { id, label, params } = transformerFor(project.graph, group);
+  const t: Project['graph']['nodes'][number] = { id, kind: 'transformer', label, params };
   const cond: Project['graph']['nodes'][number] = {
     id: `c_${id}`,
     kind: 'condition-input',
     label: `target ${group.name}`,
-    params: { attributes: [group], values: { [group.name]: group.kind === 'onehot' ? group.values[0] : 'yes' } },
+    params: { attributes: [group], values: { [group.name]: group.kind === 'onehot' ? group.values[0]! : '1' } },
   };
   const edges = [
     ...project.graph.edges.filter((e) => e !== into),

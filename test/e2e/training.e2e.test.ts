@@ -1,7 +1,9 @@
 // The Training view end to end, in Chromium against the web host: a tiny 32 px ColorMNIST
 // project; its training graph with a loss weight edited; a dataset preview; start, see loss
 // curve points and a sample grid appear, pause (no new points), resume, stop; the checkpoint
-// is listed, loads into the editor's graph, and that graph runs and shows previews.
+// is listed, loads into the editor's graph, and that graph runs and shows previews. Then the
+// training graph is edited like any graph: a transformer added from its palette is validated
+// (a misfit one is marked in red and removed with Delete), and the saved project holds it.
 // Screenshots of each state go to test-results/e2e/.
 
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -13,7 +15,7 @@ import type { Project } from '../../core/graph';
 import { type WebHost, startWebHost } from '../../web/host';
 import { REPO_ROOT, ensureRendererBuilt } from '../../web/renderer-build';
 import { launchChromium } from '../helpers/browser';
-import { readLog, tinyProject } from '../helpers/training';
+import { asRunnable, readLog, tinyProject } from '../helpers/training';
 
 const SHOTS = join(REPO_ROOT, 'test-results', 'e2e');
 const DEMO = join(REPO_ROOT, 'assets', 'demo', 'demo.mgproj.json');
@@ -22,23 +24,7 @@ type Json = Record<string, unknown>;
 /** The tiny project, made runnable in the editor too: inputs for G and the transformers, an output. */
 function runnable(p: Json): void {
   Object.assign(p.training as Json, { backend: 'wasm', iterations: 400, decayFrom: 200, sampleEvery: 2, checkpointEvery: 4 });
-  const g = p.graph as { nodes: Json[]; edges: Json[] };
-  const cond = (id: string, name: string, values: string[], value: string) => ({ id, kind: 'condition-input', params: { attributes: [{ name, kind: 'onehot', values }], values: { [name]: value } } });
-  g.nodes.push(
-    { id: 'z', kind: 'noise-input', params: { length: 16, seed: 1 } },
-    cond('a0', 'digit', ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], '3'),
-    cond('c_color', 'color', ['red', 'blue', 'green', 'purple', 'brown'], 'red'),
-    cond('c_bg', 'background', ['cyan', 'yellow', 'white', 'silver', 'salmon'], 'yellow'),
-    { id: 'out', kind: 'image-output', params: {} },
-  );
-  const edge = (id: string, from: string, fp: string, to: string, tp: string) => ({ id, from: { node: from, port: fp }, to: { node: to, port: tp } });
-  g.edges.push(
-    edge('z', 'z', 'noise', 'G', 'noise'),
-    edge('a0', 'a0', 'condition', 'G', 'condition'),
-    edge('cc', 'c_color', 'condition', 'T_color', 'condition'),
-    edge('cb', 'c_bg', 'condition', 'T_background', 'condition'),
-    edge('o', 'R', 'image', 'out', 'image'),
-  );
+  asRunnable(p);
 }
 
 let service: EngineService;
@@ -137,5 +123,34 @@ describe('the Training view in Chromium', () => {
     await page.locator('[data-testid="node-out"] img.preview').first().waitFor({ timeout: 30_000 });
     await expect.poll(() => page.getByTestId('run-status').getAttribute('data-status'), { timeout: 30_000 }).toBe('finished');
     await shot('training-5-checkpoint-in-editor');
+  });
+
+  it('adds a transformer in the training graph: validated, removed, added again, saved into the project', async () => {
+    await page.getByTestId('tab-training').click();
+    await page.getByTestId('node-D_T_color').waitFor();
+    // The generic transformer (hair, 64 channels) fits neither this dataset nor this chain.
+    await page.getByTestId('palette-transformer').dblclick();
+    await page.getByTestId('node-T1').waitFor();
+    await expect.poll(() => page.getByTestId('node-T1').getAttribute('class')).toMatch(/invalid/);
+    expect(await page.getByTestId('node-T1').textContent()).toMatch(/the dataset has no attribute 'hair'/);
+    expect(await page.getByTestId('training-validity').textContent()).toMatch(/problem/);
+    expect((await project()).graph.nodes.some((n) => n.id === 'T1')).toBe(true);
+    await shot('training-6-misfit-transformer');
+    // Delete takes it out of the project, with the D and loss terms made for it.
+    await page.getByTestId('node-T1').locator('.node-header').click();
+    await page.keyboard.press('Delete');
+    await expect.poll(async () => (await project()).graph.nodes.some((n) => n.id === 'T1')).toBe(false);
+    expect(await page.getByTestId('node-D_T1').count()).toBe(0);
+    // The ready-made transformer for the dataset's free attribute: valid, with its D and losses.
+    await page.getByTestId('palette-attr-style').dblclick();
+    await page.getByTestId('node-D_T_style').waitFor();
+    await expect.poll(() => page.getByTestId('training-validity').textContent()).toMatch(/valid/);
+    expect(await page.getByTestId('node-T_style').getAttribute('class')).not.toMatch(/invalid/);
+    await shot('training-7-added-transformer');
+    await page.keyboard.press('Control+s');
+    await expect.poll(() => readFileSync(file, 'utf8'), { timeout: 10_000 }).toContain('"T_style"');
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as Project;
+    expect(saved.graph.edges.find((e) => e.to.node === 'R' && e.to.port === 'feature')!.from.node).toBe('T_style');
+    expect(saved.graph.nodes.find((n) => n.id === 'T_style')!.params.attributes).toEqual([{ name: 'style', kind: 'onehot', values: ['flat', 'stroke'] }]);
   });
 });

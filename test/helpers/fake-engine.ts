@@ -16,7 +16,8 @@ type TrainingCall =
   | 'stopTraining'
   | 'stopAllTraining'
   | 'listCheckpoints'
-  | 'loadCheckpointIntoGraph';
+  | 'loadCheckpointIntoGraph'
+  | 'freezeCheckpoint';
 
 /** The training calls, for fake engines in tests that do not use them. */
 export const noTrainingCalls: Pick<EngineApi, TrainingCall> = {
@@ -32,6 +33,7 @@ export const noTrainingCalls: Pick<EngineApi, TrainingCall> = {
   stopAllTraining: async () => undefined,
   listCheckpoints: async () => [],
   loadCheckpointIntoGraph: absent,
+  freezeCheckpoint: absent,
 };
 
 /** The preset, provenance, batch and training calls, for fake engines in tests that do not use them. */

@@ -1,9 +1,24 @@
 // The training-time graph: built from a project, valid like any graph, and its loss-weight,
-// D and dataset edits carried back into the project.
+// D and dataset edits carried back into the project; structural edits (a transformer added,
+// removed, mapped to another attribute) too, and edits the project cannot hold refused.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { type Project, analyze, applyTrainingGraph, buildTrainingGraph, loadProject, suggestMapping } from '../../../core/graph';
-import { TINY_PROJECT, asTranslation } from '../../helpers/training';
+import {
+  type AttributeGroup,
+  COLOR_MNIST,
+  type Graph,
+  type Project,
+  TrainingGraphRefusal,
+  analyze,
+  analyzeTrainingGraph,
+  applyTrainingGraph,
+  buildTrainingGraph,
+  freeGroups,
+  loadProject,
+  suggestMapping,
+  transformerFor,
+} from '../../../core/graph';
+import { TINY_PROJECT, asRunnable, asTranslation } from '../../helpers/training';
 
 const tiny = (edit: (p: Record<string, unknown>) => void = () => {}): Project => {
   const raw = JSON.parse(readFileSync(TINY_PROJECT, 'utf8')) as Record<string, unknown>;
@@ -73,6 +88,112 @@ describe('applyTrainingGraph', () => {
     const q = applyTrainingGraph(p, setParam(buildTrainingGraph(p), 'adv_T_color', 'weight', 0.5));
     expect(q.training!.lambdaAdv).toBe(0.5);
     expect(buildTrainingGraph(q).nodes.find((n) => n.id === 'adv_T_background')!.params.weight).toBe(0.5);
+  });
+});
+
+const runnable = (edit: (p: Record<string, unknown>) => void = () => {}) =>
+  tiny((p) => {
+    asRunnable(p);
+    edit(p);
+  });
+/** A transformer added as the palette adds it: unwired, with the parameters transformerFor gives. */
+const withT = (g: Graph, group: AttributeGroup, edges: Graph['edges'] = []): Graph => {
+  const t = transformerFor(g, group);
+  return { nodes: [...g.nodes, { id: t.id, kind: 'transformer', label: t.label, params: t.params }], edges: [...g.edges, ...edges] };
+};
+const without = (g: Graph, ...ids: string[]): Graph => ({
+  nodes: g.nodes.filter((n) => !ids.includes(n.id)),
+  edges: g.edges.filter((e) => !ids.includes(e.from.node) && !ids.includes(e.to.node)),
+});
+const feedOf = (p: Project, id: string, port = 'feature') => p.graph.edges.find((e) => e.to.node === id && e.to.port === port)?.from.node;
+const refusal = (f: () => unknown): TrainingGraphRefusal => {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof TrainingGraphRefusal) return e;
+    throw e;
+  }
+  throw new Error('not refused');
+};
+
+describe('structural edits of the training graph', () => {
+  it('a transformer added from the palette goes before R with a condition of its own; D and losses follow', () => {
+    const p = runnable();
+    const g = buildTrainingGraph(p);
+    expect(freeGroups(g).map((x) => x.name)).toEqual(['style']);
+    const q = applyTrainingGraph(p, withT(g, COLOR_MNIST.style));
+    expect(feedOf(q, 'R')).toBe('T_style');
+    expect(feedOf(q, 'T_style')).toBe('T_background');
+    expect(q.graph.nodes.find((n) => n.id === 'T_style')!.params).toMatchObject({ baseChannels: 4, resBlocks: 0, attributes: [COLOR_MNIST.style] });
+    const cond = q.graph.nodes.find((n) => n.id === feedOf(q, 'T_style', 'condition'))!;
+    expect(cond.params).toEqual({ attributes: [COLOR_MNIST.style], values: { style: 'flat' } });
+    // The saved project's graph is valid, and its training graph has the new D and loss terms.
+    expect(analyze(q.graph).diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const h = buildTrainingGraph(q);
+    expect(h.nodes.map((n) => n.id)).toEqual(expect.arrayContaining(['D_T_style', 'D_T_style_real', 'adv_T_style', 'cls_T_style', 'target_T_style']));
+    expect(analyzeTrainingGraph(h).diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(freeGroups(h)).toEqual([]);
+  });
+
+  it('a transformer wired from G goes right after G', () => {
+    const p = runnable();
+    const g = buildTrainingGraph(p);
+    const q = applyTrainingGraph(p, withT(g, COLOR_MNIST.style, [{ id: 'e1', from: { node: 'G', port: 'feature' }, to: { node: 'T_style', port: 'feature' } }]));
+    expect(feedOf(q, 'T_style')).toBe('G');
+    expect(feedOf(q, 'T_color')).toBe('T_style');
+    expect(feedOf(q, 'R')).toBe('T_background');
+    expect(analyze(q.graph).ok).toBe(true);
+  });
+
+  it('a removed transformer takes its D, loss terms and condition with it; the chain closes', () => {
+    const p = runnable((raw) => ((raw.training as Record<string, unknown>).frozen = ['T_color', 'G']));
+    const q = applyTrainingGraph(p, without(buildTrainingGraph(p), 'T_color'));
+    expect(q.graph.nodes.map((n) => n.id)).not.toContain('T_color');
+    expect(q.graph.nodes.map((n) => n.id)).not.toContain('c_color');
+    expect(feedOf(q, 'T_background')).toBe('G');
+    expect(q.training!.frozen).toEqual(['G']);
+    expect(analyze(q.graph).ok).toBe(true);
+    expect(buildTrainingGraph(q).nodes.filter((n) => n.id.includes('T_color'))).toEqual([]);
+  });
+
+  it('mapping a transformer to another attribute regenerates its target, D and condition', () => {
+    const p = runnable();
+    const q = applyTrainingGraph(p, setParam(buildTrainingGraph(p), 'T_background', 'attributes', [COLOR_MNIST.style]));
+    expect(q.graph.nodes.find((n) => n.id === 'c_bg')!.params).toEqual({ attributes: [COLOR_MNIST.style], values: { style: 'flat' } });
+    const h = buildTrainingGraph(q);
+    expect(h.nodes.find((n) => n.id === 'D_T_background')!.params.attributes).toEqual([COLOR_MNIST.style]);
+    expect(analyze(q.graph).ok).toBe(true);
+    expect(analyzeTrainingGraph(h).ok).toBe(true);
+  });
+
+  it('a target value edited in the graph becomes the value of the project condition', () => {
+    const p = runnable();
+    const q = applyTrainingGraph(p, setParam(buildTrainingGraph(p), 'target_T_color', 'values', { color: 'green' }));
+    expect(q.graph.nodes.find((n) => n.id === 'c_color')!.params.values).toEqual({ color: 'green' });
+  });
+
+  it('an attribute the dataset lacks shows on the transformer, as the validator shows problems', () => {
+    const g = setParam(buildTrainingGraph(tiny()), 'T_color', 'attributes', [{ name: 'hair', kind: 'binary' }]);
+    const d = analyzeTrainingGraph(g).diagnostics.filter((x) => x.severity === 'error');
+    expect(d).toContainEqual(expect.objectContaining({ node: 'T_color', message: expect.stringMatching(/Transformer 'colour': the dataset has no attribute 'hair'/) }));
+  });
+
+  it('refuses, naming the node, what the project cannot hold', () => {
+    const p = runnable();
+    const g = buildTrainingGraph(p);
+    let r = refusal(() => applyTrainingGraph(p, without(g, 'D_T_color')));
+    expect(r.node).toBe('D_T_color');
+    expect(r.message).toMatch(/Discriminator 'D_T_color' cannot be removed: the trainer makes it for Transformer 'colour'/);
+    r = refusal(() => applyTrainingGraph(p, { ...g, nodes: [...g.nodes, { id: 'cycle-loss1', kind: 'cycle-loss', params: { weight: 1 } }] }));
+    expect(r.message).toMatch(/Feature cycle loss 'cycle-loss1' cannot be added: only transformers/);
+    r = refusal(() => applyTrainingGraph(p, setParam(g, 'D_T_color', 'attributes', [COLOR_MNIST.style])));
+    expect(r.message).toMatch(/Discriminator 'D_T_color' cannot take this 'Attributes'/);
+    r = refusal(() => applyTrainingGraph(p, without(g, 'G')));
+    expect(r.message).toMatch(/Generator 'G' cannot be removed: training needs/);
+    const rewired = { ...g, edges: g.edges.map((e) => (e.to.node === 'cls_T_color' && e.to.port === 'target' ? { ...e, from: { node: 'target_T_background', port: 'condition' } } : e)) };
+    r = refusal(() => applyTrainingGraph(p, rewired));
+    expect(r.node).toBe('cls_T_color');
+    expect(r.message).toMatch(/The edge from .* cannot be added: the trainer wires its losses/);
   });
 });
 

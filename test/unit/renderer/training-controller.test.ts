@@ -1,10 +1,12 @@
 // The training view's controller with a fake engine: training-graph edits reach the
-// project (and undo), events that overtake startTraining's reply are kept, losses become
-// curve series, checkpoints load into the editor; the add-a-transformer edit; smoothing.
+// project (and undo), structural ones too (a transformer added, removed, remapped) and the
+// graph follows; refused edits leave the project as it was and say why; events that overtake
+// startTraining's reply are kept, losses become curve series, checkpoints load into the
+// editor; the add-a-transformer flow copies the frozen weights; smoothing.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import type { CheckpointInfo, RunEvent, StudioBridge } from '../../../core/api';
-import { type Project, analyze, loadProject } from '../../../core/graph';
+import { COLOR_MNIST, type Project, analyze, analyzeTrainingGraph, loadProject, transformerFor } from '../../../core/graph';
 import { StudioController } from '../../../renderer/app/controller';
 import { EditorStore } from '../../../renderer/state/editor-store';
 import { smooth } from '../../../renderer/training/smoothing';
@@ -36,6 +38,7 @@ function setup() {
     stopTraining: vi.fn(async () => undefined),
     listCheckpoints: vi.fn(async () => [ckpt]),
     loadCheckpointIntoGraph: vi.fn(async () => ({ ...tiny().graph, nodes: tiny().graph.nodes.map((n) => ({ ...n, params: { ...n.params, weights: `/ck/${n.id}.mgw` } })) })),
+    freezeCheckpoint: vi.fn(async () => ({ ...tiny().graph, nodes: tiny().graph.nodes.map((n) => ({ ...n, params: { ...n.params, weights: `tiny-T_style.frozen/${n.id}.mgw` } })) })),
     onRunEvent: (l: (e: RunEvent) => void) => {
       emit = l;
       return () => {};
@@ -60,6 +63,47 @@ describe('TrainingController', () => {
     expect(store.project.training!.lambdaCls).toBe(3);
     store.undo();
     expect(store.project.training!.lambdaCls).toBe(1);
+  });
+
+  it('a transformer added in the training graph goes into the project with its D and losses; undo takes it out', () => {
+    const { c, store } = setup();
+    c.show('training');
+    const g = c.graphStore;
+    g.addNode('transformer', { x: 0, y: 0 }, transformerFor(g.project.graph, COLOR_MNIST.style));
+    expect(store.project.graph.nodes.find((n) => n.id === 'T_style')).toBeDefined();
+    expect(store.project.graph.edges.find((e) => e.to.node === 'R')!.from.node).toBe('T_style');
+    const ids = g.project.graph.nodes.map((n) => n.id);
+    expect(ids).toEqual(expect.arrayContaining(['T_style', 'D_T_style', 'cls_T_style', 'adv_T_style']));
+    expect(g.getState().selectedNodes).toEqual(new Set(['T_style']));
+    expect(analyzeTrainingGraph(g.project.graph).diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    store.undo();
+    expect(store.project.graph.nodes.some((n) => n.id === 'T_style')).toBe(false);
+    expect(g.project.graph.nodes.some((n) => n.id === 'D_T_style')).toBe(false);
+  });
+
+  it('removing a transformer takes its D and losses; remapping one regenerates them', () => {
+    const { c, store } = setup();
+    c.show('training');
+    const g = c.graphStore;
+    g.select(['T_color'], []);
+    g.removeSelection();
+    expect(store.project.graph.nodes.some((n) => n.id === 'T_color')).toBe(false);
+    expect(g.project.graph.nodes.filter((n) => n.id.includes('T_color'))).toEqual([]);
+    c.mapTransformer('T_background', COLOR_MNIST.style);
+    expect(store.project.graph.nodes.find((n) => n.id === 'T_background')!.params.attributes).toEqual([COLOR_MNIST.style]);
+    expect(g.project.graph.nodes.find((n) => n.id === 'D_T_background')!.params.attributes).toEqual([COLOR_MNIST.style]);
+  });
+
+  it('an edit the project cannot hold is refused, naming the node; the graph shows the project again', () => {
+    const { c, store } = setup();
+    c.show('training');
+    const before = store.project;
+    c.graphStore.select(['D_T_color'], []);
+    c.graphStore.removeSelection();
+    expect(store.project).toBe(before);
+    expect(c.store.getState().message).toMatch(/Not applied: Discriminator 'D_T_color' cannot be removed/);
+    expect(store.getState().notice).toMatch(/D_T_color/);
+    expect(c.graphStore.project.graph.nodes.some((n) => n.id === 'D_T_color')).toBe(true);
   });
 
   it('starts the saved project, keeps events that overtake the reply, builds curve series', async () => {
@@ -88,16 +132,17 @@ describe('TrainingController', () => {
     expect(store.project.graph.nodes.find((n) => n.id === 'G')!.params.weights).toBeUndefined();
   });
 
-  it('adds a transformer before R, freezes the rest, and saves a new project beside this one', async () => {
+  it('adds a transformer before R, freezes the rest on copied weights, and saves a new project beside this one', async () => {
     const { c, store, api } = setup();
     await c.addTransformer({ name: 'style', kind: 'onehot', values: ['flat', 'stroke'] }, 'iter-000004');
+    expect(api.freezeCheckpoint).toHaveBeenCalledWith('/p/tiny.mgproj.json', 'iter-000004', '/p/tiny-T_style.mgproj.json');
     expect(api.saveProject).toHaveBeenCalledWith('/p/tiny-T_style.mgproj.json', expect.anything());
     const p = store.project;
     expect(store.getState().path).toBe('/p/tiny-T_style.mgproj.json');
     expect(p.training!.frozen.sort()).toEqual(['G', 'R', 'T_background', 'T_color']);
     expect(p.graph.edges.find((e) => e.to.node === 'R')!.from.node).toBe('T_style');
     expect(p.graph.edges.find((e) => e.to.node === 'T_style' && e.to.port === 'feature')!.from.node).toBe('T_background');
-    expect(p.graph.nodes.find((n) => n.id === 'T_color')!.params.weights).toBe('/ck/T_color.mgw');
+    expect(p.graph.nodes.find((n) => n.id === 'T_color')!.params.weights).toBe('tiny-T_style.frozen/T_color.mgw');
   });
 
   it('withNewTransformer refuses a graph without a reconstructor', () => {
