@@ -1,12 +1,12 @@
 // `modulargan train` as a user runs it: a child process on the tiny ColorMNIST project.
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { loadProject } from '../../../core/graph/format/project';
 import { validateGraph } from '../../../core/graph/validate';
-import { readLog, tinyProject } from '../../helpers/training';
+import { asRunnable, readLog, tinyProject } from '../../helpers/training';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const cli = (...args: string[]) =>
@@ -16,7 +16,8 @@ const cli = (...args: string[]) =>
   );
 
 describe('modulargan train', () => {
-  const file = tinyProject();
+  // Runnable as well as trainable (noise, conditions and an output), so its export can run.
+  const file = tinyProject(asRunnable);
   const run = join(dirname(file), 'tiny.train');
 
   it('trains, then resumes from the latest checkpoint', async () => {
@@ -30,6 +31,28 @@ describe('modulargan train', () => {
     expect(second.out).toMatch(/resumed from .*iter-000002 at iteration 2/);
     expect(second.out).toMatch(/finished at iteration 4/);
     expect(readLog(join(run, 'log.jsonl')).map((r) => r.iteration)).toEqual([0, 1, 2, 3]);
+  }, 120_000);
+
+  it('exports the trained modules with a project that runs them', async () => {
+    const mg = (...args: string[]) =>
+      promisify(execFile)(process.execPath, [join(root, 'bin/modulargan.mjs'), ...args]).then(
+        (r) => ({ code: 0, out: r.stdout }),
+        (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
+      );
+    const out = join(dirname(file), 'shipped');
+    const exported = await mg('export', file, '-o', out, '--half', '--checkpoint', '2');
+    expect(exported.out).toMatch(/wrote .*shipped\/tiny\.mgproj\.json: iteration 2, 4 modules, \d+ KB in half precision/);
+    expect(exported.code).toBe(0);
+    const project = loadProject(readFileSync(join(out, 'tiny.mgproj.json'), 'utf8'));
+    if (!project.ok) throw new Error(JSON.stringify(project.errors));
+    const modules = project.value.value.graph.nodes.filter((n) => typeof n.params.weights === 'string' && n.params.weights);
+    expect(modules.map((n) => n.params.weights).sort()).toEqual(['G.mgw', 'R.mgw', 'T_background.mgw', 'T_color.mgw']);
+    // No discriminators or optimiser state: only what inference needs.
+    expect(readdirSync(out).sort()).toEqual(['G.mgw', 'R.mgw', 'T_background.mgw', 'T_color.mgw', 'tiny.mgproj.json']);
+    const ran = await mg('run', join(out, 'tiny.mgproj.json'), '-o', join(out, 'images'), '--count', '2', '-q');
+    expect(ran.code, ran.out).toBe(0);
+    const missing = await mg('export', file, '-o', join(dirname(file), 'x'), '--checkpoint', '3');
+    expect(missing).toMatchObject({ code: 1, out: expect.stringMatching(/there is no checkpoint '3' .*there are: latest, best, 2, 4/) });
   }, 120_000);
 
   it('explains what it cannot do', async () => {
