@@ -114,7 +114,7 @@ export function buildProgram(): Command {
     .requiredOption('-o, --output <dir>', 'folder for the project and its .mgw files (created if missing)')
     .option('--checkpoint <which>', "'latest', 'best', or an iteration", 'latest')
     .option('--half', 'store weights in half precision (half the size; outputs differ by about 1e-3)')
-    .option('--name <file>', "the exported project's file name (default: the project's)")
+    .option('--project <file>', 'where to write the project (default: <output>/<project file name>); weights paths are relative to it')
     .action(async (file: string, opts: ExportCommandOptions) => {
       process.exitCode = await exportCommand(file, opts, (line) => process.stdout.write(`${line}\n`));
     });

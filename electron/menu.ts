@@ -1,7 +1,7 @@
 // The native menu as plain data (Electron's MenuItemConstructorOptions shape), built from
 // the commands the editor understands and the recent projects; main.ts turns it into a Menu.
 
-import type { MenuCommand } from '../core/api/types';
+import { DEMOS, type MenuCommand } from '../core/api/types';
 
 export interface MenuItem {
   label?: string;
@@ -24,6 +24,10 @@ export function menuTemplate(send: (command: MenuCommand, arg?: string) => void,
         label: 'Open Recent',
         enabled: recent.length > 0,
         submenu: recent.map((path) => ({ label: path, click: () => send('openRecent', path) })),
+      },
+      {
+        label: 'Open Demo',
+        submenu: Object.entries(DEMOS).map(([name, d]) => ({ label: d.title, click: () => send('openDemo', name) })),
       },
       { type: 'separator' },
       item('Save', 'save', 'CmdOrCtrl+S'),

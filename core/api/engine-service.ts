@@ -8,6 +8,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { encodePng, readXmp } from '../data/images';
 import { writeFileAtomic } from '../files/atomic';
 import { formatFileError, readProjectFile, saveProjectFile } from '../files/documents';
+import { nodeKind } from '../graph/catalogue';
 import type { Graph } from '../graph/graph';
 import type { Project } from '../graph/format/project';
 import { parseProvenanceXmp } from '../graph/format/provenance';
@@ -21,7 +22,7 @@ import { createTrainingService } from './training-service';
 import { buildTrainingGraph } from '../graph/training-graph';
 import { applyTrainingGraph } from '../graph/training-edit';
 import { suggestMapping } from '../graph/attribute-mapping';
-import type { BatchRequest, EngineApi, EngineInfo, OpenedProject, RunEvent, RunRequest } from './types';
+import { type BatchRequest, DEMOS, type DemoName, type EngineApi, type EngineInfo, type OpenedProject, type RunEvent, type RunRequest } from './types';
 
 export interface EngineServiceOptions {
   /** Where the recent list and the recovery file live (Electron: userData). */
@@ -155,15 +156,18 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
     async info() {
       return { version: opts.version ?? '0.1.0', host: opts.host, nativeDialogs: false };
     },
-    async openDemo() {
-      const demo = await load(opts.demoPath);
-      // Untitled, with its image folders made absolute: Save As puts it anywhere and it still runs.
+    async openDemo(which: DemoName = 'translation') {
+      const demo = await load(join(dirname(opts.demoPath), DEMOS[which].file));
+      // Untitled, with its image folders and weights files made absolute: Save As puts it
+      // anywhere and it still runs.
+      const absolute = (p: unknown) => (typeof p === 'string' && p && !isAbsolute(p) ? resolve(demo.baseDir, p) : p);
       const graph = {
         ...demo.project.graph,
-        nodes: demo.project.graph.nodes.map((n) => {
-          const p = n.params.path;
-          return n.kind === 'image-input' && typeof p === 'string' && p && !isAbsolute(p) ? { ...n, params: { ...n.params, path: resolve(demo.baseDir, p) } } : n;
-        }),
+        nodes: demo.project.graph.nodes.map((n) =>
+          n.kind === 'image-input' ? { ...n, params: { ...n.params, path: absolute(n.params.path) } }
+          : nodeKind(n.kind)?.module ? { ...n, params: { ...n.params, weights: absolute(n.params.weights) } }
+          : n,
+        ),
       };
       return { ...demo, path: null, project: { ...demo.project, graph } };
     },

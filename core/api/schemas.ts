@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { datasetRefSchema, graphSchema } from '../graph/format/schemas';
 import { projectSchema } from '../graph/format/project';
 import { presetSchema } from '../graph/format/preset';
-import type { ApiMethod } from './types';
+import { type ApiMethod, DEMOS, type DemoName } from './types';
 
 const path = z.string().min(1).max(4096);
 
@@ -146,7 +146,7 @@ export const runEventSchema = z.discriminatedUnion('type', [
 /** Parameters (as a tuple) and result of each call. */
 export const API_SCHEMAS = {
   info: { params: z.tuple([]), result: engineInfoSchema },
-  openDemo: { params: z.tuple([]), result: openedProjectSchema },
+  openDemo: { params: z.union([z.tuple([]), z.tuple([z.enum(Object.keys(DEMOS) as [DemoName, ...DemoName[]])])]), result: openedProjectSchema },
   openProject: { params: z.tuple([path]), result: openedProjectSchema },
   saveProject: { params: z.tuple([path, projectSchema]), result: z.object({ path }) },
   listRecent: { params: z.tuple([]), result: z.array(z.string()) },

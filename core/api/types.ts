@@ -216,8 +216,8 @@ export type TrainingEvent =
 /** The engine's operations. Every method may reject with an Error whose message is for the user. */
 export interface EngineApi {
   info(): Promise<EngineInfo>;
-  /** The bundled demo project, ready to run. */
-  openDemo(): Promise<OpenedProject>;
+  /** A bundled demo project with trained modules, ready to run, as an untitled project (default: translation). */
+  openDemo(which?: DemoName): Promise<OpenedProject>;
   openProject(path: string): Promise<OpenedProject>;
   /** Saves atomically (the previous file is kept as .bak); returns the absolute path. */
   saveProject(path: string, project: Project): Promise<{ path: string }>;
@@ -277,8 +277,15 @@ export interface EngineApi {
   onRunEvent(listener: (e: RunEvent) => void): () => void;
 }
 
+/** The bundled demos, by name: what each shows and its file beside the main demo. */
+export const DEMOS = {
+  translation: { title: 'Translation demo: synthetic faces (E → hair → smile → glasses → R)', file: 'demo.mgproj.json' },
+  generation: { title: 'Generation demo: ColorMNIST (G → colour → style → background → R)', file: 'generation.mgproj.json' },
+} as const;
+export type DemoName = keyof typeof DEMOS;
+
 /** Commands from native menus (Electron) that the editor carries out. */
-export const MENU_COMMANDS = ['new', 'open', 'save', 'saveAs', 'undo', 'redo', 'run', 'layout', 'openRecent'] as const;
+export const MENU_COMMANDS = ['new', 'open', 'save', 'saveAs', 'undo', 'redo', 'run', 'layout', 'openRecent', 'openDemo'] as const;
 export type MenuCommand = (typeof MENU_COMMANDS)[number];
 
 /** What the page sees as `window.modulargan`: the engine API plus native menu commands. */

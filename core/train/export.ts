@@ -14,13 +14,13 @@ import { type CheckpointManifest, checkpointName, readIndex } from './checkpoint
 import { defaultRunDir } from './run';
 
 export interface ExportOptions {
-  /** Folder for the project and its weights (created if missing). */
+  /** Folder for the weights (created if missing); the project goes there too unless `project` says otherwise. */
   readonly out: string;
+  /** Where to write the project (default `<out>/<project's file name>`); weights paths are relative to it. */
+  readonly project?: string;
   /** 'latest' (default), 'best', or an iteration number. */
   readonly checkpoint?: string;
   readonly storage?: WeightsStorage;
-  /** The exported project's file name (default: the project's). */
-  readonly projectName?: string;
   /** Run folder (default `<project>.train` beside it). */
   readonly runDir?: string;
 }
@@ -59,7 +59,8 @@ export async function exportTrainedModules(projectFile: string, opts: ExportOpti
   const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as CheckpointManifest;
   const out = resolve(opts.out);
   await mkdir(out, { recursive: true });
-  const projectOut = join(out, opts.projectName ?? basename(projectFile));
+  const projectOut = resolve(opts.project ?? join(out, basename(projectFile)));
+  const to = dirname(projectOut);
   const from = dirname(resolve(projectFile));
   const modules: { node: string; file: string; bytes: number }[] = [];
   const nodes: Project['graph']['nodes'] = [];
@@ -67,7 +68,7 @@ export async function exportTrainedModules(projectFile: string, opts: ExportOpti
     if (!nodeKind(n.kind)?.module) {
       // Image inputs and output folders keep pointing where they pointed.
       const params = { ...n.params };
-      for (const key of ['path', 'folder']) if (typeof params[key] === 'string') params[key] = rebase(params[key], from, out);
+      for (const key of ['path', 'folder']) if (typeof params[key] === 'string') params[key] = rebase(params[key], from, to);
       nodes.push({ ...n, params });
       continue;
     }
@@ -78,9 +79,10 @@ export async function exportTrainedModules(projectFile: string, opts: ExportOpti
     const bytes = reencodeWeights(decoded, opts.storage ?? 'float32', { ...decoded.header.meta, exportedFrom: basename(projectFile), iteration: ckpt.iteration });
     await writeFileAtomic(join(out, name), bytes);
     modules.push({ node: n.id, file: name, bytes: bytes.length });
-    nodes.push({ ...n, params: { ...n.params, weights: name } });
+    nodes.push({ ...n, params: { ...n.params, weights: relative(to, join(out, name)) } });
   }
-  const datasets = project.datasets.map((d) => (typeof d.path === 'string' ? { ...d, path: rebase(d.path, from, out) } : d));
+  const datasets = project.datasets.map((d) => (typeof d.path === 'string' ? { ...d, path: rebase(d.path, from, to) } : d));
+  await mkdir(to, { recursive: true });
   await saveProjectFile(projectOut, { ...project, graph: { ...project.graph, nodes }, datasets, checkpoints: [] });
   return { project: projectOut, iteration: ckpt.iteration, modules };
 }

@@ -2,7 +2,7 @@
 // graphs from PNGs) over the engine API.
 // UI-free, so it runs the same in Electron and the browser, and in unit tests with a fake API.
 
-import type { BatchRequest, EngineInfo, MenuCommand, RecoveryRecord, RunEvent, StudioBridge } from '../../core/api';
+import type { BatchRequest, DemoName, EngineInfo, MenuCommand, RecoveryRecord, RunEvent, StudioBridge } from '../../core/api';
 import { analyzeWithPresets as analyze, emptyProject } from '../../core/graph';
 import { autoLayout } from '../state/auto-layout';
 import { type EditorStore, IDLE_BATCH } from '../state/editor-store';
@@ -58,6 +58,7 @@ export class StudioController {
       new: () => this.newProject(),
       open: () => this.open(),
       openRecent: () => this.open(arg),
+      openDemo: () => this.openDemo(arg === 'generation' ? 'generation' : 'translation'),
       save: () => this.save(),
       saveAs: () => this.saveAs(),
       undo: () => s.undo(),
@@ -81,6 +82,15 @@ export class StudioController {
 
   newProject(): void {
     if (this.guard()) this.store.load(emptyProject('Untitled'), null, this.store.getState().baseDir);
+  }
+
+  /** A bundled demo, untitled, so saving it asks where (the shipped file stays as it is). */
+  async openDemo(which: DemoName): Promise<void> {
+    if (!this.guard()) return;
+    await this.attempt('Could not open the demo', async () => {
+      const demo = await this.api.openDemo(which);
+      this.store.load(demo.project, demo.path, demo.baseDir);
+    });
   }
 
   async open(path?: string): Promise<void> {

@@ -1,5 +1,6 @@
 // File, edit and run commands, the document's name with its dirty marker, and run progress.
 
+import { DEMOS, type DemoName } from '../../core/api';
 import type { StudioController } from '../app/controller';
 import { useEditor, useStore } from '../state/use-editor';
 
@@ -27,6 +28,19 @@ export function Toolbar({ controller, onDialog }: { controller: StudioController
       <button onClick={() => void controller.saveAs()} title="Save as… (Ctrl+Shift+S)" data-testid="save-as">
         Save as
       </button>
+      <select
+        value=""
+        onChange={(e) => e.target.value && void controller.openDemo(e.target.value as DemoName)}
+        title="Open a bundled demo with trained modules"
+        data-testid="open-demo"
+      >
+        <option value="">Demos…</option>
+        {Object.entries(DEMOS).map(([name, d]) => (
+          <option key={name} value={name}>
+            {d.title}
+          </option>
+        ))}
+      </select>
       <span className="sep" />
       <button onClick={() => store.undo()} disabled={!canUndo} title="Undo (Ctrl+Z)" data-testid="undo">
         Undo
