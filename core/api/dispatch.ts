@@ -64,6 +64,7 @@ export function createApiClient(
     stopAllTraining: call('stopAllTraining'),
     listCheckpoints: call('listCheckpoints'),
     loadCheckpointIntoGraph: call('loadCheckpointIntoGraph'),
+    restartEngine: call('restartEngine'),
     onRunEvent,
   } as EngineApi;
 }

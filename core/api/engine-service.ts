@@ -229,6 +229,9 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
     stopAllTraining: () => training.stopAllTraining(),
     listCheckpoints: (path) => training.listCheckpoints(path),
     loadCheckpointIntoGraph: (path, id) => training.loadCheckpointIntoGraph(path, id),
+    async restartEngine() {
+      // In the caller's own process: if this engine had died, so would the caller.
+    },
     onRunEvent(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
