@@ -132,6 +132,24 @@ describe('Electron IPC, page to engine', () => {
     expect(w.log).toHaveBeenCalledWith(expect.stringMatching(/engine: refused a malformed request/));
   });
 
+  it('checks parameters in the engine process too, whoever sent them', async () => {
+    const w = wire();
+    const openProject = vi.spyOn(w.service, 'openProject');
+    const replies: unknown[] = [];
+    w.child.on('message', (m) => replies.push(m));
+    // Straight to the engine's port, past main's own check.
+    w.child.send({ id: 41, method: 'openProject', params: [{ path: '/etc/passwd' }] });
+    w.child.send({ id: 42, method: 'constructor', params: [] });
+    w.child.send({ id: 43, method: 'saveProject', params: ['/x.mgproj.json', { format: 'not a project' }] });
+    await vi.waitFor(() => expect(replies).toHaveLength(3));
+    expect(replies).toEqual([
+      { id: 41, reply: { ok: false, error: expect.stringMatching(/^refused openProject call/) } },
+      { id: 42, reply: { ok: false, error: expect.stringMatching(/^refused call: method: is not an engine method/) } },
+      { id: 43, reply: { ok: false, error: expect.stringMatching(/^refused saveProject call/) } },
+    ]);
+    expect(openProject).not.toHaveBeenCalled();
+  });
+
   it('delivers only known menu commands to the page', () => {
     const w = wire();
     const got: unknown[] = [];
