@@ -146,12 +146,12 @@ export function superviseEngine(spawn: () => EngineChild, opts: { name?: string;
   }
 
   const retire = async () => {
-    const old = child;
+    const old = child as EngineChild | undefined; // undefined once closed
     const wasGone = gone;
     child = undefined as unknown as EngineChild; // its exit is now expected
     failPending(`the ${name} was stopped`);
     active.clear();
-    if (!exited) old.kill();
+    if (old && !exited) old.kill();
     await wasGone;
   };
 

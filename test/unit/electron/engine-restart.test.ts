@@ -116,6 +116,10 @@ describe('the engine process dies (Electron main, fake utility process)', () => 
     await w.engine.close();
     expect(w.children[1]!.killed).toBe(true);
     expect(w.events.length).toBe(before);
+    // Closed is closed: calls say so; a restart starts a fresh one.
+    expect(await w.engine.call('listRecent', [])).toEqual({ ok: false, error: 'the engine process has been closed' });
+    await w.engine.restart();
+    expect(await w.engine.call('listRecent', [])).toMatchObject({ ok: true });
   });
 
   it('restarting a live engine ends the old process first and ignores what it says after', async () => {
