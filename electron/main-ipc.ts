@@ -1,10 +1,12 @@
 // Main's handler for the page's calls: only from the app's own page, each payload checked
-// against the API's schemas; file dialogs are answered here (they need a window), the rest
-// goes to the engine process. Run events go back to the page after their own check.
+// against the API's schemas; file dialogs are answered here (they need a window), and so are
+// the autosave's recovery file (so unsaved work is still kept while the engine is down) and
+// restarting the engine; the rest goes to the engine process. Run events go back to the
+// page after their own check.
 
+import type { EngineLink } from '../core/api/engine-process';
 import { type Reply, checkParams, checkResult } from '../core/api/schemas';
-import type { EngineInfo, RunEvent } from '../core/api/types';
-import type { EngineLink } from './engine-link';
+import type { EngineInfo, RecoveryRecord, RunEvent } from '../core/api/types';
 import { CALL_CHANNEL, RUN_EVENT_CHANNEL, pageCallSchema } from './messages';
 
 export interface IpcEventLike {
@@ -17,8 +19,14 @@ export interface DialogsLike {
   chooseProjectPath(mode: 'open' | 'save', suggested: string | null): Promise<string | null>;
   choosePresetPath(): Promise<string | null>;
 }
+export interface RecoveryFileLike {
+  recovery(): Promise<RecoveryRecord | null>;
+  setRecovery(record: RecoveryRecord | null): Promise<void>;
+}
 export interface MainIpcDeps {
-  readonly engine: EngineLink;
+  readonly engine: EngineLink & { restart(): Promise<void> };
+  /** The recovery file in the state folder; main writes it, atomically. */
+  readonly recovery?: RecoveryFileLike;
   readonly dialogs: DialogsLike;
   /** Is this the studio's own page (not something it was navigated to)? */
   readonly trusted: (url: string) => boolean;
@@ -42,6 +50,12 @@ export function registerMainIpc(ipc: IpcMainLike, deps: MainIpcDeps): void {
         result = await deps.dialogs.chooseProjectPath(params[0] as 'open' | 'save', params[1] as string | null);
       } else if (method === 'choosePresetPath') {
         result = await deps.dialogs.choosePresetPath();
+      } else if (method === 'restartEngine') {
+        result = await deps.engine.restart();
+      } else if (method === 'saveRecovery' && deps.recovery) {
+        result = await deps.recovery.setRecovery(params[0] as RecoveryRecord | null);
+      } else if (method === 'loadRecovery' && deps.recovery) {
+        result = await deps.recovery.recovery();
       } else if (method === 'info') {
         result = { version: deps.version, host: 'electron', nativeDialogs: true } satisfies EngineInfo;
       } else {

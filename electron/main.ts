@@ -5,12 +5,14 @@
 import { BrowserWindow, Menu, app, dialog, ipcMain, session, shell, utilityProcess } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { superviseEngine } from '../core/api/engine-process';
+import { createStateFiles } from '../core/api/state-files';
 import type { MenuCommand } from '../core/api/types';
 import { createDialogs } from './dialogs';
-import { createEngineLink } from './engine-link';
+import { type GoneDetails, utilityEngineChild } from './engine-child';
 import { registerMainIpc } from './main-ipc';
 import { type MenuItem, menuTemplate } from './menu';
-import { MENU_CHANNEL } from './messages';
+import { MENU_CHANNEL, RUN_EVENT_CHANNEL } from './messages';
 import { appPaths, projectArgument } from './paths';
 import { installQuitGuard } from './quit-guard';
 import { hardenContents, secureWebPreferences, withCsp } from './window-security';
@@ -36,12 +38,20 @@ else {
     session.defaultSession.webRequest.onHeadersReceived((details, callback) => callback({ responseHeaders: withCsp(details.responseHeaders) }));
     session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
 
-    const engine = utilityProcess.fork(paths.engine, [join(app.getPath('userData'), 'state'), paths.demo], { serviceName: 'ModularGAN engine', stdio: 'inherit' });
-    const link = createEngineLink(engine);
+    const stateDir = join(app.getPath('userData'), 'state');
+    const serviceName = 'ModularGAN engine';
+    const onGone = (l: (d: GoneDetails) => void) => {
+      const listener = (_e: unknown, d: Electron.Details) => l(d);
+      app.on('child-process-gone', listener);
+      return () => void app.off('child-process-gone', listener);
+    };
+    // The engine can die (out of memory, a crash) and be restarted; the window stays.
+    const link = superviseEngine(() => utilityEngineChild(utilityProcess.fork(paths.engine, [stateDir, paths.demo], { serviceName, stdio: 'inherit' }), serviceName, onGone));
     // A running training writes a checkpoint before the app exits.
     installQuitGuard(app, () => link.call('stopAllTraining', []));
     registerMainIpc(ipcMain, {
       engine: link,
+      recovery: createStateFiles(stateDir),
       dialogs: createDialogs({
         showOpenDialog: (o) => dialog.showOpenDialog(window!, o as Electron.OpenDialogOptions),
         showSaveDialog: (o) => dialog.showSaveDialog(window!, o),
@@ -64,6 +74,10 @@ else {
     window = new BrowserWindow({ width: 1440, height: 900, title: 'ModularGAN Studio', icon: paths.icon, show: false, webPreferences: secureWebPreferences(paths.preload) });
     hardenContents(window.webContents, pageUrl, (url) => void shell.openExternal(url));
     window.once('ready-to-show', () => window?.show());
+    // A reloaded page still learns that the engine is down, and can restart it.
+    window.webContents.on('did-finish-load', () => {
+      if (link.exited) window?.webContents.send(RUN_EVENT_CHANNEL, { type: 'engine-exited', ...link.exited });
+    });
     window.on('closed', () => (window = null));
     void window.loadURL(pageUrl);
     const file = projectArgument(process.argv);

@@ -14,6 +14,7 @@ import { readProjectFile, savePresetFile, saveProjectFile } from '../core/files/
 import { PRESET_ENTRY } from '../core/files/preset-bundle';
 import { nodeKind } from '../core/graph/catalogue';
 import type { Graph } from '../core/graph/graph';
+import type { Project } from '../core/graph/format/project';
 import { type ExposedParam, makePreset } from '../core/graph/presets';
 import { faceAttributes, faceIdentity, faceSvg } from '../core/data/synthetic-faces';
 import { exportTrainedModules } from '../core/train/export';
@@ -44,7 +45,7 @@ async function demo(opts: {
   project: string;
   name: string;
   description: string;
-  edit?: (g: Graph) => Graph;
+  edit?: (g: Project['graph']) => Project['graph'];
   preset: { folder: string; name: string; description: string; params: ExposedParam[] };
 }): Promise<void> {
   const r = await exportTrainedModules(at(opts.run), { out: at(opts.weights), project: at(opts.project), storage: 'float16' });

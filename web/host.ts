@@ -1,16 +1,29 @@
 // The web host: the studio's page and the engine API on 127.0.0.1, behind a random token.
 // HTTP POST /api/call/<method> carries calls; a WebSocket at /api/events carries run events.
+// The engine runs in a child process (web/engine.ts) that may die and be restarted while
+// this server and the page stay up; tests may hand in an engine in this process instead.
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { dispatchCall } from '../core/api/dispatch';
-import type { EngineApi } from '../core/api/types';
+import type { EngineLink, SupervisedEngine } from '../core/api/engine-process';
+import { type Reply, checkParams, checkResult } from '../core/api/schemas';
+import { createStateFiles } from '../core/api/state-files';
+import type { EngineApi, RecoveryRecord, RunEvent } from '../core/api/types';
 import { TOKEN_COOKIE, checkRequest, contentSecurityPolicy, newToken } from './security';
 
 export interface WebHostOptions {
-  readonly service: EngineApi;
+  /** The engine in a child process (what `npm run web` uses)... */
+  readonly engine?: SupervisedEngine;
+  /** ...or in this process (tests). One of the two. */
+  readonly service?: EngineApi;
+  /**
+   * The state folder: the host writes the autosave's recovery file itself, so unsaved work
+   * is kept even while the engine is down. Without it the engine does.
+   */
+  readonly stateDir?: string;
   /** The built renderer (index.html and assets/). */
   readonly staticDir: string;
   readonly port?: number;
@@ -47,7 +60,21 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+type HostedEngine = EngineLink & Pick<SupervisedEngine, 'restart'> & { readonly exited?: SupervisedEngine['exited'] };
+
+function inProcess(service: EngineApi): HostedEngine {
+  return {
+    call: (method, params) => dispatchCall(service, method, params),
+    onRunEvent: (l) => service.onRunEvent(l),
+    restart: () => service.restartEngine(),
+  };
+}
+
 export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
+  const given = opts.engine ?? (opts.service && inProcess(opts.service));
+  if (!given) throw new Error('startWebHost needs an engine or a service');
+  const engine: HostedEngine = given;
+  const state = opts.stateDir ? createStateFiles(opts.stateDir) : null;
   const token = opts.token ?? newToken();
   const root = normalize(opts.staticDir + sep);
   const sockets = new Set<WebSocket>();
@@ -57,6 +84,25 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     res.writeHead(status, { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', ...headers });
     res.end(body);
   };
+
+  /** One call, checked here before it goes on and on its way back (the engine is another process). */
+  async function answer(method: unknown, raw: unknown): Promise<Reply> {
+    try {
+      const { method: m, params } = checkParams(method, raw);
+      let result: unknown;
+      if (m === 'restartEngine') result = await engine.restart();
+      else if (m === 'saveRecovery' && state) result = await state.setRecovery(params[0] as RecoveryRecord | null);
+      else if (m === 'loadRecovery' && state) result = await state.recovery();
+      else {
+        const reply = await engine.call(m, params);
+        if (!reply.ok) return reply;
+        result = reply.result;
+      }
+      return { ok: true, result: checkResult(m, result) };
+    } catch (e) {
+      return { ok: false, error: (e as Error).message };
+    }
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const verdict = checkRequest(req, token, port);
@@ -73,7 +119,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
       } catch (e) {
         return send(res, 400, JSON.stringify({ ok: false, error: `malformed request: ${(e as Error).message}` }), { 'content-type': 'application/json' });
       }
-      const reply = await dispatchCall(opts.service, call[1], params);
+      const reply = await answer(call[1], params);
       return send(res, 200, JSON.stringify(reply), { 'content-type': 'application/json' });
     }
 
@@ -110,9 +156,11 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);
       ws.on('close', () => sockets.delete(ws));
+      // A page opened (or reloaded) while the engine is down learns it at once.
+      if (engine.exited) ws.send(JSON.stringify({ type: 'engine-exited', ...engine.exited } satisfies RunEvent));
     });
   });
-  const unsubscribe = opts.service.onRunEvent((e) => {
+  const unsubscribe = engine.onRunEvent((e) => {
     const text = JSON.stringify(e);
     for (const ws of sockets) ws.send(text);
   });

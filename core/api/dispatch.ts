@@ -65,6 +65,7 @@ export function createApiClient(
     listCheckpoints: call('listCheckpoints'),
     loadCheckpointIntoGraph: call('loadCheckpointIntoGraph'),
     freezeCheckpoint: call('freezeCheckpoint'),
+    restartEngine: call('restartEngine'),
     onRunEvent,
   } as EngineApi;
 }

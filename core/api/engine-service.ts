@@ -235,6 +235,9 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
     listCheckpoints: (path) => training.listCheckpoints(path),
     loadCheckpointIntoGraph: (path, id) => training.loadCheckpointIntoGraph(path, id),
     freezeCheckpoint: (path, id, target) => training.freezeCheckpoint(path, id, target),
+    async restartEngine() {
+      // In the caller's own process: if this engine had died, so would the caller.
+    },
     onRunEvent(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -141,6 +141,16 @@ export const runEventSchema = z.discriminatedUnion('type', [
     lastCheckpoint: z.string().optional(),
   }),
   z.object({ type: z.literal('training-failed'), runId: z.string(), message: z.string() }),
+  z.object({
+    type: z.literal('engine-exited'),
+    process: z.string(),
+    code: z.number().int().nullable(),
+    signal: z.string().nullable(),
+    reason: z.string().optional(),
+    running: z.array(z.string()),
+    message: z.string(),
+  }),
+  z.object({ type: z.literal('engine-restarted') }),
 ]);
 
 /** Parameters (as a tuple) and result of each call. */
@@ -177,6 +187,7 @@ export const API_SCHEMAS = {
   listCheckpoints: { params: z.tuple([path]), result: z.array(checkpointInfoSchema) },
   loadCheckpointIntoGraph: { params: z.tuple([path, checkpointId]), result: graphSchema },
   freezeCheckpoint: { params: z.tuple([path, checkpointId, path]), result: graphSchema },
+  restartEngine: { params: z.tuple([]), result: z.undefined() },
 } satisfies Record<ApiMethod, { params: z.ZodType; result: z.ZodType }>;
 
 export const API_METHODS = Object.keys(API_SCHEMAS) as ApiMethod[];

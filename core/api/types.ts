@@ -68,7 +68,28 @@ export type RunEvent =
     }
   | { readonly type: 'failed'; readonly runId: string; readonly message: string; /** the node at fault, when known */ readonly node?: string }
   | BatchEvent
-  | TrainingEvent;
+  | TrainingEvent
+  | EngineEvent;
+
+/**
+ * The engine process stopped without being asked to (out of memory, a native crash, a kill).
+ * The host that ran it (Electron main, the web host) reports it; the page keeps the graph.
+ */
+export interface EngineExitInfo {
+  /** Which process, e.g. "engine process (pid 4242)". */
+  readonly process: string;
+  readonly code: number | null;
+  readonly signal: string | null;
+  /** What the host was told about it, when it was told anything (Electron: "oom", "crashed", "killed"). */
+  readonly reason?: string;
+  /** What it was doing: runs, batches, trainings and calls in flight. */
+  readonly running: readonly string[];
+  /** All of the above in one sentence, for the user. */
+  readonly message: string;
+}
+
+/** Engine life events travel with run events; they belong to no run. */
+export type EngineEvent = ({ readonly type: 'engine-exited' } & EngineExitInfo) | { readonly type: 'engine-restarted' };
 
 /** A preset in the studio's library (the palette's Presets section). */
 export interface PresetEntry {
@@ -273,6 +294,11 @@ export interface EngineApi {
    * pointing at its copy, relative to the new project.
    */
   freezeCheckpoint(projectPath: string, checkpointId: string, targetPath: string): Promise<Graph>;
+  /**
+   * Starts a fresh engine process after the last one died; answered by the host that runs it
+   * (an engine in the caller's own process has nothing to restart).
+   */
+  restartEngine(): Promise<void>;
   /** Run events of every run; returns the unsubscribe function. */
   onRunEvent(listener: (e: RunEvent) => void): () => void;
 }

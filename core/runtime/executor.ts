@@ -18,6 +18,9 @@ import type { HostTensor, InferenceEngine, OutputRequest } from './engine-types'
 import { createOnnxEngine } from './engines/onnx-engine';
 import { createTfjsEngine } from './engines/tfjs-engine';
 import { gaussian } from './noise';
+import { memoryBudget } from './memory-budget';
+import { type ModuleNodeKind, checkMemory, estimateInference } from './memory-estimate';
+import { hasFusedInstanceNorm } from '../modules/fused-norm';
 
 export type EngineChoice = 'auto' | 'onnxruntime' | 'tfjs';
 
@@ -139,6 +142,30 @@ async function buildModules(steps: readonly PlanStep[], graph: Graph, base: stri
   }
 }
 
+/**
+ * Refuses a batch the backend cannot hold before any of it runs, naming what to change; the
+ * estimate is core/runtime/memory-estimate.ts's. Modules whose input size is not known are left out.
+ */
+function checkRunMemory(steps: readonly PlanStep[], modules: Map<string, GanModule>, batchSize: number): void {
+  const specs = steps.flatMap((s) => {
+    const m = modules.get(s.node);
+    const input = Object.values(s.shapes.inputs)[0];
+    const side = s.kind === 'generator' ? (s.params.imageSize as number) / 4 : input && 'h' in input && typeof input.h === 'number' ? input.h : 0;
+    if (!m || !side) return [];
+    return [{ id: s.node, kind: s.kind as ModuleNodeKind, params: s.params, side, weights: Object.values(m.variables).reduce((n, v) => n + v.size, 0) }];
+  });
+  if (!specs.length) return;
+  const estimate = estimateInference(specs, batchSize, { fusedNorm: hasFusedInstanceNorm() });
+  const px = Math.max(...specs.map((s) => (s.kind === 'encoder' ? s.side : 4 * s.side)));
+  const verdict = checkMemory(
+    estimate,
+    memoryBudget(),
+    `Running ${batchSize} image(s) at a time at ${px} px`,
+    `use smaller images (the image size of '${estimate.largest}') or a smaller batch (--batch on the command line)`,
+  );
+  if (!verdict.ok) throw new RunError(verdict.message, estimate.largest);
+}
+
 /** The outputs a run of this graph will produce, before running it (e.g. to skip done items). */
 export function plannedOutputs(graph: Graph, masks = false): OutputInfo[] {
   const plan = executionPlan(graph);
@@ -232,6 +259,12 @@ export async function runGraph(graph: Graph, opts: RunOptions, onBatch: (b: Batc
   const total = counts[0] ?? opts.count ?? batchSize;
 
   const modules = await buildModules(steps, graph, base, seed);
+  try {
+    checkRunMemory(steps, modules, batchSize);
+  } catch (e) {
+    for (const m of modules.values()) m.dispose();
+    throw e;
+  }
   const { requests, infos } = outputRequests(steps, graph, opts.masks ?? false);
   const maskKeys = infos.filter((o) => o.key.startsWith('mask:')).map((o) => o.key);
   if (maskKeys.length > 1) infos.push(MASK_SUM);

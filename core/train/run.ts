@@ -16,6 +16,9 @@ import type { Generator } from '../modules/generator';
 import { gaussian } from '../runtime/noise';
 import { type CheckpointManifest, dropCheckpointsAfter, latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { buildTrainModel, disposeModel } from './model';
+import { checkTrainingMemory } from './memory';
+import { memoryBudget } from '../runtime/memory-budget';
+import { hasFusedInstanceNorm } from '../modules/fused-norm';
 import { sampleGrid } from './samples';
 import { type Losses, NonFiniteLossError, Trainer, type TrainSettings } from './trainer';
 
@@ -151,6 +154,13 @@ export async function runTraining(projectFile: string, opts: TrainRunOptions = {
     ...(t.dDepth === undefined ? {} : { dDepth: t.dDepth }),
     ...(t.discriminatorWeights === undefined ? {} : { discriminatorWeights: t.discriminatorWeights }),
   });
+  // A batch the backend cannot hold is refused now, not by the out-of-memory killer later.
+  const memory = checkTrainingMemory(model, cfg.batchSize, dataset.imageSize, memoryBudget(), hasFusedInstanceNorm());
+  if (!memory.ok) {
+    disposeModel(model);
+    throw new TrainSetupError(memory.message);
+  }
+  if (memory.warning) say(memory.warning);
   const trainer = new Trainer(model, cfg);
   try {
     let start = 0;

@@ -1,5 +1,5 @@
 // The studio window: toolbar, palette, canvas, inspector, status bar, and the in-page
-// dialogs (project path, crash recovery).
+// dialogs (project path, crash recovery, the engine's death and restart).
 
 import { ReactFlowProvider } from '@xyflow/react';
 import { useEffect, useMemo, useState } from 'react';
@@ -27,6 +27,29 @@ function TitleSync() {
     document.title = `${dirty ? '● ' : ''}${name} — ModularGAN Studio`;
   }, [name, dirty]);
   return null;
+}
+
+/** The engine process died: what happened, and a Restart. The graph is untouched meanwhile. */
+function EngineBanner({ onRestart }: { onRestart: () => Promise<void> }) {
+  const exit = useEditor((s) => s.engineExit);
+  const [busy, setBusy] = useState(false);
+  if (!exit) return null;
+  return (
+    <div className="banner bad" role="alert" data-testid="engine-exited">
+      <span data-testid="engine-exit-message">{exit.message}</span>
+      <button
+        className="primary"
+        data-testid="restart-engine"
+        disabled={busy}
+        onClick={() => {
+          setBusy(true);
+          void onRestart().finally(() => setBusy(false));
+        }}
+      >
+        {busy ? 'Restarting…' : 'Restart engine'}
+      </button>
+    </div>
+  );
 }
 
 export function App({ api, onReady }: { api: StudioBridge; onReady?: (c: StudioController, t: TrainingController) => void }) {
@@ -107,6 +130,12 @@ export function App({ api, onReady }: { api: StudioBridge; onReady?: (c: StudioC
               </button>
             </div>
           )}
+          <EngineBanner
+            onRestart={async () => {
+              // If the engine was already down when the page opened, nothing is loaded yet: start over.
+              if ((await controller.restartEngine()) && startError) location.reload();
+            }}
+          />
           {startError && (
             <div className="banner bad" role="alert">
               The engine did not start: {startError}

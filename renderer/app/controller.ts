@@ -2,10 +2,13 @@
 // graphs from PNGs) over the engine API.
 // UI-free, so it runs the same in Electron and the browser, and in unit tests with a fake API.
 
-import type { BatchRequest, DemoName, EngineInfo, MenuCommand, RecoveryRecord, RunEvent, StudioBridge } from '../../core/api';
+import type { BatchRequest, DemoName, EngineEvent, EngineInfo, MenuCommand, RecoveryRecord, RunEvent, StudioBridge } from '../../core/api';
 import { analyzeWithPresets as analyze, emptyProject } from '../../core/graph';
 import { autoLayout } from '../state/auto-layout';
 import { type EditorStore, IDLE_BATCH } from '../state/editor-store';
+
+/** The events of runs (everything on the event channel but the engine's own). */
+type RunOnlyEvent = Exclude<RunEvent, EngineEvent>;
 
 /** What the in-page path dialog asks for: a project by default, or e.g. a preset file. */
 export interface PathPurpose {
@@ -25,8 +28,8 @@ export const AUTOSAVE_MS = 2000;
 
 export class StudioController {
   info: EngineInfo | null = null;
-  private early: RunEvent[] = [];
-  private earlyBatch: RunEvent[] = [];
+  private early: RunOnlyEvent[] = [];
+  private earlyBatch: RunOnlyEvent[] = [];
   private lastAutosaved: unknown = null;
   private timer: ReturnType<typeof setInterval> | null = null;
 
@@ -262,7 +265,31 @@ export class StudioController {
     if (id) await this.api.cancelBatch(id);
   }
 
-  private onBatchEvent(e: RunEvent): void {
+  /** Starts a fresh engine after the last one died; the graph being edited stays as it is. */
+  async restartEngine(): Promise<boolean> {
+    try {
+      await this.api.restartEngine();
+      this.store.setEngineExit(null);
+      this.store.notify('The engine was restarted');
+      return true;
+    } catch (e) {
+      this.store.notify(`Could not restart the engine: ${(e as Error).message}`);
+      return false;
+    }
+  }
+
+  /** The engine died: say so, and end what it was doing here (its events will never come). */
+  private onEngineEvent(e: EngineEvent): void {
+    const s = this.store;
+    if (e.type === 'engine-restarted') return s.setEngineExit(null);
+    const { type: _type, ...info } = e;
+    s.setEngineExit(info);
+    const message = `the engine stopped (${info.signal ?? `exit code ${info.code}`})`;
+    if (s.getState().run.status === 'running') s.setRun({ status: 'failed', error: { message }, summary: `Run failed: ${message}` });
+    if (s.getState().batch.status === 'running') s.setBatch({ status: 'failed', error: message });
+  }
+
+  private onBatchEvent(e: RunOnlyEvent): void {
     const s = this.store;
     const b = s.getState().batch;
     if (e.runId !== b.id) {
@@ -275,6 +302,7 @@ export class StudioController {
   }
 
   onRunEvent(e: RunEvent): void {
+    if (e.type === 'engine-exited' || e.type === 'engine-restarted') return this.onEngineEvent(e);
     if (e.type.startsWith('batch-')) return this.onBatchEvent(e);
     // Training events belong to the training view's controller.
     if (e.type.startsWith('training-')) return;

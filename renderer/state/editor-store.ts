@@ -2,7 +2,7 @@
 // feedback and the run. One small external store (read with useSyncExternalStore); the
 // project stays immutable so core/graph's per-graph caches (canConnect) stay valid.
 
-import type { BatchReportInfo, PresetEntry } from '../../core/api';
+import type { BatchReportInfo, EngineExitInfo, PresetEntry } from '../../core/api';
 import type { GraphNode, PortRef, Preset, Project } from '../../core/graph';
 import { canConnectWithPresets as canConnect, emptyProject, nodeDefOf } from '../../core/graph';
 import { autoLayout } from './auto-layout';
@@ -55,6 +55,8 @@ export interface EditorState {
   /** The preset library, for the palette. */
   readonly presets: readonly PresetEntry[];
   readonly batch: BatchState;
+  /** Why the engine process is not running (it died), or null while it runs. */
+  readonly engineExit: EngineExitInfo | null;
 }
 
 const IDLE_RUN: RunState = { id: null, status: 'idle', done: 0, total: 0, previews: {}, error: null, summary: '' };
@@ -82,6 +84,7 @@ export class EditorStore {
       loads: 0,
       presets: [],
       batch: IDLE_BATCH,
+      engineExit: null,
     };
   }
 
@@ -195,6 +198,10 @@ export class EditorStore {
   }
   setBatch(batch: Partial<BatchState>): void {
     this.set({ batch: { ...this.state.batch, ...batch } });
+  }
+  /** The engine died (or is back, with null). The document and its history are not touched. */
+  setEngineExit(engineExit: EngineExitInfo | null): void {
+    this.set({ engineExit });
   }
 
   connect(from: PortRef, to: PortRef): edits.ConnectOutcome {

@@ -220,6 +220,12 @@ export class TrainingController {
   }
 
   private onEvent(e: RunEvent): void {
+    if (e.type === 'engine-exited') {
+      // The training died with the engine; its last checkpoint is on disk to resume from.
+      const live = ['starting', 'running', 'paused', 'stopping'].includes(this.store.getState().status);
+      if (live) this.store.set({ status: 'failed', message: `${e.message} Resume from the last checkpoint once it runs again.` });
+      return;
+    }
     if (!e.type.startsWith('training-')) return;
     const t = e as TrainingEvent;
     const s = this.store.getState();

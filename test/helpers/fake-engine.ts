@@ -39,9 +39,10 @@ export const noTrainingCalls: Pick<EngineApi, TrainingCall> = {
 /** The preset, provenance, batch and training calls, for fake engines in tests that do not use them. */
 export const noPresetOrBatchCalls: Pick<
   EngineApi,
-  'choosePresetPath' | 'listPresets' | 'exportPreset' | 'importPreset' | 'renamePreset' | 'setPresetVersion' | 'readProvenance' | 'startBatch' | 'cancelBatch' | TrainingCall
+  'choosePresetPath' | 'listPresets' | 'exportPreset' | 'importPreset' | 'renamePreset' | 'setPresetVersion' | 'readProvenance' | 'startBatch' | 'cancelBatch' | 'restartEngine' | TrainingCall
 > = {
   ...noTrainingCalls,
+  restartEngine: async () => undefined,
   choosePresetPath: async () => null,
   listPresets: async () => [],
   exportPreset: absent,

@@ -51,7 +51,7 @@ describe('engine service', () => {
     const { runId } = await service.startRun({ graph: demo.project.graph, baseDir: demo.baseDir, previews: 2 });
     await expect.poll(() => events.some((e) => e.type === 'finished' || e.type === 'failed'), { timeout: 30_000 }).toBe(true);
     off();
-    expect(events.every((e) => e.runId === runId)).toBe(true);
+    expect(events.every((e) => 'runId' in e && e.runId === runId)).toBe(true);
     const previews = events.filter((e) => e.type === 'preview');
     expect(previews.map((e) => `${e.node}:${e.index}`).sort()).toEqual(['mask_view:0', 'mask_view:1', 'out:0', 'out:1']);
     const png = Buffer.from(previews[0]!.png.split(',')[1]!, 'base64');

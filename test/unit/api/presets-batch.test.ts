@@ -27,7 +27,7 @@ const graph = () => {
 const finished = (runId: string) =>
   new Promise<RunEvent>((ok) => {
     const t = setInterval(() => {
-      const e = events.find((x) => x.runId === runId && (x.type === 'batch-finished' || x.type === 'batch-failed'));
+      const e = events.find((x) => 'runId' in x && x.runId === runId && (x.type === 'batch-finished' || x.type === 'batch-failed'));
       if (!e) return;
       clearInterval(t);
       ok(e);
@@ -130,7 +130,7 @@ describe('batch runs and provenance through the engine API', () => {
     if (end.type !== 'batch-finished') return;
     expect(end.report).toMatchObject({ processed: 3, written: 3, skipped: [{ file: 'broken.png', reason: expect.stringMatching(/cannot decode/) }] });
     expect(existsSync(end.report.reportPath)).toBe(true);
-    const progress = events.filter((e) => e.runId === runId && e.type === 'batch-progress');
+    const progress = events.filter((e) => 'runId' in e && e.runId === runId && e.type === 'batch-progress');
     expect(progress.length).toBeGreaterThan(0);
     expect(progress.at(-1)).toMatchObject({ total: 4, imagesPerSecond: expect.any(Number), etaSeconds: expect.any(Number) });
 

@@ -2,8 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { EngineApi, RunEvent } from '../../../core/api';
 import { emptyProject } from '../../../core/graph';
 import { createDialogs } from '../../../electron/dialogs';
-import { serveEngine, type ParentPortLike } from '../../../electron/engine-host';
-import { type ChildPortLike, createEngineLink } from '../../../electron/engine-link';
+import { type EngineChild, type ParentPortLike, serveEngine, superviseEngine } from '../../../core/api/engine-process';
 import { type IpcEventLike, type IpcMainLike, registerMainIpc } from '../../../electron/main-ipc';
 import { CALL_CHANNEL, MENU_CHANNEL, RUN_EVENT_CHANNEL } from '../../../electron/messages';
 import { type IpcRendererLike, createPreloadBridge } from '../../../electron/preload-bridge';
@@ -41,10 +40,11 @@ function portPair() {
   const toEngine = new Set<(e: { data: unknown }) => void>();
   const toMain = new Set<(m: unknown) => void>();
   const engine: ParentPortLike = { on: (_e, l) => void toEngine.add(l), postMessage: (m) => queueMicrotask(() => toMain.forEach((l) => l(m))) };
-  const child: ChildPortLike & { inject(m: unknown): void; send(m: unknown): void } = {
+  const child: EngineChild & { inject(m: unknown): void; send(m: unknown): void } = {
     on: ((event: string, l: (m: unknown) => void) => {
       if (event === 'message') toMain.add(l);
-    }) as ChildPortLike['on'],
+    }) as EngineChild['on'],
+    kill: () => undefined,
     postMessage: (m) => queueMicrotask(() => toEngine.forEach((l) => l({ data: m }))),
     inject: (m) => toMain.forEach((l) => l(m)),
     send: (m) => toEngine.forEach((l) => l({ data: m })),
@@ -57,7 +57,7 @@ function wire(opts: { trusted?: (url: string) => boolean } = {}) {
   const { engine, child } = portPair();
   const log = vi.fn();
   serveEngine(engine, service, log);
-  const link = createEngineLink(child, log);
+  const link = superviseEngine(() => child, { log });
   let handler: ((e: IpcEventLike, ...a: unknown[]) => Promise<unknown>) | undefined;
   const ipcMain: IpcMainLike = { handle: (ch, l) => ch === CALL_CHANNEL && (handler = l) };
   const toPage = new Map<string, Set<(e: unknown, ...a: unknown[]) => void>>();
@@ -132,6 +132,24 @@ describe('Electron IPC, page to engine', () => {
     expect(w.log).toHaveBeenCalledWith(expect.stringMatching(/engine: refused a malformed request/));
   });
 
+  it('checks parameters in the engine process too, whoever sent them', async () => {
+    const w = wire();
+    const openProject = vi.spyOn(w.service, 'openProject');
+    const replies: unknown[] = [];
+    w.child.on('message', (m) => replies.push(m));
+    // Straight to the engine's port, past main's own check.
+    w.child.send({ id: 41, method: 'openProject', params: [{ path: '/etc/passwd' }] });
+    w.child.send({ id: 42, method: 'constructor', params: [] });
+    w.child.send({ id: 43, method: 'saveProject', params: ['/x.mgproj.json', { format: 'not a project' }] });
+    await vi.waitFor(() => expect(replies).toHaveLength(3));
+    expect(replies).toEqual([
+      { id: 41, reply: { ok: false, error: expect.stringMatching(/^refused openProject call/) } },
+      { id: 42, reply: { ok: false, error: expect.stringMatching(/^refused call: method: is not an engine method/) } },
+      { id: 43, reply: { ok: false, error: expect.stringMatching(/^refused saveProject call/) } },
+    ]);
+    expect(openProject).not.toHaveBeenCalled();
+  });
+
   it('delivers only known menu commands to the page', () => {
     const w = wire();
     const got: unknown[] = [];
@@ -146,11 +164,11 @@ describe('Electron IPC, page to engine', () => {
   });
 
   it('fails pending calls when the engine process exits', async () => {
-    const listeners: Record<string, (x: unknown) => void> = {};
-    const link = createEngineLink({ on: ((e: string, l: (x: unknown) => void) => (listeners[e] = l)) as ChildPortLike['on'], postMessage: () => undefined });
+    const listeners: Record<string, (...x: unknown[]) => void> = {};
+    const link = superviseEngine(() => ({ on: ((e: string, l: (...x: unknown[]) => void) => (listeners[e] = l)) as EngineChild['on'], postMessage: () => undefined, kill: () => undefined }), { log: () => undefined });
     const reply = link.call('listRecent', []);
     listeners.exit!(3);
-    expect(await reply).toEqual({ ok: false, error: 'the engine process stopped (exit code 3)' });
+    expect(await reply).toEqual({ ok: false, error: expect.stringMatching(/^The engine process stopped while it was running a call to listRecent: exit code 3\./) });
   });
 });
 

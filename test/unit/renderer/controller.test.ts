@@ -126,4 +126,24 @@ describe('studio controller', () => {
     menu('save');
     await vi.waitFor(() => expect(saved).toHaveLength(1));
   });
+
+  it('keeps the document and its history when the engine dies, fails the run, and restarts', async () => {
+    const { store, c, emit } = await started();
+    store.addNode('noise-input', { x: 0, y: 0 });
+    const project = store.project;
+    await c.run();
+    expect(store.getState().run.status).toBe('running');
+    emit({ type: 'engine-exited', process: 'engine process (pid 9)', code: null, signal: 'SIGKILL', running: ['a run of the graph'], message: 'The engine process (pid 9) stopped.' });
+    expect(store.getState().engineExit).toMatchObject({ signal: 'SIGKILL', message: 'The engine process (pid 9) stopped.' });
+    expect(store.getState().run).toMatchObject({ status: 'failed', error: { message: 'the engine stopped (SIGKILL)' } });
+    expect(store.project).toBe(project);
+    expect(store.dirty).toBe(true);
+    expect(store.canUndo).toBe(true);
+    expect(await c.restartEngine()).toBe(true);
+    expect(store.getState().engineExit).toBeNull();
+    expect(store.project).toBe(project);
+    emit({ type: 'engine-exited', process: 'p', code: 1, signal: null, running: [], message: 'm' });
+    emit({ type: 'engine-restarted' }); // another window restarted it
+    expect(store.getState().engineExit).toBeNull();
+  });
 });

@@ -1,10 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { EngineApi, RunEvent } from '../../../core/api';
+import { type EngineChild, type EngineRequest, superviseEngine } from '../../../core/api/engine-process';
 import { emptyProject } from '../../../core/graph';
 import { type WebHost, startWebHost } from '../../../web/host';
 import { noPresetOrBatchCalls } from '../../helpers/fake-engine';
@@ -74,9 +76,24 @@ beforeAll(async () => {
 });
 afterAll(() => host.close());
 
+/** Can a TCP connection to `address` on the host's port be made? */
+const reachable = (address: string) =>
+  new Promise<boolean>((ok) => {
+    const s = connect({ host: address, port: host.port });
+    s.once('connect', () => (s.destroy(), ok(true)));
+    s.once('error', () => ok(false));
+  });
+
 describe('web host', () => {
-  it('binds to loopback and prints a URL with a long random token', () => {
+  it('binds to loopback only and prints a URL with a long random token', async () => {
     expect(host.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{32}$/);
+    expect(await reachable('127.0.0.1')).toBe(true);
+    // Every other address of this machine is refused: nothing outside it can connect.
+    const others = Object.values(networkInterfaces())
+      .flat()
+      .filter((i) => i && !i.internal)
+      .map((i) => i!.address);
+    for (const a of others) expect(await reachable(a)).toBe(false);
   });
 
   it('refuses the page and the API without the token', async () => {
@@ -133,3 +150,82 @@ describe('web host', () => {
     ok.socket!.close();
   });
 });
+
+/** A fake engine child process: answers listRecent, and can die. */
+function fakeChild(): EngineChild & { die(): void } {
+  const on: Record<string, (...a: unknown[]) => void> = {};
+  return {
+    pid: 4242,
+    on: ((e: string, l: (...a: unknown[]) => void) => (on[e] = l)) as EngineChild['on'],
+    postMessage: (m: EngineRequest) => queueMicrotask(() => on.message?.({ id: m.id, reply: { ok: true, result: m.method === 'listRecent' ? ['/engine.mgproj.json'] : null } })),
+    kill: () => on.exit?.(null, 'SIGTERM'),
+    die: () => on.exit?.(null, 'SIGKILL'),
+  };
+}
+
+describe('web host with the engine in a child process', () => {
+  const children: ReturnType<typeof fakeChild>[] = [];
+  const engine = superviseEngine(() => children[children.push(fakeChild()) - 1]!, { log: () => undefined });
+  const stateDir = mkdtempSync(join(tmpdir(), 'modulargan-host-state-'));
+  let h: WebHost;
+  beforeAll(async () => {
+    h = await startWebHost({ engine, stateDir, staticDir: dir });
+  });
+  afterAll(() => h.close());
+  const callH = async (method: string, params: unknown[], headers: Record<string, string> = {}) => {
+    const r = await fetch(`${h.origin}/api/call/${method}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-modulargan-token': h.token, ...headers }, body: JSON.stringify({ params }) });
+    return { status: r.status, body: r.status === 200 ? ((await r.json()) as { ok: boolean; result?: unknown; error?: string }) : null };
+  };
+  const events = (socket: WebSocket) => {
+    const got: unknown[] = [];
+    socket.on('message', (m) => got.push(JSON.parse(String(m))));
+    return got;
+  };
+
+  it('reports the death to open pages and new ones, keeps autosave working, and restarts on request', async () => {
+    expect((await callH('listRecent', [])).body).toEqual({ ok: true, result: ['/engine.mgproj.json'] });
+    const open = new WebSocket(`ws://127.0.0.1:${h.port}/api/events?token=${h.token}`);
+    await new Promise((ok) => open.once('open', ok));
+    const seen = events(open);
+
+    children[0]!.die();
+    await expect.poll(() => seen.length).toBe(1);
+    expect(seen[0]).toMatchObject({ type: 'engine-exited', process: 'engine process (pid 4242)', signal: 'SIGKILL' });
+    const failed = (await callH('listRecent', [])).body!;
+    expect(failed.ok).toBe(false);
+    expect(failed.error).toMatch(/The engine process \(pid 4242\) stopped: killed by SIGKILL/);
+
+    // A page opened now hears it at once.
+    const late = new WebSocket(`ws://127.0.0.1:${h.port}/api/events?token=${h.token}`);
+    const lateSeen = events(late);
+    await expect.poll(() => lateSeen.length).toBe(1);
+    expect(lateSeen[0]).toMatchObject({ type: 'engine-exited' });
+
+    // The host writes the recovery file itself, atomically, while the engine is down.
+    const record = { path: null, baseDir: '/', project: emptyProject('unsaved'), savedAt: '2026-01-01T00:00:00Z' };
+    expect((await callH('saveRecovery', [record])).body).toEqual({ ok: true });
+    expect(JSON.parse(readFileSync(join(stateDir, 'recovery.json'), 'utf8')).project.name).toBe('unsaved');
+    expect((await callH('loadRecovery', [])).body!.result).toMatchObject({ project: { name: 'unsaved' } });
+
+    // Restart is token-protected and same-origin like every call.
+    expect((await callH('restartEngine', [], { 'x-modulargan-token': 'wrong' })).status).toBe(401);
+    expect((await callH('restartEngine', [], { origin: 'http://evil.example' })).status).toBe(403);
+    expect(children).toHaveLength(1);
+    expect((await callH('restartEngine', [])).body).toEqual({ ok: true });
+    expect(children).toHaveLength(2);
+    await expect.poll(() => seen.at(-1)).toEqual({ type: 'engine-restarted' });
+    expect((await callH('listRecent', [])).body).toEqual({ ok: true, result: ['/engine.mgproj.json'] });
+    expect((await callH('saveRecovery', [null])).body).toEqual({ ok: true });
+    expect(existsSync(join(stateDir, 'recovery.json'))).toBe(false);
+    open.close();
+    late.close();
+  });
+
+  it('checks payloads before they reach the engine process', async () => {
+    const before = children.length;
+    expect((await callH('openProject', [7])).body).toMatchObject({ ok: false, error: expect.stringMatching(/refused openProject call/) });
+    expect((await callH('restartEngine', ['now'])).body!.ok).toBe(false);
+    expect(children.length).toBe(before);
+  });
+});
+

@@ -1,0 +1,189 @@
+// The engine in a process of its own, so that when it dies (out of memory, a native crash,
+// a kill) the window, the web server and the graph being edited do not die with it.
+// Both sides live here, over small port interfaces, so Electron's utility process and the
+// web host's forked child share them and tests drive them with fakes:
+// - serveEngine: the engine's side; checks each request, runs it, posts replies and events.
+// - superviseEngine: the host's side; numbered calls, checked replies and events, and when
+//   the process exits unasked, an 'engine-exited' event saying how and what it was doing,
+//   and restart() to start a fresh one.
+// Pure TypeScript: the host hands in how to spawn the process.
+
+import { z } from 'zod';
+import { dispatchCall } from './dispatch';
+import { type Reply, checkRunEvent, replySchema } from './schemas';
+import type { EngineApi, EngineExitInfo, RunEvent } from './types';
+
+/** host -> engine process */
+export const engineRequestSchema = z.object({ id: z.number().int().nonnegative(), method: z.string().max(64), params: z.array(z.unknown()).max(8) });
+export type EngineRequest = z.infer<typeof engineRequestSchema>;
+
+/** engine process -> host: a reply to a request, or a run event */
+export const engineMessageSchema = z.union([z.object({ id: z.number().int().nonnegative(), reply: z.unknown() }), z.object({ event: z.unknown() })]);
+export type EngineMessage = z.infer<typeof engineMessageSchema>;
+
+/** The engine's end: Electron's process.parentPort, or an adapter over Node's process.send. */
+export interface ParentPortLike {
+  on(event: 'message', listener: (e: { data: unknown }) => void): void;
+  postMessage(message: EngineMessage): void;
+}
+
+export function serveEngine(port: ParentPortLike, service: EngineApi, log: (line: string) => void = console.error): void {
+  service.onRunEvent((event) => port.postMessage({ event }));
+  port.on('message', (e) => {
+    const req = engineRequestSchema.safeParse(e.data);
+    if (!req.success) {
+      log(`engine: refused a malformed request: ${req.error.issues[0]?.message ?? ''}`);
+      return;
+    }
+    void dispatchCall(service, req.data.method, req.data.params).then((reply) => port.postMessage({ id: req.data.id, reply }));
+  });
+}
+
+/** The host's end of one engine process. */
+export interface EngineChild {
+  readonly pid?: number;
+  on(event: 'message', listener: (message: unknown) => void): void;
+  /** `reason`: what the host learnt besides code and signal (Electron: "oom", "crashed"). */
+  on(event: 'exit', listener: (code: number | null, signal?: string | null, reason?: string) => void): void;
+  postMessage(message: EngineRequest): void;
+  kill(): void;
+}
+
+/** Calls to the engine and its run events: what Electron main and the web host forward to. */
+export interface EngineLink {
+  call(method: string, params: unknown[]): Promise<Reply>;
+  onRunEvent(listener: (e: RunEvent) => void): () => void;
+}
+
+export interface SupervisedEngine extends EngineLink {
+  /** Why the engine is not running, or null while it runs. */
+  readonly exited: EngineExitInfo | null;
+  readonly pid: number | undefined;
+  /** Starts a fresh engine process (ending the old one first if it still runs). */
+  restart(): Promise<void>;
+  /** Ends the engine on purpose (quitting): no exit is reported. Resolves once it is gone. */
+  close(): Promise<void>;
+}
+
+/** What a start call sets going, for "what was running" when the engine dies. */
+const STARTS: Readonly<Record<string, string>> = { startRun: 'a run of the graph', startBatch: 'a batch run', startTraining: 'a training run' };
+const ENDS = new Set(['finished', 'failed', 'batch-finished', 'batch-failed', 'training-finished', 'training-failed']);
+const REASONS: Readonly<Record<string, string>> = {
+  oom: 'it ran out of memory',
+  crashed: 'it crashed',
+  killed: 'it was killed',
+  'launch-failed': 'it could not start',
+  'integrity-failure': 'its code failed an integrity check',
+};
+
+export function describeExit(who: string, code: number | null, signal: string | null, reason: string | undefined, running: readonly string[]): string {
+  const how = signal ? `killed by ${signal}` : `exit code ${code ?? 'unknown'}`;
+  // SIGKILL from nobody in particular is most often the system's out-of-memory killer.
+  const why = reason ? `${REASONS[reason] ?? reason} (${how})` : signal === 'SIGKILL' ? `${how}; the system may have run out of memory` : how;
+  const doing = running.length ? ` while it was running ${running.join(', ')}` : '';
+  return `The ${who} stopped${doing}: ${why}. The graph you are editing is unchanged; restart the engine to go on.`;
+}
+
+export function superviseEngine(spawn: () => EngineChild, opts: { name?: string; log?: (line: string) => void } = {}): SupervisedEngine {
+  const name = opts.name ?? 'engine process';
+  const log = opts.log ?? console.error;
+  const listeners = new Set<(e: RunEvent) => void>();
+  const pending = new Map<number, { method: string; done: (r: Reply) => void }>();
+  /** runId -> what it is, for the runs the engine has started and not yet ended. */
+  const active = new Map<string, string>();
+  let next = 0;
+  let child: EngineChild;
+  let exited: EngineExitInfo | null = null;
+  let gone: Promise<void> = Promise.resolve();
+
+  const emit = (e: RunEvent) => {
+    for (const l of listeners) l(e);
+  };
+  const failPending = (error: string) => {
+    for (const p of pending.values()) p.done({ ok: false, error });
+    pending.clear();
+  };
+
+  function start(): void {
+    const c = spawn();
+    child = c;
+    let ended!: () => void;
+    gone = new Promise((ok) => (ended = ok));
+    // Events from a process that has been replaced are ignored: only `child` speaks.
+    c.on('message', (raw) => {
+      if (c !== child) return;
+      const m = engineMessageSchema.safeParse(raw);
+      if (!m.success) return log('host: refused a malformed message from the engine');
+      if ('id' in m.data) {
+        const p = pending.get(m.data.id);
+        pending.delete(m.data.id);
+        const reply = replySchema.safeParse(m.data.reply);
+        const r: Reply = reply.success ? reply.data : { ok: false, error: 'the engine sent a malformed reply' };
+        if (p && r.ok && STARTS[p.method] && r.result && typeof r.result === 'object' && 'runId' in r.result) active.set(String(r.result.runId), STARTS[p.method]!);
+        p?.done(r);
+      } else {
+        try {
+          const e = checkRunEvent(m.data.event);
+          if (ENDS.has(e.type) && 'runId' in e) active.delete(e.runId);
+          emit(e);
+        } catch (err) {
+          log(`host: ${(err as Error).message}`);
+        }
+      }
+    });
+    c.on('exit', (code, signal = null, reason) => {
+      ended();
+      if (c !== child) return; // replaced or closed on purpose
+      const running = [...active.values(), ...[...pending.values()].filter((p) => !STARTS[p.method]).map((p) => `a call to ${p.method}`)];
+      const who = c.pid === undefined ? name : `${name} (pid ${c.pid})`;
+      const info: EngineExitInfo = { process: who, code, signal, ...(reason ? { reason } : {}), running, message: describeExit(who, code, signal, reason, running) };
+      exited = info;
+      active.clear();
+      failPending(info.message);
+      log(`host: ${info.message}`);
+      emit({ type: 'engine-exited', ...info });
+    });
+  }
+
+  const retire = async () => {
+    const old = child as EngineChild | undefined; // undefined once closed
+    const wasGone = gone;
+    child = undefined as unknown as EngineChild; // its exit is now expected
+    failPending(`the ${name} was stopped`);
+    active.clear();
+    if (old && !exited) old.kill();
+    await wasGone;
+  };
+
+  start();
+  return {
+    get exited() {
+      return exited;
+    },
+    get pid() {
+      return child?.pid;
+    },
+    call(method, params) {
+      if (exited) return Promise.resolve({ ok: false, error: exited.message });
+      if (!child) return Promise.resolve({ ok: false, error: `the ${name} has been closed` });
+      const id = next++;
+      return new Promise((done) => {
+        pending.set(id, { method, done });
+        child.postMessage({ id, method, params });
+      });
+    },
+    onRunEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async restart() {
+      await retire();
+      exited = null;
+      start();
+      emit({ type: 'engine-restarted' });
+    },
+    async close() {
+      if (child) await retire();
+    },
+  };
+}

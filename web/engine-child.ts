@@ -1,0 +1,25 @@
+// The web host's engine process (forked by web/engine.ts): tensor work, files and training
+// run here, so the engine can run out of memory or crash while the web server and the page
+// stay up. Arguments: the state folder and the demo project.
+
+import { type ParentPortLike, serveEngine } from '../core/api/engine-process';
+import { createEngineService } from '../core/api/engine-service';
+
+const [stateDir, demoPath] = process.argv.slice(2);
+const send = process.send?.bind(process);
+if (!send || !stateDir || !demoPath) {
+  console.error('web/engine-child: start me with child_process.fork(file, [stateDir, demoPath])');
+  process.exit(2);
+}
+const port: ParentPortLike = {
+  on: (_event, listener) => void process.on('message', (data) => listener({ data })),
+  postMessage: (m) => void send(m),
+};
+const service = createEngineService({ stateDir, demoPath, host: 'web' });
+serveEngine(port, service);
+
+// Ctrl+C in the terminal reaches the whole process group: the web host decides when the
+// engine stops (after training has written its checkpoint), so the signal is ignored here.
+process.on('SIGINT', () => undefined);
+// The host went away without closing us: stop training with a checkpoint, then go.
+process.on('disconnect', () => void service.close().finally(() => process.exit(0)));
