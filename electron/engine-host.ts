@@ -3,6 +3,7 @@
 // (engine-process.ts) hands in Electron's process.parentPort; tests hand in a fake.
 
 import { dispatchCall } from '../core/api/dispatch';
+import { describeIssues } from '../core/api/schemas';
 import type { EngineApi } from '../core/api/types';
 import { type EngineMessage, engineRequestSchema } from './messages';
 
@@ -16,7 +17,7 @@ export function serveEngine(port: ParentPortLike, service: EngineApi, log: (line
   port.on('message', (e) => {
     const req = engineRequestSchema.safeParse(e.data);
     if (!req.success) {
-      log(`engine: refused a malformed request: ${req.error.issues[0]?.message ?? ''}`);
+      log(`engine: refused a malformed request: ${describeIssues(req.error)}`);
       return;
     }
     void dispatchCall(service, req.data.method, req.data.params).then((reply) => port.postMessage({ id: req.data.id, reply }));

@@ -110,6 +110,9 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);
       ws.on('close', () => sockets.delete(ws));
+      // A frame over maxPayload (or any protocol error) is emitted as 'error': unheard, it
+      // would be thrown and end the host. That one socket is closed; the host goes on.
+      ws.on('error', () => ws.terminate());
     });
   });
   const unsubscribe = opts.service.onRunEvent((e) => {

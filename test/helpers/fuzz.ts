@@ -59,3 +59,25 @@ export function expectReadable(message: string, input = ''): void {
   expect(message.length).toBeGreaterThan(5);
   for (const junk of ['undefined', 'NaN', '[object ']) if (!input.includes(junk)) expect(message, message).not.toContain(junk);
 }
+
+/** Structure damage: one value somewhere inside a valid seed replaced by random JSON, or removed. */
+export function valueMutation<T>(seeds: readonly T[]): fc.Arbitrary<T> {
+  return fc.tuple(fc.constantFrom(...seeds), fc.array(fc.nat(), { minLength: 1, maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), fc.boolean()).map(([seed, path, value, remove]) => {
+    const doc = structuredClone(seed) as unknown;
+    let cur = doc;
+    for (let d = 0; d < path.length; d++) {
+      if (typeof cur !== 'object' || cur === null) break;
+      const o = cur as Record<string, unknown>;
+      const keys = Object.keys(o);
+      if (!keys.length) break;
+      const k = keys[path[d]! % keys.length]!;
+      if (d === path.length - 1 || typeof o[k] !== 'object' || o[k] === null) {
+        if (remove && !Array.isArray(o)) delete o[k];
+        else o[k] = value;
+        break;
+      }
+      cur = o[k];
+    }
+    return doc as T;
+  });
+}
