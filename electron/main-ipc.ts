@@ -5,7 +5,7 @@
 // page after their own check.
 
 import type { EngineLink } from '../core/api/engine-process';
-import { type Reply, checkParams, checkResult } from '../core/api/schemas';
+import { type Reply, checkParams, checkResult, describeIssues } from '../core/api/schemas';
 import type { EngineInfo, RecoveryRecord, RunEvent } from '../core/api/types';
 import { CALL_CHANNEL, RUN_EVENT_CHANNEL, pageCallSchema } from './messages';
 
@@ -43,8 +43,9 @@ export function registerMainIpc(ipc: IpcMainLike, deps: MainIpcDeps): void {
     const url = event.senderFrame?.url ?? '';
     if (!deps.trusted(url)) return { ok: false, error: 'refused: the call did not come from the studio page' };
     try {
-      const shape = pageCallSchema.parse(payload);
-      const { method, params } = checkParams(shape.method, shape.params);
+      const shape = pageCallSchema.safeParse(payload);
+      if (!shape.success) return { ok: false, error: `refused call: ${describeIssues(shape.error)}` };
+      const { method, params } = checkParams(shape.data.method, shape.data.params);
       let result: unknown;
       if (method === 'chooseProjectPath') {
         result = await deps.dialogs.chooseProjectPath(params[0] as 'open' | 'save', params[1] as string | null);

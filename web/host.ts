@@ -156,6 +156,9 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);
       ws.on('close', () => sockets.delete(ws));
+      // A frame over maxPayload (or any protocol error) is emitted as 'error': unheard, it
+      // would be thrown and end the host. That one socket is closed; the host goes on.
+      ws.on('error', () => ws.terminate());
       // A page opened (or reloaded) while the engine is down learns it at once.
       if (engine.exited) ws.send(JSON.stringify({ type: 'engine-exited', ...engine.exited } satisfies RunEvent));
     });

@@ -1,7 +1,7 @@
 // The receiving side of every transport: checks a call against its schema, runs it on the
 // service, and turns the outcome into a reply that can be serialised.
 
-import { type Reply, checkParams, checkResult } from './schemas';
+import { type Reply, checkParams, checkResult, replySchema } from './schemas';
 import type { ApiMethod, EngineApi } from './types';
 
 /** Runs one call from an untrusted sender. Never throws: failures become { ok: false }. */
@@ -27,9 +27,11 @@ export function createApiClient(
   const call =
     <M extends ApiMethod>(method: M) =>
     async (...params: unknown[]) => {
-      const reply = (await send(method, params)) as Reply;
-      if (!reply || typeof reply !== 'object' || !('ok' in reply)) throw new Error(`the engine sent no reply to ${method}`);
-      if (!reply.ok) throw new Error(reply.error);
+      // The whole reply is checked: { ok: false } without an error would reject with an empty message.
+      const checked = replySchema.safeParse(await send(method, params));
+      if (!checked.success) throw new Error(`the engine sent a malformed reply to ${method}`);
+      const reply = checked.data;
+      if (!reply.ok) throw new Error(reply.error || `the engine refused ${method} without saying why`);
       return checkResult(method, reply.result);
     };
   return {

@@ -10,7 +10,7 @@
 
 import { z } from 'zod';
 import { dispatchCall } from './dispatch';
-import { type Reply, checkRunEvent, replySchema } from './schemas';
+import { type Reply, checkRunEvent, describeIssues, replySchema } from './schemas';
 import type { EngineApi, EngineExitInfo, RunEvent } from './types';
 
 /** host -> engine process */
@@ -32,7 +32,7 @@ export function serveEngine(port: ParentPortLike, service: EngineApi, log: (line
   port.on('message', (e) => {
     const req = engineRequestSchema.safeParse(e.data);
     if (!req.success) {
-      log(`engine: refused a malformed request: ${req.error.issues[0]?.message ?? ''}`);
+      log(`engine: refused a malformed request: ${describeIssues(req.error)}`);
       return;
     }
     void dispatchCall(service, req.data.method, req.data.params).then((reply) => port.postMessage({ id: req.data.id, reply }));

@@ -198,16 +198,25 @@ export const isApiMethod = (m: unknown): m is ApiMethod => typeof m === 'string'
 export const callSchema = z.object({ method: z.string().refine(isApiMethod, 'is not an engine method'), params: z.array(z.unknown()).max(8) });
 
 /** A reply as it travels back. */
-export const replySchema = z.union([z.object({ ok: z.literal(true), result: z.unknown() }), z.object({ ok: z.literal(false), error: z.string() })]);
+// result is optional: JSON (the web host) drops the `undefined` result of a void call.
+export const replySchema = z.union([z.object({ ok: z.literal(true), result: z.unknown().optional() }), z.object({ ok: z.literal(false), error: z.string() })]);
 export type Reply = z.infer<typeof replySchema>;
 
 /** A payload that failed its schema: says where, in words. */
 export class PayloadError extends Error {}
 
-function describeIssues(e: z.ZodError): string {
+/** The first few issues of a refused payload, each with the field it is about. */
+export function describeIssues(e: z.ZodError): string {
   return e.issues
     .slice(0, 3)
-    .map((i) => `${i.path.length ? i.path.join('.') : 'payload'}: ${i.message}`)
+    .map((i) => {
+      // zod words an absent field as "expected string, received undefined" and a void
+      // result as "expected undefined"; say both plainly.
+      let message = i.message;
+      if (i.code === 'invalid_type' && i.expected === 'undefined') message = 'expected no value';
+      else if (i.code === 'invalid_type' && message.endsWith('received undefined')) message = `missing (expected ${i.expected})`;
+      return `${i.path.length ? i.path.join('.') : 'payload'}: ${message}`;
+    })
     .join('; ');
 }
 

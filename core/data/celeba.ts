@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { CELEBA, CELEBA_COLUMNS } from '../graph/attributes';
 import type { AttributeGroup } from '../graph/ports';
-import { type Dataset, DatasetFileError, splitEvery } from './dataset';
+import { type Dataset, DatasetFileError, quote, splitEvery } from './dataset';
 import { ImageFileError } from './images';
 
 export const CELEBA_CROP = 178;
@@ -25,12 +25,18 @@ export interface AttributeTable {
   readonly rows: readonly { file: string; values: Int8Array; line: number }[];
 }
 
+/** A file's lines; any of \n, \r\n or \r ends one (as csv-parse counts them), a leading BOM dropped. */
+const linesOf = (text: string): string[] => text.replace(/^\uFEFF/, '').split(/\r\n?|\n/);
+
 /** Parses list_attr_celeba.txt; every error names the file and line. */
 export function parseAttributeList(text: string, file: string): AttributeTable {
-  const lines = text.split(/\r?\n/);
-  const count = Number(lines[0]?.trim());
-  if (!Number.isInteger(count) || count < 0) throw new DatasetFileError(file, 1, `expected the number of images, got '${lines[0]?.trim() ?? ''}'`);
-  const names = (lines[1] ?? '').trim().split(/\s+/).filter(Boolean);
+  const lines = linesOf(text);
+  const head = lines[0]!.trim();
+  // Digits only: Number() would also take '', ' ', '0x10' and '1e3'.
+  if (!/^\d+$/.test(head)) throw new DatasetFileError(file, 1, `expected the number of images, got ${quote(head)}`);
+  const count = Number(head);
+  if (lines.length < 2) throw new DatasetFileError(file, 1, 'ends after the image count; line 2 should list the attribute names');
+  const names = lines[1]!.trim().split(/\s+/).filter(Boolean);
   if (!names.length) throw new DatasetFileError(file, 2, 'expected the attribute names');
   const rows: { file: string; values: Int8Array; line: number }[] = [];
   for (let i = 2; i < lines.length; i++) {
@@ -38,10 +44,10 @@ export function parseAttributeList(text: string, file: string): AttributeTable {
     if (!parts.length) continue;
     const [name, ...vals] = parts;
     if (vals.length !== names.length)
-      throw new DatasetFileError(file, i + 1, `'${name}' has ${vals.length} values, expected ${names.length} (one per attribute)`);
+      throw new DatasetFileError(file, i + 1, `${quote(name!)} has ${vals.length} values, expected ${names.length} (one per attribute)`);
     const values = new Int8Array(vals.length);
     vals.forEach((v, j) => {
-      if (v !== '1' && v !== '-1' && v !== '0') throw new DatasetFileError(file, i + 1, `value '${v}' of ${names[j]} is not 1 or -1`);
+      if (v !== '1' && v !== '-1' && v !== '0') throw new DatasetFileError(file, i + 1, `value ${quote(v)} of ${names[j]} is not 1 or -1`);
       values[j] = v === '1' ? 1 : 0;
     });
     rows.push({ file: name!, values, line: i + 1 });
@@ -53,12 +59,12 @@ export function parseAttributeList(text: string, file: string): AttributeTable {
 /** Parses list_eval_partition.txt into file → 0 (train), 1 (validation), 2 (test). */
 export function parsePartition(text: string, file: string): Map<string, number> {
   const out = new Map<string, number>();
-  text.split(/\r?\n/).forEach((l, i) => {
+  linesOf(text).forEach((l, i) => {
     const parts = l.trim().split(/\s+/).filter(Boolean);
     if (!parts.length) return;
-    const p = Number(parts[1]);
-    if (parts.length !== 2 || ![0, 1, 2].includes(p)) throw new DatasetFileError(file, i + 1, `expected "file.jpg 0|1|2", got '${l.trim()}'`);
-    out.set(parts[0]!, p);
+    // Exactly one digit: Number() would also take '0x1', '1.0' and '-0'.
+    if (parts.length !== 2 || !/^[012]$/.test(parts[1]!)) throw new DatasetFileError(file, i + 1, `expected "file.jpg 0|1|2", got ${quote(l.trim())}`);
+    out.set(parts[0]!, Number(parts[1]));
   });
   return out;
 }
@@ -68,8 +74,9 @@ export function parsePartition(text: string, file: string): Map<string, number> 
  * is the column of its own name and a one-hot group has one column per value.
  */
 function columnsOf(g: AttributeGroup, names: readonly string[], file: string): number[] {
-  const known = CELEBA_COLUMNS[g.name];
-  const cols = g.kind === 'binary' ? [typeof known === 'string' ? known : g.name] : g.values.map((v) => (typeof known === 'object' ? known[v] : undefined) ?? v);
+  // Own keys only: a group named 'constructor' or '__proto__' must not find Object's members.
+  const known = Object.hasOwn(CELEBA_COLUMNS, g.name) ? CELEBA_COLUMNS[g.name] : undefined;
+  const cols = g.kind === 'binary' ? [typeof known === 'string' ? known : g.name] : g.values.map((v) => (typeof known === 'object' && Object.hasOwn(known, v) ? known[v] : undefined) ?? v);
   return cols.map((c) => {
     const j = names.indexOf(c!);
     if (j < 0) throw new DatasetFileError(file, 2, `has no attribute column '${c}' (for '${g.name}')`);
@@ -84,7 +91,7 @@ export async function readCelebaImage(file: string, size: number): Promise<Float
     const img = sharp(file, { failOn: 'error' });
     const { width = 0, height = 0 } = await img.metadata();
     const side = Math.min(CELEBA_CROP, width, height);
-    if (side < 2) throw new Error(`too small (${width}×${height})`);
+    if (side < 2) throw new ImageFileError(file, `is too small (${width}×${height})`);
     raw = await img
       .extract({ left: Math.floor((width - side) / 2), top: Math.floor((height - side) / 2), width: side, height: side })
       .resize(size, size, { kernel: 'lanczos3' })
@@ -93,6 +100,7 @@ export async function readCelebaImage(file: string, size: number): Promise<Float
       .raw()
       .toBuffer();
   } catch (e) {
+    if (e instanceof ImageFileError) throw e;
     throw new ImageFileError(file, `cannot decode it as an image (${(e as Error).message.split('\n')[0]})`);
   }
   const out = new Float32Array(raw.length);

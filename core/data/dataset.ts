@@ -37,6 +37,9 @@ export class DatasetFileError extends Error {
   }
 }
 
+/** A value from a file, quoted for a message; long ones are cut so the message stays readable. */
+export const quote = (s: string, max = 40): string => `'${s.length > max ? `${s.slice(0, max)}…` : s}'`;
+
 /** A deterministic split when a source has none: every `every`-th item goes to the test set. */
 export function splitEvery(count: number, every: number): { train: number[]; test: number[] } {
   const train: number[] = [];

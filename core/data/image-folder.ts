@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { encodeCondition } from '../graph/conditions';
 import type { AttributeGroup } from '../graph/ports';
-import { type Dataset, DatasetFileError, splitEvery } from './dataset';
+import { type Dataset, DatasetFileError, quote, splitEvery } from './dataset';
 import { readImage } from './images';
 
 export interface ImageFolderOptions {
@@ -50,10 +50,10 @@ export async function openImageFolder(opts: ImageFolderOptions): Promise<Dataset
       const raw = record[groupCols[gi]!] ?? '';
       if (g.kind === 'binary') {
         const v = raw.toLowerCase();
-        if (!YES.has(v) && !NO.has(v)) throw new DatasetFileError(csv, info.lines, `'${g.name}' must be 1 or 0, got '${raw}'`);
+        if (!YES.has(v) && !NO.has(v)) throw new DatasetFileError(csv, info.lines, `'${g.name}' must be 1 or 0, got ${quote(raw)}`);
         values[g.name] = YES.has(v) ? '1' : '0';
       } else {
-        if (!g.values.includes(raw)) throw new DatasetFileError(csv, info.lines, `'${raw}' is not a value of '${g.name}' (${g.values.join(', ')})`);
+        if (!g.values.includes(raw)) throw new DatasetFileError(csv, info.lines, `${quote(raw)} is not a value of '${g.name}' (${g.values.join(', ')})`);
         values[g.name] = raw;
       }
     });

@@ -3,7 +3,7 @@
 // A crash at any moment leaves the target either wholly old or wholly new.
 
 import { randomBytes } from 'node:crypto';
-import { copyFile, link, open, rename, rm } from 'node:fs/promises';
+import { copyFile, link, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 export interface AtomicWriteOptions {
@@ -53,8 +53,17 @@ async function keepBackup(path: string, staging: string): Promise<void> {
   await rename(staging, backupPath(path));
 }
 
+/**
+ * Removes what writes interrupted by a crash left in `dir`: hidden "*.tmp" files and folders
+ * (ours: writeFileAtomic's and checkpoints'). Only for folders one process writes at a time.
+ */
+export async function removeStaleTemporaries(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const n of names) if (n.startsWith('.') && (n.endsWith('.tmp') || n.endsWith('.tmp.bak'))) await rm(join(dir, n), { recursive: true, force: true });
+}
+
 /** Makes the renames themselves durable; some platforms cannot open a folder, which is fine. */
-async function syncDir(dir: string): Promise<void> {
+export async function syncDir(dir: string): Promise<void> {
   let fh;
   try {
     fh = await open(dir, 'r');

@@ -3,11 +3,17 @@
 // recent losses). A checkpoint is written into a hidden temporary folder and renamed into
 // place, so a crash never leaves a half checkpoint under a real name. index.json lists the
 // checkpoints and names the best; the last `keep` and the best survive pruning.
+//
+// Crash safety: every file in the folder is flushed (temp + fsync + rename), the manifest is
+// written last, the folder is renamed into place and the parent flushed, and only then does
+// index.json (itself written atomically) list it. So a checkpoint the index lists is whole,
+// even after a power cut; a kill at any moment leaves at worst a hidden temporary folder
+// (removed when the next run starts) or a whole folder the index does not list yet.
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../files/atomic';
+import { syncDir, writeFileAtomic } from '../files/atomic';
 import { readWeightsFile, writeWeightsFile } from '../files/weights-file';
 import { loadWeightsInto } from '../modules/weights';
 import type { AdamState } from './adam';
@@ -154,10 +160,12 @@ export async function saveCheckpoint(trainer: Trainer, opts: SaveOptions): Promi
       window: [...opts.window],
       score: bestScore(model.mode, opts.window),
     };
-    await writeFile(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2));
+    // Last, and flushed: a folder with a readable manifest has all its other files.
+    await writeFileAtomic(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2), { backup: false });
     // A checkpoint of the same iteration from an earlier, interrupted run is replaced.
     await rm(join(root, name), { recursive: true, force: true });
     await rename(tmp, join(root, name));
+    await syncDir(root);
     const index = await readIndex(root);
     index.checkpoints = index.checkpoints.filter((c) => c.iteration !== iteration);
     index.checkpoints.push({ iteration, path: name, createdAt: manifest.createdAt, score: manifest.score });
@@ -195,13 +203,27 @@ export async function dropCheckpointsAfter(root: string, iteration: number): Pro
   for (const c of later) await rm(join(root, c.path), { recursive: true, force: true });
 }
 
-/** The newest complete checkpoint folder under root, from the index or, failing that, a scan. */
+/** Whether a checkpoint folder is whole: its manifest (written last) is there and parses. */
+async function isComplete(dir: string): Promise<boolean> {
+  try {
+    return (JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as CheckpointManifest).format === CHECKPOINT_FORMAT;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The newest complete checkpoint folder the index lists or, with no index yet (a crash
+ * before the first one was listed), the newest complete folder there is. An entry whose
+ * folder is gone or not whole (a crash while it was being replaced) is passed over.
+ */
 export async function latestCheckpoint(root: string): Promise<string | undefined> {
   const index = await readIndex(root);
-  const last = index.checkpoints.at(-1);
-  if (last) return join(root, last.path);
-  const names = (await readdir(root).catch(() => [] as string[])).filter((n) => /^iter-\d+$/.test(n)).sort();
-  return names.length ? join(root, names.at(-1)!) : undefined;
+  const names = index.checkpoints.length
+    ? index.checkpoints.map((c) => c.path)
+    : (await readdir(root).catch(() => [] as string[])).filter((n) => /^iter-\d+$/.test(n)).sort();
+  for (const n of names.reverse()) if (await isComplete(join(root, n))) return join(root, n);
+  return undefined;
 }
 
 /** Loads weights and optimiser state into a freshly built trainer; returns the manifest. */

@@ -4,11 +4,12 @@
 // go to "<project name>.train/" beside the project file:
 //   log.jsonl, samples/iter-000500.png, checkpoints/iter-001000/, checkpoints/index.json
 
-import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BatchLoader } from '../data/loader';
 import { openDataset } from '../data/open';
+import { removeStaleTemporaries, writeFileAtomic } from '../files/atomic';
 import { formatFileError, readProjectFile } from '../files/documents';
 import type { Project } from '../graph/format/project';
 import { groupsLength } from '../graph/ports';
@@ -112,7 +113,8 @@ async function truncateLog(file: string, start: number): Promise<void> {
     }
   };
   const kept = text.split('\n').filter((l) => l.trim() && iterationOf(l) < start);
-  await writeFile(file, kept.map((l) => `${l}\n`).join(''));
+  // Atomically: a crash while rewriting must not lose the lines before `start`.
+  await writeFileAtomic(file, kept.map((l) => `${l}\n`).join(''), { backup: false });
 }
 
 export async function runTraining(projectFile: string, opts: TrainRunOptions = {}): Promise<TrainRunResult> {
@@ -143,6 +145,8 @@ export async function runTraining(projectFile: string, opts: TrainRunOptions = {
     await rm(runDir, { recursive: true, force: true });
   }
   await mkdir(join(runDir, 'samples'), { recursive: true });
+  // What a killed run was writing (a half checkpoint, a half log or sample) goes.
+  for (const d of [runDir, ckptRoot, join(runDir, 'samples')]) await removeStaleTemporaries(d);
 
   const model = await buildTrainModel(project.graph, {
     mode: t.mode,
@@ -215,7 +219,7 @@ export async function runTraining(projectFile: string, opts: TrainRunOptions = {
       const done = k + 1;
       if (done % cfg.sampleEvery === 0 || done === end) {
         const grid = await sampleGrid(model, samples, dataset.imageSize);
-        await writeFile(join(runDir, 'samples', `iter-${String(done).padStart(6, '0')}.png`), grid.png);
+        await writeFileAtomic(join(runDir, 'samples', `iter-${String(done).padStart(6, '0')}.png`), grid.png, { backup: false });
         opts.onSample?.(grid.png, done);
       }
       if (done % cfg.checkpointEvery === 0 || done === end) await checkpoint(done);

@@ -3,8 +3,9 @@
 import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { openCeleba, parseAttributeList, parsePartition } from '../../../core/data/celeba';
+import { openCeleba, parseAttributeList, parsePartition, readCelebaImage } from '../../../core/data/celeba';
 import { DatasetFileError } from '../../../core/data/dataset';
 import { ImageFileError } from '../../../core/data/images';
 import { BatchLoader } from '../../../core/data/loader';
@@ -65,6 +66,19 @@ describe('CelebA folder', () => {
     expect(ds.notes.join('\n')).toMatch(/list_eval_partition\.txt not found/);
   });
 
+  it('a group named like an Object member finds no column by accident', async () => {
+    await expect(openCeleba({ root: FIXTURE, imageSize: 8, groups: [{ name: '__proto__', kind: 'onehot', values: ['toString', 'x'] }] })).rejects.toThrow(
+      /list_attr_celeba\.txt:2: has no attribute column 'toString' \(for '__proto__'\)/,
+    );
+  });
+
+  it('calls an image of one pixel too small, not undecodable', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mg-celeba-'));
+    const file = join(root, 'one.png');
+    writeFileSync(file, await sharp({ create: { width: 1, height: 1, channels: 3, background: '#000' } }).png().toBuffer());
+    await expect(readCelebaImage(file, 8)).rejects.toThrow(`${file}: is too small (1×1)`);
+  });
+
   it('names a missing folder', async () => {
     await expect(openCeleba({ root: '/nonexistent/celeba', imageSize: 8 })).rejects.toThrow(/list_attr_celeba\.txt: not found/);
   });
@@ -81,6 +95,19 @@ describe('list_attr_celeba.txt parser', () => {
   it('checks the count on line 1', () => {
     expect(() => parseAttributeList('3\nA\nx.jpg 1\n', F)).toThrow(`${F}:1: says 3 images but lists 1`);
     expect(() => parseAttributeList('many\nA\n', F)).toThrow(`${F}:1: expected the number of images`);
+  });
+  it('takes only digits as the count, and names a file that ends early (fuzzing found these)', () => {
+    // Number('') is 0 and Number('0x1') is 1: both used to pass as counts.
+    expect(() => parseAttributeList('', F)).toThrow(`${F}:1: expected the number of images, got ''`);
+    expect(() => parseAttributeList('0x1\nA\nx.jpg 1\n', F)).toThrow(`${F}:1: expected the number of images, got '0x1'`);
+    expect(() => parseAttributeList('1', F)).toThrow(`${F}:1: ends after the image count`);
+    expect(() => parsePartition('a.jpg 0x1\n', 'p.txt')).toThrow('p.txt:1: expected "file.jpg 0|1|2"');
+    expect(() => parsePartition('a.jpg 1.0\n', 'p.txt')).toThrow('p.txt:1:');
+    // A long junk value is cut in the message.
+    expect(() => parseAttributeList(`x${'y'.repeat(200)}\n`, F)).toThrow(`got 'x${'y'.repeat(39)}…'`);
+  });
+  it('a line ends at CR alone too, so line numbers agree with what editors show', () => {
+    expect(() => parseAttributeList('1\rA B\rx.jpg 1\r', F)).toThrow(`${F}:3: 'x.jpg' has 1 values, expected 2`);
   });
   it('accepts CRLF line ends and blank lines', () => {
     const t = parseAttributeList('1\r\nA  B\r\n\r\nx.jpg  1 -1\r\n', F);
