@@ -20,7 +20,7 @@ import { REPO_ROOT, ensureRendererBuilt } from '../../web/renderer-build';
 import { launchChromium, launchKillableChromium } from '../helpers/browser';
 
 const SHOTS = join(REPO_ROOT, 'test-results', 'e2e');
-const DEMO = join(REPO_ROOT, 'assets', 'demo', 'demo.mgproj.json');
+const DEMO = join(REPO_ROOT, 'test', 'fixtures', 'demo', 'demo.mgproj.json');
 const work = mkdtempSync(join(tmpdir(), 'modulargan-crash-e2e-'));
 const stateDir = join(work, 'state');
 

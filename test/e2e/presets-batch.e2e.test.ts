@@ -16,8 +16,8 @@ import { REPO_ROOT, ensureRendererBuilt } from '../../web/renderer-build';
 import { launchChromium } from '../helpers/browser';
 
 const SHOTS = join(REPO_ROOT, 'test-results', 'e2e');
-const DEMO = join(REPO_ROOT, 'assets', 'demo', 'demo.mgproj.json');
-const IMAGES = join(REPO_ROOT, 'assets', 'demo', 'images');
+const DEMO = join(REPO_ROOT, 'test', 'fixtures', 'demo', 'demo.mgproj.json');
+const IMAGES = join(REPO_ROOT, 'test', 'fixtures', 'demo', 'images');
 
 let service: EngineService;
 let host: WebHost;

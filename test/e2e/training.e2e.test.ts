@@ -18,7 +18,7 @@ import { launchChromium } from '../helpers/browser';
 import { asRunnable, readLog, tinyProject } from '../helpers/training';
 
 const SHOTS = join(REPO_ROOT, 'test-results', 'e2e');
-const DEMO = join(REPO_ROOT, 'assets', 'demo', 'demo.mgproj.json');
+const DEMO = join(REPO_ROOT, 'test', 'fixtures', 'demo', 'demo.mgproj.json');
 
 type Json = Record<string, unknown>;
 /** The tiny project, made runnable in the editor too: inputs for G and the transformers, an output. */

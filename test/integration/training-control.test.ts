@@ -43,7 +43,7 @@ describe('pausing runTraining', () => {
 describe('training through the engine', () => {
   const file = tinyProject(wasm, 'app');
   const work = mkdtempSync(join(tmpdir(), 'mg-train-svc-'));
-  const service = createEngineService({ stateDir: join(work, 'state'), demoPath: join(import.meta.dirname, '..', '..', 'assets', 'demo', 'demo.mgproj.json'), host: 'test' });
+  const service = createEngineService({ stateDir: join(work, 'state'), demoPath: join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'demo', 'demo.mgproj.json'), host: 'test' });
   const events: RunEvent[] = [];
   service.onRunEvent((e) => events.push(e));
   const waitFor = async (ok: () => boolean, ms = 60_000) => {
@@ -110,7 +110,7 @@ describe('training through the engine', () => {
       (p.training as Record<string, unknown>).iterations = 400;
       (p.training as Record<string, unknown>).checkpointEvery = 1000;
     }, 'quit');
-    const svc = createEngineService({ stateDir: join(work, 'state2'), demoPath: join(import.meta.dirname, '..', '..', 'assets', 'demo', 'demo.mgproj.json'), host: 'test' });
+    const svc = createEngineService({ stateDir: join(work, 'state2'), demoPath: join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'demo', 'demo.mgproj.json'), host: 'test' });
     const seen: RunEvent[] = [];
     svc.onRunEvent((e) => seen.push(e));
     await svc.startTraining({ projectPath: quitting });

@@ -66,7 +66,7 @@ describe('adding a transformer to a trained model', () => {
   it('copies the frozen weights beside the new project, so pruning the original run cannot break it', async () => {
     const file = tinyProject(quick(2), 'base');
     await train(file);
-    const service = createEngineService({ stateDir: mkdtempSync(join(tmpdir(), 'mg-freeze-')), demoPath: join(import.meta.dirname, '..', '..', 'assets', 'demo', 'demo.mgproj.json'), host: 'test' });
+    const service = createEngineService({ stateDir: mkdtempSync(join(tmpdir(), 'mg-freeze-')), demoPath: join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'demo', 'demo.mgproj.json'), host: 'test' });
     const target = join(dirname(file), 'base-T_style.mgproj.json');
     const graph = await service.freezeCheckpoint(file, 'iter-000002', target);
     expect(graph.nodes.find((n) => n.id === 'T_color')!.params.weights).toBe('base-T_style.frozen/T_color.mgw');

@@ -7,7 +7,7 @@ import { createEngineService } from '../../../core/api/engine-service';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'modulargan-api-'));
-const service = createEngineService({ stateDir: join(dir, 'state'), demoPath: join(root, 'assets', 'demo', 'demo.mgproj.json'), host: 'test' });
+const service = createEngineService({ stateDir: join(dir, 'state'), demoPath: join(root, 'test', 'fixtures', 'demo', 'demo.mgproj.json'), host: 'test' });
 afterAll(() => service.close());
 
 describe('engine service', () => {

@@ -14,7 +14,7 @@ import { useCpuBackend } from '../../helpers/tf';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'mg-api-presets-'));
-const service = createEngineService({ stateDir: join(dir, 'state'), demoPath: join(root, 'assets', 'demo', 'demo.mgproj.json'), host: 'test' });
+const service = createEngineService({ stateDir: join(dir, 'state'), demoPath: join(root, 'test', 'fixtures', 'demo', 'demo.mgproj.json'), host: 'test' });
 const events: RunEvent[] = [];
 service.onRunEvent((e) => events.push(checkRunEvent(e)));
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');

@@ -14,7 +14,7 @@ const asAttributes = (groups: readonly unknown[]) => groups as NonNullable<Datas
 const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures');
 const service = createEngineService({
   stateDir: mkdtempSync(join(tmpdir(), 'mg-train-calls-')),
-  demoPath: join(import.meta.dirname, '..', '..', '..', 'assets', 'demo', 'demo.mgproj.json'),
+  demoPath: join(import.meta.dirname, '..', '..', '..', 'test', 'fixtures', 'demo', 'demo.mgproj.json'),
   host: 'test',
 });
 

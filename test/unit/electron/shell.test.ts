@@ -122,7 +122,7 @@ describe('the bundled engine process', () => {
     const shim = join(out, 'parent-port-shim.cjs');
     // Electron gives a utility process `process.parentPort`; Node's fork IPC stands in for it.
     writeFileSync(shim, "process.parentPort = { on: (_e, l) => process.on('message', (data) => l({ data })), postMessage: (m) => process.send(m) };\n");
-    const child = fork(join(out, 'engine-process.cjs'), [join(out, 'state'), join(root, 'assets', 'demo', 'demo.mgproj.json')], { execArgv: ['-r', shim], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const child = fork(join(out, 'engine-process.cjs'), [join(out, 'state'), join(root, 'test', 'fixtures', 'demo', 'demo.mgproj.json')], { execArgv: ['-r', shim], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     try {
       const reply = await new Promise<unknown>((resolve, reject) => {
         child.on('exit', (code) => reject(new Error(`the engine process exited with code ${code}`)));

@@ -8,7 +8,7 @@ import { EditorStore } from '../../../renderer/state/editor-store';
 import { noPresetOrBatchCalls } from '../../helpers/fake-engine';
 
 const demo = (): Project => {
-  const r = loadProject(readFileSync(join(import.meta.dirname, '../../../assets/demo/demo.mgproj.json'), 'utf8'));
+  const r = loadProject(readFileSync(join(import.meta.dirname, '../../../test/fixtures/demo/demo.mgproj.json'), 'utf8'));
   if (!r.ok) throw new Error('demo does not load');
   return r.value.value;
 };

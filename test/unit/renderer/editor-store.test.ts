@@ -6,7 +6,7 @@ import { autoLayout } from '../../../renderer/state/auto-layout';
 import { EditorStore, handleKey } from '../../../renderer/state/editor-store';
 
 const demo = (): Project => {
-  const r = loadProject(readFileSync(join(import.meta.dirname, '../../../assets/demo/demo.mgproj.json'), 'utf8'));
+  const r = loadProject(readFileSync(join(import.meta.dirname, '../../../test/fixtures/demo/demo.mgproj.json'), 'utf8'));
   if (!r.ok) throw new Error('demo does not load');
   return r.value.value;
 };

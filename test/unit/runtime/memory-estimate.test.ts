@@ -169,7 +169,7 @@ describe('memory checks', () => {
   });
 
   it('refuses a run too large for this machine before any of it runs, naming the module', async () => {
-    const demoFile = join(import.meta.dirname, '../../../assets/demo/demo.mgproj.json');
+    const demoFile = join(import.meta.dirname, '../../../test/fixtures/demo/demo.mgproj.json');
     const r = loadProject(readFileSync(demoFile, 'utf8'));
     if (!r.ok) throw new Error('demo does not load');
     const demo: Project = r.value.value;

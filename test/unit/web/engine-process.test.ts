@@ -10,7 +10,7 @@ import { startEngineProcess } from '../../../web/engine';
 // fresh process that answers.
 
 const state = mkdtempSync(join(tmpdir(), 'modulargan-engine-child-'));
-const engine = startEngineProcess({ stateDir: state, demoPath: join(import.meta.dirname, '../../../assets/demo/demo.mgproj.json'), log: () => undefined });
+const engine = startEngineProcess({ stateDir: state, demoPath: join(import.meta.dirname, '../../../test/fixtures/demo/demo.mgproj.json'), log: () => undefined });
 afterAll(() => engine.close());
 
 describe('the web host engine process', () => {
