@@ -1,0 +1,80 @@
+// The shipped demos as a new user meets them, in Chromium against the web host: the studio
+// opens on the translation demo, Run translates its sample faces with the trained modules;
+// the Demos menu opens the generation demo, whose Run draws digits; its preset sits in the
+// palette. Screenshots go to test-results/e2e/, or to docs/screenshots/ for the README
+// with MODULARGAN_DOC_SHOTS=1 (`npm run screenshots`).
+
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type EngineService, createEngineService } from '../../core/api/engine-service';
+import type { Project } from '../../core/graph';
+import { type WebHost, startWebHost } from '../../web/host';
+import { REPO_ROOT, ensureRendererBuilt } from '../../web/renderer-build';
+import { launchChromium } from '../helpers/browser';
+
+const SHOTS = process.env.MODULARGAN_DOC_SHOTS ? join(REPO_ROOT, 'docs', 'screenshots') : join(REPO_ROOT, 'test-results', 'e2e');
+const DEMO = join(REPO_ROOT, 'assets', 'demo', 'demo.mgproj.json');
+
+let service: EngineService;
+let host: WebHost;
+let browser: BrowserContext;
+let page: Page;
+
+const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`) });
+const project = () => page.evaluate(() => window.__studio!.project()) as Promise<Project>;
+const previews = (node: string) => page.locator(`[data-testid="node-${node}"] img.preview`);
+
+async function runAndWait(): Promise<void> {
+  await page.getByTestId('run').click();
+  await expect.poll(() => page.getByTestId('run-status').getAttribute('data-status'), { timeout: 90_000 }).toBe('finished');
+}
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  const staticDir = await ensureRendererBuilt();
+  service = createEngineService({ stateDir: mkdtempSync(join(tmpdir(), 'mg-demos-')), demoPath: DEMO, host: 'web' });
+  host = await startWebHost({ service, staticDir });
+  browser = await launchChromium({ width: 1500, height: 900 });
+  page = await browser.newPage();
+  page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await service?.close();
+  await host?.close();
+});
+
+describe('the shipped demos in Chromium', () => {
+  it('opens on the translation demo with trained modules, and Run translates its faces', async () => {
+    await page.goto(`${host.url}&test=1`);
+    await page.getByTestId('node-T_hair').waitFor();
+    const p = await project();
+    // Every module points at a shipped weights file: nothing here is untrained.
+    const modules = p.graph.nodes.filter((n) => ['encoder', 'transformer', 'reconstructor'].includes(n.kind));
+    expect(modules.length).toBeGreaterThanOrEqual(3);
+    for (const m of modules) expect(m.params.weights, m.id).toMatch(/\.mgw$/);
+    expect(await page.getByTestId('validity').textContent()).toContain('valid');
+    await runAndWait();
+    expect(await previews('out').count()).toBeGreaterThan(0);
+    await shot('demo-translation');
+  }, 120_000);
+
+  it('opens the generation demo from the Demos menu, and Run draws digits', async () => {
+    await page.getByTestId('open-demo').selectOption('generation');
+    await page.getByTestId('node-G').waitFor();
+    expect((await project()).name).toMatch(/generation/i);
+    await runAndWait();
+    expect(await previews('out').count()).toBeGreaterThan(0);
+    await shot('demo-generation');
+  }, 120_000);
+
+  it('lists both demos as presets in the palette', async () => {
+    const palette = page.locator('aside.palette');
+    await expect.poll(() => palette.textContent()).toContain('ColorMNIST generation');
+    expect(await palette.textContent()).toContain('Face translation');
+  });
+});
