@@ -147,9 +147,16 @@ export function trainingDiagnostics(graph: Graph): Diagnostic[] {
   const have = datasetGroupsOf(data);
   const out: Diagnostic[] = [];
   const error = (n: GraphNode, message: string) => out.push({ severity: 'error', code: 'attribute-mismatch', node: n.id, port: 'condition', message });
+  /** Attribute name -> the first module that changes it, to flag a second one. */
+  const owner = new Map<string, GraphNode>();
   for (const n of graph.nodes) {
     if (n.kind !== 'transformer' && n.kind !== 'generator') continue;
     for (const g of groupsOf(n)) {
+      const first = owner.get(g.name);
+      // Legal (each gets its own D), but two modules trained on one attribute is nearly always a slip.
+      if (first)
+        out.push({ severity: 'warning', code: 'attribute-mismatch', node: n.id, port: 'condition', message: `${nodeName(n)} changes '${g.name}', as ${nodeName(first)} does: both would be trained for the same attribute` });
+      else owner.set(g.name, n);
       const found = have.find((d) => d.name === g.name);
       if (!found) error(n, `${nodeName(n)}: the dataset has no attribute '${g.name}' (it has ${describeGroups(have)})`);
       else if (!sameGroups([found], [g])) error(n, `${nodeName(n)}: attribute '${g.name}' is ${describeGroups([g])} here but ${describeGroups([found])} in the dataset`);

@@ -178,6 +178,12 @@ describe('structural edits of the training graph', () => {
     expect(d).toContainEqual(expect.objectContaining({ node: 'T_color', message: expect.stringMatching(/Transformer 'colour': the dataset has no attribute 'hair'/) }));
   });
 
+  it('warns when two modules are trained for the same attribute', () => {
+    const g = setParam(buildTrainingGraph(tiny()), 'T_background', 'attributes', [COLOR_MNIST.color]);
+    const d = analyzeTrainingGraph(g).diagnostics.filter((x) => x.severity === 'warning' && x.node === 'T_background');
+    expect(d).toEqual([expect.objectContaining({ severity: 'warning', node: 'T_background', message: expect.stringMatching(/changes 'color', as Transformer 'colour' does/) })]);
+  });
+
   it('refuses, naming the node, what the project cannot hold', () => {
     const p = runnable();
     const g = buildTrainingGraph(p);
