@@ -74,7 +74,7 @@ export function buildTrainingGraph(project: Project): Graph {
     edges.push({ id: `${from}.${fromPort}->${to}.${toPort}`, from: { node: from, port: fromPort }, to: { node: to, port: toPort } });
 
   const size = ds.imageSize;
-  nodes.push({ id: TRAINING_IDS.data, kind: 'dataset', label: `dataset '${ds.id}'`, params: { source: ds.source, path: ds.path ?? '', imageSize: size, attributes: ds.attributes ?? [] } });
+  nodes.push({ id: TRAINING_IDS.data, kind: 'dataset', label: ds.id, params: { source: ds.source, path: ds.path ?? '', imageSize: size, attributes: ds.attributes ?? [] } });
   nodes.push(...modules);
   const base = modules.find((n) => n.kind === (t.mode === 'translation' ? 'encoder' : 'generator'));
   const recon = modules.find((n) => n.kind === 'reconstructor');
