@@ -141,6 +141,7 @@ export const runEventSchema = z.discriminatedUnion('type', [
     lastCheckpoint: z.string().optional(),
   }),
   z.object({ type: z.literal('training-failed'), runId: z.string(), message: z.string() }),
+  z.object({ type: z.literal('training-note'), runId: z.string(), message: z.string().max(2000) }),
   z.object({
     type: z.literal('engine-exited'),
     process: z.string(),

@@ -117,7 +117,7 @@ export function createTrainingService(emit: (e: RunEvent) => void) {
             .then((checkpoint) => emit({ type: 'training-checkpoint', runId, checkpoint }))
             .catch(() => emit({ type: 'training-failed', runId, message: `checkpoint ${iteration} was written but cannot be read back` }));
         },
-        log: () => {},
+        log: (message) => emit({ type: 'training-note', runId, message: message.slice(0, 2000) }),
       });
       emit({
         type: 'training-finished',

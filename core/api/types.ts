@@ -232,7 +232,9 @@ export type TrainingEvent =
       readonly message?: string;
       readonly lastCheckpoint?: string;
     }
-  | { readonly type: 'training-failed'; readonly runId: string; readonly message: string };
+  | { readonly type: 'training-failed'; readonly runId: string; readonly message: string }
+  /** What the trainer tells the user on the way: dataset notes, skipped files, a memory warning, where it resumed. */
+  | { readonly type: 'training-note'; readonly runId: string; readonly message: string };
 
 /** The engine's operations. Every method may reject with an Error whose message is for the user. */
 export interface EngineApi {

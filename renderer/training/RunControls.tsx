@@ -73,6 +73,13 @@ export function RunControls({ c }: { c: TrainingController }) {
           {s.message}
         </p>
       )}
+      {s.notes.length > 0 && (
+        <ul className="train-notes" data-testid="train-notes">
+          {s.notes.map((n, i) => (
+            <li key={i}>{n}</li>
+          ))}
+        </ul>
+      )}
     </section>
   );
 }

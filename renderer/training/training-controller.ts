@@ -11,6 +11,8 @@ import { EditorStore } from '../state/editor-store';
 import { EMPTY_SERIES, TrainingStore, appendLosses } from './training-state';
 
 const MODULE_KINDS = new Set(['encoder', 'generator', 'transformer', 'reconstructor']);
+/** How many of the trainer's notes the view keeps (a folder of bad images would otherwise flood it). */
+const NOTES_KEPT = 20;
 type DatasetRef = Project['datasets'][number];
 
 export class TrainingController {
@@ -192,7 +194,7 @@ export class TrainingController {
       if (!this.confirm('Start over? The earlier run of this project (its checkpoints, samples and log) will be discarded.')) return;
       restart = true;
     }
-    this.store.set({ status: 'starting', runId: null, series: EMPTY_SERIES, sample: null, iteration: 0, lr: null, message: resume ? `Resuming from ${resume}…` : 'Starting…' });
+    this.store.set({ status: 'starting', runId: null, series: EMPTY_SERIES, sample: null, iteration: 0, lr: null, notes: [], message: resume ? `Resuming from ${resume}…` : 'Starting…' });
     try {
       const { runId } = await this.api.startTraining({ projectPath, ...(resume ? { resume } : {}), ...(restart ? { restart } : {}) });
       this.store.set({ runId, status: 'running' });
@@ -266,6 +268,9 @@ export class TrainingController {
         break;
       case 'training-failed':
         this.store.set({ status: 'failed', message: t.message });
+        break;
+      case 'training-note':
+        this.store.set({ notes: [...s.notes, t.message].slice(-NOTES_KEPT) });
         break;
     }
   }

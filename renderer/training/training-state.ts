@@ -28,6 +28,8 @@ export interface TrainingState {
   readonly sample: { readonly png: string; readonly iteration: number } | null;
   readonly checkpoints: readonly CheckpointInfo[];
   readonly message: string;
+  /** The trainer's notes of this run (dataset notes, skipped files, memory warnings), newest last. */
+  readonly notes: readonly string[];
   readonly preview: DatasetPreview | null;
   readonly columns: readonly string[];
   readonly suggestions: readonly SuggestedGroup[];
@@ -48,6 +50,7 @@ export const INITIAL_TRAINING: TrainingState = {
   sample: null,
   checkpoints: [],
   message: '',
+  notes: [],
   preview: null,
   columns: [],
   suggestions: [],

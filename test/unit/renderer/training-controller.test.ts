@@ -118,6 +118,10 @@ describe('TrainingController', () => {
     expect(c.store.getState().status).toBe('paused');
     emit({ type: 'training-sample', runId: 't1', iteration: 2, png: 'data:image/png;base64,AA==' });
     expect(c.store.getState().sample?.iteration).toBe(2);
+    // The trainer's notes (a memory warning, skipped files) stay visible, the newest 20.
+    for (let i = 0; i < 25; i++) emit({ type: 'training-note', runId: 't1', message: `note ${i}` });
+    expect(c.store.getState().notes).toHaveLength(20);
+    expect(c.store.getState().notes.at(-1)).toBe('note 24');
     emit({ type: 'training-finished', runId: 't1', status: 'stopped', completed: 2 });
     expect(c.store.getState().status).toBe('stopped');
   });
