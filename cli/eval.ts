@@ -51,9 +51,13 @@ export async function evalCommand(file: string, opts: EvalCommandOptions, log: (
       log,
     });
     const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
-    log(`classification error (${r.classificationError.columns.join(', ')}):`);
-    for (const row of r.classificationError.rows)
-      log(`  ${row.method}: ${row.status === 'ok' ? r.classificationError.columns.map((c) => pct(row.values[c]!)).join(', ') : row.status}`);
+    const print = (title: string, t: NonNullable<typeof r.attributeAccuracy>) => {
+      log(`${title} (${t.columns.join(', ')}):`);
+      for (const row of t.rows) log(`  ${row.method}: ${row.status === 'ok' ? t.columns.map((c) => pct(row.values[c]!)).join(', ') : row.status}`);
+    };
+    print('classification error', r.classificationError);
+    print(r.mode === 'generation' ? 'digit kept' : 'other attributes kept', r.preservation);
+    if (r.attributeAccuracy) print('each asked-for attribute read as asked, whole chain', r.attributeAccuracy);
     log(`report written to ${reportDir}/report.json and index.html`);
     return 0;
   } catch (e) {

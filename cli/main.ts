@@ -123,7 +123,7 @@ export function buildProgram(): Command {
     .description("Evaluate a trained project: the paper's classification error per target, a StarGAN-style baseline, ablations, FID; writes report.json and index.html.")
     .argument('<project>', 'a trained .mgproj.json project (its .train folder holds checkpoints)')
     .requiredOption('--report <dir>', 'folder for report.json, index.html and the PNGs')
-    .option('--iterations-classifier <n>', 'training iterations of the attribute classifier (default 1500; a classifier trained with the same settings is reused)')
+    .option('--iterations-classifier <n>', 'training iterations of the attribute classifier (default 3000; a classifier trained with the same settings is reused)')
     .option('--classifier-width <n>', 'channels of its first stage (default 16)')
     .option('--retrain-classifier', 'train the classifier again even when a matching one is saved')
     .option('--max-images <n>', 'test images to evaluate (default 200, spread over the test split)')

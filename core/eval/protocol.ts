@@ -40,6 +40,8 @@ export interface MethodResult {
   readonly name: string;
   readonly error: Record<string, number>;
   readonly kept: Record<string, number>;
+  /** With every transformer asked for a change: the fraction of items where each asked-for attribute is read as asked. */
+  readonly attributes: Record<string, number>;
   readonly counterfactual?: Record<string, PixelScores>;
   readonly fid?: number;
 }
@@ -151,6 +153,7 @@ export async function runProtocol(dataset: Dataset, classifier: AttributeClassif
     if (start === 0) pictures.inputs.set(batch.images.subarray(0, nPics * per));
     // The target value of every changeable group, per item: the same for every method and target.
     const wanted = ids.map((item, i) => new Map(changeable.map((g) => [g, targetValue(slots.get(g)!.group, own[i]![groupIndex.get(g)!]!, item, opts.seed)])));
+    const full = targets.at(-1)!;
     const evaluate = async (key: string, t: Target, method: MethodSpec, chain: readonly number[], withPixels: boolean) => {
       const targetsArr = new Float32Array(n * len);
       for (let i = 0; i < n; i++) targetsArr.set(targetLabels(batch.labels.subarray(i * len, (i + 1) * len), slots, t, wanted[i]!), i * len);
@@ -178,6 +181,7 @@ export async function runProtocol(dataset: Dataset, classifier: AttributeClassif
           pix = [l1Distance(img, truth), psnr(img, truth), ssim(img, truth, size)];
         }
         tally.add(key, miss ? 1 : 0, keptCount, keep.length, ...pix);
+        if (t === full) tally.add(`${key}|attributes`, ...t.groups.map((g) => (pred[i]![groupIndex.get(g)!] === wanted[i]!.get(g) ? 1 : 0)));
       }
       return { out, cls };
     };
@@ -196,7 +200,6 @@ export async function runProtocol(dataset: Dataset, classifier: AttributeClassif
         }
       }
     }
-    const full = targets.at(-1)!;
     for (const o of orders) await evaluate(`order|${orderName(o)}`, full, methods[0]!, o, true);
     opts.log?.(`evaluated ${Math.min(start + chunk, items.length)}/${items.length} test items`);
   }
@@ -210,6 +213,7 @@ export async function runProtocol(dataset: Dataset, classifier: AttributeClassif
       const v = tally.ratio(`${m.name}|${t.code}`, 1, 2);
       return v === undefined ? [] : [[t.code, v]];
     })),
+    attributes: Object.fromEntries(targets.at(-1)!.groups.map((g, i) => [g, tally.mean(`${m.name}|${targets.at(-1)!.code}|attributes`, i)])),
     ...(faces && m.full ? { counterfactual: Object.fromEntries(targets.map((t) => [t.code, scores(`${m.name}|${t.code}`)])) } : {}),
     ...(m.full && realFeatures.length >= 2 ? { fid: featureFrechet(realFeatures, features.get(m.name)!) } : {}),
   }));

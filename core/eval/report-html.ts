@@ -82,6 +82,7 @@ ${r.classifier.meetsMinimum ? '' : `<strong>Below the ${pct(r.classifier.minimum
 <table><tr><th>attribute</th><th>accuracy</th></tr>${acc}</table>
 <h2>Classification error of translations (lower is better)</h2>${table(r.classificationError, pct)}
 <h2>Attributes kept that should not change (higher is better)</h2>${table(r.preservation, pct)}
+${r.attributeAccuracy ? `<h2>Each asked-for attribute, whole chain (higher is better)</h2>${table(r.attributeAccuracy, pct)}` : ''}
 <h2>Fréchet distance on classifier features</h2>${fid}
 ${cf}${orders}
 <h2>Mask ablation: classification error</h2>${table(r.maskAblation, pct)}

@@ -36,6 +36,8 @@ export const reportSchema = z.object({
   targets: z.array(z.object({ code: z.string(), groups: z.array(z.string()) })),
   classificationError: table,
   preservation: table,
+  /** Per attribute, with the whole chain asked for a change (absent in reports of older versions). */
+  attributeAccuracy: table.optional(),
   fid: z.array(z.object({ method: z.string(), status, value: nonNegative.nullable() })),
   counterfactual: z.array(z.object({ method: z.string(), target: z.string(), scores: pixels })).nullable(),
   orderAblation: z.array(z.object({ order: z.string(), error: rate, kept: rate.optional(), counterfactual: pixels.optional() })),

@@ -55,6 +55,12 @@ describe('eval on a tiny ColorMNIST generation model', () => {
     expect(report.mode).toBe('generation');
     expect(report.classificationError.columns).toEqual(['C', 'B', 'CB']);
     expect(report.classificationError.rows.map((x) => [x.method, x.status])).toEqual([['ModularGAN', 'ok'], ['StarGAN baseline', 'ok']]);
+    // Per attribute under the whole chain; an item right on both is right on each, so no column is below 1 − error(CB).
+    const each = report.attributeAccuracy!;
+    expect(each.columns).toEqual(['color', 'background']);
+    const modular = each.rows[0]!.values;
+    expect(Math.min(modular.color!, modular.background!)).toBeGreaterThanOrEqual(1 - report.classificationError.rows[0]!.values.CB! - 1e-9);
+    expect(r.stdout).toMatch(/each asked-for attribute read as asked, whole chain \(color, background\):\n  ModularGAN: [\d.]+%, [\d.]+%/);
     expect(report.runs[1]!.iteration).toBe(4);
     expect(report.cycleAblation.rows[1]!.status).toBe('not applicable');
     expect(report.counterfactual).toBeNull();
