@@ -3,10 +3,12 @@
 
 import { isBackendPreference } from '../core/runtime/backend-report';
 import { initBackend } from '../core/runtime/backends';
-import { evaluateProject } from '../core/eval/evaluate';
+import { describeAccuracy, evaluateProject, prepareClassifier } from '../core/eval/evaluate';
+import { projectDataset, readProject } from '../core/eval/runs';
 
 export interface EvalCommandOptions {
-  report: string;
+  report?: string;
+  classifierOnly?: boolean;
   iterationsClassifier?: string;
   classifierWidth?: string;
   retrainClassifier?: boolean;
@@ -30,7 +32,8 @@ const count = (v: string | undefined, name: string, min = 1): number | undefined
 export async function evalCommand(file: string, opts: EvalCommandOptions, log: (line: string) => void): Promise<number> {
   try {
     const backend = opts.backend ?? 'auto';
-    if (!isBackendPreference(backend)) throw new Error(`--backend must be auto, tfjs-node-gpu, webgpu, wasm or cpu, got '${backend}'`);
+    if (!isBackendPreference(backend)) throw new Error(`--backend must be auto, native, tfjs-node-gpu, webgpu, wasm or cpu, got '${backend}'`);
+    if (!opts.report && !opts.classifierOnly) throw new Error('--report <dir> is needed (or --classifier-only)');
     const classifierIterations = count(opts.iterationsClassifier, 'iterations-classifier', 0);
     const classifierWidth = count(opts.classifierWidth, 'classifier-width');
     const maxImages = count(opts.maxImages, 'max-images', 2);
@@ -38,8 +41,16 @@ export async function evalCommand(file: string, opts: EvalCommandOptions, log: (
     const seed = count(opts.seed, 'seed', 0);
     const report = await initBackend(backend, { probeAll: false });
     log(`backend: ${report.active}`);
+    if (opts.classifierOnly) {
+      // The classifier needs only the dataset: it can be trained (and checked) before the GAN is.
+      const project = await readProject(file);
+      const settings = { ...(classifierIterations === undefined ? {} : { classifierIterations }), ...(classifierWidth === undefined ? {} : { classifierWidth }), ...(seed === undefined ? {} : { seed }), retrainClassifier: !!opts.retrainClassifier };
+      const c = await prepareClassifier(file, await projectDataset(project, file), settings, log);
+      log(describeAccuracy(c.accuracy));
+      return 0;
+    }
     const { report: r, reportDir } = await evaluateProject(file, {
-      reportDir: opts.report,
+      reportDir: opts.report!,
       ...(classifierIterations === undefined ? {} : { classifierIterations }),
       ...(classifierWidth === undefined ? {} : { classifierWidth }),
       ...(maxImages === undefined ? {} : { maxImages }),

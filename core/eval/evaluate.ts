@@ -38,6 +38,9 @@ export interface EvalOptions {
 
 export const evalDir = (projectFile: string): string => resolve(projectFile).replace(/(\.mgproj)?\.json$/, '') + '.eval';
 
+export const describeAccuracy = (accuracy: Readonly<Record<string, number>>): string =>
+  `classifier accuracy on held-out real images: ${Object.entries(accuracy).map(([g, v]) => `${g} ${(100 * v).toFixed(1)}%`).join(', ')}`;
+
 /** The classifier eval uses: the saved one when it was trained with the same settings, else trained now and saved. */
 export async function prepareClassifier(projectFile: string, dataset: Dataset, opts: Omit<EvalOptions, 'reportDir'>, say: (l: string) => void) {
   const width = opts.classifierWidth ?? 16;
@@ -149,7 +152,7 @@ export async function evaluateProject(projectFile: string, opts: EvalOptions): P
   try {
     const cls = await prepareClassifier(projectFile, dataset, opts, say);
     classifier = cls.classifier;
-    say(`classifier accuracy on held-out real images: ${Object.entries(cls.accuracy).map(([g, v]) => `${g} ${(100 * v).toFixed(1)}%`).join(', ')}`);
+    say(describeAccuracy(cls.accuracy));
     const budget = opts.variantIterations ?? modular.iteration;
 
     const runs: EvalReport['runs'] = [{ method: 'ModularGAN', status: 'ok', projectFile: resolve(projectFile), iteration: modular.iteration }];

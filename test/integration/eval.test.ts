@@ -75,6 +75,12 @@ describe('eval on a tiny ColorMNIST generation model', () => {
     ]);
     expect(again.stdout).toContain('reusing the attribute classifier');
     expect(again.stdout).toContain('reusing the trained stargan variant');
+    // The classifier alone, with no report: the same one, and its accuracy.
+    const only = await promisify(execFile)(process.execPath, [
+      join(root, 'bin/modulargan.mjs'), 'eval', file, '--classifier-only', '--iterations-classifier', '4', '--classifier-width', '2', '--backend', 'wasm',
+    ]);
+    expect(only.stdout).toContain('reusing the attribute classifier');
+    expect(only.stdout).toMatch(/classifier accuracy on held-out real images: digit [\d.]+%, color [\d.]+%, style [\d.]+%, background [\d.]+%/);
   }, 120_000);
 });
 
