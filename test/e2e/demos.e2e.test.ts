@@ -7,20 +7,16 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EngineService, createEngineService } from '../../core/api/engine-service';
 import type { Project } from '../../core/graph';
-import { type WebHost, startWebHost } from '../../web/host';
-import { REPO_ROOT, ensureRendererBuilt } from '../../web/renderer-build';
-import { launchChromium } from '../helpers/browser';
+import { REPO_ROOT } from '../../web/renderer-build';
+import { type StudioSession, openStudio } from '../helpers/studio';
 
 const SHOTS = process.env.MODULARGAN_DOC_SHOTS ? join(REPO_ROOT, 'docs', 'screenshots') : join(REPO_ROOT, 'test-results', 'e2e');
 const DEMO = join(REPO_ROOT, 'assets', 'demo', 'demo.mgproj.json');
 
-let service: EngineService;
-let host: WebHost;
-let browser: BrowserContext;
+let studio: StudioSession;
 let page: Page;
 
 const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`) });
@@ -34,23 +30,15 @@ async function runAndWait(): Promise<void> {
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  const staticDir = await ensureRendererBuilt();
-  service = createEngineService({ stateDir: mkdtempSync(join(tmpdir(), 'mg-demos-')), demoPath: DEMO, host: 'web' });
-  host = await startWebHost({ service, staticDir });
-  browser = await launchChromium({ width: 1500, height: 900 });
-  page = await browser.newPage();
-  page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+  studio = await openStudio({ demoPath: DEMO, stateDir: mkdtempSync(join(tmpdir(), 'mg-demos-')), viewport: { width: 1500, height: 900 } });
+  page = studio.page;
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await service?.close();
-  await host?.close();
-});
+afterAll(() => studio?.close());
 
 describe('the shipped demos in Chromium', () => {
   it('opens on the translation demo with trained modules, and Run translates its faces', async () => {
-    await page.goto(`${host.url}&test=1`);
+    await page.goto(studio.url);
     await page.getByTestId('node-T_hair').waitFor();
     const p = await project();
     // Every module points at a shipped weights file: nothing here is untrained.

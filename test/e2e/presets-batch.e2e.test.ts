@@ -7,21 +7,17 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EngineService, createEngineService } from '../../core/api/engine-service';
 import type { Project } from '../../core/graph';
-import { type WebHost, startWebHost } from '../../web/host';
-import { REPO_ROOT, ensureRendererBuilt } from '../../web/renderer-build';
-import { launchChromium } from '../helpers/browser';
+import { REPO_ROOT } from '../../web/renderer-build';
+import { type StudioSession, openStudio } from '../helpers/studio';
 
 const SHOTS = join(REPO_ROOT, 'test-results', 'e2e');
 const DEMO = join(REPO_ROOT, 'test', 'fixtures', 'demo', 'demo.mgproj.json');
 const IMAGES = join(REPO_ROOT, 'test', 'fixtures', 'demo', 'images');
 
-let service: EngineService;
-let host: WebHost;
-let browser: BrowserContext;
+let studio: StudioSession;
 let page: Page;
 const work = mkdtempSync(join(tmpdir(), 'modulargan-e2e-presets-'));
 const out = join(work, 'out');
@@ -51,21 +47,13 @@ async function dropFile(bytes: Buffer, name: string) {
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  const staticDir = await ensureRendererBuilt();
-  service = createEngineService({ stateDir: join(work, 'state'), demoPath: DEMO, host: 'web' });
-  host = await startWebHost({ service, staticDir });
-  browser = await launchChromium();
-  page = await browser.newPage();
-  page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
-  await page.goto(`${host.url}&test=1`);
+  studio = await openStudio({ demoPath: DEMO, stateDir: join(work, 'state') });
+  page = studio.page;
+  await page.goto(studio.url);
   await page.getByTestId('node-E').waitFor();
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await service?.close();
-  await host?.close();
-});
+afterAll(() => studio?.close());
 
 describe('presets and batch runs in the studio', () => {
   it('exports the demo as a preset with an exposed parameter; it shows in the palette, and its version can be bumped', async () => {

@@ -6,20 +6,16 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EngineService, createEngineService } from '../../core/api/engine-service';
 import type { Project } from '../../core/graph';
-import { type WebHost, startWebHost } from '../../web/host';
-import { REPO_ROOT, ensureRendererBuilt } from '../../web/renderer-build';
-import { launchChromium } from '../helpers/browser';
+import { REPO_ROOT } from '../../web/renderer-build';
+import { type StudioSession, openStudio } from '../helpers/studio';
 
 const SHOTS = join(REPO_ROOT, 'test-results', 'e2e');
 const DEMO = join(REPO_ROOT, 'test', 'fixtures', 'demo', 'demo.mgproj.json');
 
-let service: EngineService;
-let host: WebHost;
-let browser: BrowserContext;
+let studio: StudioSession;
 let page: Page;
 const work = mkdtempSync(join(tmpdir(), 'modulargan-e2e-'));
 const savePath = join(work, 'wired.mgproj.json');
@@ -45,23 +41,15 @@ const edgeBetween = (p: Project, from: string, to: string) => p.graph.edges.find
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  const staticDir = await ensureRendererBuilt();
-  service = createEngineService({ stateDir: join(work, 'state'), demoPath: DEMO, host: 'web' });
-  host = await startWebHost({ service, staticDir });
-  browser = await launchChromium();
-  page = await browser.newPage();
-  page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+  studio = await openStudio({ demoPath: DEMO, stateDir: join(work, 'state') });
+  page = studio.page;
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await service?.close();
-  await host?.close();
-});
+afterAll(() => studio?.close());
 
 describe('the studio in Chromium', () => {
   it('opens the demo project', async () => {
-    await page.goto(`${host.url}&test=1`);
+    await page.goto(studio.url);
     await page.getByTestId('node-E').waitFor();
     await expect.poll(() => page.locator('.module-node').count()).toBe(7);
     expect(await page.getByTestId('validity').textContent()).toContain('valid');
@@ -162,8 +150,8 @@ describe('the studio in Chromium', () => {
   it('offers unsaved work back after the window is lost', async () => {
     await page.getByTestId('palette-noise-input').dblclick();
     await page.waitForTimeout(2600); // one autosave period
-    const second = await browser.newPage();
-    await second.goto(`${host.url}&test=1`);
+    const second = await studio.browser.newPage();
+    await second.goto(studio.url);
     await second.getByTestId('recovery').waitFor();
     await second.getByTestId('recover').click();
     const recovered = (await second.evaluate(() => window.__studio!.project())) as Project;

@@ -8,13 +8,11 @@
 
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EngineService, createEngineService } from '../../core/api/engine-service';
 import type { Project } from '../../core/graph';
-import { type WebHost, startWebHost } from '../../web/host';
-import { REPO_ROOT, ensureRendererBuilt } from '../../web/renderer-build';
-import { launchChromium } from '../helpers/browser';
+import { REPO_ROOT } from '../../web/renderer-build';
+import { type StudioSession, openStudio } from '../helpers/studio';
 import { asRunnable, readLog, tinyProject } from '../helpers/training';
 
 const SHOTS = join(REPO_ROOT, 'test-results', 'e2e');
@@ -27,9 +25,7 @@ function runnable(p: Json): void {
   asRunnable(p);
 }
 
-let service: EngineService;
-let host: WebHost;
-let browser: BrowserContext;
+let studio: StudioSession;
 let page: Page;
 const file = tinyProject(runnable, 'train-view');
 
@@ -40,23 +36,15 @@ const status = () => page.getByTestId('train-status').getAttribute('data-status'
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  const staticDir = await ensureRendererBuilt();
-  service = createEngineService({ stateDir: join(dirname(file), 'state'), demoPath: DEMO, host: 'web' });
-  host = await startWebHost({ service, staticDir });
-  browser = await launchChromium({ width: 1600, height: 1000 });
-  page = await browser.newPage();
-  page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+  studio = await openStudio({ demoPath: DEMO, stateDir: join(dirname(file), 'state'), viewport: { width: 1600, height: 1000 } });
+  page = studio.page;
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await service?.close();
-  await host?.close();
-});
+afterAll(() => studio?.close());
 
 describe('the Training view in Chromium', () => {
   it('shows the training graph of the project, valid, with editable loss weights', async () => {
-    await page.goto(`${host.url}&test=1`);
+    await page.goto(studio.url);
     await page.getByTestId('node-E').waitFor();
     await page.evaluate((f) => window.__studio!.controller.open(f), file);
     await page.getByTestId('node-T_color').waitFor();

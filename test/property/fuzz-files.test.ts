@@ -8,6 +8,7 @@ import { readAnyDocument } from '../../core/files/documents';
 import { loadPreset } from '../../core/graph/format/preset';
 import { loadProject } from '../../core/graph/format/project';
 import { validateGraph } from '../../core/graph/validate';
+import { textMutation, valueMutation } from '../helpers/fuzz';
 
 // Thousands of mutated project files: each must either load or give structured errors;
 // none may throw, and reading never changes the file on disk.
@@ -18,40 +19,9 @@ const seeds = [
   '../fixtures/projects/v1-translation.mgproj.json',
 ].map((p) => readFileSync(new URL(p, import.meta.url), 'utf8'));
 
-/** Text-level damage: flipped bytes, cut ranges, inserted junk, truncation. */
-const textMutation = fc.tuple(fc.constantFrom(...seeds), fc.array(fc.tuple(fc.nat(), fc.nat({ max: 40 }), fc.string({ maxLength: 6 }), fc.nat({ max: 3 })), { minLength: 1, maxLength: 4 })).map(([text, muts]) => {
-  let t = text;
-  for (const [pos, len, junk, op] of muts) {
-    const i = pos % Math.max(1, t.length);
-    if (op === 0) t = t.slice(0, i) + junk + t.slice(i);
-    else if (op === 1) t = t.slice(0, i) + t.slice(i + len);
-    else if (op === 2) t = t.slice(0, i) + String.fromCharCode((t.charCodeAt(i) + 1 + len) % 128) + t.slice(i + 1);
-    else t = t.slice(0, i);
-  }
-  return t;
-});
-
-/** Structure-level damage: a random value replaced at a random path of a valid document. */
-const valueMutation = fc
-  .tuple(fc.constantFrom(...seeds), fc.array(fc.nat(), { minLength: 1, maxLength: 6 }), fc.jsonValue({ maxDepth: 3 }), fc.boolean())
-  .map(([text, path, value, remove]) => {
-    const doc = JSON.parse(text);
-    let cur: unknown = doc;
-    for (let d = 0; d < path.length; d++) {
-      if (typeof cur !== 'object' || cur === null) break;
-      const keys = Object.keys(cur);
-      if (!keys.length) break;
-      const k = keys[path[d]! % keys.length]!;
-      const last = d === path.length - 1 || typeof (cur as Record<string, unknown>)[k] !== 'object';
-      if (last) {
-        if (remove && !Array.isArray(cur)) delete (cur as Record<string, unknown>)[k];
-        else (cur as Record<string, unknown>)[k] = value;
-        break;
-      }
-      cur = (cur as Record<string, unknown>)[k];
-    }
-    return JSON.stringify(doc, null, 2);
-  });
+// Text-level damage to the seed files, and structure-level damage to their parsed documents.
+const textDamage = textMutation(seeds);
+const valueDamage = valueMutation(seeds.map((t) => JSON.parse(t) as unknown)).map((doc) => JSON.stringify(doc, null, 2));
 
 function checkLoad(text: string) {
   const r = loadProject(text);
@@ -75,12 +45,12 @@ describe('project loader under fuzzing', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('text mutations: loads or gives structured errors, never throws', () => {
-    fc.assert(fc.property(textMutation, (t) => void checkLoad(t)), { numRuns: 2500 });
+    fc.assert(fc.property(textDamage, (t) => void checkLoad(t)), { numRuns: 2500 });
   });
 
   it('value mutations: loads or gives structured errors, never throws', () => {
     let loaded = 0;
-    fc.assert(fc.property(valueMutation, (t) => void (checkLoad(t) && loaded++)), { numRuns: 2500 });
+    fc.assert(fc.property(valueDamage, (t) => void (checkLoad(t) && loaded++)), { numRuns: 2500 });
     // Both outcomes occur, so the test exercises the loader's acceptance as well as refusal.
     expect(loaded).toBeGreaterThan(50);
     expect(loaded).toBeLessThan(2500);
@@ -99,7 +69,7 @@ describe('project loader under fuzzing', () => {
   });
 
   it('reading files from disk never changes them', async () => {
-    const samples = fc.sample(fc.oneof(textMutation, valueMutation), 300);
+    const samples = fc.sample(fc.oneof(textDamage, valueDamage), 300);
     for (const [i, text] of samples.entries()) {
       const f = join(dir, `f${i}.mgproj.json`);
       writeFileSync(f, text);
