@@ -60,6 +60,19 @@ describe('the shipped demos in Chromium', () => {
     await shot('demo-generation');
   }, 120_000);
 
+  it('shows the generation demo\'s training graph and dataset once it is saved', async () => {
+    await page.getByTestId('save').click();
+    await page.getByTestId('path-input').fill(join(mkdtempSync(join(tmpdir(), 'mg-demo-save-')), 'generation.mgproj.json'));
+    await page.getByTestId('path-ok').click();
+    await page.getByTestId('dirty').waitFor({ state: 'detached' });
+    await page.getByTestId('tab-training').click();
+    for (const id of ['G', 'T_color', 'T_style', 'T_background', 'R', 'D_G', 'D_T_color']) await page.getByTestId(`node-${id}`).waitFor();
+    await page.getByTestId('dataset-preview').click();
+    await page.locator('[data-testid="dataset-preview-items"] img').first().waitFor({ timeout: 30_000 });
+    await shot('training-view');
+    await page.getByTestId('tab-editor').click();
+  }, 60_000);
+
   it('lists both demos as presets in the palette', async () => {
     const palette = page.locator('aside.palette');
     await expect.poll(() => palette.textContent()).toContain('ColorMNIST generation');
