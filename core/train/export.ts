@@ -77,7 +77,7 @@ export async function exportTrainedModules(projectFile: string, opts: ExportOpti
     const decoded = await readWeightsFile(join(ckpt.dir, file));
     const name = `${n.id.replace(/[^\w.-]+/g, '_')}.mgw`;
     const bytes = reencodeWeights(decoded, opts.storage ?? 'float32', { ...decoded.header.meta, exportedFrom: basename(projectFile), iteration: ckpt.iteration });
-    await writeFileAtomic(join(out, name), bytes);
+    await writeFileAtomic(join(out, name), bytes, { backup: false }); // weights are regenerated from the run, not edited
     modules.push({ node: n.id, file: name, bytes: bytes.length });
     nodes.push({ ...n, params: { ...n.params, weights: relative(to, join(out, name)) } });
   }
