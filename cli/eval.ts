@@ -64,7 +64,8 @@ export async function evalCommand(file: string, opts: EvalCommandOptions, log: (
     const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
     const print = (title: string, t: NonNullable<typeof r.attributeAccuracy>) => {
       log(`${title} (${t.columns.join(', ')}):`);
-      for (const row of t.rows) log(`  ${row.method}: ${row.status === 'ok' ? t.columns.map((c) => pct(row.values[c]!)).join(', ') : row.status}`);
+      // A target that changes every attribute has nothing to keep: '–', as in the report.
+      for (const row of t.rows) log(`  ${row.method}: ${row.status === 'ok' ? t.columns.map((c) => (row.values[c] === undefined ? '–' : pct(row.values[c]))).join(', ') : row.status}`);
     };
     print('classification error', r.classificationError);
     print(r.mode === 'generation' ? 'digit kept' : 'other attributes kept', r.preservation);
