@@ -6,5 +6,6 @@ export default defineConfig({
     // Two cores on CI: run files in parallel, but keep heavy integration files from starving each other.
     maxWorkers: 2,
     testTimeout: 60_000,
+    setupFiles: ['test/setup.ts'],
   },
 });
