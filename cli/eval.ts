@@ -41,22 +41,24 @@ export async function evalCommand(file: string, opts: EvalCommandOptions, log: (
     const seed = count(opts.seed, 'seed', 0);
     const report = await initBackend(backend, { probeAll: false });
     log(`backend: ${report.active}`);
+    const classifierSettings = {
+      ...(classifierIterations === undefined ? {} : { classifierIterations }),
+      ...(classifierWidth === undefined ? {} : { classifierWidth }),
+      ...(seed === undefined ? {} : { seed }),
+      retrainClassifier: !!opts.retrainClassifier,
+    };
     if (opts.classifierOnly) {
       // The classifier needs only the dataset: it can be trained (and checked) before the GAN is.
       const project = await readProject(file);
-      const settings = { ...(classifierIterations === undefined ? {} : { classifierIterations }), ...(classifierWidth === undefined ? {} : { classifierWidth }), ...(seed === undefined ? {} : { seed }), retrainClassifier: !!opts.retrainClassifier };
-      const c = await prepareClassifier(file, await projectDataset(project, file), settings, log);
+      const c = await prepareClassifier(file, await projectDataset(project, file), classifierSettings, log);
       log(describeAccuracy(c.accuracy));
       return 0;
     }
     const { report: r, reportDir } = await evaluateProject(file, {
       reportDir: opts.report!,
-      ...(classifierIterations === undefined ? {} : { classifierIterations }),
-      ...(classifierWidth === undefined ? {} : { classifierWidth }),
+      ...classifierSettings,
       ...(maxImages === undefined ? {} : { maxImages }),
       ...(variantIterations === undefined ? {} : { variantIterations }),
-      ...(seed === undefined ? {} : { seed }),
-      retrainClassifier: !!opts.retrainClassifier,
       trainNoCycle: !!opts.trainNoCycle,
       baseline: opts.baseline === false ? 'skip' : typeof opts.baseline === 'string' ? { project: opts.baseline } : 'train',
       log,

@@ -12,8 +12,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import sharp from 'sharp';
 import { readProjectFile, savePresetFile, saveProjectFile } from '../core/files/documents';
 import { PRESET_ENTRY } from '../core/files/preset-bundle';
-import { nodeKind } from '../core/graph/catalogue';
-import type { Graph } from '../core/graph/graph';
+import { type Graph, mapWeightsPaths } from '../core/graph/graph';
 import type { Project } from '../core/graph/format/project';
 import { type ExposedParam, makePreset } from '../core/graph/presets';
 import { faceAttributes, faceIdentity, faceSvg } from '../core/data/synthetic-faces';
@@ -32,11 +31,7 @@ async function readProject(file: string) {
 
 /** The graph with module weights relative to `to` instead of `from`. */
 function weightsRelativeTo(graph: Graph, from: string, to: string): Graph {
-  const nodes = graph.nodes.map((n) => {
-    const w = n.params.weights;
-    return nodeKind(n.kind)?.module && typeof w === 'string' && w && !isAbsolute(w) ? { ...n, params: { ...n.params, weights: relative(to, resolve(from, w)) } } : n;
-  });
-  return { ...graph, nodes };
+  return { ...graph, nodes: mapWeightsPaths(graph.nodes, (w) => (isAbsolute(w) ? w : relative(to, resolve(from, w)))) };
 }
 
 async function demo(opts: {

@@ -8,8 +8,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { encodePng, readXmp } from '../data/images';
 import { writeFileAtomic } from '../files/atomic';
 import { formatFileError, readProjectFile, saveProjectFile } from '../files/documents';
-import { nodeKind } from '../graph/catalogue';
-import type { Graph } from '../graph/graph';
+import { type Graph, mapWeightsPaths } from '../graph/graph';
 import type { Project } from '../graph/format/project';
 import { parseProvenanceXmp } from '../graph/format/provenance';
 import { expandPresetNodes } from '../graph/preset-node';
@@ -161,14 +160,8 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
       // Untitled, with its image folders and weights files made absolute: Save As puts it
       // anywhere and it still runs.
       const absolute = (p: unknown) => (typeof p === 'string' && p && !isAbsolute(p) ? resolve(demo.baseDir, p) : p);
-      const graph = {
-        ...demo.project.graph,
-        nodes: demo.project.graph.nodes.map((n) =>
-          n.kind === 'image-input' ? { ...n, params: { ...n.params, path: absolute(n.params.path) } }
-          : nodeKind(n.kind)?.module ? { ...n, params: { ...n.params, weights: absolute(n.params.weights) } }
-          : n,
-        ),
-      };
+      const inputs = demo.project.graph.nodes.map((n) => (n.kind === 'image-input' ? { ...n, params: { ...n.params, path: absolute(n.params.path) } } : n));
+      const graph = { ...demo.project.graph, nodes: mapWeightsPaths(inputs, (w) => resolve(demo.baseDir, w)) };
       return { ...demo, path: null, project: { ...demo.project, graph } };
     },
     async openProject(path) {

@@ -6,13 +6,12 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, isAbsolute, join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { zipSync } from 'fflate';
 import { readPresetFile, savePresetFile } from '../files/documents';
 import { BUNDLE_EXTENSION, PRESET_ENTRY, exportPresetBundle, importPresetBundle } from '../files/preset-bundle';
-import { nodeKind } from '../graph/catalogue';
 import type { Preset } from '../graph/format/preset';
-import type { Graph } from '../graph/graph';
+import { type Graph, mapWeightsPaths } from '../graph/graph';
 import { PRESET_NODE_KIND, expandPresetNodes } from '../graph/preset-node';
 import { bumpVersion, makePreset } from '../graph/presets';
 import type { ExportPresetRequest, PresetEntry, PresetSource } from './types';
@@ -21,11 +20,7 @@ const BUNDLED = 'bundled/';
 
 /** Relative weights paths of a library preset made absolute: it then runs from any project. */
 function withAbsoluteWeights(preset: Preset, dir: string): Preset {
-  const nodes = preset.graph.nodes.map((n) => {
-    const w = n.params.weights;
-    return nodeKind(n.kind)?.module && typeof w === 'string' && w && !isAbsolute(w) ? { ...n, params: { ...n.params, weights: resolve(dir, w) } } : n;
-  });
-  return { ...preset, graph: { ...preset.graph, nodes } };
+  return { ...preset, graph: { ...preset.graph, nodes: mapWeightsPaths(preset.graph.nodes, (w) => resolve(dir, w)) } };
 }
 
 /**

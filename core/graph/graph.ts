@@ -37,3 +37,14 @@ export function portName(def: NodeKindDef | undefined, side: 'input' | 'output',
   const p = (side === 'input' ? def?.inputs : def?.outputs)?.find((x) => x.name === port);
   return `${side} '${p?.title ?? port}'`;
 }
+
+/**
+ * The nodes with each module's weights file (where one is set) replaced by `f(path)`: made
+ * absolute, or relative to another folder. Paths are resolved by the caller (this stays pure).
+ */
+export function mapWeightsPaths<N extends { readonly kind: string; readonly params: Readonly<Record<string, unknown>> }>(nodes: readonly N[], f: (path: string) => string): N[] {
+  return nodes.map((n) => {
+    const w = n.params.weights;
+    return nodeKind(n.kind)?.module && typeof w === 'string' && w ? { ...n, params: { ...n.params, weights: f(w) } } : n;
+  });
+}
