@@ -62,20 +62,22 @@ const sameEnd = (a: PortRef, b: PortRef) => a.node === b.node && a.port === b.po
 /** λs, D settings and the dataset entry: settings that several nodes of the graph show. */
 function carrySettings(project: Project, graph: Graph): Pick<Project, 'training' | 'datasets'> {
   const t = project.training!;
-  const of = (kind: string, param: string) => graph.nodes.filter((n) => n.kind === kind).map((n) => n.params[param]);
+  const of = (kind: string, param: string, idPrefix = '') =>
+    graph.nodes.filter((n) => n.kind === kind && n.id.startsWith(idPrefix)).map((n) => n.params[param]);
   const base = project.graph.nodes.find((n) => n.kind === (t.mode === 'translation' ? 'encoder' : 'generator'));
   const dDepthNow = t.dDepth ?? defaultDiscriminatorDepth(datasetOf(project)?.imageSize ?? 64);
   const dBaseNow = t.dBaseChannels ?? Number(base?.params.baseChannels ?? 64);
   const training: Training = {
     ...t,
     lambdaGp: edited(t.lambdaGp, of('adversarial-loss', 'gradientPenalty')),
-    lambdaCls: edited(t.lambdaCls, of('classification-loss', 'weight')),
+    lambdaCls: edited(t.lambdaCls, of('classification-loss', 'weight', 'cls_')),
     lambdaRec: edited(t.lambdaRec, of('reconstruction-loss', 'weight')),
     lambdaCyc: edited(t.lambdaCyc, of('cycle-loss', 'weight')),
   };
   // Written only when edited, so a project that never set them keeps its file unchanged.
   const adv = edited(t.lambdaAdv ?? 1, of('adversarial-loss', 'weight'));
   if (adv !== (t.lambdaAdv ?? 1)) training.lambdaAdv = adv;
+  if (t.lambdaKeep !== undefined) training.lambdaKeep = edited(t.lambdaKeep, of('classification-loss', 'weight', 'keep_'));
   const depth = edited(dDepthNow, of('discriminator', 'depth'));
   const dBase = edited(dBaseNow, of('discriminator', 'baseChannels'));
   if (depth !== dDepthNow) training.dDepth = depth;

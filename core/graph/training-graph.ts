@@ -53,7 +53,7 @@ export function shownValues(project: Project, m: GraphNode): Record<string, stri
 }
 
 /** Ids of the nodes the training graph makes for one judged module (its D, target and loss terms). */
-export const generatedIds = (id: string): string[] => [`target_${id}`, `D_${id}`, `D_${id}_real`, `adv_${id}`, `cls_${id}`, `cyc_${id}`];
+export const generatedIds = (id: string): string[] => [`target_${id}`, `D_${id}`, `D_${id}_real`, `adv_${id}`, `cls_${id}`, `cyc_${id}`, `keep_${id}`];
 
 function datasetOf(project: Project) {
   const t = project.training;
@@ -115,6 +115,12 @@ export function buildTrainingGraph(project: Project): Graph {
     nodes.push({ id: `cls_${m.id}`, kind: 'classification-loss', label: `classification (${m.label || m.id})`, params: { weight: t.lambdaCls } });
     edge(`D_${m.id}`, 'logits', `cls_${m.id}`, 'logits');
     edge(cond, 'condition', `cls_${m.id}`, 'target');
+  }
+  // Beyond the paper (lambdaKeep): G's D must still read G's condition in every transformed image.
+  if (base?.kind === 'generator' && (t.lambdaKeep ?? 0) > 0 && ((base.params.attributes ?? []) as AttributeGroup[]).length) {
+    nodes.push({ id: `keep_${base.id}`, kind: 'classification-loss', label: `${base.label || base.id}'s condition kept by transformers`, params: { weight: t.lambdaKeep } });
+    edge(`D_${base.id}`, 'logits', `keep_${base.id}`, 'logits');
+    edge(TRAINING_IDS.baseCondition, 'condition', `keep_${base.id}`, 'target');
   }
   if (t.mode === 'translation' && recon && base) {
     nodes.push({ id: 'rec', kind: 'reconstruction-loss', label: 'reconstruction |R(E(x)) − x|', params: { weight: t.lambdaRec } });

@@ -94,6 +94,8 @@ export function trainSettings(project: Project, iterations?: number): TrainSetti
     lambdaRec: t.lambdaRec,
     lambdaCyc: t.lambdaCyc,
     lambdaAdv: t.lambdaAdv,
+    ...(t.chainProbability === undefined ? {} : { chainProbability: t.chainProbability }),
+    ...(t.lambdaKeep === undefined ? {} : { lambdaKeep: t.lambdaKeep }),
     seed: t.seed,
     frozen: t.frozen,
     checkpointEvery: t.checkpointEvery,

@@ -28,6 +28,18 @@ export interface TrainSettings {
   lambdaCls: number;
   lambdaRec: number;
   lambdaCyc: number;
+  /**
+   * Composition training (not in the paper; default 0 = off): each other transformer joins the
+   * chain before T_i with this probability, in random order, so T_i learns to work on features
+   * other transformers already changed, and D_i judges the composed image.
+   */
+  chainProbability?: number;
+  /**
+   * Generation mode (not in the paper; default 0 = off): weight of G's own D reading G's
+   * condition (the digit) in every transformed image, so transformers keep what G made. With no
+   * encoder there is no cycle loss to do that job.
+   */
+  lambdaKeep?: number;
   seed: number;
   /** Node ids (or D_<id>) whose weights stay fixed. */
   frozen: readonly string[];
@@ -95,14 +107,14 @@ export class Trainer {
       if (this.dOpt.vars.size) {
         // Fakes are constants for D: made before the gradient tape starts, so no gradient
         // flows into the generator side and the tape keeps none of their intermediates.
-        const fakes = tf.tidy(() => [...this.fakes(this.baseFeature(inputs), inputs, this.activeD).values()].map((v) => v.image));
+        const fakes = tf.tidy(() => [...this.fakes(k, this.baseFeature(inputs), inputs, this.activeD).values()].map((v) => v.image));
         try {
           Object.assign(losses, this.update(k, this.dOpt, lr, () => this.dLosses(k, inputs, fakes)));
         } finally {
           tf.dispose(fakes);
         }
       }
-      if (this.updatesG(k) && this.gOpt.vars.size) Object.assign(losses, this.update(k, this.gOpt, lr, () => this.gLosses(inputs)));
+      if (this.updatesG(k) && this.gOpt.vars.size) Object.assign(losses, this.update(k, this.gOpt, lr, () => this.gLosses(k, inputs)));
       return losses;
     } finally {
       tf.dispose(Object.values(inputs).flat());
@@ -142,13 +154,31 @@ export class Trainer {
     return base.module.apply({ noise: inp.z[0]!, condition: inp.target[transformers.length]! }).feature;
   }
 
-  /** Images to judge per D: R(T_i(f, target_i)), and R(f) for the generator's own D. */
-  private fakes(f: tf.Tensor4D, inp: ReturnType<Trainer['inputs']>, which: readonly number[]): Map<number, { image: tf.Tensor4D; feature?: tf.Tensor4D }> {
+  /**
+   * The transformers that run before T_i in iteration k (chainProbability): a random subset of
+   * the others in random order, drawn from (seed, k, i) so the D and G steps and a resumed run
+   * see the same chain.
+   */
+  chainBefore(k: number, i: number): number[] {
+    const p = this.cfg.chainProbability ?? 0;
+    if (p <= 0) return [];
+    const rand = seedrandom.alea(`${this.cfg.seed}:chain:${k}:${i}`);
+    const chain = this.model.transformers.map((_, j) => j).filter((j) => j !== i && rand() < p);
+    for (let a = chain.length - 1; a > 0; a--) {
+      const b = Math.floor(rand() * (a + 1));
+      [chain[a], chain[b]] = [chain[b]!, chain[a]!];
+    }
+    return chain;
+  }
+
+  /** Images to judge per D: R(T_i(chain(f), target_i)), and R(f) for the generator's own D. */
+  private fakes(k: number, f: tf.Tensor4D, inp: ReturnType<Trainer['inputs']>, which: readonly number[]): Map<number, { image: tf.Tensor4D; feature?: tf.Tensor4D }> {
     const { transformers, reconstructor } = this.model;
     const out = new Map<number, { image: tf.Tensor4D; feature?: tf.Tensor4D }>();
+    const apply = (j: number, g: tf.Tensor4D) => transformers[j]!.module.apply({ feature: g, condition: inp.target[j]! }).feature;
     for (const i of which) {
       if (i < transformers.length) {
-        const ft = transformers[i]!.module.apply({ feature: f, condition: inp.target[i]! }).feature;
+        const ft = apply(i, this.chainBefore(k, i).reduce((g, j) => apply(j, g), f));
         out.set(i, { image: reconstructor.module.apply({ feature: ft }).image, feature: ft });
       } else out.set(i, { image: reconstructor.module.apply({ feature: f }).image });
     }
@@ -177,28 +207,37 @@ export class Trainer {
     return { d_adv: adv, d_gp: gp, d_cls: cls, d_total: total };
   }
 
-  private gLosses(inp: ReturnType<Trainer['inputs']>): Record<string, tf.Scalar> {
+  private gLosses(k: number, inp: ReturnType<Trainer['inputs']>): Record<string, tf.Scalar> {
     const { cfg, model } = this;
     const x = inp.x[0] as tf.Tensor4D;
     const f = this.baseFeature(inp);
     const all = model.discriminators.map((_, i) => i);
-    const fakes = this.fakes(f, inp, all);
+    const fakes = this.fakes(k, f, inp, all);
+    const nT = model.transformers.length;
+    // G's own D, when it reads G's condition: it checks that transformers keep that condition.
+    const baseD = model.discriminators[nT]?.module;
+    const keepWeight = model.mode === 'generation' && baseD?.conditionLength ? (cfg.lambdaKeep ?? 0) : 0;
     let adv: tf.Scalar = tf.scalar(0);
     let cls: tf.Scalar = tf.scalar(0);
     let cyc: tf.Scalar = tf.scalar(0);
     let rec: tf.Scalar = tf.scalar(0);
+    let keep: tf.Scalar = tf.scalar(0);
     for (const i of all) {
       const { image, feature } = fakes.get(i)!;
       const d = model.discriminators[i]!.module;
       const out = d.apply({ image });
       adv = tf.sub(adv, tf.mean(criticScore(out.patch)));
       if (d.conditionLength) cls = tf.add(cls, bceWithLogits(out.logits, inp.target[i]!));
+      if (keepWeight && i < nT) keep = tf.add(keep, bceWithLogits(baseD!.apply({ image }).logits, inp.target[nT]!));
       // Feature cycle: the translated features should survive a trip through R and E.
       if (feature && model.base.module.kind === 'E') cyc = tf.add(cyc, l1(feature, model.base.module.apply({ image }).feature));
     }
     if (model.base.module.kind === 'E') rec = l1(model.reconstructor.module.apply({ feature: f }).image, x);
-    const total = tf.addN([weighted(adv, cfg.lambdaAdv), tf.mul(cls, cfg.lambdaCls), tf.mul(rec, cfg.lambdaRec), tf.mul(cyc, cfg.lambdaCyc)]) as tf.Scalar;
-    return { g_adv: adv, g_cls: cls, g_rec: rec, g_cyc: cyc, g_total: total };
+    const terms = [weighted(adv, cfg.lambdaAdv), tf.mul(cls, cfg.lambdaCls), tf.mul(rec, cfg.lambdaRec), tf.mul(cyc, cfg.lambdaCyc)];
+    // The keep term is logged only when it is on, so logs of runs without it stay as they were.
+    if (keepWeight) terms.push(tf.mul(keep, keepWeight));
+    const total = tf.addN(terms) as tf.Scalar;
+    return { g_adv: adv, g_cls: cls, g_rec: rec, g_cyc: cyc, ...(keepWeight ? { g_keep: keep } : {}), g_total: total };
   }
 
   /** Computes losses and gradients, checks every loss is finite, then applies the update. */

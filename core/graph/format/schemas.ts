@@ -65,6 +65,10 @@ export const trainingSchema = z.looseObject({
   lambdaCls: weight.default(1),
   lambdaRec: weight.default(10),
   lambdaCyc: weight.default(10),
+  /** Composition training: probability that each other transformer runs before T_i (0 = the paper). */
+  chainProbability: z.number().min(0).max(1).optional(),
+  /** Generation mode: weight of G's D reading G's condition in transformed images (0 = the paper). */
+  lambdaKeep: weight.optional(),
   seed: z.number().int().min(0).default(0),
   checkpointEvery: z.number().int().min(1).default(1000),
   sampleEvery: z.number().int().min(1).default(500),

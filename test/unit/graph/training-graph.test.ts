@@ -89,6 +89,18 @@ describe('applyTrainingGraph', () => {
     expect(q.training!.lambdaAdv).toBe(0.5);
     expect(buildTrainingGraph(q).nodes.find((n) => n.id === 'adv_T_background')!.params.weight).toBe(0.5);
   });
+
+  it('shows the keep term (generation, lambdaKeep) as a loss of its own and carries its weight back apart from λ_cls', () => {
+    expect(buildTrainingGraph(tiny()).nodes.map((n) => n.id)).not.toContain('keep_G');
+    const p = tiny((raw) => Object.assign(raw.training as object, { lambdaKeep: 2 }));
+    const g = buildTrainingGraph(p);
+    expect(g.nodes.find((n) => n.id === 'keep_G')).toMatchObject({ kind: 'classification-loss', params: { weight: 2 } });
+    expect(g.edges.some((e) => e.from.node === 'D_G' && e.to.node === 'keep_G' && e.to.port === 'logits')).toBe(true);
+    expect(errors(p)).toEqual([]);
+    expect(applyTrainingGraph(p, g).training).toEqual(p.training);
+    const q = applyTrainingGraph(p, setParam(setParam(g, 'keep_G', 'weight', 5), 'cls_T_color', 'weight', 0.5));
+    expect(q.training).toMatchObject({ lambdaKeep: 5, lambdaCls: 0.5 });
+  });
 });
 
 const runnable = (edit: (p: Record<string, unknown>) => void = () => {}) =>
