@@ -15,7 +15,9 @@ const SHAPES = [[3, 3, 8, 16], [16], [4, 4, 64, 128], [7, 5]];
 /** Runs `steps` Adam updates with fixed gradients on `backend`; returns weights and moments. */
 async function run(backend: string, steps: number, shareFirst = false) {
   await tf.setBackend(backend);
-  const vars = tf.tidy(() => new Map(SHAPES.map((s, i) => [`w${i}`, tf.variable(tf.tensor(randomRaw(s, i + 1).values, s))])));
+  // Made in a tidy so each variable owns its data, as the moments do.
+  const made = tf.tidy(() => SHAPES.map((s, i) => tf.variable(tf.tensor(randomRaw(s, i + 1).values, s))));
+  const vars = new Map(made.map((v, i) => [`w${i}`, v]));
   // A reshape kept alive shares the first variable's data: the update must not write into it.
   const shared = shareFirst ? tf.reshape(vars.get('w0')!, [-1]) : undefined;
   const sharedBefore = shared?.dataSync().slice();
