@@ -44,7 +44,8 @@ class NativeBackend extends MathBackendCPU implements InPlaceAdamBackend {
     // shares its source's); the optimiser's ops run otherwise.
     const own = (t: tf.Tensor) => (this.refCount(t.dataId) === 1 ? values(t) : undefined);
     const [wv, mv, vv, gv] = [own(w), own(m), own(v), values(g)];
-    if (!wv || !mv || !vv || !gv) return false;
+    // An addon built before this kernel existed has no adamUpdate until it is rebuilt.
+    if (!wv || !mv || !vv || !gv || typeof this.addon.adamUpdate !== 'function') return false;
     timed('AdamUpdate', () => this.addon.adamUpdate(wv, mv, vv, gv, coeffs));
     return true;
   }
