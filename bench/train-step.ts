@@ -2,8 +2,9 @@
 // backends agree: E, three transformers (one attribute group each), R and one discriminator
 // per transformer, batch at a fixed size. One D update (WGAN loss + gradient penalty, which
 // differentiates D twice, + BCE on the attribute logits of real images) and one G update
-// (adversarial + BCE on the target attributes + L1 reconstruction + cycle L1), Adam. It is
-// the kernel mix of the real trainer, not its schedule or its losses' weights.
+// (adversarial + BCE on the target attributes + L1 reconstruction + cycle L1), with the
+// trainer's Adam (core/train/adam.ts, in place on the native backend). It is the kernel mix
+// of the real trainer, not its schedule or its losses' weights.
 
 import * as tf from '@tensorflow/tfjs-core';
 import { SYNTHETIC_FACES } from '../core/graph/attributes';
@@ -12,6 +13,7 @@ import { Discriminator } from '../core/modules/discriminator';
 import { Encoder } from '../core/modules/encoder';
 import { Reconstructor } from '../core/modules/reconstructor';
 import { Transformer } from '../core/modules/transformer';
+import { Adam } from '../core/train/adam';
 
 export interface IterationConfig {
   readonly size: number;
@@ -62,8 +64,8 @@ export class StandardIteration {
   readonly T: Transformer[];
   readonly R: Reconstructor;
   readonly D: Discriminator[];
-  private readonly dOpt = tf.train.adam(1e-4, 0.5, 0.999);
-  private readonly gOpt = tf.train.adam(1e-4, 0.5, 0.999);
+  private readonly dOpt: Adam;
+  private readonly gOpt: Adam;
 
   constructor(readonly config: IterationConfig, seed = 1) {
     const { size, base, resBlocks, dDepth } = config;
@@ -71,10 +73,22 @@ export class StandardIteration {
     this.T = GROUPS.map((g, i) => new Transformer({ baseChannels: base, resBlocks, attributes: [g] }, seed + 1 + i));
     this.R = new Reconstructor({ imageSize: size, baseChannels: base }, seed + 4);
     this.D = GROUPS.map((g, i) => new Discriminator({ imageSize: size, baseChannels: base, depth: dDepth, attributes: [g] }, seed + 5 + i));
+    this.dOpt = this.adamOver(this.D);
+    this.gOpt = this.adamOver([this.E, ...this.T, this.R]);
   }
 
-  private varsOf(mods: readonly { variables: Readonly<Record<string, tf.Variable>> }[]): tf.Variable[] {
-    return mods.flatMap((m) => Object.values(m.variables));
+  /** Adam over the modules' variables, keyed by the variables' (unique) names as tfjs's gradients are. */
+  private adamOver(mods: readonly { variables: Readonly<Record<string, tf.Variable>> }[]): Adam {
+    return new Adam(new Map(mods.flatMap((m) => Object.values(m.variables)).map((v) => [v.name, v])), 0.5, 0.999);
+  }
+
+  /** One optimiser step on the loss f; returns the loss. */
+  private minimize(opt: Adam, f: () => tf.Scalar): number {
+    const { value, grads } = tf.variableGrads(f, [...opt.vars.values()]);
+    opt.apply(new Map(Object.entries(grads)), 1e-4);
+    const loss = value.dataSync()[0]!;
+    tf.dispose([value, ...Object.values(grads)]);
+    return loss;
   }
 
   /** Mean over the batch of (‖∇x D(x̂)‖ − 1)², x̂ between real and fake: twice through D. */
@@ -96,39 +110,30 @@ export class StandardIteration {
         const f = this.E.apply({ image: images }).feature;
         return this.T.map((t, i) => this.R.apply({ feature: t.apply({ feature: f, condition: target[i]! }).feature }).image);
       });
-      const dLoss = this.dOpt.minimize(
-        () =>
-          tf.addN(
-            this.D.map((d, i) => {
-              const onReal = d.apply({ image: images });
-              const onFake = d.apply({ image: fakes[i]! });
-              const wgan = tf.sub(tf.mean(onFake.patch), tf.mean(onReal.patch));
-              const cls = tf.losses.sigmoidCrossEntropy(real[i]!, onReal.logits);
-              return tf.add(tf.add(wgan, tf.mul(LAMBDA_GP, this.gradientPenalty(d, images, fakes[i]!, alpha))), cls);
-            }),
-          ) as tf.Scalar,
-        true,
-        this.varsOf(this.D),
+      const dLoss = this.minimize(this.dOpt, () =>
+        tf.addN(
+          this.D.map((d, i) => {
+            const onReal = d.apply({ image: images });
+            const onFake = d.apply({ image: fakes[i]! });
+            const wgan = tf.sub(tf.mean(onFake.patch), tf.mean(onReal.patch));
+            const cls = tf.losses.sigmoidCrossEntropy(real[i]!, onReal.logits);
+            return tf.add(tf.add(wgan, tf.mul(LAMBDA_GP, this.gradientPenalty(d, images, fakes[i]!, alpha))), cls);
+          }),
+        ) as tf.Scalar,
       );
       tf.dispose(fakes);
-      const gLoss = this.gOpt.minimize(
-        () => {
-          const f = this.E.apply({ image: images }).feature;
-          const terms: tf.Tensor[] = [tf.mul(LAMBDA_REC, l1(this.R.apply({ feature: f }).image, images))];
-          this.T.forEach((t, i) => {
-            const fi = t.apply({ feature: f, condition: target[i]! }).feature;
-            const out = this.D[i]!.apply({ image: this.R.apply({ feature: fi }).image });
-            terms.push(tf.neg(tf.mean(out.patch)), tf.losses.sigmoidCrossEntropy(target[i]!, out.logits));
-            terms.push(tf.mul(LAMBDA_CYC, l1(t.apply({ feature: fi, condition: real[i]! }).feature, f)));
-          });
-          return tf.addN(terms) as tf.Scalar;
-        },
-        true,
-        this.varsOf([this.E, ...this.T, this.R]),
-      );
-      const losses = { d: dLoss!.dataSync()[0]!, g: gLoss!.dataSync()[0]! };
-      tf.dispose([dLoss!, gLoss!]);
-      return losses;
+      const gLoss = this.minimize(this.gOpt, () => {
+        const f = this.E.apply({ image: images }).feature;
+        const terms: tf.Tensor[] = [tf.mul(LAMBDA_REC, l1(this.R.apply({ feature: f }).image, images))];
+        this.T.forEach((t, i) => {
+          const fi = t.apply({ feature: f, condition: target[i]! }).feature;
+          const out = this.D[i]!.apply({ image: this.R.apply({ feature: fi }).image });
+          terms.push(tf.neg(tf.mean(out.patch)), tf.losses.sigmoidCrossEntropy(target[i]!, out.logits));
+          terms.push(tf.mul(LAMBDA_CYC, l1(t.apply({ feature: fi, condition: real[i]! }).feature, f)));
+        });
+        return tf.addN(terms) as tf.Scalar;
+      });
+      return { d: dLoss, g: gLoss };
     } finally {
       tf.dispose([...real, ...target, alpha]);
     }

@@ -105,7 +105,15 @@ export function buildProgram(): Command {
     .option('--stop-after <n>', 'stop after this many iterations, with a checkpoint, as if interrupted')
     .option('-q, --quiet', 'no progress output')
     .action(async (file: string, opts: TrainCommandOptions) => {
-      process.exitCode = await trainCommand(file, opts, (line) => process.stdout.write(`${line}\n`));
+      const ctrl = new AbortController();
+      // Ctrl+C (or a polite kill) finishes the iteration in flight and writes a checkpoint; a
+      // second one exits at once.
+      for (const sig of ['SIGINT', 'SIGTERM'] as const)
+        process.once(sig, () => {
+          ctrl.abort();
+          process.once(sig, () => process.exit(130));
+        });
+      process.exitCode = await trainCommand(file, opts, (line) => process.stdout.write(`${line}\n`), ctrl.signal);
     });
   program
     .command('export')

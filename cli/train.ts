@@ -32,8 +32,11 @@ function duration(seconds: number): string {
   return `${s} s`;
 }
 
-/** Returns the exit code: 0 finished (or stopped as asked), 1 could not start, 3 a loss became NaN/Inf. */
-export async function trainCommand(file: string, opts: TrainCommandOptions, log: (line: string) => void): Promise<number> {
+/**
+ * Returns the exit code: 0 finished (or stopped as asked), 1 could not start, 3 a loss became
+ * NaN/Inf, 130 interrupted through `signal` (Ctrl+C) after writing a checkpoint.
+ */
+export async function trainCommand(file: string, opts: TrainCommandOptions, log: (line: string) => void, signal?: AbortSignal): Promise<number> {
   let bar: SingleBar | undefined;
   try {
     const iterations = count(opts.iterations, 'iterations');
@@ -51,6 +54,7 @@ export async function trainCommand(file: string, opts: TrainCommandOptions, log:
       ...(stopAfter ? { stopAfter } : {}),
       resume: !!opts.resume,
       restart: !!opts.restart,
+      ...(signal ? { signal } : {}),
       log,
       onProgress: (p) => {
         const l = p.losses;
@@ -70,6 +74,11 @@ export async function trainCommand(file: string, opts: TrainCommandOptions, log:
     if (result.status === 'non-finite') {
       log(`error: ${result.message}`);
       return 3;
+    }
+    if (result.status === 'aborted') {
+      const resume = result.lastCheckpoint ? `; --resume continues from ${result.lastCheckpoint}` : '';
+      log(`interrupted at iteration ${result.completed}${resume}`);
+      return 130;
     }
     log(`${result.status === 'done' ? 'finished' : 'stopped'} at iteration ${result.completed}; log, samples and checkpoints in ${result.runDir}`);
     return 0;

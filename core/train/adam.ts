@@ -11,6 +11,15 @@ export interface AdamState {
   readonly v: ReadonlyMap<string, Float32Array>;
 }
 
+/**
+ * A backend that can run Adam's whole update in place (the native one). It returns false to
+ * decline — say, when another tensor shares a variable's data — and the ops below run instead.
+ * `coeffs`: [1 − β1, 1 − β2, β1, β2, lr / c1, c2, ε].
+ */
+export interface InPlaceAdamBackend {
+  adamUpdateInPlace(w: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tensor, coeffs: Float32Array): boolean;
+}
+
 export class Adam {
   private step = 0;
   private readonly m = new Map<string, tf.Variable>();
@@ -23,10 +32,13 @@ export class Adam {
     readonly beta2: number,
     readonly epsilon = 1e-8,
   ) {
-    for (const [k, w] of vars) {
-      this.m.set(k, tf.variable(tf.zerosLike(w), false));
-      this.v.set(k, tf.variable(tf.zerosLike(w), false));
-    }
+    // In a tidy, so the zeros go and each moment owns its data (which in-place updates need).
+    tf.tidy(() => {
+      for (const [k, w] of vars) {
+        this.m.set(k, tf.variable(tf.zerosLike(w), false));
+        this.v.set(k, tf.variable(tf.zerosLike(w), false));
+      }
+    });
   }
 
   get steps(): number {
@@ -38,11 +50,14 @@ export class Adam {
     this.step++;
     const c1 = 1 - this.beta1 ** this.step;
     const c2 = 1 - this.beta2 ** this.step;
+    const backend = tf.backend() as Partial<InPlaceAdamBackend>;
+    const coeffs = Float32Array.of(1 - this.beta1, 1 - this.beta2, this.beta1, this.beta2, lr / c1, c2, this.epsilon);
     tf.tidy(() => {
       for (const [k, g] of grads) {
         const w = this.vars.get(k)!;
         const m = this.m.get(k)!;
         const v = this.v.get(k)!;
+        if (backend.adamUpdateInPlace?.(w, m, v, g, coeffs)) continue;
         const m1 = tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1));
         const v1 = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
         m.assign(m1);

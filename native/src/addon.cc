@@ -21,6 +21,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("reduceMiddle", Napi::Function::New(env, ReduceMiddle));
   exports.Set("instanceNormForward", Napi::Function::New(env, InstanceNormForward));
   exports.Set("instanceNormBackward", Napi::Function::New(env, InstanceNormBackward));
+  exports.Set("adamUpdate", Napi::Function::New(env, AdamUpdate));
   exports.Set("threads", Napi::Function::New(env, Threads));
   return exports;
 }

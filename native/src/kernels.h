@@ -13,4 +13,5 @@ Napi::Value ReduceInner(const Napi::CallbackInfo& info);
 Napi::Value ReduceMiddle(const Napi::CallbackInfo& info);
 Napi::Value InstanceNormForward(const Napi::CallbackInfo& info);
 Napi::Value InstanceNormBackward(const Napi::CallbackInfo& info);
+Napi::Value AdamUpdate(const Napi::CallbackInfo& info);
 Napi::Value Threads(const Napi::CallbackInfo& info);

@@ -20,7 +20,11 @@ let studio: StudioSession;
 let page: Page;
 
 const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`) });
-const project = () => page.evaluate(() => window.__studio!.project()) as Promise<Project>;
+// The test hooks are installed once the studio is ready, which can be after nodes first show.
+const project = async () => {
+  await page.waitForFunction(() => window.__studio !== undefined);
+  return (await page.evaluate(() => window.__studio!.project())) as Project;
+};
 const previews = (node: string) => page.locator(`[data-testid="node-${node}"] img.preview`);
 
 async function runAndWait(): Promise<void> {

@@ -161,3 +161,33 @@ describe('checkpoints under SIGKILL', () => {
     console.info(`checkpoint crash test: ${KILLS} kills survived (${midWrite} mid-write, ${unlisted} before the index), 0 bytes lost`);
   }, 300_000);
 });
+
+describe('Ctrl+C', () => {
+  it('finishes the iteration in flight, writes a checkpoint there and exits 130; --resume continues from it', async () => {
+    const file = project('interrupted');
+    made.push(file);
+    const first = train(file, ['--iterations', '400']);
+    const text = output(first);
+    // Interrupt once a few iterations are logged and before the run could end on its own.
+    const logFile = join(dirname(file), 'interrupted.train', 'log.jsonl');
+    const logged = () => {
+      try {
+        return readLog(logFile).length;
+      } catch {
+        return 0; // not there yet, or a line half written
+      }
+    };
+    while (logged() < 3) await sleep(50);
+    first.kill('SIGINT');
+    expect(await exited(first), text()).toBe(130);
+    const at = Number(/interrupted at iteration (\d+); --resume continues from .*iter-0*(\d+)/.exec(text())?.[1]);
+    expect(at, text()).toBeGreaterThan(2);
+    expect(at).toBeLessThan(400);
+    expect(text()).toMatch(new RegExp(`iter-0*${at}\\b`));
+    expect(readLog(logFile).map((l) => l.iteration)).toEqual(Array.from({ length: at }, (_, i) => i));
+    const again = train(file, ['--iterations', '400', '--stop-after', String(at + 2)]);
+    const more = output(again);
+    expect(await exited(again), more()).toBe(0);
+    expect(more()).toMatch(resumedAt(at));
+  }, 120_000);
+});

@@ -14,6 +14,7 @@ import { batchMatMul } from './matmul-kernel';
 import { concat, splitV } from './split-kernel';
 import { NORM_KERNEL_NAMES, instanceNormGradKernel, instanceNormKernel } from './norm-kernels';
 import { INSTANCE_NORM_GRAD_KERNEL, INSTANCE_NORM_KERNEL } from '../../modules/fused-norm';
+import type { InPlaceAdamBackend } from '../../train/adam';
 
 export const NATIVE_BACKEND = 'native';
 
@@ -27,17 +28,32 @@ export const NATIVE_KERNELS: Record<string, NativeKernel> = {
   ...ELTWISE_KERNELS,
 };
 
-class NativeBackend extends MathBackendCPU {
-  constructor() {
+class NativeBackend extends MathBackendCPU implements InPlaceAdamBackend {
+  constructor(private readonly addon: NativeAddon) {
     super();
     // The cpu backend advises installing tfjs-node on first use; not advice for this backend.
     (this as unknown as { firstUse: boolean }).firstUse = false;
+  }
+
+  adamUpdateInPlace(w: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tensor, coeffs: Float32Array): boolean {
+    const values = (t: tf.Tensor) => {
+      const d = this.data.get(t.dataId)?.values;
+      return d instanceof Float32Array && d.length === t.size ? d : undefined;
+    };
+    // Writing in place is safe only into data no other tensor shares (a reshape or a clone
+    // shares its source's); the optimiser's ops run otherwise.
+    const own = (t: tf.Tensor) => (this.refCount(t.dataId) === 1 ? values(t) : undefined);
+    const [wv, mv, vv, gv] = [own(w), own(m), own(v), values(g)];
+    // An addon built before this kernel existed has no adamUpdate until it is rebuilt.
+    if (!wv || !mv || !vv || !gv || typeof this.addon.adamUpdate !== 'function') return false;
+    timed('AdamUpdate', () => this.addon.adamUpdate(wv, mv, vv, gv, coeffs));
+    return true;
   }
 }
 
 /** Which kernels are native: for reports. */
 export function nativeKernelNames(): string[] {
-  return [...Object.keys(NATIVE_KERNELS), ...NORM_KERNEL_NAMES];
+  return [...Object.keys(NATIVE_KERNELS), ...NORM_KERNEL_NAMES, 'AdamUpdate'];
 }
 
 function timed<T>(name: string, f: () => T): T {
@@ -79,6 +95,6 @@ export function registerNativeBackend(addon: NativeAddon): void {
   tf.registerKernel({ kernelName: INSTANCE_NORM_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: (args) => timed(INSTANCE_NORM_KERNEL, () => instanceNormKernel(args, addon)) });
   tf.registerKernel({ kernelName: INSTANCE_NORM_GRAD_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: (args) => timed(INSTANCE_NORM_GRAD_KERNEL, () => instanceNormGradKernel(args, addon)) });
   // Priority 0: never chosen by tfjs on its own, only by initBackend or an explicit setBackend.
-  tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), 0);
+  tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(addon), 0);
   registeredWith = addon;
 }
