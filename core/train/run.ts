@@ -96,6 +96,7 @@ export function trainSettings(project: Project, iterations?: number): TrainSetti
     lambdaAdv: t.lambdaAdv,
     ...(t.chainProbability === undefined ? {} : { chainProbability: t.chainProbability }),
     ...(t.lambdaKeep === undefined ? {} : { lambdaKeep: t.lambdaKeep }),
+    ...(t.lambdaChain === undefined ? {} : { lambdaChain: t.lambdaChain }),
     seed: t.seed,
     frozen: t.frozen,
     checkpointEvery: t.checkpointEvery,

@@ -40,6 +40,13 @@ export interface TrainSettings {
    * encoder there is no cycle loss to do that job.
    */
   lambdaKeep?: number;
+  /**
+   * Whole-chain term (not in the paper; default 0 = off): every transformer runs, in an order
+   * drawn from (seed, iteration), and every D judges the one composed image — its realism, its
+   * own attribute and (with lambdaKeep) G's condition. The check that matters at test time is
+   * all attributes at once; without this term T_i is only judged when it runs last.
+   */
+  lambdaChain?: number;
   seed: number;
   /** Node ids (or D_<id>) whose weights stay fixed. */
   frozen: readonly string[];
@@ -171,6 +178,17 @@ export class Trainer {
     return chain;
   }
 
+  /** The order of all transformers in iteration k's whole-chain term (lambdaChain). */
+  wholeChain(k: number): number[] {
+    const rand = seedrandom.alea(`${this.cfg.seed}:whole-chain:${k}`);
+    const order = this.model.transformers.map((_, j) => j);
+    for (let a = order.length - 1; a > 0; a--) {
+      const b = Math.floor(rand() * (a + 1));
+      [order[a], order[b]] = [order[b]!, order[a]!];
+    }
+    return order;
+  }
+
   /** Images to judge per D: R(T_i(chain(f), target_i)), and R(f) for the generator's own D. */
   private fakes(k: number, f: tf.Tensor4D, inp: ReturnType<Trainer['inputs']>, which: readonly number[]): Map<number, { image: tf.Tensor4D; feature?: tf.Tensor4D }> {
     const { transformers, reconstructor } = this.model;
@@ -234,10 +252,26 @@ export class Trainer {
     }
     if (model.base.module.kind === 'E') rec = l1(model.reconstructor.module.apply({ feature: f }).image, x);
     const terms = [weighted(adv, cfg.lambdaAdv), tf.mul(cls, cfg.lambdaCls), tf.mul(rec, cfg.lambdaRec), tf.mul(cyc, cfg.lambdaCyc)];
-    // The keep term is logged only when it is on, so logs of runs without it stay as they were.
+    // The extra terms are logged only when they are on, so logs of runs without them stay as they were.
     if (keepWeight) terms.push(tf.mul(keep, keepWeight));
+    const chainWeight = cfg.lambdaChain ?? 0;
+    let chain: tf.Scalar | undefined;
+    if (chainWeight && nT) {
+      const ft = this.wholeChain(k).reduce((g, j) => model.transformers[j]!.module.apply({ feature: g, condition: inp.target[j]! }).feature, f);
+      const image = model.reconstructor.module.apply({ feature: ft }).image;
+      const parts: tf.Scalar[] = [];
+      for (let i = 0; i < nT; i++) {
+        const d = model.discriminators[i]!.module;
+        const out = d.apply({ image });
+        parts.push(weighted(tf.neg(tf.mean(criticScore(out.patch))) as tf.Scalar, cfg.lambdaAdv));
+        if (d.conditionLength) parts.push(tf.mul(bceWithLogits(out.logits, inp.target[i]!), cfg.lambdaCls));
+      }
+      if (keepWeight) parts.push(tf.mul(bceWithLogits(baseD!.apply({ image }).logits, inp.target[nT]!), keepWeight));
+      chain = tf.addN(parts) as tf.Scalar;
+      terms.push(tf.mul(chain, chainWeight));
+    }
     const total = tf.addN(terms) as tf.Scalar;
-    return { g_adv: adv, g_cls: cls, g_rec: rec, g_cyc: cyc, ...(keepWeight ? { g_keep: keep } : {}), g_total: total };
+    return { g_adv: adv, g_cls: cls, g_rec: rec, g_cyc: cyc, ...(keepWeight ? { g_keep: keep } : {}), ...(chain ? { g_chain: chain } : {}), g_total: total };
   }
 
   /** Computes losses and gradients, checks every loss is finite, then applies the update. */

@@ -69,6 +69,8 @@ export const trainingSchema = z.looseObject({
   chainProbability: z.number().min(0).max(1).optional(),
   /** Generation mode: weight of G's D reading G's condition in transformed images (0 = the paper). */
   lambdaKeep: weight.optional(),
+  /** Weight of the whole-chain term: all transformers, every D judges the result (0 = the paper). */
+  lambdaChain: weight.optional(),
   seed: z.number().int().min(0).default(0),
   checkpointEvery: z.number().int().min(1).default(1000),
   sampleEvery: z.number().int().min(1).default(500),

@@ -1,5 +1,6 @@
-// The two training extensions beyond the paper: composition training (chainProbability) and,
-// in generation mode, G's D checking that transformers keep G's condition (lambdaKeep).
+// The training extensions beyond the paper: composition training (chainProbability), in
+// generation mode G's D checking that transformers keep G's condition (lambdaKeep), and the
+// whole-chain term (lambdaChain).
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COLOR_MNIST } from '../../../core/graph/attributes';
@@ -104,5 +105,38 @@ describe('composition training and keeping G\'s condition', () => {
     expect(b.g_keep).toBeCloseTo(a.g_keep!, 5);
     expect(b.g_total! - a.g_total!).toBeCloseTo(2 * a.g_keep!, 3);
     expect(a.g_total).toBeCloseTo(a.g_adv! + a.g_cls! + a.g_keep!, 3);
+  });
+
+  it('runs every transformer in a seeded random order and lets every D judge the result, weighted by lambdaChain', () => {
+    const tr = new Trainer(model, { ...base, lambdaChain: 1 });
+    const orders = new Set<string>();
+    for (let k = 0; k < 60; k++) {
+      const o = tr.wholeChain(k);
+      expect([...o].sort()).toEqual([0, 1, 2]);
+      expect(tr.wholeChain(k)).toEqual(o);
+      orders.add(o.join());
+    }
+    expect(orders.size).toBe(6);
+    tr.dispose();
+    const losses = (settings: Partial<TrainSettings>) => {
+      reset();
+      const trainer = new Trainer(model, { ...base, ...settings });
+      const before = tf.memory().numTensors;
+      const l = trainer.step(0, batch(0));
+      expect(tf.memory().numTensors).toBe(before);
+      trainer.dispose();
+      return l;
+    };
+    const off = losses({});
+    const one = losses({ lambdaChain: 1 });
+    const two = losses({ lambdaChain: 2 });
+    const withKeep = losses({ lambdaChain: 1, lambdaKeep: 1 });
+    expect(off.g_chain).toBeUndefined();
+    expect(Number.isFinite(one.g_chain)).toBe(true);
+    expect(two.g_chain).toBeCloseTo(one.g_chain!, 5);
+    expect(one.g_total! - off.g_total!).toBeCloseTo(one.g_chain!, 3);
+    expect(two.g_total! - off.g_total!).toBeCloseTo(2 * one.g_chain!, 3);
+    // With lambdaKeep, G's D also reads the digit of the composed image: a positive BCE more.
+    expect(withKeep.g_chain! - one.g_chain!).toBeGreaterThan(0);
   });
 });
