@@ -210,16 +210,20 @@ export class Trainer {
     let adv: tf.Scalar = tf.scalar(0);
     let gp: tf.Scalar = tf.scalar(0);
     let cls: tf.Scalar = tf.scalar(0);
+    const n = x.shape[0];
     this.activeD.forEach((i, j) => {
       const d = model.discriminators[i]!.module;
       const fake = fakes[j]!;
-      const onReal = d.apply({ image: x });
-      const onFake = d.apply({ image: fake });
-      adv = tf.add(adv, tf.sub(tf.mean(criticScore(onFake.patch)), tf.mean(criticScore(onReal.patch))));
+      // Real and fake images go through D as one batch (D has no op across samples): each
+      // weight then gets one gradient from this pass instead of two the tape must add up, and
+      // the convolutions run on batches twice as large.
+      const both = d.apply({ image: tf.concat([x, fake], 0) });
+      const [onReal, onFake] = tf.split(criticScore(both.patch), 2);
+      adv = tf.add(adv, tf.sub(tf.mean(onFake!), tf.mean(onReal!)));
       const rand = seedrandom.alea(`${cfg.seed}:gp:${k}:${i}`);
-      const eps = tf.tensor1d(Array.from({ length: x.shape[0] }, () => rand()));
+      const eps = tf.tensor1d(Array.from({ length: n }, () => rand()));
       gp = tf.add(gp, gradientPenalty((img) => criticScore(d.apply({ image: img }).patch), x, fake, eps));
-      if (d.conditionLength) cls = tf.add(cls, bceWithLogits(onReal.logits, inp.real[i]!));
+      if (d.conditionLength) cls = tf.add(cls, bceWithLogits(tf.slice(both.logits, [0, 0], [n, -1]), inp.real[i]!));
     });
     const total = tf.addN([weighted(adv, cfg.lambdaAdv), tf.mul(gp, cfg.lambdaGp), tf.mul(cls, cfg.lambdaCls)]) as tf.Scalar;
     return { d_adv: adv, d_gp: gp, d_cls: cls, d_total: total };

@@ -46,6 +46,36 @@ describe('training model from a graph', () => {
     trainer.dispose();
   });
 
+  it('scores real and fake images as the WGAN critic and classifier define it (one batch through D)', () => {
+    const trainer = new Trainer(model, { ...settings, nCritic: 1000 });
+    const images = new Float32Array(2 * 16 * 16 * 3).map((_, i) => Math.cos(i * 0.7) * 0.8);
+    const labels = new Float32Array(2 * 20);
+    labels[2] = labels[14] = labels[16] = labels[20 + 5] = labels[20 + 11] = labels[20 + 19] = 1;
+    const batch = { index: 0, size: 2, images, labels };
+    // Reference, before the step changes D: real and fake through D separately.
+    const internals = trainer as unknown as {
+      inputs(k: number, b: typeof batch): { x: tf.Tensor4D[]; real: tf.Tensor2D[] };
+      baseFeature(inp: unknown): tf.Tensor4D;
+      fakes(k: number, f: tf.Tensor4D, inp: unknown, which: number[]): Map<number, { image: tf.Tensor4D }>;
+    };
+    const [adv, cls] = tf.tidy(() => {
+      const inp = internals.inputs(0, batch);
+      const fake = internals.fakes(0, internals.baseFeature(inp), inp, [0]).get(0)!.image;
+      const d = model.discriminators[0]!.module;
+      const onReal = d.apply({ image: inp.x[0]! });
+      const score = (p: tf.Tensor4D) => tf.mean(tf.mean(p, [1, 2, 3]));
+      const a = tf.sub(score(d.apply({ image: fake }).patch), score(onReal.patch));
+      const z = inp.real[0]!;
+      const l = onReal.logits;
+      const bce = tf.div(tf.sum(tf.add(tf.sub(tf.relu(l), tf.mul(l, z)), tf.log1p(tf.exp(tf.neg(tf.abs(l)))))), 2);
+      return [a.dataSync()[0]!, bce.dataSync()[0]!];
+    });
+    const losses = trainer.step(0, batch);
+    expect(losses.d_adv).toBeCloseTo(adv, 5);
+    expect(losses.d_cls).toBeCloseTo(cls, 5);
+    trainer.dispose();
+  });
+
   it('leaks no tensors over an iteration', () => {
     const trainer = new Trainer(model, settings);
     const images = new Float32Array(2 * 16 * 16 * 3).map((_, i) => Math.sin(i));
