@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './addon';
+import { BufferPool } from './buffer-pool';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv-kernels';
 import { ELTWISE_KERNELS } from './eltwise-kernels';
 import type { KernelArgs, NativeKernel } from './kernel-utils';
@@ -28,11 +29,45 @@ export const NATIVE_KERNELS: Record<string, NativeKernel> = {
   ...ELTWISE_KERNELS,
 };
 
+/** Freed output buffers kept for reuse (see buffer-pool.ts); a bound on what RSS may gain. */
+const POOL_BYTES = 1024 ** 3;
+
+type DataId = Parameters<MathBackendCPU['readSync']>[0];
+
 class NativeBackend extends MathBackendCPU implements InPlaceAdamBackend {
+  readonly pool = new BufferPool(POOL_BYTES);
+
   constructor(private readonly addon: NativeAddon) {
     super();
     // The cpu backend advises installing tfjs-node on first use; not advice for this backend.
     (this as unknown as { firstUse: boolean }).firstUse = false;
+  }
+
+  // dataSync() and data() hand out the backend's own array, not a copy.
+  override readSync(dataId: DataId) {
+    this.pool.escape(this.data.get(dataId)?.values);
+    return super.readSync(dataId);
+  }
+
+  override disposeData(dataId: DataId, force = false): boolean {
+    const values = this.data.get(dataId)?.values;
+    const done = super.disposeData(dataId, force);
+    if (values && !this.data.has(dataId)) this.pool.give(values);
+    return done;
+  }
+
+  /** A cpu kernel's output that shares one of our buffers (Slice returns a subarray) pins it. */
+  pinShared(inputs: readonly (tf.TensorInfo | undefined)[], out: tf.TensorInfo | tf.TensorInfo[]): void {
+    for (const o of Array.isArray(out) ? out : [out]) {
+      if (inputs.some((t) => t?.dataId === o.dataId)) continue;
+      const values = this.data.get(o.dataId)?.values;
+      if (this.pool.owns(values)) this.pool.escape(values);
+    }
+  }
+
+  override dispose(): void {
+    this.pool.clear();
+    super.dispose();
   }
 
   adamUpdateInPlace(w: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tensor, coeffs: Float32Array): boolean {
@@ -80,7 +115,10 @@ export function registerNativeBackend(addon: NativeAddon): void {
     const name = k.kernelName;
     const run = (args: KernelArgs) => {
       const out = mine?.(args, addon);
-      return out ? { out, native: true } : { out: cpu(args), native: false };
+      if (out) return { out, native: true };
+      const fallback = cpu(args) as tf.TensorInfo | tf.TensorInfo[];
+      (args.backend as NativeBackend).pinShared(Object.values(args.inputs), fallback);
+      return { out: fallback, native: false };
     };
     const kernelFunc = (args: KernelArgs) => {
       if (!isKernelProfiling()) return run(args).out;

@@ -3,7 +3,7 @@
 // size) is decided by tfjs's own computeConv2DInfo, so it matches the cpu backend exactly.
 
 import * as tf from '@tensorflow/tfjs-core';
-import { type KernelArgs, type NativeKernel, floats, output, sizeOf } from './kernel-utils';
+import { type KernelArgs, type NativeKernel, alloc, floats, output, sizeOf } from './kernel-utils';
 import { recordFlops } from './kernel-profile';
 
 type Shape4 = [number, number, number, number];
@@ -42,7 +42,7 @@ export const conv2d: NativeKernel = (args: KernelArgs, addon) => {
   const wv = floats(args, filter);
   const c = xv && wv ? info(x!.shape, filter!.shape, a, a.dilations) : undefined;
   if (!c) return undefined;
-  const y = new Float32Array(sizeOf(c.outShape));
+  const y = alloc(args, sizeOf(c.outShape));
   addon.conv2dForward(xv!, wv!, y, convGeometry(c));
   recordFlops('Conv2D', convFlops(c));
   return output(args, c.outShape, y);
@@ -55,7 +55,7 @@ export const conv2dBackpropInput: NativeKernel = (args, addon) => {
   const wv = floats(args, filter);
   const c = dyv && wv ? info(a.inputShape, filter!.shape, a) : undefined;
   if (!c) return undefined;
-  const dx = new Float32Array(sizeOf(a.inputShape));
+  const dx = alloc(args, sizeOf(a.inputShape));
   addon.conv2dBackpropInput(dyv!, wv!, dx, convGeometry(c));
   recordFlops('Conv2DBackpropInput', convFlops(c));
   return output(args, [...a.inputShape], dx);
@@ -97,7 +97,7 @@ export const conv2dBackpropFilter: NativeKernel = (args, addon) => {
   if (!c) return undefined;
   let dw: Float32Array;
   if (mirroredFilterGrad(c)) dw = filterGradMirrored(addon, xv!, dyv!, c);
-  else addon.conv2dBackpropFilter(xv!, dyv!, (dw = new Float32Array(sizeOf(a.filterShape))), convGeometry(c));
+  else addon.conv2dBackpropFilter(xv!, dyv!, (dw = alloc(args, sizeOf(a.filterShape))), convGeometry(c));
   recordFlops('Conv2DBackpropFilter', convFlops(c));
   return output(args, [...a.filterShape], dw);
 };

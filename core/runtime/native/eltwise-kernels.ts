@@ -3,7 +3,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { broadcast4 } from './broadcast';
-import { type NativeKernel, floats, output, sizeOf } from './kernel-utils';
+import { type NativeKernel, alloc, floats, output, sizeOf } from './kernel-utils';
 
 const BINARY = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, SquaredDifference: 4, Maximum: 5, Minimum: 6 } as const;
 const UNARY = { Relu: 0, Neg: 1, Square: 2, Sqrt: 3, Rsqrt: 4, Exp: 5, Tanh: 6, Step: 7, Abs: 8, Sigmoid: 9, Log: 10, Reciprocal: 11 } as const;
@@ -17,7 +17,7 @@ function binary(op: number): NativeKernel {
     const outShape = tf.backend_util.assertAndGetBroadcastShape(a!.shape, b!.shape);
     const plan = broadcast4(a!.shape, b!.shape, outShape);
     if (!plan) return undefined;
-    const out = new Float32Array(sizeOf(outShape));
+    const out = alloc(args, sizeOf(outShape));
     addon.binary(op, av, bv, out, plan.shape, plan.aStrides, plan.bStrides);
     return output(args, outShape, out);
   };
@@ -28,7 +28,7 @@ function unary(op: number): NativeKernel {
     const x = args.inputs.x;
     const xv = floats(args, x);
     if (!xv) return undefined;
-    const out = new Float32Array(xv.length);
+    const out = alloc(args, xv.length);
     addon.unary(op, xv, out, (args.attrs as { alpha?: number } | undefined)?.alpha ?? 0);
     return output(args, [...x!.shape], out);
   };

@@ -18,6 +18,14 @@ export function floats(args: KernelArgs, t: tf.TensorInfo | undefined): Float32A
   return values instanceof Float32Array ? values : undefined;
 }
 
+/**
+ * An output buffer of n floats from the backend's pool (contents undefined: a kernel that
+ * takes one must write every element), or a fresh one on a backend without a pool.
+ */
+export function alloc(args: KernelArgs, n: number): Float32Array {
+  return (args.backend as { pool?: { take(n: number): Float32Array } }).pool?.take(n) ?? new Float32Array(n);
+}
+
 export function output(args: KernelArgs, shape: number[], values: Float32Array): tf.TensorInfo {
   return (args.backend as MathBackendCPU).makeTensorInfo(shape, 'float32', values);
 }

@@ -1,7 +1,7 @@
 // BatchMatMul on oneDNN's sgemm. Batch broadcasting is handled where one side has a single
 // matrix (the common case); other broadcasts go to the cpu kernel.
 
-import { type NativeKernel, floats, output, sizeOf } from './kernel-utils';
+import { type NativeKernel, alloc, floats, output, sizeOf } from './kernel-utils';
 
 export const batchMatMul: NativeKernel = (args, addon) => {
   const { a, b } = args.inputs;
@@ -23,7 +23,7 @@ export const batchMatMul: NativeKernel = (args, addon) => {
   const batchShape = na >= nb ? (batchA.length >= batchB.length ? batchA : batchB) : batchB;
   if (!same && sizeOf(batchShape) !== Math.max(na, nb)) return undefined;
   const batch = Math.max(na, nb);
-  const c = new Float32Array(batch * m * n);
+  const c = alloc(args, batch * m * n);
   addon.sgemm(av, bv, c, Int32Array.from([batch, m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0, na === 1 ? 0 : m * k, nb === 1 ? 0 : k * n]));
   return output(args, [...batchShape, m, n], c);
 };

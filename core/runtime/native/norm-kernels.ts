@@ -3,7 +3,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { INSTANCE_NORM_GRAD_KERNEL, INSTANCE_NORM_KERNEL, type InstanceNormAttrs } from '../../modules/fused-norm';
 import type { NativeAddon } from './addon';
-import { type KernelArgs, floats, output } from './kernel-utils';
+import { type KernelArgs, alloc, floats, output } from './kernel-utils';
 
 function need(args: KernelArgs, t: tf.TensorInfo | undefined, what: string): Float32Array {
   const v = floats(args, t);
@@ -21,7 +21,7 @@ export function instanceNormKernel(args: KernelArgs, addon: NativeAddon): tf.Ten
   const { epsilon, relu } = args.attrs as unknown as InstanceNormAttrs;
   const d = dims(x!);
   const [n, , c] = d;
-  const y = new Float32Array(need(args, x, 'x').length);
+  const y = alloc(args, need(args, x, 'x').length);
   const mean = new Float32Array(n! * c!);
   const rstd = new Float32Array(n! * c!);
   addon.instanceNormForward(need(args, x, 'x'), need(args, gamma, 'gamma'), need(args, beta, 'beta'), y, mean, rstd, d, epsilon, relu);
@@ -33,7 +33,7 @@ export function instanceNormGradKernel(args: KernelArgs, addon: NativeAddon): tf
   const { relu } = args.attrs as unknown as InstanceNormAttrs;
   const d = dims(x!);
   const c = d[2]!;
-  const dx = new Float32Array(need(args, x, 'x').length);
+  const dx = alloc(args, need(args, x, 'x').length);
   const dgamma = new Float32Array(c);
   const dbeta = new Float32Array(c);
   addon.instanceNormBackward(

@@ -3,7 +3,7 @@
 // half a second per call there.
 
 import * as tf from '@tensorflow/tfjs-core';
-import { type NativeKernel, floats, output, sizeOf } from './kernel-utils';
+import { type NativeKernel, alloc, floats, output, sizeOf } from './kernel-utils';
 
 export const splitV: NativeKernel = (args) => {
   const x = args.inputs.x;
@@ -19,7 +19,7 @@ export const splitV: NativeKernel = (args) => {
   let offset = 0;
   return sizes.map((s) => {
     const len = s * inner;
-    const out = new Float32Array(outer * len);
+    const out = alloc(args, outer * len);
     for (let o = 0; o < outer; o++) out.set(xv.subarray(o * rowLength + offset, o * rowLength + offset + len), o * len);
     offset += len;
     const outShape = [...shape];
@@ -40,7 +40,7 @@ export const concat: NativeKernel = (args) => {
   const outer = sizeOf(shape.slice(0, ax));
   const lens = inputs.map((t) => sizeOf(t.shape.slice(ax)));
   const rowLength = lens.reduce((a, b) => a + b, 0);
-  const out = new Float32Array(outer * rowLength);
+  const out = alloc(args, outer * rowLength);
   for (let o = 0; o < outer; o++) {
     let at = o * rowLength;
     values.forEach((v, i) => {
