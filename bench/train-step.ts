@@ -113,10 +113,11 @@ export class StandardIteration {
       const dLoss = this.minimize(this.dOpt, () =>
         tf.addN(
           this.D.map((d, i) => {
-            const onReal = d.apply({ image: images });
-            const onFake = d.apply({ image: fakes[i]! });
-            const wgan = tf.sub(tf.mean(onFake.patch), tf.mean(onReal.patch));
-            const cls = tf.losses.sigmoidCrossEntropy(real[i]!, onReal.logits);
+            // Real and fake through D as one batch, as the trainer does (core/train/trainer.ts).
+            const both = d.apply({ image: tf.concat([images, fakes[i]!], 0) });
+            const [onReal, onFake] = tf.split(both.patch, 2);
+            const wgan = tf.sub(tf.mean(onFake!), tf.mean(onReal!));
+            const cls = tf.losses.sigmoidCrossEntropy(real[i]!, tf.slice(both.logits, [0, 0], [n, -1]));
             return tf.add(tf.add(wgan, tf.mul(LAMBDA_GP, this.gradientPenalty(d, images, fakes[i]!, alpha))), cls);
           }),
         ) as tf.Scalar,
