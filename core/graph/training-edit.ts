@@ -78,6 +78,7 @@ function carrySettings(project: Project, graph: Graph): Pick<Project, 'training'
   const adv = edited(t.lambdaAdv ?? 1, of('adversarial-loss', 'weight'));
   if (adv !== (t.lambdaAdv ?? 1)) training.lambdaAdv = adv;
   if (t.lambdaKeep !== undefined) training.lambdaKeep = edited(t.lambdaKeep, of('classification-loss', 'weight', 'keep_'));
+  if (t.lambdaChain !== undefined) training.lambdaChain = edited(t.lambdaChain, of('classification-loss', 'weight', 'chain_'));
   const depth = edited(dDepthNow, of('discriminator', 'depth'));
   const dBase = edited(dBaseNow, of('discriminator', 'baseChannels'));
   if (depth !== dDepthNow) training.dDepth = depth;

@@ -122,6 +122,14 @@ export function buildTrainingGraph(project: Project): Graph {
     edge(`D_${base.id}`, 'logits', `keep_${base.id}`, 'logits');
     edge(TRAINING_IDS.baseCondition, 'condition', `keep_${base.id}`, 'target');
   }
+  // Beyond the paper (lambdaChain): all transformers at once, judged by every D. Drawn from the
+  // last transformer's D: that D is one of those judging the composed image.
+  const last = transformers[transformers.length - 1];
+  if ((t.lambdaChain ?? 0) > 0 && last) {
+    nodes.push({ id: `chain_${last.id}`, kind: 'classification-loss', label: 'whole chain: every D judges all transformers\' image', params: { weight: t.lambdaChain } });
+    edge(`D_${last.id}`, 'logits', `chain_${last.id}`, 'logits');
+    edge(`target_${last.id}`, 'condition', `chain_${last.id}`, 'target');
+  }
   if (t.mode === 'translation' && recon && base) {
     nodes.push({ id: 'rec', kind: 'reconstruction-loss', label: 'reconstruction |R(E(x)) − x|', params: { weight: t.lambdaRec } });
     edge(TRAINING_IDS.data, 'image', 'rec', 'image');

@@ -101,6 +101,19 @@ describe('applyTrainingGraph', () => {
     const q = applyTrainingGraph(p, setParam(setParam(g, 'keep_G', 'weight', 5), 'cls_T_color', 'weight', 0.5));
     expect(q.training).toMatchObject({ lambdaKeep: 5, lambdaCls: 0.5 });
   });
+
+  it('shows the whole-chain term (lambdaChain) as a loss of its own and carries its weight back apart from λ_cls', () => {
+    expect(buildTrainingGraph(tiny()).nodes.some((n) => n.id.startsWith('chain_'))).toBe(false);
+    const p = tiny((raw) => Object.assign(raw.training as object, { lambdaChain: 2 }));
+    const g = buildTrainingGraph(p);
+    const node = g.nodes.find((n) => n.id.startsWith('chain_'))!;
+    expect(node).toMatchObject({ kind: 'classification-loss', params: { weight: 2 } });
+    expect(g.edges.some((e) => e.from.node.startsWith('D_T_') && e.to.node === node.id && e.to.port === 'logits')).toBe(true);
+    expect(errors(p)).toEqual([]);
+    expect(applyTrainingGraph(p, g).training).toEqual(p.training);
+    const q = applyTrainingGraph(p, setParam(setParam(g, node.id, 'weight', 3), 'cls_T_color', 'weight', 0.5));
+    expect(q.training).toMatchObject({ lambdaChain: 3, lambdaCls: 0.5 });
+  });
 });
 
 const runnable = (edit: (p: Record<string, unknown>) => void = () => {}) =>
