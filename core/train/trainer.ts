@@ -170,23 +170,12 @@ export class Trainer {
     const p = this.cfg.chainProbability ?? 0;
     if (p <= 0) return [];
     const rand = seedrandom.alea(`${this.cfg.seed}:chain:${k}:${i}`);
-    const chain = this.model.transformers.map((_, j) => j).filter((j) => j !== i && rand() < p);
-    for (let a = chain.length - 1; a > 0; a--) {
-      const b = Math.floor(rand() * (a + 1));
-      [chain[a], chain[b]] = [chain[b]!, chain[a]!];
-    }
-    return chain;
+    return shuffle(this.model.transformers.map((_, j) => j).filter((j) => j !== i && rand() < p), rand);
   }
 
   /** The order of all transformers in iteration k's whole-chain term (lambdaChain). */
   wholeChain(k: number): number[] {
-    const rand = seedrandom.alea(`${this.cfg.seed}:whole-chain:${k}`);
-    const order = this.model.transformers.map((_, j) => j);
-    for (let a = order.length - 1; a > 0; a--) {
-      const b = Math.floor(rand() * (a + 1));
-      [order[a], order[b]] = [order[b]!, order[a]!];
-    }
-    return order;
+    return shuffle(this.model.transformers.map((_, j) => j), seedrandom.alea(`${this.cfg.seed}:whole-chain:${k}`));
   }
 
   /** Images to judge per D: R(T_i(chain(f), target_i)), and R(f) for the generator's own D. */
@@ -312,4 +301,13 @@ export class Trainer {
 /** A loss term times its weight; a weight of 1 (the default) adds no operation at all. */
 function weighted(x: tf.Scalar, w: number | undefined): tf.Scalar {
   return w === undefined || w === 1 ? x : (tf.mul(x, w) as tf.Scalar);
+}
+
+/** Fisher–Yates in place with the given generator; returns the list. */
+function shuffle<T>(list: T[], rand: () => number): T[] {
+  for (let a = list.length - 1; a > 0; a--) {
+    const b = Math.floor(rand() * (a + 1));
+    [list[a], list[b]] = [list[b]!, list[a]!];
+  }
+  return list;
 }
