@@ -249,7 +249,9 @@ export class Trainer {
     if (keepWeight) terms.push(tf.mul(keep, keepWeight));
     const chainWeight = cfg.lambdaChain ?? 0;
     let chain: tf.Scalar | undefined;
-    if (chainWeight && nT) {
+    // With one transformer the whole chain is that transformer's own term (the StarGAN-style
+    // baseline has one): counting it twice would change that model's objective, not compose.
+    if (chainWeight && nT > 1) {
       const ft = this.wholeChain(k).reduce((g, j) => model.transformers[j]!.module.apply({ feature: g, condition: inp.target[j]! }).feature, f);
       const image = model.reconstructor.module.apply({ feature: ft }).image;
       const parts: tf.Scalar[] = [];

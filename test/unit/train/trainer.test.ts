@@ -89,6 +89,17 @@ describe('training model from a graph', () => {
     trainer.dispose();
   });
 
+  it('has no whole-chain term with a single transformer: it would only repeat that transformer\'s own', () => {
+    const trainer = new Trainer(model, { ...settings, lambdaChain: 1 });
+    const images = new Float32Array(2 * 16 * 16 * 3).map((_, i) => Math.sin(i));
+    const labels = new Float32Array(2 * 20);
+    labels[0] = labels[15] = labels[20 + 3] = labels[20 + 17] = 1;
+    const losses = trainer.step(0, { index: 0, size: 2, images, labels });
+    expect(losses.g_chain).toBeUndefined();
+    expect(losses.g_total).toBeCloseTo(losses.g_adv! + losses.g_cls! + 10 * losses.g_rec! + 10 * losses.g_cyc!, 3);
+    trainer.dispose();
+  });
+
   it('weighs the adversarial terms by lambdaAdv', () => {
     const trainer = new Trainer(model, { ...settings, lambdaAdv: 0.5 });
     const images = new Float32Array(2 * 16 * 16 * 3).map((_, i) => Math.cos(i));
