@@ -28,15 +28,18 @@ export interface BatchLoaderOptions {
   onSkip?: (message: string) => void;
 }
 
+/** Fisher–Yates in place, drawing from `rand`; returns the list. */
+export function shuffleWith<T>(list: T[], rand: () => number): T[] {
+  for (let i = list.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [list[i], list[j]] = [list[j]!, list[i]!];
+  }
+  return list;
+}
+
 /** Fisher–Yates with a seeded generator. */
 export function seededPermutation(n: number, seed: string): number[] {
-  const rand = seedrandom.alea(seed);
-  const p = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [p[i], p[j]] = [p[j]!, p[i]!];
-  }
-  return p;
+  return shuffleWith(Array.from({ length: n }, (_, i) => i), seedrandom.alea(seed));
 }
 
 export class BatchLoader {

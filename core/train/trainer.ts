@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
 import type { Batch } from '../data/loader';
-import { seededPermutation } from '../data/loader';
+import { seededPermutation, shuffleWith } from '../data/loader';
 import type { GanModule } from '../modules/create';
 import type { Generator } from '../modules/generator';
 import { gaussian } from '../runtime/noise';
@@ -170,12 +170,12 @@ export class Trainer {
     const p = this.cfg.chainProbability ?? 0;
     if (p <= 0) return [];
     const rand = seedrandom.alea(`${this.cfg.seed}:chain:${k}:${i}`);
-    return shuffle(this.model.transformers.map((_, j) => j).filter((j) => j !== i && rand() < p), rand);
+    return shuffleWith(this.model.transformers.map((_, j) => j).filter((j) => j !== i && rand() < p), rand);
   }
 
   /** The order of all transformers in iteration k's whole-chain term (lambdaChain). */
   wholeChain(k: number): number[] {
-    return shuffle(this.model.transformers.map((_, j) => j), seedrandom.alea(`${this.cfg.seed}:whole-chain:${k}`));
+    return seededPermutation(this.model.transformers.length, `${this.cfg.seed}:whole-chain:${k}`);
   }
 
   /** Images to judge per D: R(T_i(chain(f), target_i)), and R(f) for the generator's own D. */
@@ -305,11 +305,3 @@ function weighted(x: tf.Scalar, w: number | undefined): tf.Scalar {
   return w === undefined || w === 1 ? x : (tf.mul(x, w) as tf.Scalar);
 }
 
-/** Fisher–Yates in place with the given generator; returns the list. */
-function shuffle<T>(list: T[], rand: () => number): T[] {
-  for (let a = list.length - 1; a > 0; a--) {
-    const b = Math.floor(rand() * (a + 1));
-    [list[a], list[b]] = [list[b]!, list[a]!];
-  }
-  return list;
-}
