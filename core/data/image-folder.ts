@@ -32,8 +32,10 @@ export async function openImageFolder(opts: ImageFolderOptions): Promise<Dataset
   try {
     records = parse(text, { info: true, skip_empty_lines: true, trim: true }) as unknown as typeof records;
   } catch (e) {
+    // csv-parse counts one line past a final line break when a quote is left open at the end.
     const line = (e as { lines?: number }).lines;
-    throw new DatasetFileError(csv, line, (e as Error).message);
+    const last = text.split(/\r\n?|\n/).length;
+    throw new DatasetFileError(csv, line === undefined ? undefined : Math.min(line, last), (e as Error).message);
   }
   const header = records[0]?.record.map((h) => h.toLowerCase());
   if (!header) throw new DatasetFileError(csv, 1, 'is empty; expected a header row');

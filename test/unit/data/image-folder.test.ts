@@ -36,4 +36,9 @@ describe('image folder with a CSV', () => {
     await expect(open('name,hair,smiling\n')).rejects.toThrow(/has no file column/);
     await expect(open('file,hair,smiling\na.png,"blond,1\n')).rejects.toThrow(/attributes\.csv/);
   });
+
+  it('names a line inside the file when a quote is left open at its end', async () => {
+    // Found by the CSV fuzz test: csv-parse counts a line past the final line break here.
+    await expect(open('file,hair,smiling\r\n"","black", " \r\n a.png , black \r\n')).rejects.toThrow(/attributes\.csv:4: /);
+  });
 });
