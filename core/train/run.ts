@@ -97,6 +97,7 @@ export function trainSettings(project: Project, iterations?: number): TrainSetti
     ...(t.chainProbability === undefined ? {} : { chainProbability: t.chainProbability }),
     ...(t.lambdaKeep === undefined ? {} : { lambdaKeep: t.lambdaKeep }),
     ...(t.lambdaChain === undefined ? {} : { lambdaChain: t.lambdaChain }),
+    ...(t.lambdaClsFake === undefined ? {} : { lambdaClsFake: t.lambdaClsFake }),
     seed: t.seed,
     frozen: t.frozen,
     checkpointEvery: t.checkpointEvery,

@@ -47,6 +47,13 @@ export interface TrainSettings {
    * all attributes at once; without this term T_i is only judged when it runs last.
    */
   lambdaChain?: number;
+  /**
+   * Classifiers that fakes cannot fool (not in the paper; default 0 = off): each D's attribute
+   * head also learns, with this weight, that generated images show none of its attributes
+   * (every slot 0). With real images alone the head is easily satisfied by faint patterns G
+   * learns to paint; here G only wins by drawing the attribute the way real images do.
+   */
+  lambdaClsFake?: number;
   seed: number;
   /** Node ids (or D_<id>) whose weights stay fixed. */
   frozen: readonly string[];
@@ -199,6 +206,8 @@ export class Trainer {
     let adv: tf.Scalar = tf.scalar(0);
     let gp: tf.Scalar = tf.scalar(0);
     let cls: tf.Scalar = tf.scalar(0);
+    let clsFake: tf.Scalar = tf.scalar(0);
+    const fakeWeight = cfg.lambdaClsFake ?? 0;
     const n = x.shape[0];
     this.activeD.forEach((i, j) => {
       const d = model.discriminators[i]!.module;
@@ -212,10 +221,17 @@ export class Trainer {
       const rand = seedrandom.alea(`${cfg.seed}:gp:${k}:${i}`);
       const eps = tf.tensor1d(Array.from({ length: n }, () => rand()));
       gp = tf.add(gp, gradientPenalty((img) => criticScore(d.apply({ image: img }).patch), x, fake, eps));
-      if (d.conditionLength) cls = tf.add(cls, bceWithLogits(tf.slice(both.logits, [0, 0], [n, -1]), inp.real[i]!));
+      if (d.conditionLength) {
+        const [logitsReal, logitsFake] = tf.split(both.logits, 2);
+        cls = tf.add(cls, bceWithLogits(logitsReal as tf.Tensor2D, inp.real[i]!));
+        if (fakeWeight) clsFake = tf.add(clsFake, bceWithLogits(logitsFake as tf.Tensor2D, tf.zerosLike(logitsFake!) as tf.Tensor2D));
+      }
     });
-    const total = tf.addN([weighted(adv, cfg.lambdaAdv), tf.mul(gp, cfg.lambdaGp), tf.mul(cls, cfg.lambdaCls)]) as tf.Scalar;
-    return { d_adv: adv, d_gp: gp, d_cls: cls, d_total: total };
+    const terms = [weighted(adv, cfg.lambdaAdv), tf.mul(gp, cfg.lambdaGp), tf.mul(cls, cfg.lambdaCls)];
+    // Logged only when on, so logs of runs without it stay as they were.
+    if (fakeWeight) terms.push(tf.mul(clsFake, fakeWeight));
+    const total = tf.addN(terms) as tf.Scalar;
+    return { d_adv: adv, d_gp: gp, d_cls: cls, ...(fakeWeight ? { d_cls_fake: clsFake } : {}), d_total: total };
   }
 
   private gLosses(k: number, inp: ReturnType<Trainer['inputs']>): Record<string, tf.Scalar> {

@@ -71,6 +71,8 @@ export const trainingSchema = z.looseObject({
   lambdaKeep: weight.optional(),
   /** Weight of the whole-chain term: all transformers, every D judges the result (0 = the paper). */
   lambdaChain: weight.optional(),
+  /** Weight of D's attribute heads learning that fakes show no attribute (0 = the paper). */
+  lambdaClsFake: weight.optional(),
   seed: z.number().int().min(0).default(0),
   checkpointEvery: z.number().int().min(1).default(1000),
   sampleEvery: z.number().int().min(1).default(500),

@@ -76,6 +76,30 @@ describe('training model from a graph', () => {
     trainer.dispose();
   });
 
+  it('teaches D\'s attribute head that fakes show no attribute when lambdaClsFake is set', () => {
+    const trainer = new Trainer(model, { ...settings, nCritic: 1000, lambdaClsFake: 0.5 });
+    const images = new Float32Array(2 * 16 * 16 * 3).map((_, i) => Math.sin(i * 0.3) * 0.8);
+    const labels = new Float32Array(2 * 20);
+    labels[1] = labels[12] = labels[15] = labels[20 + 7] = labels[20 + 10] = labels[20 + 18] = 1;
+    const batch = { index: 0, size: 2, images, labels };
+    const internals = trainer as unknown as {
+      inputs(k: number, b: typeof batch): unknown;
+      baseFeature(inp: unknown): tf.Tensor4D;
+      fakes(k: number, f: tf.Tensor4D, inp: unknown, which: number[]): Map<number, { image: tf.Tensor4D }>;
+    };
+    // Reference before the step changes D: BCE of D's logits on the fake against all-zero targets.
+    const expected = tf.tidy(() => {
+      const inp = internals.inputs(0, batch);
+      const l = model.discriminators[0]!.module.apply({ image: internals.fakes(0, internals.baseFeature(inp), inp, [0]).get(0)!.image }).logits;
+      return tf.div(tf.sum(tf.add(tf.relu(l), tf.log1p(tf.exp(tf.neg(tf.abs(l)))))), 2).dataSync()[0]!;
+    });
+    const l = trainer.step(0, batch);
+    expect(l.d_cls_fake).toBeCloseTo(expected, 5);
+    expect(l.d_cls_fake).toBeGreaterThan(0);
+    expect(l.d_total).toBeCloseTo(l.d_adv! + 10 * l.d_gp! + l.d_cls! + 0.5 * l.d_cls_fake!, 3);
+    trainer.dispose();
+  });
+
   it('leaks no tensors over an iteration', () => {
     const trainer = new Trainer(model, settings);
     const images = new Float32Array(2 * 16 * 16 * 3).map((_, i) => Math.sin(i));
