@@ -79,4 +79,15 @@ describe('the 2-hour ColorMNIST project', () => {
     expect(p.training).toMatchObject({ mode: 'generation', dataset: 'colormnist', batchSize: 16 });
     expect(p.datasets[0]).toMatchObject({ source: 'colormnist', imageSize: 32 });
   });
+
+  it('has a valid one-transformer pilot that keeps its earlier settings', () => {
+    const r = loadProject(readFileSync(join(root, 'assets/projects/colormnist-32.pilot.mgproj.json'), 'utf8'));
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    const p = r.value.value;
+    expect(validateGraph(p.graph).diagnostics).toEqual([]);
+    expect(p.graph.nodes.filter((n) => n.kind === 'transformer').map((n) => n.id)).toEqual(['T_color']);
+    expect(p.training).toMatchObject({ mode: 'generation', iterations: 2000, learningRate: 0.0002, dBaseChannels: 16 });
+    expect(p.training.lambdaClsFake).toBeUndefined();
+  });
 });
