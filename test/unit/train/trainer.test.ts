@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COLOR_MNIST } from '../../../core/graph/attributes';
 import type { Graph } from '../../../core/graph/graph';
+import type { Batch } from '../../../core/data/loader';
 import { bestScore } from '../../../core/train/checkpoint';
 import { buildTrainModel, defaultDiscriminatorDepth, disposeModel, labelIndex, type TrainModel } from '../../../core/train/model';
 import { NonFiniteLossError, Trainer } from '../../../core/train/trainer';
@@ -19,6 +20,13 @@ const graph: Graph = {
   edges: [],
 };
 const settings = { iterations: 10, batchSize: 2, learningRate: 1e-3, beta1: 0.5, beta2: 0.999, nCritic: 1, lambdaGp: 10, lambdaCls: 1, lambdaRec: 10, lambdaCyc: 10, seed: 0, frozen: [] };
+
+/** The trainer's private steps the loss tests rebuild their references from. */
+interface TrainerInternals {
+  inputs(k: number, b: Batch): { x: tf.Tensor4D[]; real: tf.Tensor2D[] };
+  baseFeature(inp: unknown): tf.Tensor4D;
+  fakes(k: number, f: tf.Tensor4D, inp: unknown, which: number[]): Map<number, { image: tf.Tensor4D }>;
+}
 
 describe('training model from a graph', () => {
   let model: TrainModel;
@@ -53,11 +61,7 @@ describe('training model from a graph', () => {
     labels[2] = labels[14] = labels[16] = labels[20 + 5] = labels[20 + 11] = labels[20 + 19] = 1;
     const batch = { index: 0, size: 2, images, labels };
     // Reference, before the step changes D: real and fake through D separately.
-    const internals = trainer as unknown as {
-      inputs(k: number, b: typeof batch): { x: tf.Tensor4D[]; real: tf.Tensor2D[] };
-      baseFeature(inp: unknown): tf.Tensor4D;
-      fakes(k: number, f: tf.Tensor4D, inp: unknown, which: number[]): Map<number, { image: tf.Tensor4D }>;
-    };
+    const internals = trainer as unknown as TrainerInternals;
     const [adv, cls] = tf.tidy(() => {
       const inp = internals.inputs(0, batch);
       const fake = internals.fakes(0, internals.baseFeature(inp), inp, [0]).get(0)!.image;
@@ -82,11 +86,7 @@ describe('training model from a graph', () => {
     const labels = new Float32Array(2 * 20);
     labels[1] = labels[12] = labels[15] = labels[20 + 7] = labels[20 + 10] = labels[20 + 18] = 1;
     const batch = { index: 0, size: 2, images, labels };
-    const internals = trainer as unknown as {
-      inputs(k: number, b: typeof batch): unknown;
-      baseFeature(inp: unknown): tf.Tensor4D;
-      fakes(k: number, f: tf.Tensor4D, inp: unknown, which: number[]): Map<number, { image: tf.Tensor4D }>;
-    };
+    const internals = trainer as unknown as TrainerInternals;
     // Reference before the step changes D: BCE of D's logits on the fake against all-zero targets.
     const expected = tf.tidy(() => {
       const inp = internals.inputs(0, batch);
