@@ -105,6 +105,19 @@ export function trainSettings(project: Project, iterations?: number): TrainSetti
   };
 }
 
+/**
+ * Below this mean over the sample rows a transformer's mask counts as closed. A closed tanh
+ * mask is saturated: it gets almost no gradient to open again, so the transformer stays a
+ * no-op for the rest of the run (the 11,000-iteration ColorMNIST run lost its style
+ * transformer this way by iteration 3,000), and the user should hear of it early.
+ */
+const CLOSED_MASK = 0.01;
+
+export const closedMaskNote = (id: string, mean: number, iteration: number): string =>
+  `iteration ${iteration}: the mask of transformer '${id}' is closed on every sample image (mean ${mean.toFixed(4)}): ` +
+  'it passes its input through unchanged, and a saturated mask gets almost no gradient to open again. ' +
+  'If it stays closed, retrain that transformer alone on a checkpoint with the other modules frozen (training.frozen), or lower the learning rate.';
+
 /** Keeps the log lines of iterations before `start`: a resumed run rewrites what follows. */
 async function truncateLog(file: string, start: number): Promise<void> {
   const text = await readFile(file, 'utf8').catch(() => '');
@@ -196,6 +209,7 @@ export async function runTraining(projectFile: string, opts: TrainRunOptions = {
       opts.onCheckpoint?.(lastCheckpoint, done);
     };
     let pausedSeconds = 0;
+    const closedNoted = new Set<string>();
     for (let k = start; k < end; k++) {
       // tfjs steps are synchronous: give the event loop a turn so a host's replies and
       // events (progress, samples, a pause or stop request) go out between iterations.
@@ -225,6 +239,11 @@ export async function runTraining(projectFile: string, opts: TrainRunOptions = {
         const grid = await sampleGrid(model, samples, dataset.imageSize);
         await writeFileAtomic(join(runDir, 'samples', `iter-${String(done).padStart(6, '0')}.png`), grid.png, { backup: false });
         opts.onSample?.(grid.png, done);
+        for (const { id, mean } of grid.maskMeans) {
+          if (mean >= CLOSED_MASK || trainer.frozen.has(id) || closedNoted.has(id)) continue;
+          closedNoted.add(id);
+          say(closedMaskNote(id, mean, done));
+        }
       }
       if (done % cfg.checkpointEvery === 0 || done === end) await checkpoint(done);
       const seconds = (performance.now() - t0) / 1000 - pausedSeconds;

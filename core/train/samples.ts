@@ -20,10 +20,13 @@ export interface SampleInputs {
 export interface SampleGrid {
   readonly png: Buffer;
   readonly columns: readonly string[];
+  /** Each transformer's mask, averaged over the sample rows (0: acts nowhere, 1: everywhere). */
+  readonly maskMeans: readonly { readonly id: string; readonly mean: number }[];
 }
 
 export async function sampleGrid(model: TrainModel, s: SampleInputs, size: number): Promise<SampleGrid> {
   const columns: string[] = [];
+  let means: tf.Tensor1D | undefined;
   const tiles = tf.tidy(() => {
     const x = tf.tensor4d(s.images, [s.n, size, size, 3]);
     const labels = tf.tensor2d(s.labels, [s.n, s.labels.length / s.n]);
@@ -57,6 +60,7 @@ export async function sampleGrid(model: TrainModel, s: SampleInputs, size: numbe
     // Masks are at feature resolution and in (0, 1): upscale and map to grey in [-1, 1].
     const grey = (m: tf.Tensor4D) => tf.tile(tf.sub(tf.mul(tf.image.resizeNearestNeighbor(m, [size, size]), 2), 1), [1, 1, 1, 3]) as tf.Tensor4D;
     model.transformers.forEach((t, i) => add(`mask ${t.id}`, grey(masks[i]!)));
+    if (masks.length) means = tf.keep(tf.stack(masks.map((m) => tf.mean(m))) as tf.Tensor1D);
     if (masks.length > 1) add('mask sum', grey(tf.div(tf.addN(masks), masks.length) as tf.Tensor4D));
     // n rows × columns: stack along width, then rows along height.
     return tf.concat(out.map((t) => tf.clipByValue(t, -1, 1)), 2);
@@ -64,5 +68,8 @@ export async function sampleGrid(model: TrainModel, s: SampleInputs, size: numbe
   const data = (await tiles.data()) as Float32Array;
   const [n, h, w] = tiles.shape as [number, number, number, number];
   tiles.dispose();
-  return { png: await encodePng(data, w, n * h, 3), columns };
+  const meanValues = means ? Array.from(await means.data()) : [];
+  means?.dispose();
+  const maskMeans = model.transformers.map((t, i) => ({ id: t.id, mean: meanValues[i]! }));
+  return { png: await encodePng(data, w, n * h, 3), columns, maskMeans };
 }
