@@ -186,6 +186,14 @@ const transformer: NodeKindDef = {
     resBlocks: resBlocksParam(6, 'Residual blocks after the condition is mixed in.'),
     attributes: attributesParam([CELEBA.hair], 'The attribute group(s) this transformer changes.'),
     useMask: { type: 'bool', title: 'Use mask', help: 'Blend with a learned mask (the paper); off replaces the whole feature map.', default: true },
+    maskGain: {
+      type: 'float',
+      title: 'Mask gain',
+      help: 'Multiplies the mask logits before the tanh (1 in the paper). Adam moves every weight by about the learning rate per step, and the 7×7 mask conv sums 49·4c of them, so its logit can jump far enough to saturate the tanh and leave the transformer a no-op for good; below 1 slows it. 1/√(49·4c) (0.0126 at base 32) kept the ColorMNIST style mask open.',
+      default: 1,
+      min: 1e-4,
+      max: 10,
+    },
     weights: weightsParam,
   },
   inputs: [

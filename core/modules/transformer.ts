@@ -62,7 +62,9 @@ export class Transformer extends ModuleBase {
       let x = convNormRelu(len ? tf.concat([f, tiled], 3) as tf.Tensor4D : f, this.get, 'T.conv0', 'T.norm0', 1, 1);
       for (let i = 0; i < this.int('resBlocks'); i++) x = resBlock(x, this.get, `T.res${i}`);
       if (!this.useMask) return { feature: x, mask: tf.ones([n, h, w, 1]) as tf.Tensor4D };
-      const mask = maskFromLogits(conv2d(x, this.get('T.mask.weight') as tf.Tensor4D, 1, 3));
+      const logits = conv2d(x, this.get('T.mask.weight') as tf.Tensor4D, 1, 3);
+      const gain = this.params.maskGain as number;
+      const mask = maskFromLogits(gain === 1 ? logits : tf.mul(logits, gain));
       return { feature: maskedBlend(f, x, mask), mask };
     });
   }

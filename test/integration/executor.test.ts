@@ -26,7 +26,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const T = [
   { id: 'Th', attrs: [CELEBA.hair], values: { hair: 'blond' } },
-  { id: 'Ts', attrs: [SYNTHETIC_FACES.smiling], values: { smiling: '1' } },
+  // A mask gain other than 1, so the onnxruntime parity check covers it too.
+  { id: 'Ts', attrs: [SYNTHETIC_FACES.smiling], values: { smiling: '1' }, extra: { maskGain: 0.3 } },
   { id: 'Tg', attrs: [SYNTHETIC_FACES.glasses], values: { glasses: '0' } },
 ];
 
@@ -42,7 +43,7 @@ function chain(order: string[]): Graph {
   let prev = 'E';
   for (const id of order) {
     const t = T.find((x) => x.id === id)!;
-    nodes.push({ id, kind: 'transformer', params: { baseChannels: BASE, resBlocks: 1, attributes: t.attrs } });
+    nodes.push({ id, kind: 'transformer', params: { baseChannels: BASE, resBlocks: 1, attributes: t.attrs, ...t.extra } });
     nodes.push({ id: `c_${id}`, kind: 'condition-input', params: { attributes: t.attrs, values: t.values } });
     edges.push({ id: `f_${id}`, from: { node: prev, port: 'feature' }, to: { node: id, port: 'feature' } });
     edges.push({ id: `k_${id}`, from: { node: `c_${id}`, port: 'condition' }, to: { node: id, port: 'condition' } });

@@ -70,7 +70,7 @@ export function exportPlan(
       }
       case 'transformer': {
         const length = groupsLength(p.attributes as AttributeGroup[]);
-        const t = emit().transformer(get(s, 'feature'), get(s, 'condition'), length, p.resBlocks as number, p.useMask as boolean);
+        const t = emit().transformer(get(s, 'feature'), get(s, 'condition'), length, p.resBlocks as number, p.useMask as boolean, p.maskGain as number);
         set(s.node, 'feature', t.feature);
         set(s.node, 'mask', t.mask);
         break;

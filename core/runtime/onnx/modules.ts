@@ -73,7 +73,7 @@ export class ModuleEmitter {
   }
 
   /** Returns the transformed feature map and the mask g' (N×1×H×W). */
-  transformer(f: string, condition: string, conditionLength: number, resBlocks: number, useMask: boolean): { feature: string; mask: string } {
+  transformer(f: string, condition: string, conditionLength: number, resBlocks: number, useMask: boolean, maskGain = 1): { feature: string; mask: string } {
     const g = this.g;
     const shape = g.op('Shape', [f]);
     const nhw = (c: number) => g.op('Concat', [g.op('Slice', [shape, g.ints([0]), g.ints([1])]), g.ints([c]), g.op('Slice', [shape, g.ints([2]), g.ints([4])])], { axis: 0 });
@@ -85,7 +85,8 @@ export class ModuleEmitter {
     x = this.normRelu(this.conv(x, 'T.conv0', 1, 1), 'T.norm0');
     for (let i = 0; i < resBlocks; i++) x = this.resBlock(x, `T.res${i}`);
     if (!useMask) return { feature: x, mask: g.op('Expand', [g.scalar(1), nhw(1)]) };
-    const mask = g.op('Mul', [g.op('Add', [g.op('Tanh', [this.conv(x, 'T.mask', 1, 3)]), g.scalar(1)]), g.scalar(0.5)]);
+    const logits = this.conv(x, 'T.mask', 1, 3);
+    const mask = g.op('Mul', [g.op('Add', [g.op('Tanh', [maskGain === 1 ? logits : g.op('Mul', [logits, g.scalar(maskGain)])]), g.scalar(1)]), g.scalar(0.5)]);
     // f + g'(f' − f) = g'f' + (1 − g')f
     return { feature: g.op('Add', [f, g.op('Mul', [mask, g.op('Sub', [x, f])])]), mask };
   }

@@ -48,6 +48,22 @@ describe('transformer', () => {
     t.dispose();
   });
 
+  it('the mask gain scales the mask logits before the tanh', () => {
+    const params = { baseChannels: B, resBlocks: 1, attributes: [CELEBA.hair] };
+    const plain = new Transformer(params, 6);
+    const slow = new Transformer({ ...params, maskGain: 0.05 }, 6);
+    tf.tidy(() => {
+      const input = { feature: feature(9), condition: oneHotRows(2, 3) };
+      // Same seed, same weights: recover the plain logits m from g′ = (1 + tanh m) / 2.
+      const m = tf.atanh(tf.sub(tf.mul(plain.apply(input).mask, 2), 1));
+      const expected = tf.div(tf.add(1, tf.tanh(tf.mul(m, 0.05))), 2);
+      const got = slow.apply(input).mask;
+      expect(tf.max(tf.abs(tf.sub(got, expected))).dataSync()[0]).toBeLessThan(1e-5);
+      expect(tf.max(tf.abs(tf.sub(got, plain.apply(input).mask))).dataSync()[0]).toBeGreaterThan(1e-3);
+    });
+    [plain, slow].forEach((t) => t.dispose());
+  });
+
   it('the condition changes the output', () =>
     tf.tidy(() => {
       const f = feature(6);
