@@ -1,7 +1,8 @@
 // `npm run demos`: the studio's bundled demos, made from the two committed quality runs
 // (train them first, see the README):
 //   assets/projects/faces-32.mgproj.json      -> assets/demo/demo.mgproj.json (translation, opened by npm start)
-//   assets/projects/colormnist-32.mgproj.json -> assets/demo/generation.mgproj.json
+//   assets/projects/colormnist-32.style.mgproj.json -> assets/demo/generation.mgproj.json
+//     (the ColorMNIST run with its style transformer retrained on the frozen others)
 // Each run's latest checkpoint is exported in half precision (assets/demo/faces/,
 // assets/demo/colormnist/), a few held-out synthetic faces become the translation demo's
 // inputs, and each demo is also written as a preset in assets/presets/ (the palette's
@@ -96,12 +97,12 @@ await demo({
 
 if (only !== 'translation')
 await demo({
-  run: 'assets/projects/colormnist-32.mgproj.json',
+  run: 'assets/projects/colormnist-32.style.mgproj.json',
   weights: 'assets/demo/colormnist',
   project: 'assets/demo/generation.mgproj.json',
   name: 'Demo: ColorMNIST generation',
   description:
-    'Trained modules, ready to run: G draws a digit from noise, then the colour, style and background transformers restyle it and R renders it. Pick the digit and the targets on the condition nodes and Run. Trained by `modulargan train assets/projects/colormnist-32.mgproj.json`.',
+    'Trained modules, ready to run: G draws a digit from noise, then the colour, style and background transformers restyle it and R renders it. Pick the digit and the targets on the condition nodes and Run. Trained by `modulargan train assets/projects/colormnist-32.mgproj.json`, then `modulargan train assets/projects/colormnist-32.style.mgproj.json` (a fresh style transformer, the colour and background transformers fine-tuned, G and R frozen).',
   preset: {
     folder: 'colormnist-generation',
     name: 'ColorMNIST generation (digit, colour, style, background)',

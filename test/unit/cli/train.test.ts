@@ -91,4 +91,19 @@ describe('the 2-hour ColorMNIST project', () => {
     expect(p.training).toMatchObject({ mode: 'generation', iterations: 2000, learningRate: 0.0002, dBaseChannels: 16 });
     expect(p.training?.lambdaClsFake).toBeUndefined();
   });
+
+  it("retrains the style transformer on the main run's final checkpoint, G and R frozen", () => {
+    const main = shipped('colormnist-32.mgproj.json');
+    const p = shipped('colormnist-32.style.mgproj.json');
+    const final = `colormnist-32.train/checkpoints/iter-${String(main.training!.iterations).padStart(6, '0')}`;
+    const params = (id: string) => p.graph.nodes.find((n) => n.id === id)!.params;
+    expect(p.training!.frozen).toEqual(['G', 'R']);
+    for (const id of ['G', 'T_color', 'T_background', 'R']) expect(params(id).weights).toBe(`${final}/${id}.mgw`);
+    expect(params('T_style').weights).toBeUndefined();
+    expect(params('T_style').maskGain).toBeCloseTo(1 / Math.sqrt(49 * 4 * 32), 3);
+    // The same graph and settings as the main run otherwise.
+    expect(p.graph.nodes.map((n) => n.id)).toEqual(main.graph.nodes.map((n) => n.id));
+    const rest = (t: NonNullable<typeof p.training>) => ({ ...t, iterations: 0, decayFrom: 0, frozen: [] });
+    expect(rest(p.training!)).toEqual(rest(main.training!));
+  });
 });
