@@ -2,7 +2,7 @@
 // (train them first, see the README):
 //   assets/projects/faces-32.mgproj.json      -> assets/demo/demo.mgproj.json (translation, opened by npm start)
 //   assets/projects/colormnist-32.style.mgproj.json -> assets/demo/generation.mgproj.json
-//     (the ColorMNIST run with its style transformer retrained on the frozen others)
+//     (the ColorMNIST run's second stage, on the first stage's final checkpoint)
 // Each run's latest checkpoint is exported in half precision (assets/demo/faces/,
 // assets/demo/colormnist/), a few held-out synthetic faces become the translation demo's
 // inputs, and each demo is also written as a preset in assets/presets/ (the palette's

@@ -116,7 +116,7 @@ const CLOSED_MASK = 0.01;
 export const closedMaskNote = (id: string, mean: number, iteration: number): string =>
   `iteration ${iteration}: the mask of transformer '${id}' is closed on every sample image (mean ${mean.toFixed(4)}): ` +
   'it passes its input through unchanged, and a saturated mask gets almost no gradient to open again. ' +
-  'If it stays closed, retrain that transformer alone on a checkpoint with the other modules frozen (training.frozen), or lower the learning rate.';
+  "If it stays closed, give it a mask gain below 1 (its 'maskGain' parameter) and train it again from a fresh start on a checkpoint of the others.";
 
 /** Keeps the log lines of iterations before `start`: a resumed run rewrites what follows. */
 async function truncateLog(file: string, start: number): Promise<void> {
