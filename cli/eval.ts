@@ -72,6 +72,7 @@ export async function evalCommand(file: string, opts: EvalCommandOptions, log: (
     print('classification error', r.classificationError);
     print(r.mode === 'generation' ? 'digit kept' : 'other attributes kept', r.preservation);
     if (r.attributeAccuracy) print('each asked-for attribute read as asked, whole chain', r.attributeAccuracy);
+    if (r.keptByValue) print("G's condition read as asked per value, whole chain", r.keptByValue);
     log(`report written to ${reportDir}/report.json and index.html`);
     return 0;
   } catch (e) {

@@ -185,9 +185,9 @@ export async function evaluateProject(projectFile: string, opts: EvalOptions): P
 
     const columns = result.targets.map((t) => t.code);
     const byName = new Map(result.methods.map((m) => [m.name, m]));
-    const row = (method: string, pick: 'error' | 'kept' | 'attributes', label = method): EvalReport['classificationError']['rows'][number] => {
+    const row = (method: string, pick: 'error' | 'kept' | 'attributes' | 'keptByValue', label = method): EvalReport['classificationError']['rows'][number] => {
       const m = byName.get(method);
-      if (m) return { method: label, status: 'ok', values: m[pick] };
+      if (m) return { method: label, status: 'ok', values: m[pick] ?? {} };
       const run = runs.find((r) => r.method === method);
       return { method: label, status: run?.status === 'ok' || !run ? 'not trained' : run.status, ...(run?.note ? { note: run.note } : {}), values: {} };
     };
@@ -210,6 +210,9 @@ export async function evaluateProject(projectFile: string, opts: EvalOptions): P
           mode === 'translation'
             ? 'the fraction of the attributes outside the target that the classifier reads as unchanged from the input\'s labels (– where the target changes every attribute).'
             : 'the fraction of items whose digit the classifier reads as the digit G was asked for (digit identity); other attributes of a generated image are not fixed, so not counted.',
+        ...(mode === 'generation'
+          ? { 'kept per value': 'with every transformer asked for a change at once, per value of G\'s condition (each digit): the fraction of the items asked for that value that the classifier reads as it (about a tenth of the test items each).' }
+          : {}),
         'StarGAN baseline': 'one transformer conditioned on all attribute groups at once (the whole target label vector) between the same kind of E/G and R, trained by the same trainer on the same data for the same number of iterations.',
         'no mask at test': 'each transformer\'s f\' replaces f outright instead of g\'·f\' + (1 − g\')·f; same weights.',
         FID: 'the Fréchet distance |μr − μt|² + tr(Σr + Σt − 2(Σr^½ Σt Σr^½)^½) between Gaussian fits of the classifier\'s penultimate (global-average-pooled) features of the real test images and of all the method\'s translations over all targets. Not comparable with Inception FIDs.',
@@ -236,6 +239,7 @@ export async function evaluateProject(projectFile: string, opts: EvalOptions): P
       classificationError: { columns, rows: [row('ModularGAN', 'error'), row(BASELINE, 'error')] },
       preservation: { columns, rows: [row('ModularGAN', 'kept'), row(BASELINE, 'kept')] },
       attributeAccuracy: { columns: [...result.targets.at(-1)!.groups], rows: [row('ModularGAN', 'attributes'), row(BASELINE, 'attributes')] },
+      ...(result.valueColumns.length ? { keptByValue: { columns: [...result.valueColumns], rows: [row('ModularGAN', 'keptByValue'), row(BASELINE, 'keptByValue')] } } : {}),
       fid: ['ModularGAN', BASELINE, ...(mode === 'translation' ? [NO_CYCLE] : [])].map((name) => {
         const m = byName.get(name);
         return { method: name, status: m ? 'ok' : (runs.find((r) => r.method === name)?.status ?? 'not trained'), value: m?.fid ?? null };

@@ -5,6 +5,7 @@
 //             value for a changed group is not the asked-for one): the paper's Table 2 number;
 //   kept      the fraction of attributes that should not change and did not: the other groups
 //             (translation), or the digit G was asked for (generation: nothing else is fixed);
+//             in generation also per value of G's condition (each digit) through the whole chain;
 // plus, on synthetic faces, L1/PSNR/SSIM against the exactly rendered counterfactual, and per
 // method the Fréchet distance of the classifier's features of real test images and of all
 // its translations. Ablations: every order of the full chain, the chain without masks.
@@ -42,6 +43,8 @@ export interface MethodResult {
   readonly kept: Record<string, number>;
   /** With every transformer asked for a change: the fraction of items where each asked-for attribute is read as asked. */
   readonly attributes: Record<string, number>;
+  /** Generation, whole chain: per value of G's condition (e.g. digit '3'), the fraction of items read as that value. */
+  readonly keptByValue?: Record<string, number>;
   readonly counterfactual?: Record<string, PixelScores>;
   readonly fid?: number;
 }
@@ -70,6 +73,8 @@ export interface ProtocolResult {
   readonly methods: readonly MethodResult[];
   readonly orders: readonly OrderResult[];
   readonly pictures: Pictures;
+  /** Column names of `keptByValue` (generation), in the condition's order. */
+  readonly valueColumns: readonly string[];
 }
 
 type Faces = Dataset & { counterfactual(i: number, a: Record<string, unknown>): Promise<Float32Array> };
@@ -93,6 +98,9 @@ class Tally {
     vs.forEach((v, i) => (s[i]! += v));
     s[vs.length]!++;
     this.sums.set(key, s);
+  }
+  has(key: string): boolean {
+    return this.sums.has(key);
   }
   mean(key: string, i = 0): number {
     const s = this.sums.get(key);
@@ -123,6 +131,12 @@ export async function runProtocol(dataset: Dataset, classifier: AttributeClassif
   const slots = groupSlots(dataset.groups);
   const groupIndex = new Map(dataset.groups.map((g, i) => [g.name, i]));
   const baseGroups = modular.base.module.kind === 'G' ? ((modular.base.module.params.attributes as AttributeGroup[]) ?? []).map((g) => g.name) : [];
+  // Per-value columns: the value's name, or 'group value' when G reads several groups.
+  const baseSlots = baseGroups.map((g) => ({ name: g, index: groupIndex.get(g)!, group: slots.get(g)!.group }));
+  const valueName = (b: (typeof baseSlots)[number], v: number) => {
+    const name = b.group.kind === 'onehot' ? b.group.values[v]! : String(v);
+    return baseSlots.length > 1 ? `${b.name} ${name}` : name;
+  };
   const preservedOf = (t: Target) =>
     modular.mode === 'generation' ? baseGroups : dataset.groups.map((g) => g.name).filter((g) => !t.groups.includes(g));
   const chainFor = (t: Target) => tGroups.map((gs, j) => (gs.some((g) => t.groups.includes(g.name)) ? j : -1)).filter((j) => j >= 0);
@@ -182,6 +196,7 @@ export async function runProtocol(dataset: Dataset, classifier: AttributeClassif
         }
         tally.add(key, miss ? 1 : 0, keptCount, keep.length, ...pix);
         if (t === full) tally.add(`${key}|attributes`, ...t.groups.map((g) => (pred[i]![groupIndex.get(g)!] === wanted[i]!.get(g) ? 1 : 0)));
+        if (t === full) for (const b of baseSlots) tally.add(`${key}|value|${valueName(b, own[i]![b.index]!)}`, pred[i]![b.index] === own[i]![b.index] ? 1 : 0);
       }
       return { out, cls };
     };
@@ -204,6 +219,7 @@ export async function runProtocol(dataset: Dataset, classifier: AttributeClassif
     opts.log?.(`evaluated ${Math.min(start + chunk, items.length)}/${items.length} test items`);
   }
 
+  const valueColumns = baseSlots.flatMap((b) => (b.group.kind === 'onehot' ? b.group.values.map((_, v) => valueName(b, v)) : [0, 1].map((v) => valueName(b, v))));
   const scores = (key: string): PixelScores => ({ l1: tally.mean(key, 3), psnr: tally.mean(key, 4), ssim: tally.mean(key, 5) });
   const results: MethodResult[] = methods.map((m) => ({
     name: m.name,
@@ -214,6 +230,10 @@ export async function runProtocol(dataset: Dataset, classifier: AttributeClassif
       return v === undefined ? [] : [[t.code, v]];
     })),
     attributes: Object.fromEntries(targets.at(-1)!.groups.map((g, i) => [g, tally.mean(`${m.name}|${targets.at(-1)!.code}|attributes`, i)])),
+    ...(baseSlots.length ? { keptByValue: Object.fromEntries(valueColumns.flatMap((v) => {
+      const key = `${m.name}|${targets.at(-1)!.code}|value|${v}`;
+      return tally.has(key) ? [[v, tally.mean(key)]] : [];
+    })) } : {}),
     ...(faces && m.full ? { counterfactual: Object.fromEntries(targets.map((t) => [t.code, scores(`${m.name}|${t.code}`)])) } : {}),
     ...(m.full && realFeatures.length >= 2 ? { fid: featureFrechet(realFeatures, features.get(m.name)!) } : {}),
   }));
@@ -222,5 +242,5 @@ export async function runProtocol(dataset: Dataset, classifier: AttributeClassif
     const kept = tally.ratio(key, 1, 2);
     return { order: orderName(o), error: tally.mean(key, 0), ...(kept === undefined ? {} : { kept }), ...(faces ? { counterfactual: scores(key) } : {}) };
   });
-  return { targets, items: items.length, methods: results, orders: orderResults, pictures };
+  return { targets, items: items.length, methods: results, orders: orderResults, pictures, valueColumns };
 }

@@ -38,6 +38,8 @@ export const reportSchema = z.object({
   preservation: table,
   /** Per attribute, with the whole chain asked for a change (absent in reports of older versions). */
   attributeAccuracy: table.optional(),
+  /** Generation: per value of G's condition, whole chain, read as asked (absent in translation and older reports). */
+  keptByValue: table.optional(),
   fid: z.array(z.object({ method: z.string(), status, value: nonNegative.nullable() })),
   counterfactual: z.array(z.object({ method: z.string(), target: z.string(), scores: pixels })).nullable(),
   orderAblation: z.array(z.object({ order: z.string(), error: rate, kept: rate.optional(), counterfactual: pixels.optional() })),

@@ -61,6 +61,15 @@ describe('eval on a tiny ColorMNIST generation model', () => {
     const modular = each.rows[0]!.values;
     expect(Math.min(modular.color!, modular.background!)).toBeGreaterThanOrEqual(1 - report.classificationError.rows[0]!.values.CB! - 1e-9);
     expect(r.stdout).toMatch(/each asked-for attribute read as asked, whole chain \(color, background\):\n  ModularGAN: [\d.]+%, [\d.]+%/);
+    // The digit per value under the whole chain: the overall rate is their weighted mean.
+    const byDigit = report.keptByValue!;
+    expect(byDigit.columns).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    const perDigit = Object.values(byDigit.rows[0]!.values);
+    expect(perDigit.length).toBeGreaterThan(0);
+    const keptCB = report.preservation.rows[0]!.values.CB!;
+    expect(keptCB).toBeGreaterThanOrEqual(Math.min(...perDigit) - 1e-9);
+    expect(keptCB).toBeLessThanOrEqual(Math.max(...perDigit) + 1e-9);
+    expect(r.stdout).toMatch(/G's condition read as asked per value, whole chain \(0, 1, 2, 3, 4, 5, 6, 7, 8, 9\):\n  ModularGAN: /);
     expect(report.runs[1]!.iteration).toBe(4);
     expect(report.cycleAblation.rows[1]!.status).toBe('not applicable');
     expect(report.counterfactual).toBeNull();
@@ -100,6 +109,7 @@ describe('eval on a tiny synthetic-faces translation model', () => {
     const report = checkReport(out);
     expect(report).toEqual(r);
     expect(report.classificationError.columns).toEqual(['H', 'S', 'HS']);
+    expect(report.keptByValue).toBeUndefined();
     expect(report.counterfactual!.map((c) => `${c.method}|${c.target}`)).toEqual(
       expect.arrayContaining(['ModularGAN|H', 'ModularGAN|HS', 'StarGAN baseline|S', 'ModularGAN, λ_cyc = 0|HS']),
     );
