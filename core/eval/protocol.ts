@@ -137,6 +137,7 @@ export async function runProtocol(dataset: Dataset, classifier: AttributeClassif
     const name = b.group.kind === 'onehot' ? b.group.values[v]! : String(v);
     return baseSlots.length > 1 ? `${b.name} ${name}` : name;
   };
+  const valueColumns = baseSlots.flatMap((b) => Array.from({ length: b.group.kind === 'onehot' ? b.group.values.length : 2 }, (_, v) => valueName(b, v)));
   const preservedOf = (t: Target) =>
     modular.mode === 'generation' ? baseGroups : dataset.groups.map((g) => g.name).filter((g) => !t.groups.includes(g));
   const chainFor = (t: Target) => tGroups.map((gs, j) => (gs.some((g) => t.groups.includes(g.name)) ? j : -1)).filter((j) => j >= 0);
@@ -219,7 +220,6 @@ export async function runProtocol(dataset: Dataset, classifier: AttributeClassif
     opts.log?.(`evaluated ${Math.min(start + chunk, items.length)}/${items.length} test items`);
   }
 
-  const valueColumns = baseSlots.flatMap((b) => (b.group.kind === 'onehot' ? b.group.values.map((_, v) => valueName(b, v)) : [0, 1].map((v) => valueName(b, v))));
   const scores = (key: string): PixelScores => ({ l1: tally.mean(key, 3), psnr: tally.mean(key, 4), ssim: tally.mean(key, 5) });
   const results: MethodResult[] = methods.map((m) => ({
     name: m.name,
