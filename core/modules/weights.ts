@@ -21,6 +21,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { nodeKind } from '../graph/catalogue';
+import { withDefaults } from '../graph/params';
 import { describeGroups, type AttributeGroup } from '../graph/ports';
 import { type GanModule, createModule } from './create';
 import { formatShape } from './module';
@@ -270,8 +271,10 @@ const describeParam = (v: unknown): string =>
 /** "residual blocks 2 in the file, 6 here" for each catalogue parameter that differs. */
 function paramDifferences(m: GanModule, fileParams: Readonly<Record<string, unknown>>): string[] {
   const def = nodeKind(m.nodeKind)!;
+  // A file from before a parameter existed was made with its default.
+  const file = withDefaults(def.params, fileParams);
   return Object.entries(def.params).flatMap(([k, spec]) => {
-    const [a, b] = [describeParam(fileParams[k]), describeParam(m.params[k])];
+    const [a, b] = [describeParam(file[k]), describeParam(m.params[k])];
     return a === b ? [] : [`${spec.title.toLowerCase()} ${a} in the file, ${b} here`];
   });
 }
@@ -289,6 +292,13 @@ export function loadWeightsInto(m: GanModule, decoded: DecodedWeights): { notes:
     throw new Error(`${title}: the file holds ${titleOf(header.nodeKind).toLowerCase()} weights (module ${header.module}), not ${m.title.toLowerCase()} weights`);
   const differences = paramDifferences(m, header.params);
   const because = differences.length ? ` (${differences.join('; ')})` : '';
+  // The mask gain changes what the same weights compute without changing a shape: a mismatch
+  // would run silently wrong, so it is refused with the fix.
+  if (m.kind === 'T') {
+    const fileGain = (header.params.maskGain as number | undefined) ?? 1;
+    if (fileGain !== m.params.maskGain)
+      throw new Error(`${title}: the file was trained with mask gain ${fileGain}, but this transformer's is ${m.params.maskGain as number}: set its Mask gain to ${fileGain}`);
+  }
   for (const [name, v] of Object.entries(m.variables)) {
     const t = decoded.tensors.get(name);
     if (!t) throw new Error(`${title}: tensor '${name}' is missing from the file, but ${self} needs it${because}`);

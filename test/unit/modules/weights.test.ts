@@ -117,6 +117,19 @@ describe('weights files', () => {
     expect(loadWeightsInto(other, file).notes).toEqual(['attributes hair ∈ {black, blond, brown} in the file, colour ∈ {a, b, c} here']);
   });
 
+  it('refuses weights trained with another mask gain, saying which to set', () => {
+    const file = decodeWeights(encodeWeights(make('transformer', { ...T_PARAMS, maskGain: 0.05 })));
+    expect(() => loadWeightsInto(make('transformer', T_PARAMS), file)).toThrow(
+      'Transformer weights: the file was trained with mask gain 0.05, but this transformer\'s is 1: set its Mask gain to 0.05',
+    );
+    expect(loadWeightsInto(make('transformer', { ...T_PARAMS, maskGain: 0.05 }), file).notes).toEqual([]);
+    // A file from before the parameter existed was made with gain 1: it loads, with no note about it.
+    const { maskGain: _, ...older } = file.header.params;
+    const old = { ...file, header: { ...file.header, params: older } };
+    expect(loadWeightsInto(make('transformer', T_PARAMS), old).notes).toEqual([]);
+    expect(() => loadWeightsInto(make('transformer', { ...T_PARAMS, maskGain: 0.05 }), old)).toThrow(/trained with mask gain 1, but this transformer's is 0.05/);
+  });
+
   it('detects corrupted data by its checksum', () => {
     const bytes = encodeWeights(make('transformer', T_PARAMS));
     const bad = bytes.slice();
