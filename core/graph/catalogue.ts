@@ -193,6 +193,7 @@ const transformer: NodeKindDef = {
       default: 1,
       min: 1e-4,
       max: 10,
+      mustMatchWeights: true,
     },
     weights: weightsParam,
   },

@@ -3,7 +3,16 @@ import type { AttributeGroup } from './ports';
 /** Typed node parameters: each says its range, default and help, for the UI and the checks. */
 export type ParamSpec =
   | { type: 'int'; title: string; help: string; default: number; min: number; max: number; multipleOf?: number }
-  | { type: 'float'; title: string; help: string; default: number; min: number; max: number }
+  | {
+      type: 'float';
+      title: string;
+      help: string;
+      default: number;
+      min: number;
+      max: number;
+      /** Changes what a module's weights compute without changing a shape: weights saved with another value are refused. */
+      mustMatchWeights?: boolean;
+    }
   | { type: 'enum'; title: string; help: string; default: string; options: readonly string[] }
   | { type: 'bool'; title: string; help: string; default: boolean }
   | { type: 'string'; title: string; help: string; default: string }

@@ -268,15 +268,23 @@ export function decodeWeights(bytes: Uint8Array): DecodedWeights {
 const describeParam = (v: unknown): string =>
   Array.isArray(v) ? describeGroups(v as AttributeGroup[]) : typeof v === 'object' ? JSON.stringify(v) : String(v);
 
-/** "residual blocks 2 in the file, 6 here" for each catalogue parameter that differs. */
-function paramDifferences(m: GanModule, fileParams: Readonly<Record<string, unknown>>): string[] {
+/**
+ * "residual blocks 2 in the file, 6 here" for each catalogue parameter that differs, and the
+ * one a parameter marked `mustMatchWeights` makes fatal (undefined when none does).
+ */
+function paramDifferences(m: GanModule, fileParams: Readonly<Record<string, unknown>>): { notes: string[]; refusal?: string } {
   const def = nodeKind(m.nodeKind)!;
   // A file from before a parameter existed was made with its default.
   const file = withDefaults(def.params, fileParams);
-  return Object.entries(def.params).flatMap(([k, spec]) => {
+  let refusal: string | undefined;
+  const notes = Object.entries(def.params).flatMap(([k, spec]) => {
     const [a, b] = [describeParam(file[k]), describeParam(m.params[k])];
-    return a === b ? [] : [`${spec.title.toLowerCase()} ${a} in the file, ${b} here`];
+    if (a === b) return [];
+    if (spec.type === 'float' && spec.mustMatchWeights)
+      refusal ??= `the file was trained with ${spec.title.toLowerCase()} ${a}, but this ${m.title.toLowerCase()}'s is ${b}: set its ${spec.title} to ${a}`;
+    return [`${spec.title.toLowerCase()} ${a} in the file, ${b} here`];
   });
+  return { notes, ...(refusal ? { refusal } : {}) };
 }
 
 /**
@@ -290,15 +298,10 @@ export function loadWeightsInto(m: GanModule, decoded: DecodedWeights): { notes:
   const self = `this ${m.title.toLowerCase()} (${m.describe()})`;
   if (header.module !== m.kind || header.nodeKind !== m.nodeKind)
     throw new Error(`${title}: the file holds ${titleOf(header.nodeKind).toLowerCase()} weights (module ${header.module}), not ${m.title.toLowerCase()} weights`);
-  const differences = paramDifferences(m, header.params);
+  const { notes: differences, refusal } = paramDifferences(m, header.params);
   const because = differences.length ? ` (${differences.join('; ')})` : '';
-  // The mask gain changes what the same weights compute without changing a shape: a mismatch
-  // would run silently wrong, so it is refused with the fix.
-  if (m.kind === 'T') {
-    const fileGain = (header.params.maskGain as number | undefined) ?? 1;
-    if (fileGain !== m.params.maskGain)
-      throw new Error(`${title}: the file was trained with mask gain ${fileGain}, but this transformer's is ${m.params.maskGain as number}: set its Mask gain to ${fileGain}`);
-  }
+  // Such a mismatch (the mask gain) would run silently wrong: refused, with the fix.
+  if (refusal) throw new Error(`${title}: ${refusal}`);
   for (const [name, v] of Object.entries(m.variables)) {
     const t = decoded.tensors.get(name);
     if (!t) throw new Error(`${title}: tensor '${name}' is missing from the file, but ${self} needs it${because}`);

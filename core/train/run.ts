@@ -113,7 +113,7 @@ export function trainSettings(project: Project, iterations?: number): TrainSetti
  */
 const CLOSED_MASK = 0.01;
 
-export const closedMaskNote = (id: string, mean: number, iteration: number): string =>
+const closedMaskNote = (id: string, mean: number, iteration: number): string =>
   `iteration ${iteration}: the mask of transformer '${id}' is closed on every sample image (mean ${mean.toFixed(4)}): ` +
   'it passes its input through unchanged, and a saturated mask gets almost no gradient to open again. ' +
   "If it stays closed, give it a mask gain below 1 (its 'maskGain' parameter) and train it again from a fresh start on a checkpoint of the others.";
