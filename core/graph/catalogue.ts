@@ -44,6 +44,11 @@ export interface NodeKindDef {
   signature(p: ResolvedParams): Signature;
   /** Problems that involve several parameters together, in words. */
   check?(p: ResolvedParams): string[];
+  /**
+   * Nodes of this kind can be bypassed: the value on `input` leaves unchanged on `output`
+   * (ports of one type), and the kind's other outputs are not produced.
+   */
+  readonly bypass?: { readonly input: string; readonly output: string };
 }
 
 /** Parameters after defaults were filled and each was checked against its spec. */
@@ -205,6 +210,7 @@ const transformer: NodeKindDef = {
     { name: 'feature', title: 'Feature', kind: 'feature', help: 'The transformed feature map, same shape as the input.' },
     { name: 'mask', title: 'Mask', kind: 'mask', help: 'Where the transformer acted, in (0, 1).', optional: true },
   ],
+  bypass: { input: 'feature', output: 'feature' },
   signature(p) {
     const c = 4 * int(p, 'baseChannels');
     const note = `its base channels are ${int(p, 'baseChannels')}`;

@@ -9,6 +9,12 @@ export interface GraphNode {
   /** The user's name for the node, e.g. 'smile'; the id is shown when there is none. */
   readonly label?: string;
   readonly params: Readonly<Record<string, unknown>>;
+  /**
+   * Switched off in place: the node passes its kind's bypass input straight to its bypass
+   * output (a transformer's feature map), so a module can be compared with and without
+   * itself without rewiring. Kinds without a bypass (see the catalogue) ignore it.
+   */
+  readonly bypassed?: boolean;
 }
 
 export interface PortRef {

@@ -22,3 +22,4 @@ export * from './preset-node';
 export * from './training-graph';
 export * from './training-edit';
 export * from './attribute-mapping';
+export * from './bypass';

@@ -7,6 +7,7 @@ import { type Graph, type GraphEdge, type GraphNode, nodeName, portName } from '
 import { paramProblem } from './params';
 import { type PortType, PORT_KIND_NAMES, describeShape, describeType, dimsOf, mapDims, sameGroups } from './ports';
 import { findCycles, topologicalOrder } from './order';
+import { bypassOf } from './bypass';
 
 export type DiagnosticCode =
   | 'unknown-kind'
@@ -20,7 +21,8 @@ export type DiagnosticCode =
   | 'shape-mismatch'
   | 'attribute-mismatch'
   | 'bad-size'
-  | 'dangling-output';
+  | 'dangling-output'
+  | 'bypassed';
 
 export interface Diagnostic {
   readonly severity: 'error' | 'warning';
@@ -257,8 +259,19 @@ export function validateGraph(graph: Graph): Analysis {
   const connectedOut = new Set(validEdges.map((e) => `${e.from.node}\u0000${e.from.port}`));
   for (const { node, def } of nodes.values()) {
     if (!def) continue;
+    // A bypassed node needs only the input it passes through; its other outputs go unmade.
+    const bypass = bypassOf(node, def);
+    if (node.bypassed === true)
+      diagnostics.push({
+        severity: 'warning',
+        code: 'bypassed',
+        node: node.id,
+        message: bypass
+          ? `${nodeName(node, def)} is bypassed: its ${portName(def, 'input', bypass.input)} passes through unchanged${def.outputs.length > 1 ? ', its other outputs are not made' : ''}`
+          : `${nodeName(node, def)} cannot be bypassed (only a kind that passes a value through can be); it runs`,
+      });
     for (const p of def.inputs)
-      if (!p.optional && !connectedIn.has(`${node.id}\u0000${p.name}`))
+      if (!p.optional && !(bypass && p.name !== bypass.input) && !connectedIn.has(`${node.id}\u0000${p.name}`))
         diagnostics.push({ severity: 'error', code: 'missing-input', node: node.id, port: p.name, message: `${nodeName(node, def)} needs its ${portName(def, 'input', p.name)} connected (${article(PORT_KIND_NAMES[p.kind])})` });
     for (const p of def.outputs)
       if (!p.optional && !connectedOut.has(`${node.id}\u0000${p.name}`))

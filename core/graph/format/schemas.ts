@@ -13,6 +13,8 @@ export const nodeSchema = z.looseObject({
   kind: id,
   label: z.string().max(200).optional(),
   params: z.record(z.string(), z.unknown()).default({}),
+  /** Passes its value through instead of computing (see core/graph/bypass.ts); absent means false. */
+  bypassed: z.boolean().optional(),
 });
 
 export const edgeSchema = z.looseObject({ id, from: portRefSchema, to: portRefSchema });
