@@ -21,6 +21,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { nodeKind } from '../graph/catalogue';
+import { MAX_JSON_DEPTH, tooDeepAt } from '../graph/format/json';
 import { withDefaults } from '../graph/params';
 import { describeGroups, type AttributeGroup } from '../graph/ports';
 import { type GanModule, createModule } from './create';
@@ -60,6 +61,8 @@ export interface DecodedWeights {
   readonly header: WeightsHeader;
   /** Values by tensor name, in the header's order. */
   readonly tensors: ReadonlyMap<string, { readonly shape: readonly number[]; readonly values: Float32Array }>;
+  /** The file they were read from, when they came from one: refusals name it. */
+  readonly file?: string;
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -232,9 +235,16 @@ export function decodeWeights(bytes: Uint8Array): DecodedWeights {
     fail(`not a ModularGAN weights file (it does not start with '${MAGIC}')`);
   const headerBytes = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(MAGIC.length, true);
   if (PREFIX_BYTES + headerBytes > bytes.length) fail('the file is cut short inside its header');
+  let text = '';
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + headerBytes));
+  } catch (e) {
+    fail(`the header is not valid UTF-8 text (${(e as Error).message})`);
+  }
+  if (tooDeepAt(text) !== undefined) fail(`the header nests deeper than ${MAX_JSON_DEPTH} levels (damaged, or not a weights file)`);
   let raw: unknown;
   try {
-    raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + headerBytes)));
+    raw = JSON.parse(text);
   } catch (e) {
     fail(`the header is not valid JSON (${(e as Error).message})`);
   }
@@ -249,13 +259,26 @@ export function decodeWeights(bytes: Uint8Array): DecodedWeights {
   const data = bytes.subarray(PREFIX_BYTES + headerBytes);
   if (data.length !== header.dataBytes)
     throw new Error(`${title}: the data is ${data.length} bytes but the header says ${header.dataBytes} — the file is truncated or has trailing bytes`);
+  const names = new Set<string>();
+  for (const t of header.tensors) {
+    const width = t.dtype === 'float16' ? 2 : 4;
+    if (t.offset % width || t.offset + width * sizeOf(t.shape) > data.length)
+      throw new Error(`${title}: tensor '${t.name}' (${formatShape(t.shape)} at byte ${t.offset}) lies outside the data`);
+    if (names.has(t.name)) throw new Error(`${title}: tensor '${t.name}' is listed twice`);
+    names.add(t.name);
+  }
+  // Tensors that overlap would let a small file name many copies of the same bytes, each
+  // decoded into its own array: every byte of data belongs to at most one tensor.
+  const spans = header.tensors.map((t) => ({ t, start: t.offset, end: t.offset + (t.dtype === 'float16' ? 2 : 4) * sizeOf(t.shape) })).sort((a, b) => a.start - b.start);
+  let last: (typeof spans)[number] | undefined;
+  for (const span of spans) {
+    if (span.end === span.start) continue;
+    if (last && span.start < last.end) throw new Error(`${title}: tensors '${last.t.name}' and '${span.t.name}' overlap in the data (from byte ${span.start}); the file is damaged`);
+    last = span;
+  }
   const tensors = new Map<string, { shape: readonly number[]; values: Float32Array }>();
   for (const t of header.tensors) {
     const count = sizeOf(t.shape);
-    const width = t.dtype === 'float16' ? 2 : 4;
-    if (t.offset % width || t.offset + width * count > data.length)
-      throw new Error(`${title}: tensor '${t.name}' (${formatShape(t.shape)} at byte ${t.offset}) lies outside the data`);
-    if (tensors.has(t.name)) throw new Error(`${title}: tensor '${t.name}' is listed twice`);
     tensors.set(t.name, { shape: t.shape, values: t.dtype === 'float16' ? halfToFloats(data, t.offset, count) : bytesToFloats(data, t.offset, count) });
   }
   const half = header.tensors.some((t) => t.dtype === 'float16');
@@ -294,7 +317,7 @@ function paramDifferences(m: GanModule, fileParams: Readonly<Record<string, unkn
  */
 export function loadWeightsInto(m: GanModule, decoded: DecodedWeights): { notes: string[] } {
   const { header } = decoded;
-  const title = `${m.title} weights`;
+  const title = decoded.file ? `${m.title} weights from ${decoded.file}` : `${m.title} weights`;
   const self = `this ${m.title.toLowerCase()} (${m.describe()})`;
   if (header.module !== m.kind || header.nodeKind !== m.nodeKind)
     throw new Error(`${title}: the file holds ${titleOf(header.nodeKind).toLowerCase()} weights (module ${header.module}), not ${m.title.toLowerCase()} weights`);

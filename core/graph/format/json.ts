@@ -44,11 +44,48 @@ const WORDS: Record<string, string> = {
 };
 
 /**
+ * How deep arrays and objects may nest in a file the studio reads. Its own documents nest
+ * about 8 levels; the readers after the parse (the locating parser, zod, migrations,
+ * JSON.stringify on save) recurse, and thousands of levels overflow their stack.
+ */
+export const MAX_JSON_DEPTH = 256;
+
+/**
+ * Where a text's arrays and objects first nest deeper than `max` (the offset of that bracket),
+ * or undefined. A loop, not a recursion, so any depth is safe to measure; strings are skipped.
+ */
+export function tooDeepAt(text: string, max = MAX_JSON_DEPTH): number | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: the next character is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return i;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return undefined;
+}
+
+/** The refusal of a text nested too deep, located; undefined when its depth is fine. */
+export function depthError(text: string, max = MAX_JSON_DEPTH): FileError | undefined {
+  const at = tooDeepAt(text, max);
+  if (at === undefined) return undefined;
+  return { code: 'json', message: `the JSON nests deeper than ${max} levels here (damaged, or not a file the studio wrote); refused before reading it`, ...lineColumn(text, at) };
+}
+
+/**
  * Parses strict JSON. The value comes from JSON.parse (standard, and safe with keys such as
  * "__proto__"); when it fails, a tolerant parser finds where, so the message has a line and
- * a column.
+ * a column. Nesting deeper than MAX_JSON_DEPTH is refused first, so nothing downstream can
+ * overflow its stack.
  */
 export function parseJson(text: string): Parsed<unknown> {
+  const deep = depthError(text);
+  if (deep) return { ok: false, errors: [deep] };
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (e) {

@@ -23,7 +23,11 @@ export type Project = z.infer<typeof projectSchema>;
 
 /** "node.port" as version 1 wrote edge ends; node ids may contain dots, ports do not. */
 function splitRef(ref: unknown): { node: string; port: string } {
-  if (typeof ref !== 'string' || !ref.includes('.')) throw new Error(`link end ${JSON.stringify(ref)} is not "node.port"`);
+  if (typeof ref !== 'string' || !ref.includes('.')) {
+    // Cut, so a damaged file's huge value does not become a huge message.
+    const shown = JSON.stringify(ref) ?? String(ref);
+    throw new Error(`link end ${shown.length > 60 ? `${shown.slice(0, 60)}…` : shown} is not "node.port"`);
+  }
   const i = ref.lastIndexOf('.');
   return { node: ref.slice(0, i), port: ref.slice(i + 1) };
 }

@@ -4,7 +4,7 @@
 // standard place that image tools preserve and sharp reads and writes.
 
 import { z } from 'zod';
-import type { Parsed } from './json';
+import { MAX_JSON_DEPTH, type Parsed, tooDeepAt } from './json';
 import { graphSchema } from './schemas';
 
 export const PROVENANCE_FORMAT = 'modulargan-provenance';
@@ -53,9 +53,12 @@ export function provenanceXmp(p: ProvenanceInput): string {
 export function parseProvenanceXmp(xmp: string): Parsed<Provenance> {
   const m = /<mg:provenance>([^<]*)<\/mg:provenance>/.exec(xmp);
   if (!m || !xmp.includes(NS)) return { ok: false, errors: [{ code: 'format', message: 'the image carries no ModularGAN provenance' }] };
+  const json = unescapeXml(m[1]!);
+  if (tooDeepAt(json) !== undefined)
+    return { ok: false, errors: [{ code: 'json', message: `the provenance nests deeper than ${MAX_JSON_DEPTH} levels (damaged, or not written by the studio)` }] };
   let value: unknown;
   try {
-    value = JSON.parse(unescapeXml(m[1]!));
+    value = JSON.parse(json);
   } catch (e) {
     return { ok: false, errors: [{ code: 'json', message: `the provenance is not valid JSON (${(e as Error).message})` }] };
   }
