@@ -4,7 +4,7 @@
 // go to "<project name>.train/" beside the project file:
 //   log.jsonl, samples/iter-000500.png, checkpoints/iter-001000/, checkpoints/index.json
 
-import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BatchLoader } from '../data/loader';
@@ -16,7 +16,8 @@ import { groupsLength } from '../graph/ports';
 import type { Generator } from '../modules/generator';
 import { gaussian } from '../runtime/noise';
 import { type CheckpointManifest, dropCheckpointsAfter, latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint';
-import { buildTrainModel, disposeModel } from './model';
+import { type TrainModelPlan, buildPlannedModel, buildTrainModel, disposeModel, planTrainModel } from './model';
+import { LOCK_FILE, lockRunFolder } from './run-lock';
 import { checkTrainingMemory } from './memory';
 import { memoryBudget } from '../runtime/memory-budget';
 import { hasFusedInstanceNorm } from '../modules/fused-norm';
@@ -50,6 +51,8 @@ export interface TrainRunOptions {
   window?: number;
   /** Continue from this checkpoint folder instead of the latest (implies resume). */
   from?: string;
+  /** Who writes the run folder, for the lock another writer is refused with ("modulargan train p --resume"). */
+  command?: string;
   onProgress?: (p: TrainProgress) => void;
   /** A sample grid was written (PNG bytes). */
   onSample?: (png: Uint8Array, iteration: number) => void;
@@ -98,6 +101,8 @@ export function trainSettings(project: Project, iterations?: number): TrainSetti
     ...(t.lambdaKeep === undefined ? {} : { lambdaKeep: t.lambdaKeep }),
     ...(t.lambdaChain === undefined ? {} : { lambdaChain: t.lambdaChain }),
     ...(t.lambdaClsFake === undefined ? {} : { lambdaClsFake: t.lambdaClsFake }),
+    ...(t.augment?.length ? { augment: t.augment } : {}),
+    ...(t.ema === undefined ? {} : { ema: t.ema }),
     seed: t.seed,
     frozen: t.frozen,
     checkpointEvery: t.checkpointEvery,
@@ -147,7 +152,51 @@ export async function runTraining(projectFile: string, opts: TrainRunOptions = {
   const dataset = await openDataset(ref, baseDir);
   for (const n of dataset.notes) say(n);
 
+  // The modules are planned, and their memory estimated, from parameters alone: a model the
+  // machine cannot hold is refused before a single weight is allocated, not by the
+  // out-of-memory killer after it has taken every byte.
+  const plan = await planTrainModel(project.graph, {
+    mode: t.mode,
+    imageSize: dataset.imageSize,
+    datasetGroups: dataset.groups,
+    seed: cfg.seed,
+    baseDir,
+    ...(t.dBaseChannels === undefined ? {} : { dBaseChannels: t.dBaseChannels }),
+    ...(t.dDepth === undefined ? {} : { dDepth: t.dDepth }),
+    ...(t.discriminatorWeights === undefined ? {} : { discriminatorWeights: t.discriminatorWeights }),
+  });
+  const memory = checkTrainingMemory(plan, cfg.batchSize, dataset.imageSize, memoryBudget(), hasFusedInstanceNorm());
+  if (!memory.ok) throw new TrainSetupError(memory.message);
+  if (memory.warning) say(memory.warning);
+
   const runDir = opts.runDir ?? defaultRunDir(projectFile);
+  await mkdir(runDir, { recursive: true });
+  // One writer per run folder: everything below writes it.
+  const lock = await lockRunFolder(runDir, opts.command ?? `training of ${basename(projectFile)}`);
+  try {
+    return await trainLocked(opts, { baseDir, cfg, dataset, datasetName: `dataset '${ref.id}' (${dataset.title})`, plan, runDir });
+  } finally {
+    await lock.release();
+  }
+}
+
+interface Prepared {
+  readonly baseDir: string;
+  readonly cfg: ReturnType<typeof trainSettings>;
+  readonly dataset: Awaited<ReturnType<typeof openDataset>>;
+  /** "dataset 'faces' (image folder /data/faces)", for the loader's messages. */
+  readonly datasetName: string;
+  readonly plan: TrainModelPlan;
+  readonly runDir: string;
+}
+
+/** Removes what an earlier run left in `runDir`, but not the lock this run holds. */
+async function clearRunFolder(runDir: string): Promise<void> {
+  for (const name of await readdir(runDir)) if (!name.startsWith(LOCK_FILE) && !name.startsWith(`.${LOCK_FILE}`)) await rm(join(runDir, name), { recursive: true, force: true });
+}
+
+async function trainLocked(opts: TrainRunOptions, { cfg, dataset, datasetName, plan, runDir, baseDir }: Prepared): Promise<TrainRunResult> {
+  const say = opts.log ?? (() => {});
   const ckptRoot = join(runDir, 'checkpoints');
   const logFile = join(runDir, 'log.jsonl');
   let resumeFrom: string | undefined;
@@ -159,29 +208,13 @@ export async function runTraining(projectFile: string, opts: TrainRunOptions = {
   } else if (await latestCheckpoint(ckptRoot)) {
     if (!opts.restart)
       throw new TrainSetupError(`${runDir} already holds checkpoints of an earlier run: use --resume to continue it or --restart to discard it`);
-    await rm(runDir, { recursive: true, force: true });
+    await clearRunFolder(runDir);
   }
   await mkdir(join(runDir, 'samples'), { recursive: true });
   // What a killed run was writing (a half checkpoint, a half log or sample) goes.
   for (const d of [runDir, ckptRoot, join(runDir, 'samples')]) await removeStaleTemporaries(d);
 
-  const model = await buildTrainModel(project.graph, {
-    mode: t.mode,
-    imageSize: dataset.imageSize,
-    datasetGroups: dataset.groups,
-    seed: cfg.seed,
-    baseDir,
-    ...(t.dBaseChannels === undefined ? {} : { dBaseChannels: t.dBaseChannels }),
-    ...(t.dDepth === undefined ? {} : { dDepth: t.dDepth }),
-    ...(t.discriminatorWeights === undefined ? {} : { discriminatorWeights: t.discriminatorWeights }),
-  });
-  // A batch the backend cannot hold is refused now, not by the out-of-memory killer later.
-  const memory = checkTrainingMemory(model, cfg.batchSize, dataset.imageSize, memoryBudget(), hasFusedInstanceNorm());
-  if (!memory.ok) {
-    disposeModel(model);
-    throw new TrainSetupError(memory.message);
-  }
-  if (memory.warning) say(memory.warning);
+  const model = await buildPlannedModel(plan, { seed: cfg.seed, baseDir });
   const trainer = new Trainer(model, cfg);
   try {
     let start = 0;
@@ -199,7 +232,7 @@ export async function runTraining(projectFile: string, opts: TrainRunOptions = {
     await truncateLog(logFile, start);
 
     const skipped: string[] = [];
-    const loader = new BatchLoader(dataset, { batchSize: cfg.batchSize, seed: cfg.seed, onSkip: (m) => (skipped.push(m), say(m)) });
+    const loader = new BatchLoader(dataset, { batchSize: cfg.batchSize, seed: cfg.seed, name: datasetName, onSkip: (m) => (skipped.push(m), say(m)) });
     const samples = await fixedSamples(dataset, model, cfg.seed);
     const end = Math.min(cfg.iterations, opts.stopAfter ?? Infinity);
     const windowSize = opts.window ?? 50;

@@ -11,6 +11,8 @@ import type { GanModule } from '../modules/create';
 import type { Generator } from '../modules/generator';
 import { gaussian } from '../runtime/noise';
 import { Adam, learningRateAt } from './adam';
+import { type AugmentKind, augment } from './augment';
+import { WeightAverage } from './ema';
 import { bceWithLogits, criticScore, gradientPenalty, l1 } from './losses';
 import type { Part, TrainModel } from './model';
 
@@ -54,6 +56,17 @@ export interface TrainSettings {
    * learns to paint; here G only wins by drawing the attribute the way real images do.
    */
   lambdaClsFake?: number;
+  /**
+   * Differentiable augmentation (not in the paper; default none): every image a D sees, real
+   * and fake, goes through these DiffAugment policies first, drawn per image from (seed,
+   * iteration, D). For small datasets, where D would otherwise memorise the real images.
+   */
+  augment?: readonly AugmentKind[];
+  /**
+   * Decay of an exponential moving average of the generator side's weights (not in the paper;
+   * default off), updated after every generator update; samples, evaluation and export use it.
+   */
+  ema?: number;
   seed: number;
   /** Node ids (or D_<id>) whose weights stay fixed. */
   frozen: readonly string[];
@@ -86,6 +99,8 @@ export class Trainer {
   readonly frozen: ReadonlySet<string>;
   readonly dOpt: Adam;
   readonly gOpt: Adam;
+  /** The generator side's weight average, when training.ema is on. */
+  readonly ema?: WeightAverage;
   /** D_i indices whose D is trained; the rest are skipped in the D step. */
   private readonly activeD: number[];
 
@@ -105,6 +120,7 @@ export class Trainer {
     this.activeD = model.discriminators.map((_, i) => i).filter((i) => !frozen.has(model.discriminators[i]!.id));
     this.dOpt = new Adam(trainableVars(model.discriminators, frozen), cfg.beta1, cfg.beta2);
     this.gOpt = new Adam(trainableVars([model.base, ...model.transformers, model.reconstructor], frozen), cfg.beta1, cfg.beta2);
+    if (cfg.ema !== undefined) this.ema = new WeightAverage(this.gOpt.vars, cfg.ema);
   }
 
   /** Whether iteration k also updates the generator side. */
@@ -128,7 +144,10 @@ export class Trainer {
           tf.dispose(fakes);
         }
       }
-      if (this.updatesG(k) && this.gOpt.vars.size) Object.assign(losses, this.update(k, this.gOpt, lr, () => this.gLosses(k, inputs)));
+      if (this.updatesG(k) && this.gOpt.vars.size) {
+        Object.assign(losses, this.update(k, this.gOpt, lr, () => this.gLosses(k, inputs)));
+        this.ema?.update();
+      }
       return losses;
     } finally {
       tf.dispose(Object.values(inputs).flat());
@@ -215,12 +234,16 @@ export class Trainer {
       // Real and fake images go through D as one batch (D has no op across samples): each
       // weight then gets one gradient from this pass instead of two the tape must add up, and
       // the convolutions run on batches twice as large.
-      const both = d.apply({ image: tf.concat([x, fake], 0) });
+      const seen = this.seenByD(tf.concat([x, fake], 0), `d:${k}:${i}`);
+      const both = d.apply({ image: seen });
       const [onReal, onFake] = tf.split(criticScore(both.patch), 2);
       adv = tf.add(adv, tf.sub(tf.mean(onFake!), tf.mean(onReal!)));
       const rand = seedrandom.alea(`${cfg.seed}:gp:${k}:${i}`);
       const eps = tf.tensor1d(Array.from({ length: n }, () => rand()));
-      gp = tf.add(gp, gradientPenalty((img) => criticScore(d.apply({ image: img }).patch), x, fake, eps));
+      // With augmentation the penalty holds D to 1-Lipschitz between the images it actually
+      // sees (augmented real and fake), and needs no second derivative of the augmentation.
+      const [realSeen, fakeSeen] = cfg.augment?.length ? (tf.split(seen, 2) as [tf.Tensor4D, tf.Tensor4D]) : [x, fake];
+      gp = tf.add(gp, gradientPenalty((img) => criticScore(d.apply({ image: img }).patch), realSeen, fakeSeen, eps));
       if (d.conditionLength) {
         const [logitsReal, logitsFake] = tf.split(both.logits, 2);
         cls = tf.add(cls, bceWithLogits(logitsReal as tf.Tensor2D, inp.real[i]!));
@@ -252,10 +275,10 @@ export class Trainer {
     for (const i of all) {
       const { image, feature } = fakes.get(i)!;
       const d = model.discriminators[i]!.module;
-      const out = d.apply({ image });
+      const out = d.apply({ image: this.seenByD(image, `g:${k}:${i}`) });
       adv = tf.sub(adv, tf.mean(criticScore(out.patch)));
       if (d.conditionLength) cls = tf.add(cls, bceWithLogits(out.logits, inp.target[i]!));
-      if (keepWeight && i < nT) keep = tf.add(keep, bceWithLogits(baseD!.apply({ image }).logits, inp.target[nT]!));
+      if (keepWeight && i < nT) keep = tf.add(keep, bceWithLogits(baseD!.apply({ image: this.seenByD(image, `keep:${k}:${i}`) }).logits, inp.target[nT]!));
       // Feature cycle: the translated features should survive a trip through R and E.
       if (feature && model.base.module.kind === 'E') cyc = tf.add(cyc, l1(feature, model.base.module.apply({ image }).feature));
     }
@@ -273,16 +296,21 @@ export class Trainer {
       const parts: tf.Scalar[] = [];
       for (let i = 0; i < nT; i++) {
         const d = model.discriminators[i]!.module;
-        const out = d.apply({ image });
+        const out = d.apply({ image: this.seenByD(image, `chain:${k}:${i}`) });
         parts.push(weighted(tf.neg(tf.mean(criticScore(out.patch))) as tf.Scalar, cfg.lambdaAdv));
         if (d.conditionLength) parts.push(tf.mul(bceWithLogits(out.logits, inp.target[i]!), cfg.lambdaCls));
       }
-      if (keepWeight) parts.push(tf.mul(bceWithLogits(baseD!.apply({ image }).logits, inp.target[nT]!), keepWeight));
+      if (keepWeight) parts.push(tf.mul(bceWithLogits(baseD!.apply({ image: this.seenByD(image, `chain-keep:${k}`) }).logits, inp.target[nT]!), keepWeight));
       chain = tf.addN(parts) as tf.Scalar;
       terms.push(tf.mul(chain, chainWeight));
     }
     const total = tf.addN(terms) as tf.Scalar;
     return { g_adv: adv, g_cls: cls, g_rec: rec, g_cyc: cyc, ...(keepWeight ? { g_keep: keep } : {}), ...(chain ? { g_chain: chain } : {}), g_total: total };
+  }
+
+  /** What a D is shown of `images`: themselves, or their augmentation (training.augment) drawn from `key`. */
+  private seenByD(images: tf.Tensor4D, key: string): tf.Tensor4D {
+    return augment(images, this.cfg.augment ?? [], `${this.cfg.seed}:augment:${key}`);
   }
 
   /** Computes losses and gradients, checks every loss is finite, then applies the update. */
@@ -313,6 +341,7 @@ export class Trainer {
   dispose(): void {
     this.dOpt.dispose();
     this.gOpt.dispose();
+    this.ema?.dispose();
   }
 }
 

@@ -49,6 +49,9 @@ export const datasetRefSchema = z.looseObject({
 
 const positive = z.number().positive().finite();
 const weight = z.number().min(0).finite();
+/** The DiffAugment policies `training.augment` may list (core/train/augment.ts applies them). */
+export const AUGMENT_KINDS = ['color', 'translation', 'cutout'] as const;
+
 export const trainingSchema = z.looseObject({
   mode: z.enum(['translation', 'generation']),
   dataset: id,
@@ -75,6 +78,10 @@ export const trainingSchema = z.looseObject({
   lambdaChain: weight.optional(),
   /** Weight of D's attribute heads learning that fakes show no attribute (0 = the paper). */
   lambdaClsFake: weight.optional(),
+  /** DiffAugment policies applied to every image a discriminator sees, real and fake (none = the paper). */
+  augment: z.array(z.enum(AUGMENT_KINDS)).max(AUGMENT_KINDS.length).optional(),
+  /** Decay of the generator side's weight average, used for samples, evaluation and export (off = the paper). */
+  ema: z.number().gt(0).lt(1).optional(),
   seed: z.number().int().min(0).default(0),
   checkpointEvery: z.number().int().min(1).default(1000),
   sampleEvery: z.number().int().min(1).default(500),
