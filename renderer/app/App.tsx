@@ -11,6 +11,7 @@ import { BatchDialog } from '../panels/BatchDialog';
 import { ExportPresetDialog } from '../panels/ExportPresetDialog';
 import { PathDialog, type PathRequest } from '../panels/PathDialog';
 import { StatusBar } from '../panels/StatusBar';
+import { ShortcutHelp } from '../panels/ShortcutHelp';
 import { Toolbar } from '../panels/Toolbar';
 import { EditorStore } from '../state/editor-store';
 import { StoreContext, useEditor } from '../state/use-editor';
@@ -156,6 +157,7 @@ export function App({ api, onReady }: { api: StudioBridge; onReady?: (c: StudioC
         {dialog === 'export-preset' && <ExportPresetDialog controller={controller} onClose={() => setDialog(null)} />}
         {dialog === 'batch' && <BatchDialog controller={controller} onClose={() => setDialog(null)} />}
         {pathRequest && <PathDialog request={pathRequest} />}
+        <ShortcutHelp />
       </ReactFlowProvider>
     </StoreContext.Provider>
   );

@@ -22,6 +22,11 @@ export function shortcutAction(e: KeyboardEvent, store: EditorStore, c: StudioCo
   if (mod && k === 'a') return () => shown.selectAll();
   if (mod && e.shiftKey && k === 'l') return () => shown.layout();
   if (!mod && (k === 'delete' || k === 'backspace')) return () => shown.removeSelection();
+  if (mod && k === 'd') return () => shown.duplicate();
+  if (mod && k === 'b') return () => shown.toggleBypassSelection();
+  if (!mod && k === 'f') return () => shown.fitView();
+  if (!mod && e.key === '?') return () => store.showHelp();
+  if (!mod && k === 'escape' && store.getState().help) return () => store.showHelp(false);
   return null;
 }
 

@@ -24,6 +24,9 @@ import { useEditor, useStore } from '../state/use-editor';
 import { type FlowNode, FlowView, type Size } from './flow-view';
 import { ModuleNode } from './ModuleNode';
 import { PRESET_MIME } from '../panels/PresetList';
+import { addChoice } from '../state/quick-add';
+import { CanvasMenu, type MenuRequest } from './CanvasMenu';
+import { QuickAdd, type QuickAddRequest } from './QuickAdd';
 
 const NODE_TYPES = { module: ModuleNode };
 export const PALETTE_MIME = 'application/x-modulargan-kind';
@@ -51,6 +54,12 @@ function ConnectionHint() {
   );
 }
 
+/** The window position of a point inside the canvas (where the menu was opened). */
+function menuClient(canvas: HTMLElement | null, at: { x: number; y: number }): { clientX: number; clientY: number } {
+  const r = canvas?.getBoundingClientRect();
+  return { clientX: at.x + (r?.left ?? 0), clientY: at.y + (r?.top ?? 0) };
+}
+
 /** A dropped file's bytes as base64, for the engine API (which carries JSON). */
 async function fileBase64(f: File): Promise<string> {
   const bytes = new Uint8Array(await f.arrayBuffer());
@@ -63,7 +72,21 @@ async function fileBase64(f: File): Promise<string> {
  * `onImageDrop`: a PNG (or other image) dropped on the canvas, to restore the graph it carries.
  * `analyze`: the validation whose diagnostics the nodes show (the training view adds its own checks).
  */
-export function GraphCanvas({ onImageDrop, analyze = analyzeWithPresets }: { onImageDrop?: (base64: string, name: string) => void; analyze?: (g: Graph) => Analysis }) {
+export function GraphCanvas({
+  onImageDrop,
+  analyze = analyzeWithPresets,
+  kinds,
+  minimap = true,
+  untrainedBadges = true,
+}: {
+  onImageDrop?: (base64: string, name: string) => void;
+  analyze?: (g: Graph) => Analysis;
+  /** The kinds quick add offers (all, and the presets, when absent). */
+  kinds?: readonly string[];
+  minimap?: boolean;
+  /** Mark modules that have no weights file as untrained (not in the training graph: there all start so). */
+  untrainedBadges?: boolean;
+}) {
   const store = useStore();
   const project = useEditor((s) => s.history.present);
   const selectedNodes = useEditor((s) => s.selectedNodes);
@@ -74,15 +97,36 @@ export function GraphCanvas({ onImageDrop, analyze = analyzeWithPresets }: { onI
   useEffect(() => {
     if (loads > 1) void fitView(FIT_VIEW);
   }, [loads, fitView]);
+  const fits = useEditor((s) => s.fits);
+  useEffect(() => {
+    if (fits) void fitView({ ...FIT_VIEW, duration: 200 });
+  }, [fits, fitView]);
+  const presets = useEditor((s) => s.presets);
+  const box = useRef<HTMLDivElement>(null);
+  const [quickAdd, setQuickAdd] = useState<(QuickAddRequest & { project: typeof project }) | null>(null);
+  const [menu, setMenu] = useState<MenuRequest | null>(null);
+  /** Pixels inside the canvas, for boxes placed where the pointer was. */
+  const local = useCallback((e: { clientX: number; clientY: number }) => {
+    const r = box.current?.getBoundingClientRect();
+    return { x: e.clientX - (r?.left ?? 0), y: e.clientY - (r?.top ?? 0) };
+  }, []);
+  const openQuickAdd = useCallback(
+    (e: { clientX: number; clientY: number }, from: QuickAddRequest['from']) => {
+      setMenu(null);
+      setQuickAdd({ ...local(e), at: screenToFlowPosition({ x: e.clientX, y: e.clientY }), from, project: store.project });
+    },
+    [local, screenToFlowPosition, store],
+  );
+  const closeMenu = useCallback(() => setMenu(null), []);
   const view = useRef(new FlowView());
   const measured = useRef(new Map<string, Size>());
   const [measureVersion, setMeasureVersion] = useState(0);
 
   const analysis = analyze(project.graph);
   const nodes = useMemo(
-    () => view.current.flowNodes(project, analysis, selectedNodes, measured.current),
+    () => view.current.flowNodes(project, analysis, selectedNodes, measured.current, { untrained: untrainedBadges }),
     // measureVersion: React Flow measured a node; its size goes back into the node
-    [project, analysis, selectedNodes, measureVersion],
+    [project, analysis, selectedNodes, measureVersion, untrainedBadges],
   );
   const edges = useMemo(() => view.current.flowEdges(project, analysis, selectedEdges), [project, analysis, selectedEdges]);
 
@@ -145,8 +189,14 @@ export function GraphCanvas({ onImageDrop, analyze = analyzeWithPresets }: { onI
     [store],
   );
   const onConnectEnd: OnConnectEnd = useCallback(
-    (_e, c) => {
+    (e, c) => {
       store.stopConnecting();
+      // Dropped on empty canvas: offer the kinds that would take the wire, right there.
+      if (!c.toHandle && !c.toNode && c.fromHandle?.id && (e.target as Element | null)?.closest?.('.react-flow__pane')) {
+        const at = 'changedTouches' in e ? e.changedTouches[0]! : e;
+        openQuickAdd(at, { node: c.fromHandle.nodeId, port: c.fromHandle.id, side: c.fromHandle.type === 'source' ? 'output' : 'input' });
+        return;
+      }
       // Dropped on a handle that refused: keep the reason in the status bar.
       if (c.toHandle && c.isValid === false) {
         const fromOutput = c.fromHandle?.type === 'source';
@@ -158,7 +208,7 @@ export function GraphCanvas({ onImageDrop, analyze = analyzeWithPresets }: { onI
         }
       }
     },
-    [store],
+    [store, openQuickAdd],
   );
 
   const onDragOver = useCallback((e: DragEvent) => {
@@ -187,7 +237,14 @@ export function GraphCanvas({ onImageDrop, analyze = analyzeWithPresets }: { onI
   );
 
   return (
-    <div className="canvas" data-testid="canvas">
+    <div
+      className="canvas"
+      data-testid="canvas"
+      ref={box}
+      onDoubleClick={(e) => {
+        if ((e.target as Element).classList.contains('react-flow__pane')) openQuickAdd(e, null);
+      }}
+    >
       <ReactFlow<FlowNode>
         nodes={nodes}
         edges={edges}
@@ -205,16 +262,51 @@ export function GraphCanvas({ onImageDrop, analyze = analyzeWithPresets }: { onI
         selectionKeyCode="Shift"
         connectionRadius={30}
         minZoom={0.05}
+        zoomOnDoubleClick={false}
+        onPaneContextMenu={(e) => {
+          e.preventDefault();
+          setQuickAdd(null);
+          setMenu({ ...local(e), node: null });
+        }}
+        onNodeContextMenu={(e, n) => {
+          e.preventDefault();
+          setQuickAdd(null);
+          // A node outside the selection is what the menu is about: select it, as a click would.
+          if (!store.getState().selectedNodes.has(n.id)) store.select([n.id], []);
+          setMenu({ ...local(e), node: n.id });
+        }}
+        onSelectionContextMenu={(e) => {
+          e.preventDefault();
+          const first = [...store.getState().selectedNodes][0];
+          if (first) setMenu({ ...local(e), node: first });
+        }}
         fitView
         fitViewOptions={FIT_VIEW}
         onlyRenderVisibleElements
         proOptions={{ hideAttribution: true }}
       >
         <Background gap={20} />
-        <MiniMap pannable zoomable nodeStrokeWidth={3} />
+        {minimap && <MiniMap pannable zoomable nodeStrokeWidth={3} />}
         <Controls />
         <ConnectionHint />
       </ReactFlow>
+      {quickAdd && (
+        <QuickAdd
+          request={quickAdd}
+          project={quickAdd.project}
+          presets={presets}
+          {...(kinds ? { kinds } : {})}
+          onClose={() => setQuickAdd(null)}
+          onChoose={(choice) => {
+            setQuickAdd(null);
+            const r = addChoice(store.project, choice, quickAdd.at, quickAdd.from);
+            store.commit(r.project);
+            store.select([r.id], []);
+            if (r.refused) store.notify(`Added ${r.id}, not connected: ${r.refused}`);
+          }}
+        />
+      )}
+      {menu && <CanvasMenu request={menu} store={store} onClose={closeMenu} onAddNode={() => openQuickAdd(menuClient(box.current, menu), null)} />}
     </div>
   );
 }

@@ -32,7 +32,12 @@ export const ModuleNode = memo(function ModuleNode({ id, data, selected }: NodeP
   const store = useStore();
   const invalid = data.errors.length > 0 || runError !== null;
   return (
-    <div className={`module-node cat-${data.category}${invalid ? ' invalid' : ''}${selected ? ' selected' : ''}`} data-testid={`node-${id}`} data-kind={data.kind}>
+    <div
+      className={`module-node cat-${data.category}${invalid ? ' invalid' : ''}${selected ? ' selected' : ''}${data.bypassed ? ' bypassed' : ''}`}
+      data-testid={`node-${id}`}
+      data-kind={data.kind}
+      data-bypassed={data.bypassed || undefined}
+    >
       <div className="node-header">
         <span className="node-title">{data.title}</span>
         <span className="node-label">{data.label}</span>
@@ -42,6 +47,17 @@ export const ModuleNode = memo(function ModuleNode({ id, data, selected }: NodeP
           </button>
         )}
       </div>
+      {data.untrained > 0 && (
+        <div className="node-badges">
+          <span
+            className="node-badge untrained"
+            data-testid={`untrained-${id}`}
+            title={`${data.kind === 'preset' ? `${data.untrained} module(s) inside have` : 'It has'} no weights file: it runs with random weights drawn from the seed, so what comes out is noise. Set its Weights to a trained .mgw file, or train it in the Training tab.`}
+          >
+            untrained — outputs noise
+          </span>
+        </div>
+      )}
       <div className="node-ports">
         <div className="inputs">
           {data.inputs.map((p) => (

@@ -3,7 +3,7 @@
 // the nodes that did change: that is what keeps a 500-node graph responsive.
 
 import type { Edge, Node } from '@xyflow/react';
-import { type Analysis, type PortKind, type Project, describeShape, nodeDefOf } from '../../core/graph';
+import { type Analysis, type GraphNode, type PortKind, type Project, bypassOf, describeShape, nodeDefOf, nodeKind, presetOf } from '../../core/graph';
 
 export interface PortView {
   readonly name: string;
@@ -25,6 +25,22 @@ export interface NodeView extends Record<string, unknown> {
   readonly outputs: readonly PortView[];
   readonly errors: readonly string[];
   readonly warnings: readonly string[];
+  /** Bypassed: its input passes through, it computes nothing. */
+  readonly bypassed: boolean;
+  /** Runs with seeded random weights (no weights file), so its output is noise: how many such modules. */
+  readonly untrained: number;
+}
+
+/**
+ * Modules in the node that would run without a weights file: the node itself, or the
+ * modules inside a preset. Bypassed ones do not run, so they do not count.
+ */
+export function untrainedModules(n: GraphNode): number {
+  if (bypassOf(n)) return 0;
+  const preset = presetOf(n);
+  if (preset) return preset.graph.nodes.reduce((k, m) => k + untrainedModules(m), 0);
+  const def = nodeKind(n.kind);
+  return def?.module && def.module !== 'D' && !(typeof n.params.weights === 'string' && n.params.weights.trim()) ? 1 : 0;
 }
 
 export type FlowNode = Node<NodeView, 'module'>;
@@ -65,7 +81,8 @@ export class FlowView {
   private nodes = new Map<string, { key: string; data: NodeView; flow: FlowNode | null }>();
   private edges = new Map<string, { key: string; flow: FlowEdge }>();
 
-  flowNodes(project: Project, analysis: Analysis, selected: ReadonlySet<string>, measured: ReadonlyMap<string, Size>): FlowNode[] {
+  /** `untrained`: mark modules without weights (not in the training graph, where all start so). */
+  flowNodes(project: Project, analysis: Analysis, selected: ReadonlySet<string>, measured: ReadonlyMap<string, Size>, opts: { untrained?: boolean } = {}): FlowNode[] {
     const problems = problemsOf(analysis);
     const next = new Map<string, { key: string; data: NodeView; flow: FlowNode | null }>();
     const out: FlowNode[] = [];
@@ -84,10 +101,12 @@ export class FlowView {
       const inErrors = (def?.inputs ?? []).map((p) => problems.port.get(`${n.id}\u0000${p.name}`) ?? null);
       const errors = np?.errors ?? [];
       const warnings = np?.warnings ?? [];
+      const bypassed = !!bypassOf(n, def);
+      const untrained = opts.untrained === false ? 0 : untrainedModules(n);
       // What the node shows beyond its kind's fixed text (titles, help): shapes and problems.
       // Compared as one string, so an unchanged node allocates no new view objects.
       // A preset node's ports come from the preset it carries: it is part of what the node shows.
-      const key = [n.kind, n.params.preset ? (def?.title ?? '') + (def?.inputs.map((p) => p.name).join() ?? '') + (def?.outputs.map((p) => p.name).join() ?? '') : '', n.label ?? '', ...inShapes, ...inErrors, ...outShapes, ...errors, '\u0002', ...warnings].join('\u0000');
+      const key = [n.kind, n.params.preset ? (def?.title ?? '') + (def?.inputs.map((p) => p.name).join() ?? '') + (def?.outputs.map((p) => p.name).join() ?? '') : '', n.label ?? '', ...inShapes, ...inErrors, ...outShapes, ...errors, '\u0002', ...warnings, '\u0003', bypassed, untrained].join('\u0000');
       const prev = this.nodes.get(n.id);
       const data: NodeView =
         prev && prev.key === key
@@ -102,6 +121,8 @@ export class FlowView {
               outputs: (def?.outputs ?? []).map((p, i) => ({ name: p.name, title: p.title, kind: p.kind, help: p.help, shape: outShapes[i]!, error: null })),
               errors,
               warnings,
+              bypassed,
+              untrained,
             };
       const position = project.layout.nodes[n.id] ?? { x: 0, y: 0 };
       const size = measured.get(n.id);

@@ -4,7 +4,7 @@
 
 import type { BatchReportInfo, EngineExitInfo, PresetEntry } from '../../core/api';
 import type { GraphNode, PortRef, Preset, Project } from '../../core/graph';
-import { canConnectWithPresets as canConnect, emptyProject, nodeDefOf } from '../../core/graph';
+import { canBypass, canConnectWithPresets as canConnect, emptyProject, nodeDefOf } from '../../core/graph';
 import { autoLayout } from './auto-layout';
 import * as edits from './graph-edits';
 import { type History, createHistory, record, redo, seal, undo } from './history';
@@ -57,6 +57,10 @@ export interface EditorState {
   readonly batch: BatchState;
   /** Why the engine process is not running (it died), or null while it runs. */
   readonly engineExit: EngineExitInfo | null;
+  /** Counts requests to fit the graph into view (F, the canvas menu). */
+  readonly fits: number;
+  /** The keyboard shortcut overlay (?) is open. */
+  readonly help: boolean;
 }
 
 const IDLE_RUN: RunState = { id: null, status: 'idle', done: 0, total: 0, previews: {}, error: null, summary: '' };
@@ -85,6 +89,8 @@ export class EditorStore {
       presets: [],
       batch: IDLE_BATCH,
       engineExit: null,
+      fits: 0,
+      help: false,
     };
   }
 
@@ -228,6 +234,41 @@ export class EditorStore {
   }
   layout(): void {
     this.commit(autoLayout(this.project));
+  }
+  /** Asks the canvas to fit the whole graph into view. */
+  fitView(): void {
+    this.set({ fits: this.state.fits + 1 });
+  }
+  showHelp(help = !this.state.help): void {
+    if (help !== this.state.help) this.set({ help });
+  }
+
+  /** Bypasses (or brings back) nodes, as one undoable step; kinds that cannot be bypassed are left alone. */
+  setBypassed(nodes: Iterable<string>, on: boolean): number {
+    const { project, changed } = edits.setBypassed(this.project, new Set(nodes), on);
+    if (!changed) return 0;
+    this.commit(project);
+    this.notify(`${on ? 'Bypassed' : 'Brought back'} ${changed} node${changed > 1 ? 's' : ''}${on ? ' (its input passes through unchanged; Ctrl+B again brings it back)' : ''}`);
+    return changed;
+  }
+  /** Ctrl+B: bypasses the selected nodes, or brings them back when all of them are bypassed. */
+  toggleBypassSelection(): number {
+    const ids = [...this.state.selectedNodes].filter((id) => this.project.graph.nodes.some((n) => n.id === id && canBypass(n)));
+    if (!ids.length) {
+      if (this.state.selectedNodes.size) this.notify('Only a transformer can be bypassed: it passes its feature map through');
+      return 0;
+    }
+    const all = ids.every((id) => this.project.graph.nodes.find((n) => n.id === id)?.bypassed === true);
+    return this.setBypassed(ids, !all);
+  }
+  /** Copies of the given nodes (and the edges among them) beside them, selected; the clipboard is left alone. */
+  duplicate(nodes: Iterable<string> = this.state.selectedNodes): string[] {
+    const ids = new Set(nodes);
+    if (!ids.size) return [];
+    const { project, nodes: added } = edits.paste(this.project, edits.copy(this.project, ids), { x: 40, y: 40 });
+    this.commit(project);
+    this.select(added, []);
+    return added;
   }
 
   select(nodes: Iterable<string>, edges: Iterable<string>): void {

@@ -10,6 +10,7 @@ import {
   type PortRef,
   type Preset,
   type Project,
+  canBypass,
   canConnectWithPresets as canConnect,
   defaultParams,
   makePresetNode,
@@ -136,6 +137,21 @@ export function setParam(p: Project, node: string, key: string, value: unknown):
     const n = d.graph.nodes.find((x) => x.id === node);
     if (n) n.params[key] = value as never;
   });
+}
+
+/** Sets the bypass flag of those nodes whose kind can be bypassed; `changed` counts them. */
+export function setBypassed(p: Project, nodes: ReadonlySet<string>, on: boolean): { project: Project; changed: number } {
+  let changed = 0;
+  const project = produce(p, (d) => {
+    for (const n of d.graph.nodes) {
+      if (!nodes.has(n.id) || !canBypass(n) || (n.bypassed === true) === on) continue;
+      // Off is written as absent, so a graph never bypassed and one brought back are equal.
+      if (on) n.bypassed = true;
+      else delete n.bypassed;
+      changed++;
+    }
+  });
+  return { project, changed };
 }
 
 export function setLabel(p: Project, node: string, label: string): Project {

@@ -18,6 +18,9 @@ import { TrainingPalette } from './TrainingPalette';
 import type { TrainingController } from './training-controller';
 import { useTraining } from './use-training';
 
+/** What the training graph's quick add offers: what its palette offers. */
+const TRAINING_KINDS = ['transformer'];
+
 function Curves({ c }: { c: TrainingController }) {
   const series = useTraining(c, (s) => s.series);
   return <LossChart series={series} />;
@@ -34,7 +37,7 @@ export function TrainingView({ c }: { c: TrainingController }) {
           <StoreContext.Provider value={c.graphStore}>
             <ReactFlowProvider>
               <TrainingPalette c={c} />
-              <GraphCanvas analyze={analyzeTrainingGraph} />
+              <GraphCanvas analyze={analyzeTrainingGraph} kinds={TRAINING_KINDS} minimap={false} untrainedBadges={false} />
               <Inspector />
             </ReactFlowProvider>
           </StoreContext.Provider>
@@ -73,6 +76,9 @@ export function ViewTabs({ c }: { c: TrainingController }) {
           {iteration}/{total}
         </span>
       )}
+      <button className="link help-button" onClick={() => c.studio.store.showHelp(true)} title="Keyboard shortcuts and mouse gestures (?)" data-testid="show-shortcuts">
+        Shortcuts ?
+      </button>
     </nav>
   );
 }
