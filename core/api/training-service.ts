@@ -5,7 +5,7 @@
 // files `modulargan train` writes.
 
 import { randomUUID } from 'node:crypto';
-import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { encodePng } from '../data/images';
 import { openDataset } from '../data/open';
@@ -15,7 +15,7 @@ import type { Graph } from '../graph/graph';
 import type { Project } from '../graph/format/project';
 import type { AttributeGroup } from '../graph/ports';
 import { initBackend } from '../runtime/backends';
-import { type CheckpointManifest, readIndex } from '../train/checkpoint';
+import { type CheckpointManifest, checkpointWeightsFiles, readCheckpointManifest, readIndex } from '../train/checkpoint';
 import { defaultRunDir, runTraining } from '../train/run';
 import type { CheckpointInfo, DatasetPreview, DatasetRefInfo, RunEvent, TrainingRequest } from './types';
 
@@ -66,11 +66,9 @@ async function openCheckpoint(projectPath: string, checkpointId: string) {
   if (!CHECKPOINT_ID.test(checkpointId)) throw new Error(`'${checkpointId}' does not name a checkpoint`);
   const project = await readProject(projectPath);
   const dir = join(defaultRunDir(projectPath), 'checkpoints', checkpointId);
-  const manifest = JSON.parse(
-    await readFile(join(dir, 'manifest.json'), 'utf8').catch(() => {
-      throw new Error(`checkpoint ${checkpointId} is not in ${dirname(dir)}`);
-    }),
-  ) as CheckpointManifest;
+  if (!(await stat(join(dir, 'manifest.json')).catch(() => null))) throw new Error(`checkpoint ${checkpointId} is not in ${dirname(dir)}`);
+  // Its names become paths the graph loads and the freeze copies: checked, never trusted.
+  const manifest = await readCheckpointManifest(dir);
   return { project, dir, manifest };
 }
 
@@ -188,9 +186,11 @@ export function createTrainingService(emit: (e: RunEvent) => void) {
       const { project, dir, manifest } = await openCheckpoint(projectPath, checkpointId);
       const target = resolve(targetPath);
       const folder = `${basename(target).replace(/(\.mgproj)?\.json$/, '')}.frozen`;
+      // Every file, discriminators too: a frozen module's D_<id>.mgw beside its weights comes
+      // along. Each is checked (a regular file in the checkpoint's own folder) before any is copied.
+      const files = await checkpointWeightsFiles(dir, manifest);
       await mkdir(join(dirname(target), folder), { recursive: true });
-      // Every file, discriminators too: a frozen module's D_<id>.mgw beside its weights comes along.
-      for (const file of Object.values(manifest.modules)) await copyFile(join(dir, file), join(dirname(target), folder, file));
+      for (const from of files.values()) await copyFile(from, join(dirname(target), folder, basename(from)));
       return withWeights(project.graph, manifest, (file) => `${folder}/${file}`);
     },
     async datasetColumns(ref: DatasetRefInfo, baseDir: string): Promise<string[]> {

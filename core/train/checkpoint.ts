@@ -11,9 +11,10 @@
 // (removed when the next run starts) or a whole folder the index does not list yet.
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { syncDir, writeFileAtomic } from '../files/atomic';
+import { parseJson } from '../graph/format/json';
 import { readWeightsFile, writeWeightsFile } from '../files/weights-file';
 import { loadWeightsInto } from '../modules/weights';
 import type { AdamState } from './adam';
@@ -56,6 +57,66 @@ export interface CheckpointIndex {
 
 export const checkpointName = (iteration: number): string => `iter-${String(iteration).padStart(6, '0')}`;
 const fileSafe = (id: string): string => id.replace(/[^\w.-]+/g, '_');
+/** The one name a module's weights have in a checkpoint folder. */
+export const checkpointWeightsName = (id: string): string => `${fileSafe(id)}.mgw`;
+/** What index.json may name: a checkpoint folder of this run, nothing else. */
+const CHECKPOINT_FOLDER = /^iter-\d{6,12}$/;
+const OPTIMIZER_NAMES = { d: 'optimizer-d', g: 'optimizer-g' } as const;
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A value from a file, quoted and cut for a message. */
+const shown = (v: unknown): string => {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 80 ? `${s.slice(0, 80)}…` : s;
+};
+
+/**
+ * Reads a checkpoint's manifest and checks every name in it: the manifest is read from disk,
+ * and its names are joined to the folder and copied or loaded, so each must be the file the
+ * checkpoint writer gives that module (a plain name in the folder itself, never a path).
+ */
+export async function readCheckpointManifest(dir: string): Promise<CheckpointManifest> {
+  const file = join(dir, 'manifest.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new Error(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found (not a checkpoint folder, or an incomplete one)' : (e as Error).message}`, { cause: e });
+  }
+  const parsed = parseJson(text);
+  if (!parsed.ok) {
+    const e = parsed.errors[0]!;
+    throw new Error(`${file}${e.line ? `:${e.line}:${e.column ?? 1}` : ''}: ${e.message}`);
+  }
+  const m = parsed.value;
+  if (!isRecord(m) || m.format !== CHECKPOINT_FORMAT) throw new Error(`${file}: not a ModularGAN checkpoint manifest`);
+  if (!isRecord(m.modules)) throw new Error(`${file}: "modules" must map each module to its weights file`);
+  for (const [id, name] of Object.entries(m.modules))
+    if (name !== checkpointWeightsName(id))
+      throw new Error(`${file}: refused: module '${id}' names ${shown(name)} as its weights; a checkpoint holds them in its own folder as '${checkpointWeightsName(id)}'`);
+  if (!isRecord(m.optimizers)) throw new Error(`${file}: "optimizers" must name the optimiser state files`);
+  for (const k of ['d', 'g'] as const)
+    if (m.optimizers[k] !== OPTIMIZER_NAMES[k])
+      throw new Error(`${file}: refused: optimizer '${k}' names ${shown(m.optimizers[k])}; a checkpoint holds it in its own folder as '${OPTIMIZER_NAMES[k]}'`);
+  if (!Number.isInteger(m.iteration) || (m.iteration as number) < 0) throw new Error(`${file}: "iteration" must be a whole number, got ${shown(m.iteration)}`);
+  return m as unknown as CheckpointManifest;
+}
+
+/**
+ * The weights files a checkpoint's manifest lists, each checked to be a regular file in the
+ * checkpoint's own folder (a symbolic link there could point anywhere), by module id.
+ */
+export async function checkpointWeightsFiles(dir: string, manifest: CheckpointManifest): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const [id, name] of Object.entries(manifest.modules)) {
+    const path = join(dir, name);
+    const st = await lstat(path).catch(() => undefined);
+    if (!st) throw new Error(`${join(dir, 'manifest.json')}: module '${id}': its weights '${name}' are missing from the checkpoint folder`);
+    if (!st.isFile()) throw new Error(`${join(dir, 'manifest.json')}: refused: module '${id}': '${name}' in the checkpoint folder is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}, not weights the checkpoint wrote`);
+    out.set(id, path);
+  }
+  return out;
+}
 
 /**
  * The criterion for "best": the mean reconstruction plus feature-cycle loss over the recent
@@ -98,7 +159,10 @@ async function writeAdam(dir: string, name: string, s: AdamState): Promise<void>
 
 async function readAdam(dir: string, name: string): Promise<AdamState> {
   const file = join(dir, `${name}.json`);
-  const header = JSON.parse(await readFile(file, 'utf8')) as { step: number; tensors: { key: string; length: number }[] };
+  const parsed = parseJson(await readFile(file, 'utf8'));
+  const header = (parsed.ok ? parsed.value : null) as { step: number; tensors: { key: string; length: number }[] } | null;
+  if (!isRecord(header) || !Number.isInteger(header.step) || !Array.isArray(header.tensors) || !header.tensors.every((t) => isRecord(t) && typeof t.key === 'string' && Number.isInteger(t.length) && t.length >= 0))
+    throw new Error(`${file}: not an optimiser state header${parsed.ok ? '' : ` (${parsed.errors[0]!.message})`}`);
   const bytes = await readFile(join(dir, `${name}.bin`));
   const data = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   const total = header.tensors.reduce((a, t) => a + t.length, 0);
@@ -114,13 +178,35 @@ async function readAdam(dir: string, name: string): Promise<AdamState> {
   return { step: header.step, m, v };
 }
 
+/**
+ * Reads index.json. Its paths are joined to the run folder and its dropped entries removed
+ * recursively, so every one must name a checkpoint folder of this run (iter-NNNNNN), or the
+ * index is refused: a damaged or hostile index never deletes or loads anything elsewhere.
+ */
 export async function readIndex(root: string): Promise<CheckpointIndex> {
+  const file = join(root, 'index.json');
+  let text: string;
   try {
-    return JSON.parse(await readFile(join(root, 'index.json'), 'utf8')) as CheckpointIndex;
+    text = await readFile(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { checkpoints: [], best: null };
-    throw new Error(`${join(root, 'index.json')}: ${(e as Error).message}`, { cause: e });
+    throw new Error(`${file}: ${(e as Error).message}`, { cause: e });
   }
+  const parsed = parseJson(text);
+  if (!parsed.ok) {
+    const e = parsed.errors[0]!;
+    throw new Error(`${file}${e.line ? `:${e.line}:${e.column ?? 1}` : ''}: ${e.message}`);
+  }
+  const index = parsed.value;
+  if (!isRecord(index) || !Array.isArray(index.checkpoints)) throw new Error(`${file}: not a checkpoint index (it has no "checkpoints" list)`);
+  index.checkpoints.forEach((c: unknown, i) => {
+    if (!isRecord(c) || typeof c.path !== 'string' || !CHECKPOINT_FOLDER.test(c.path))
+      throw new Error(`${file}: refused: checkpoints[${i}] names ${shown(isRecord(c) ? c.path : c)}, not a checkpoint folder of this run (iter-NNNNNN)`);
+    if (!Number.isInteger(c.iteration)) throw new Error(`${file}: checkpoints[${i}] has no whole-number "iteration"`);
+  });
+  if (index.best !== null && index.best !== undefined && (typeof index.best !== 'string' || !CHECKPOINT_FOLDER.test(index.best)))
+    throw new Error(`${file}: refused: "best" names ${shown(index.best)}, not a checkpoint folder of this run (iter-NNNNNN)`);
+  return { checkpoints: index.checkpoints as CheckpointEntry[], best: (index.best as string | undefined) ?? null };
 }
 
 export interface SaveOptions {
@@ -143,11 +229,11 @@ export async function saveCheckpoint(trainer: Trainer, opts: SaveOptions): Promi
   try {
     const modules: Record<string, string> = {};
     for (const p of model.all) {
-      modules[p.id] = `${fileSafe(p.id)}.mgw`;
+      modules[p.id] = checkpointWeightsName(p.id);
       await writeWeightsFile(join(tmp, modules[p.id]!), p.module, { iteration, node: p.id });
     }
-    await writeAdam(tmp, 'optimizer-d', trainer.dOpt.getState());
-    await writeAdam(tmp, 'optimizer-g', trainer.gOpt.getState());
+    await writeAdam(tmp, OPTIMIZER_NAMES.d, trainer.dOpt.getState());
+    await writeAdam(tmp, OPTIMIZER_NAMES.g, trainer.gOpt.getState());
     const manifest: CheckpointManifest = {
       format: CHECKPOINT_FORMAT,
       version: 1,
@@ -155,7 +241,7 @@ export async function saveCheckpoint(trainer: Trainer, opts: SaveOptions): Promi
       createdAt: new Date().toISOString(),
       rng: { kind: 'counter', seed: opts.seed, next: iteration },
       modules,
-      optimizers: { d: 'optimizer-d', g: 'optimizer-g' },
+      optimizers: { ...OPTIMIZER_NAMES },
       losses: meanLosses(opts.window),
       window: [...opts.window],
       score: bestScore(model.mode, opts.window),
@@ -229,18 +315,17 @@ export async function latestCheckpoint(root: string): Promise<string | undefined
 /** Loads weights and optimiser state into a freshly built trainer; returns the manifest. */
 export async function loadCheckpoint(dir: string, trainer: Trainer): Promise<CheckpointManifest> {
   const file = join(dir, 'manifest.json');
-  let manifest: CheckpointManifest;
-  try {
-    manifest = JSON.parse(await readFile(file, 'utf8')) as CheckpointManifest;
-  } catch (e) {
-    throw new Error(`${file}: ${(e as Error).message}`, { cause: e });
-  }
-  if (manifest.format !== CHECKPOINT_FORMAT) throw new Error(`${file}: not a ModularGAN checkpoint`);
+  const manifest = await readCheckpointManifest(dir);
+  const files = await checkpointWeightsFiles(dir, manifest);
   const model: TrainModel = trainer.model;
   for (const p of model.all) {
-    const f = manifest.modules[p.id];
+    const f = files.get(p.id);
     if (!f) throw new Error(`${file}: the checkpoint has no weights for module '${p.id}'`);
-    loadWeightsInto(p.module, await readWeightsFile(join(dir, f)));
+    try {
+      loadWeightsInto(p.module, await readWeightsFile(f));
+    } catch (e) {
+      throw new Error(`module '${p.id}': ${(e as Error).message}`, { cause: e });
+    }
   }
   trainer.dOpt.setState(await readAdam(dir, manifest.optimizers.d));
   trainer.gOpt.setState(await readAdam(dir, manifest.optimizers.g));
