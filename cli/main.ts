@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { backendsCommand } from './backends';
 import { type EvalCommandOptions, evalCommand } from './eval';
 import { type ExportCommandOptions, exportCommand } from './export';
+import { type ExportDatasetOptions, exportDatasetCommand } from './export-dataset';
 import { type BatchCommandOptions, batchCommand } from './batch';
 import { type PresetExportOptions, presetExportCommand, presetImportCommand } from './preset';
 import { type RunCommandOptions, runCommand } from './run';
@@ -125,6 +126,16 @@ export function buildProgram(): Command {
     .option('--project <file>', 'where to write the project (default: <output>/<project file name>); weights paths are relative to it')
     .action(async (file: string, opts: ExportCommandOptions) => {
       process.exitCode = await exportCommand(file, opts, (line) => process.stdout.write(`${line}\n`));
+    });
+  program
+    .command('export-dataset')
+    .description("Write a project's dataset as an image folder + CSV + dataset.json (how the PyTorch engine reads ColorMNIST and synthetic faces).")
+    .argument('<project>', 'a .mgproj.json project')
+    .option('--dataset <id>', "which dataset (default: the training section's)")
+    .option('-o, --output <dir>', 'folder to write (default: <project>.data/<dataset id> beside the project; replaced if it exists)')
+    .option('-q, --quiet', 'no progress lines')
+    .action(async (file: string, opts: ExportDatasetOptions) => {
+      process.exitCode = await exportDatasetCommand(file, opts, (line) => process.stdout.write(`${line}\n`));
     });
   program
     .command('eval')

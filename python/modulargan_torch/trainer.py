@@ -1,0 +1,344 @@
+"""One ModularGAN training iteration, as the studio's core/train/trainer.ts runs it: a
+discriminator update every iteration and a generator-side update (E or G, every T, R) every
+n_critic-th, with WGAN-GP, classification, reconstruction and feature-cycle losses and the
+studio's four extra terms (chainProbability, lambdaKeep, lambdaChain, lambdaClsFake). Every
+random draw is a function of (seed, iteration), so optimiser state is all a resume needs.
+
+Data-parallel: the D side (every trained D) and the G side (E or G, the transformers, R) are
+two modules, each wrapped in its own DistributedDataParallel when there are several
+processes. Each process holds a share of the global batch; every loss is a mean over
+samples, so averaging gradients over processes gives the global batch's gradient, and the
+targets (a permutation of the global batch's labels) come from all shares gathered."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from .adam import Adam, learning_rate_at
+from .distributed import DistContext
+from .losses import bce_with_logits, critic_score, gradient_penalty, l1
+from .model import Part, TrainModel
+from .modules import Discriminator, Generator, Reconstructor, Transformer
+from .rng import Alea, gaussian, seeded_permutation, shuffle_with
+
+Losses = Dict[str, float]
+
+
+class NonFiniteLossError(Exception):
+    def __init__(self, loss: str, iteration: int, value: float) -> None:
+        super().__init__(f"loss '{loss}' is {_js_float(value)} at iteration {iteration}; training stopped before applying that update")
+        self.loss = loss
+        self.iteration = iteration
+        self.value = value
+
+
+def _js_float(v: float) -> str:
+    return "NaN" if v != v else ("Infinity" if v > 0 else "-Infinity") if math.isinf(v) else str(v)
+
+
+def variable_key(part_id: str, name: str) -> str:
+    return f"{part_id}/{name}"
+
+
+def _trainable(parts: Sequence[Part], frozen: set) -> List[Tuple[str, nn.Parameter]]:
+    out = []
+    for p in parts:
+        if p.id not in frozen:
+            out.extend((variable_key(p.id, n), w) for n, w in p.module.named_weights())
+    return out
+
+
+class _Inputs:
+    """One iteration's tensors for this process: its images, and per D its real and target labels."""
+
+    def __init__(self, x: Tensor, real: List[Tensor], target: List[Tensor], z: Optional[Tensor]) -> None:
+        self.x = x
+        self.real = real
+        self.target = target
+        self.z = z
+
+
+class _DSide(nn.Module):
+    def __init__(self, trainer: "Trainer") -> None:
+        super().__init__()
+        self.ds = nn.ModuleList([trainer.model.discriminators[i].module for i in trainer.active_d])
+        self._trainer = [trainer]  # a list, so the trainer is not registered as a submodule
+
+    def forward(self, k: int, inp: _Inputs, fakes: List[Tensor]) -> Dict[str, Tensor]:
+        return self._trainer[0].d_losses(k, inp, fakes)
+
+
+class _GSide(nn.Module):
+    def __init__(self, trainer: "Trainer", parts: Sequence[Part]) -> None:
+        super().__init__()
+        self.parts = nn.ModuleList([p.module for p in parts])
+        self._trainer = [trainer]
+
+    def forward(self, k: int, inp: _Inputs) -> Dict[str, Tensor]:
+        return self._trainer[0].g_losses(k, inp)
+
+
+class Trainer:
+    def __init__(self, model: TrainModel, cfg: Dict[str, Any], ctx: DistContext, amp: bool = False) -> None:
+        self.model = model
+        self.cfg = cfg
+        self.ctx = ctx
+        self.device = ctx.device
+        self.amp = amp and ctx.device.type == "cuda"
+        ids = {p.id for p in model.all}
+        for f in cfg.get("frozen", []):
+            if f not in ids:
+                raise ValueError(f"frozen: no module '{f}' in the training model ({', '.join(ids)})")
+        frozen = set(cfg.get("frozen", []))
+        # A discriminator is frozen with the module it judges: it has nothing new to learn.
+        for i, d in enumerate(model.discriminators):
+            judged = model.transformers[i].id if i < len(model.transformers) else model.base.id
+            if judged in frozen:
+                frozen.add(d.id)
+        self.frozen = frozen
+        self.active_d = [i for i, d in enumerate(model.discriminators) if d.id not in frozen]
+        for p in model.all:
+            p.module.to(self.device)
+            for _, w in p.module.named_weights():
+                w.requires_grad_(p.id not in frozen)
+        g_parts = [model.base, *model.transformers, model.reconstructor]
+        self.d_opt = Adam(_trainable(model.discriminators, frozen), cfg["beta1"], cfg["beta2"])
+        self.g_opt = Adam(_trainable(g_parts, frozen), cfg["beta1"], cfg["beta2"])
+        self.d_side: nn.Module = _DSide(self)
+        self.g_side: nn.Module = _GSide(self, [p for p in g_parts if p.id not in frozen])
+        if ctx.distributed:
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            ids_arg = [self.device.index] if self.device.type == "cuda" else None
+            # Every weight of each side is used in every update (the chain draws change only the order).
+            if len(self.d_opt):
+                self.d_side = DDP(self.d_side, device_ids=ids_arg, broadcast_buffers=False)
+            if len(self.g_opt):
+                self.g_side = DDP(self.g_side, device_ids=ids_arg, broadcast_buffers=False)
+
+    # --- schedule -------------------------------------------------------------------------
+    def updates_g(self, k: int) -> bool:
+        return (k + 1) % int(self.cfg["nCritic"]) == 0
+
+    def chain_before(self, k: int, i: int) -> List[int]:
+        p = float(self.cfg.get("chainProbability") or 0)
+        if p <= 0:
+            return []
+        rand = Alea(f"{self.cfg['seed']}:chain:{k}:{i}")
+        others = [j for j in range(len(self.model.transformers)) if j != i and rand() < p]
+        return list(shuffle_with(others, rand))
+
+    def whole_chain(self, k: int) -> List[int]:
+        return seeded_permutation(len(self.model.transformers), f"{self.cfg['seed']}:whole-chain:{k}")
+
+    # --- one iteration --------------------------------------------------------------------
+    def step(self, k: int, images: np.ndarray, labels: np.ndarray) -> Losses:
+        """Iteration k on this process's share (images n x H x W x 3, labels n x L). Raises NonFiniteLossError."""
+        lr = learning_rate_at(k, self.cfg["learningRate"], self.cfg["iterations"], self.cfg.get("decayFrom"))
+        inp = self.inputs(k, images, labels)
+        losses: Losses = {"lr": lr}
+        if len(self.d_opt):
+            with torch.no_grad(), self._autocast():
+                f = self.base_feature(inp)
+                fakes = [self.fakes(k, f, inp, self.active_d)[i][0].detach() for i in self.active_d]
+            losses.update(self._update(k, self.d_opt, lr, lambda: self.d_side(k, inp, fakes)))
+        if self.updates_g(k) and len(self.g_opt):
+            with self._discriminators_fixed():
+                losses.update(self._update(k, self.g_opt, lr, lambda: self.g_side(k, inp)))
+        return losses
+
+    def inputs(self, k: int, images: np.ndarray, labels: np.ndarray) -> _Inputs:
+        cfg, model, ctx = self.cfg, self.model, self.ctx
+        x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).contiguous().to(self.device)
+        local = torch.from_numpy(np.ascontiguousarray(labels)).to(self.device)
+        everyone = ctx.all_gather_rows(local)
+        n = local.shape[0]
+        start = ctx.rank * n
+        real: List[Tensor] = []
+        target: List[Tensor] = []
+        for i, d in enumerate(model.discriminators):
+            r = everyone[:, d.label_index]
+            # Targets: the labels of other images of the same (global) batch.
+            perm = torch.tensor(seeded_permutation(everyone.shape[0], f"{cfg['seed']}:target:{k}:{i}"), device=self.device)
+            real.append(r[start : start + n])
+            target.append(r[perm][start : start + n])
+        z = None
+        if model.mode == "generation":
+            g = model.base.module
+            assert isinstance(g, Generator)
+            length = g.int("noiseLength")
+            total = everyone.shape[0]
+            z = torch.from_numpy(gaussian(f"{cfg['seed']}:z:{k}", total * length).reshape(total, length)[start : start + n]).to(self.device)
+        return _Inputs(x, real, target, z)
+
+    def base_feature(self, inp: _Inputs) -> Tensor:
+        base = self.model.base
+        if base.module.kind == "E":
+            out: Tensor = base.module(inp.x)
+            return out
+        nt = len(self.model.transformers)
+        cond = inp.target[nt] if nt < len(inp.target) else inp.x.new_zeros(inp.x.shape[0], 0)
+        assert inp.z is not None
+        out = base.module(inp.z, cond)
+        return out
+
+    def fakes(self, k: int, f: Tensor, inp: _Inputs, which: Sequence[int]) -> Dict[int, Tuple[Tensor, Optional[Tensor]]]:
+        """Images each D judges: R(T_i(chain(f), target_i)), and R(f) for the generator's own D."""
+        ts = self.model.transformers
+        R = self.model.reconstructor.module
+        out: Dict[int, Tuple[Tensor, Optional[Tensor]]] = {}
+
+        def apply(j: int, g: Tensor) -> Tensor:
+            res: Tensor = ts[j].module(g, inp.target[j])[0]
+            return res
+
+        for i in which:
+            if i < len(ts):
+                g = f
+                for j in self.chain_before(k, i):
+                    g = apply(j, g)
+                ft = apply(i, g)
+                out[i] = (R(ft), ft)
+            else:
+                out[i] = (R(f), None)
+        return out
+
+    def _weighted(self, x: Tensor, w: Optional[float]) -> Tensor:
+        return x if w is None or w == 1 else x * w
+
+    def d_losses(self, k: int, inp: _Inputs, fakes: Sequence[Tensor]) -> Dict[str, Tensor]:
+        cfg, model = self.cfg, self.model
+        x = inp.x
+        zero = x.new_zeros(())
+        adv, gp, cls, cls_fake = zero, zero, zero, zero
+        fake_weight = float(cfg.get("lambdaClsFake") or 0)
+        n = x.shape[0]
+        total_n = n * self.ctx.world
+        start = self.ctx.rank * n
+        for j, i in enumerate(self.active_d):
+            d = model.discriminators[i].module
+            assert isinstance(d, Discriminator)
+            fake = fakes[j]
+            patch, logits = d(torch.cat([x, fake.to(x.dtype)], 0))
+            scores = critic_score(patch).float()
+            on_real, on_fake = scores[:n], scores[n:]
+            adv = adv + (on_fake.mean() - on_real.mean())
+            rand = Alea(f"{cfg['seed']}:gp:{k}:{i}")
+            eps_all = np.array([rand() for _ in range(total_n)], dtype=np.float32)
+            eps = torch.from_numpy(eps_all[start : start + n]).to(self.device)
+
+            def critic(img: Tensor, d: Discriminator = d) -> Tensor:
+                return critic_score(d(img)[0])
+
+            gp = gp + gradient_penalty(critic, x, fake, eps)
+            if d.condition_length:
+                cls = cls + bce_with_logits(logits[:n], inp.real[i])
+                if fake_weight:
+                    cls_fake = cls_fake + bce_with_logits(logits[n:], torch.zeros_like(logits[n:], dtype=torch.float32))
+        total = self._weighted(adv, cfg.get("lambdaAdv")) + gp * cfg["lambdaGp"] + cls * cfg["lambdaCls"]
+        if fake_weight:
+            total = total + cls_fake * fake_weight
+        out = {"d_adv": adv, "d_gp": gp, "d_cls": cls}
+        if fake_weight:
+            out["d_cls_fake"] = cls_fake
+        out["d_total"] = total
+        return out
+
+    def g_losses(self, k: int, inp: _Inputs) -> Dict[str, Tensor]:
+        cfg, model = self.cfg, self.model
+        x = inp.x
+        f = self.base_feature(inp)
+        every = list(range(len(model.discriminators)))
+        fakes = self.fakes(k, f, inp, every)
+        nt = len(model.transformers)
+        base_d = model.discriminators[nt].module if nt < len(model.discriminators) else None
+        keep_weight = float(cfg.get("lambdaKeep") or 0) if model.mode == "generation" and base_d is not None and base_d.condition_length else 0.0
+        zero = x.new_zeros((), dtype=torch.float32)
+        adv, cls, cyc, rec, keep = zero, zero, zero, zero, zero
+        encoder = model.base.module if model.base.module.kind == "E" else None
+        for i in every:
+            image, feature = fakes[i]
+            d = model.discriminators[i].module
+            assert isinstance(d, Discriminator)
+            patch, logits = d(image)
+            adv = adv - critic_score(patch).float().mean()
+            if d.condition_length:
+                cls = cls + bce_with_logits(logits, inp.target[i])
+            if keep_weight and i < nt:
+                assert base_d is not None
+                keep = keep + bce_with_logits(base_d(image)[1], inp.target[nt])
+            # Feature cycle: the translated features should survive a trip through R and E.
+            if feature is not None and encoder is not None:
+                cyc = cyc + l1(feature, encoder(image))
+        if encoder is not None:
+            rec = l1(model.reconstructor.module(f), x)
+        total = self._weighted(adv, cfg.get("lambdaAdv")) + cls * cfg["lambdaCls"] + rec * cfg["lambdaRec"] + cyc * cfg["lambdaCyc"]
+        if keep_weight:
+            total = total + keep * keep_weight
+        chain: Optional[Tensor] = None
+        chain_weight = float(cfg.get("lambdaChain") or 0)
+        # With one transformer the whole chain is that transformer's own term: not counted twice.
+        if chain_weight and nt > 1:
+            g = f
+            for j in self.whole_chain(k):
+                g = model.transformers[j].module(g, inp.target[j])[0]
+            image = model.reconstructor.module(g)
+            chain = zero
+            for i in range(nt):
+                d = model.discriminators[i].module
+                assert isinstance(d, Discriminator)
+                patch, logits = d(image)
+                chain = chain + self._weighted(-critic_score(patch).float().mean(), cfg.get("lambdaAdv"))
+                if d.condition_length:
+                    chain = chain + bce_with_logits(logits, inp.target[i]) * cfg["lambdaCls"]
+            if keep_weight:
+                assert base_d is not None
+                chain = chain + bce_with_logits(base_d(image)[1], inp.target[nt]) * keep_weight
+            total = total + chain * chain_weight
+        out = {"g_adv": adv, "g_cls": cls, "g_rec": rec, "g_cyc": cyc}
+        if keep_weight:
+            out["g_keep"] = keep
+        if chain is not None:
+            out["g_chain"] = chain
+        out["g_total"] = total
+        return out
+
+    # --- updates --------------------------------------------------------------------------
+    def _autocast(self) -> Any:
+        if self.amp:
+            dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+            return torch.autocast(device_type="cuda", dtype=dtype)
+        return contextlib.nullcontext()
+
+    @contextlib.contextmanager
+    def _discriminators_fixed(self) -> Iterator[None]:
+        """D's weights take no gradient in the G step (and so fire no D-side DDP hooks)."""
+        ws = [w for i in self.active_d for _, w in self.model.discriminators[i].module.named_weights()]
+        for w in ws:
+            w.requires_grad_(False)
+        try:
+            yield
+        finally:
+            for w in ws:
+                w.requires_grad_(True)
+
+    def _update(self, k: int, opt: Adam, lr: float, f: Any) -> Losses:
+        for w in opt.params.values():
+            w.grad = None
+        with self._autocast():
+            terms: Dict[str, Tensor] = f()
+        total = next(t for name, t in terms.items() if name.endswith("_total"))
+        total.backward()
+        values = self.ctx.mean(torch.stack([t.detach().float().reshape(()) for t in terms.values()]))
+        losses = {name: float(v) for name, v in zip(terms.keys(), values.cpu().tolist())}
+        for name, v in losses.items():
+            if not math.isfinite(v):
+                raise NonFiniteLossError(name, k, v)
+        opt.apply(lr)
+        return losses

@@ -1,0 +1,224 @@
+// Writes what the PyTorch engine's parity tests (python/tests) compare against: modules run
+// by the studio from .mgw files, and short training runs of tiny projects by the studio's
+// trainer (`runTraining`, exactly as `modulargan train`). Run as
+//   npx tsx test/helpers/torch-parity-fixtures.ts OUT [modules|training]...
+// OUT/modules/index.json lists each module case: its weights, inputs and outputs (raw
+// little-endian float32, NHWC); OUT/<project>/ holds each project, its dataset and the
+// studio's run folder (ts.train).
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import seedrandom from 'seedrandom';
+import { defaultExportFolder, exportDatasetRef } from '../../core/data/export-folder';
+import { encodePng } from '../../core/data/images';
+import { writeWeightsFile } from '../../core/files/weights-file';
+import { type GanModule, applyModule, createModule } from '../../core/modules/create';
+import { initBackend } from '../../core/runtime/backends';
+import { runTraining } from '../../core/train/run';
+
+type Json = Record<string, unknown>;
+
+const out = resolve(process.argv[2] ?? 'parity-fixtures');
+const parts = process.argv.slice(3);
+const want = (p: string) => !parts.length || parts.includes(p);
+
+function uniform(seed: string, n: number): Float32Array {
+  const r = seedrandom.alea(seed);
+  return Float32Array.from({ length: n }, () => 2 * r() - 1);
+}
+
+const f32 = (file: string, v: Float32Array) => writeFileSync(file, new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+
+const HAIR = { name: 'hair', kind: 'onehot', values: ['black', 'blond', 'brown'] };
+const SMILING = { name: 'smiling', kind: 'binary' };
+
+/** Module cases: every kind, with and without the optional parts, at 16 px and base 8. */
+const MODULE_CASES: { name: string; kind: string; params: Json; seed: number; inputs: Record<string, number[]> }[] = [
+  { name: 'encoder', kind: 'encoder', params: { imageSize: 16, baseChannels: 8, resBlocks: 1 }, seed: 11, inputs: { image: [3, 16, 16, 3] } },
+  { name: 'encoder-any-size', kind: 'encoder', params: { imageSize: 0, baseChannels: 4, resBlocks: 0 }, seed: 12, inputs: { image: [2, 12, 20, 3] } },
+  { name: 'generator', kind: 'generator', params: { imageSize: 32, baseChannels: 8, noiseLength: 6, attributes: [HAIR] }, seed: 13, inputs: { noise: [3, 6], condition: [3, 3] } },
+  { name: 'transformer-mask-gain', kind: 'transformer', params: { baseChannels: 8, resBlocks: 2, attributes: [HAIR, SMILING], maskGain: 0.37 }, seed: 14, inputs: { feature: [3, 4, 4, 32], condition: [3, 4] } },
+  { name: 'transformer-no-mask', kind: 'transformer', params: { baseChannels: 8, resBlocks: 1, attributes: [SMILING], useMask: false }, seed: 15, inputs: { feature: [2, 4, 4, 32], condition: [2, 1] } },
+  { name: 'reconstructor', kind: 'reconstructor', params: { imageSize: 16, baseChannels: 8 }, seed: 16, inputs: { feature: [3, 4, 4, 32] } },
+  { name: 'discriminator', kind: 'discriminator', params: { imageSize: 16, baseChannels: 8, depth: 3, attributes: [HAIR, SMILING] }, seed: 17, inputs: { image: [3, 16, 16, 3] } },
+  { name: 'discriminator-no-attributes', kind: 'discriminator', params: { imageSize: 16, baseChannels: 4, depth: 2, attributes: [] }, seed: 18, inputs: { image: [2, 16, 16, 3] } },
+];
+
+async function moduleCases(): Promise<void> {
+  const dir = join(out, 'modules');
+  mkdirSync(dir, { recursive: true });
+  const index: Json[] = [];
+  for (const c of MODULE_CASES) {
+    const m: GanModule = createModule(c.kind, c.params, c.seed);
+    // Trained-looking weights: norms away from 1 and 0, so a wrong gamma/beta shows.
+    tf.tidy(() => {
+      for (const [name, v] of Object.entries(m.variables))
+        if (!name.endsWith('.weight')) v.assign(tf.add(tf.mul(tf.tensor(uniform(`${c.name}:${name}`, v.size), v.shape), 0.5), name.endsWith('gamma') ? 1 : 0));
+    });
+    await writeWeightsFile(join(dir, `${c.name}.mgw`), m);
+    const inputs: Record<string, tf.Tensor> = {};
+    const entry: Json = { name: c.name, weights: `${c.name}.mgw`, inputs: {}, outputs: {} };
+    for (const [port, shape] of Object.entries(c.inputs)) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      // Conditions as the trainer feeds them: 0/1.
+      const v = port === 'condition' ? uniform(`${c.name}:${port}`, n).map((x) => (x > 0 ? 1 : 0)) : uniform(`${c.name}:${port}`, n);
+      inputs[port] = tf.tensor(v, shape);
+      f32(join(dir, `${c.name}.in.${port}.f32`), v);
+      (entry.inputs as Json)[port] = { file: `${c.name}.in.${port}.f32`, shape };
+    }
+    const outs = applyModule(m, inputs);
+    for (const [port, t] of Object.entries(outs)) {
+      f32(join(dir, `${c.name}.out.${port}.f32`), (await t.data()) as Float32Array);
+      (entry.outputs as Json)[port] = { file: `${c.name}.out.${port}.f32`, shape: t.shape };
+    }
+    tf.dispose([...Object.values(inputs), ...Object.values(outs)]);
+    m.dispose();
+    index.push(entry);
+  }
+  writeFileSync(join(dir, 'index.json'), JSON.stringify({ backend: tf.getBackend(), cases: index }, null, 1));
+}
+
+/** 24 smooth 16 px pictures with hair and smiling labels, as an image folder + CSV. */
+async function faceFolder(dir: string): Promise<void> {
+  mkdirSync(join(dir, 'images'), { recursive: true });
+  const lines = ['file,hair,smiling'];
+  for (let i = 0; i < 24; i++) {
+    const r = seedrandom.alea(`face:${i}`);
+    const [a, b, c, d] = [r(), r(), r(), r()];
+    const img = new Float32Array(16 * 16 * 3);
+    for (let y = 0; y < 16; y++)
+      for (let x = 0; x < 16; x++)
+        for (let ch = 0; ch < 3; ch++) img[(y * 16 + x) * 3 + ch] = Math.sin(a * 6 + x * b * 0.8 + ch) * Math.cos(c * 5 + y * d * 0.7) * 0.9;
+    writeFileSync(join(dir, 'images', `f${i}.png`), await encodePng(img, 16, 16, 3));
+    lines.push(`images/f${i}.png,${HAIR.values[i % 3]},${i % 2}`);
+  }
+  writeFileSync(join(dir, 'attributes.csv'), `${lines.join('\n')}\n`);
+}
+
+const node = (id: string, kind: string, params: Json, label?: string) => ({ id, kind, ...(label ? { label } : {}), params });
+const edge = (id: string, from: string, fp: string, to: string, tp: string) => ({ id, from: { node: from, port: fp }, to: { node: to, port: tp } });
+
+/** Translation: E, two transformers (one with a mask gain), R, every extra term on; runnable in the editor too. */
+function translationProject(): Json {
+  return {
+    format: 'modulargan-project',
+    version: 2,
+    name: 'parity translation',
+    graph: {
+      nodes: [
+        node('img', 'image-input', { path: 'faces/images' }),
+        node('E', 'encoder', { imageSize: 16, baseChannels: 8, resBlocks: 1 }),
+        node('c_hair', 'condition-input', { attributes: [HAIR], values: { hair: 'blond' } }),
+        node('T_hair', 'transformer', { baseChannels: 8, resBlocks: 1, attributes: [HAIR], maskGain: 0.5 }, 'hair'),
+        node('c_smile', 'condition-input', { attributes: [SMILING], values: { smiling: '1' } }),
+        node('T_smile', 'transformer', { baseChannels: 8, resBlocks: 1, attributes: [SMILING] }, 'smile'),
+        node('R', 'reconstructor', { imageSize: 16, baseChannels: 8 }),
+        node('out', 'image-output', {}),
+      ],
+      edges: [
+        edge('e1', 'img', 'image', 'E', 'image'),
+        edge('e2', 'E', 'feature', 'T_hair', 'feature'),
+        edge('e3', 'c_hair', 'condition', 'T_hair', 'condition'),
+        edge('e4', 'T_hair', 'feature', 'T_smile', 'feature'),
+        edge('e5', 'c_smile', 'condition', 'T_smile', 'condition'),
+        edge('e6', 'T_smile', 'feature', 'R', 'feature'),
+        edge('e7', 'R', 'image', 'out', 'image'),
+      ],
+    },
+    training: {
+      mode: 'translation',
+      dataset: 'faces',
+      iterations: 4,
+      batchSize: 4,
+      learningRate: 0.0001,
+      beta1: 0.5,
+      beta2: 0.999,
+      nCritic: 2,
+      decayFrom: 2,
+      lambdaGp: 10,
+      lambdaCls: 1,
+      lambdaRec: 10,
+      lambdaCyc: 10,
+      lambdaAdv: 1.5,
+      chainProbability: 0.6,
+      lambdaChain: 0.5,
+      lambdaClsFake: 0.25,
+      seed: 5,
+      checkpointEvery: 2,
+      sampleEvery: 2,
+      frozen: [],
+      dBaseChannels: 8,
+    },
+    datasets: [{ id: 'faces', source: 'image-folder', path: 'faces', imageSize: 16, attributes: [HAIR, SMILING] }],
+  };
+}
+
+/** Generation on ColorMNIST (exported for PyTorch): G, two transformers, R; lambdaKeep and the whole chain. */
+function generationProject(): Json {
+  const group = (name: string, values: string[]) => ({ name, kind: 'onehot', values });
+  const digit = group('digit', ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+  return {
+    format: 'modulargan-project',
+    version: 2,
+    name: 'parity generation',
+    graph: {
+      nodes: [
+        node('G', 'generator', { imageSize: 16, baseChannels: 8, noiseLength: 8, attributes: [digit] }),
+        node('T_color', 'transformer', { baseChannels: 8, resBlocks: 1, attributes: [group('color', ['red', 'blue', 'green', 'purple', 'brown'])] }),
+        node('T_bg', 'transformer', { baseChannels: 8, resBlocks: 0, attributes: [group('background', ['cyan', 'yellow', 'white', 'silver', 'salmon'])], maskGain: 0.2 }),
+        node('R', 'reconstructor', { imageSize: 16, baseChannels: 8 }),
+      ],
+      edges: [edge('e1', 'G', 'feature', 'T_color', 'feature'), edge('e2', 'T_color', 'feature', 'T_bg', 'feature'), edge('e3', 'T_bg', 'feature', 'R', 'feature')],
+    },
+    training: {
+      mode: 'generation',
+      dataset: 'cm',
+      iterations: 3,
+      batchSize: 4,
+      learningRate: 0.0002,
+      beta1: 0.5,
+      beta2: 0.99,
+      nCritic: 1,
+      lambdaGp: 10,
+      lambdaCls: 1,
+      lambdaRec: 10,
+      lambdaCyc: 10,
+      lambdaKeep: 1,
+      lambdaChain: 0.5,
+      seed: 9,
+      checkpointEvery: 1,
+      sampleEvery: 3,
+      frozen: [],
+      dBaseChannels: 8,
+      dDepth: 2,
+    },
+    datasets: [{ id: 'cm', source: 'colormnist', imageSize: 16, seed: 2 }],
+  };
+}
+
+async function trainingCase(name: string, project: Json, prepare: (dir: string) => Promise<void>): Promise<void> {
+  const dir = join(out, name);
+  mkdirSync(dir, { recursive: true });
+  await prepare(dir);
+  const file = join(dir, `${name}.mgproj.json`);
+  writeFileSync(file, JSON.stringify(project, null, 2));
+  const ref = (project.datasets as Json[])[0] as Parameters<typeof exportDatasetRef>[0];
+  if (ref.source === 'colormnist' || ref.source === 'synthetic-faces') await exportDatasetRef(ref, dir, defaultExportFolder(file, ref.id));
+  const r = await runTraining(file, { runDir: join(dir, 'ts.train'), window: 50 });
+  if (r.status !== 'done') throw new Error(`${name}: training ended ${r.status}: ${r.message ?? ''}`);
+}
+
+const backend = process.env.MODULARGAN_PARITY_BACKEND ?? 'native';
+try {
+  await initBackend(backend as 'native', { probeAll: false });
+} catch {
+  await initBackend('cpu', { probeAll: false });
+}
+mkdirSync(out, { recursive: true });
+if (want('modules')) await moduleCases();
+if (want('training')) {
+  await trainingCase('translation', translationProject(), (dir) => faceFolder(join(dir, 'faces')));
+  await trainingCase('generation', generationProject(), async () => {});
+}
+writeFileSync(join(out, 'backend.txt'), `${tf.getBackend()}\n`);
