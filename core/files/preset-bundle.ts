@@ -5,19 +5,26 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
-import { unzipSync, zipSync } from 'fflate';
+import { zipSync } from 'fflate';
 import type { FileError, Parsed } from '../graph/format/json';
 import { serializeDocument } from '../graph/format/migrate';
-import { type Preset, loadPreset } from '../graph/format/preset';
+import { type Preset, loadPreset, weightsOutsidePreset } from '../graph/format/preset';
 import { nodeKind } from '../graph/catalogue';
 import { decodeWeights } from '../modules/weights';
 import { writeFileAtomic } from './atomic';
+import { type ZipEntry, listZip, readZipEntry } from './zip-reader';
 
 export const BUNDLE_EXTENSION = '.mgpreset';
 /** The document's name inside a bundle. */
 export const PRESET_ENTRY = 'preset.mgpreset.json';
-/** Refuse bundles that would unpack to more than this (a zip bomb, or a mistake). */
-const MAX_UNPACKED_BYTES = 4 * 1024 ** 3;
+/**
+ * What a bundle may unpack to, checked against the sizes its zip declares before anything is
+ * inflated (and held to while inflating): a module's weights at the paper's sizes are tens of
+ * MiB, so these leave room for far larger modules and none for a zip bomb.
+ */
+export const MAX_ENTRY_BYTES = 512 * 1024 ** 2;
+export const MAX_DOCUMENT_BYTES = 64 * 1024 ** 2;
+export const MAX_UNPACKED_BYTES = 1024 ** 3;
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const entryFor = (node: string) => `weights/${node.replace(/[^\w.-]+/g, '_')}.mgw`;
@@ -62,50 +69,73 @@ export interface OpenedBundle {
   readonly files: ReadonlyMap<string, Uint8Array>;
 }
 
-/** Reads and checks a bundle without writing anything. Never throws for bad input. */
+const MiB = 1024 ** 2;
+const size = (bytes: number) => `${Math.ceil(bytes / MiB)} MiB`;
+
+/**
+ * Reads and checks a bundle without writing anything. Never throws for bad input. Every name
+ * and declared size is checked before anything is inflated, and nothing inflates past what it
+ * declares, so a hostile zip costs no more memory than the limits above.
+ */
 export function openPresetBundle(bytes: Uint8Array): Parsed<OpenedBundle> {
   const fail = (message: string, code: FileError['code'] = 'format'): Parsed<OpenedBundle> => ({ ok: false, errors: [{ code, message }] });
-  let unpacked: Record<string, Uint8Array>;
-  let total = 0;
-  const unsafe: string[] = [];
+  let entries: ZipEntry[];
   try {
-    unpacked = unzipSync(bytes, {
-      filter: (f) => {
-        if (!isContainedEntry(f.name)) unsafe.push(f.name);
-        total += f.originalSize;
-        return total <= MAX_UNPACKED_BYTES && isContainedEntry(f.name);
-      },
-    });
+    entries = listZip(bytes);
   } catch (e) {
     return fail(`not a preset bundle (cannot read it as a zip: ${(e as Error).message})`);
   }
-  if (unsafe.length) return fail(`refused: entry '${unsafe[0]}' would be written outside the preset's folder`, 'reference');
-  if (total > MAX_UNPACKED_BYTES) return fail(`refused: it would unpack to more than ${MAX_UNPACKED_BYTES / 1024 ** 3} GiB`);
-  const doc = unpacked[PRESET_ENTRY];
-  if (!doc) return fail(`not a preset bundle: it has no ${PRESET_ENTRY}`);
+  // Folder entries ("weights/"), as zip tools add when re-zipping, are harmless: their names
+  // are held to the same rule, and nothing is unpacked for them.
+  const unsafe = entries.find((e) => !isContainedEntry(e.directory ? e.name.slice(0, -1) : e.name));
+  if (unsafe) return fail(`refused: entry '${unsafe.name}' would be written outside the preset's folder`, 'reference');
+  const folder = entries.find((e) => e.directory && e.size > 0);
+  if (folder) return fail(`refused: folder entry '${folder.name}' claims ${folder.size} bytes of content`, 'reference');
+  const files = entries.filter((e) => !e.directory);
+  const big = files.find((e) => e.size > (e.name === PRESET_ENTRY ? MAX_DOCUMENT_BYTES : MAX_ENTRY_BYTES));
+  if (big)
+    return fail(`refused: entry '${big.name}' would unpack to ${size(big.size)}, more than a bundle's ${big.name === PRESET_ENTRY ? 'document' : 'file'} may (${size(big.name === PRESET_ENTRY ? MAX_DOCUMENT_BYTES : MAX_ENTRY_BYTES)}); nothing was unpacked`);
+  const total = files.reduce((a, e) => a + e.size, 0);
+  if (total > MAX_UNPACKED_BYTES) return fail(`refused: it would unpack to ${size(total)}, more than a bundle may (${size(MAX_UNPACKED_BYTES)}); nothing was unpacked`);
+  const read = (e: ZipEntry): Uint8Array | string => {
+    try {
+      return readZipEntry(bytes, e);
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+
+  const docEntry = files.find((e) => e.name === PRESET_ENTRY);
+  if (!docEntry) return fail(`not a preset bundle: it has no ${PRESET_ENTRY}`);
+  const doc = read(docEntry);
+  if (typeof doc === 'string') return fail(`refused: ${doc}`);
   const loaded = loadPreset(new TextDecoder().decode(doc));
   if (!loaded.ok) return loaded;
   const preset = loaded.value.value;
 
   const unknown = preset.graph.nodes.filter((n) => !nodeKind(n.kind));
   if (unknown.length) return fail(`refused: node '${unknown[0]!.id}' has an unknown kind '${unknown[0]!.kind}' (made by a newer studio, or damaged)`, 'reference');
+  const outside = weightsOutsidePreset(preset);
+  if (outside.length) return fail(`refused: ${outside[0]!.message}`, 'reference');
   const listed = new Map((preset.weights?.modules ?? []).map((m) => [m.file, m]));
-  for (const name of Object.keys(unpacked))
-    if (name !== PRESET_ENTRY && !listed.has(name) && !name.endsWith('/')) return fail(`refused: unexpected file '${name}' in the bundle`, 'reference');
+  for (const e of files) if (e.name !== PRESET_ENTRY && !listed.has(e.name)) return fail(`refused: unexpected file '${e.name}' in the bundle`, 'reference');
+  const unpacked = new Map<string, Uint8Array>([[PRESET_ENTRY, doc]]);
   for (const [file, m] of listed) {
-    const bytes = unpacked[file];
-    if (!bytes) return fail(`the bundle lists '${file}' for node '${m.node}' but does not contain it`, 'reference');
-    if (sha256(bytes) !== m.sha256) return fail(`refused: '${file}' does not match its checksum (damaged or altered)`, 'reference');
+    const entry = files.find((e) => e.name === file);
+    if (!entry) return fail(`the bundle lists '${file}' for node '${m.node}' but does not contain it`, 'reference');
+    const data = read(entry);
+    if (typeof data === 'string') return fail(`refused: ${data}`, 'reference');
+    if (sha256(data) !== m.sha256) return fail(`refused: '${file}' does not match its checksum (damaged or altered)`, 'reference');
     const node = preset.graph.nodes.find((n) => n.id === m.node)!;
     try {
-      const header = decodeWeights(bytes).header;
+      const header = decodeWeights(data).header;
       if (header.nodeKind !== node.kind) return fail(`refused: '${file}' holds ${header.nodeKind} weights but node '${node.id}' is a ${node.kind}`, 'reference');
-    } catch (e) {
-      return fail(`refused: '${file}': ${(e as Error).message}`, 'reference');
+    } catch (err) {
+      return fail(`refused: '${file}': ${(err as Error).message}`, 'reference');
     }
+    unpacked.set(file, data);
   }
-  const files = new Map(Object.entries(unpacked).filter(([k]) => !k.endsWith('/')));
-  return { ok: true, value: { preset, files } };
+  return { ok: true, value: { preset, files: unpacked } };
 }
 
 /** A folder name for a preset: its name, made safe, and unique among `taken`. */

@@ -2,6 +2,7 @@
 // optionally the module weights it bundles. A preset is data only: nothing in it executes.
 
 import { z } from 'zod';
+import { nodeKind } from '../catalogue';
 import { type DocumentSpec, loadDocument } from './migrate';
 import { containedPath, graphSchema, layoutSchema } from './schemas';
 
@@ -41,6 +42,20 @@ export const presetSchema = z.looseObject({
 
 export type Preset = z.infer<typeof presetSchema>;
 
+/**
+ * The module nodes whose weights a preset names by a path out of its own folder (absolute,
+ * "..", a drive letter): a bundled preset is data only, and its weights are files it holds,
+ * so such a path could only make a run read a file the preset's author chose on this machine.
+ */
+export function weightsOutsidePreset(p: Pick<Preset, 'graph'>): { path: (string | number)[]; message: string }[] {
+  return p.graph.nodes.flatMap((n, i) => {
+    const w = n.params.weights;
+    if (!nodeKind(n.kind)?.module || typeof w !== 'string' || w === '' || containedPath.safeParse(w).success) return [];
+    const shown = w.length > 80 ? `${w.slice(0, 80)}…` : w;
+    return [{ path: ['graph', 'nodes', i, 'params', 'weights'], message: `node '${n.id}' names its weights '${shown}', outside the preset's folder; a preset's weights must be files it bundles` }];
+  });
+}
+
 function presetChecks(p: Preset): { path: (string | number)[]; message: string }[] {
   const nodes = new Set(p.graph.nodes.map((n) => n.id));
   const problems: { path: (string | number)[]; message: string }[] = [];
@@ -51,6 +66,10 @@ function presetChecks(p: Preset): { path: (string | number)[]; message: string }
   p.exposed.inputs.forEach((x, i) => ref(['exposed', 'inputs', i, 'node'], x.node));
   p.exposed.outputs.forEach((x, i) => ref(['exposed', 'outputs', i, 'node'], x.node));
   p.weights?.modules.forEach((x, i) => ref(['weights', 'modules', i, 'node'], x.node));
+  // A document that lists bundled weights came out of a bundle: read loose (unzipped, or in
+  // the library), it is held to the bundle's rule. Presets saved on their own keep the paths
+  // of the project they came from.
+  if (p.weights) problems.push(...weightsOutsidePreset(p));
   return problems;
 }
 
