@@ -9,6 +9,9 @@ import { BatchLoader } from '../data/loader';
 import { Adam, learningRateAt } from '../train/adam';
 import { AttributeClassifier, classifierLoss, labelGroups, predictGroups } from './classifier';
 
+/** Images per training step unless told otherwise. */
+export const CLASSIFIER_BATCH = 32;
+
 export interface ClassifierTrainOptions {
   iterations: number;
   width: number;
@@ -18,6 +21,8 @@ export interface ClassifierTrainOptions {
   /** At most this many test images for the accuracy (default: all). */
   maxTestImages?: number;
   onProgress?: (done: number, loss: number) => void;
+  /** The dataset as messages name it ("dataset 'faces' (image folder /data/faces)"). */
+  datasetName?: string;
 }
 
 export interface TrainedClassifier {
@@ -31,7 +36,7 @@ export async function trainClassifier(dataset: Dataset, opts: ClassifierTrainOpt
   const seed = opts.seed ?? 0;
   const classifier = new AttributeClassifier({ imageSize: dataset.imageSize, width: opts.width, groups: dataset.groups, seed });
   const adam = new Adam(classifier.variables, 0.9, 0.999);
-  const loader = new BatchLoader(dataset, { batchSize: opts.batchSize ?? 32, seed: seed + 7919 });
+  const loader = new BatchLoader(dataset, { batchSize: opts.batchSize ?? CLASSIFIER_BATCH, seed: seed + 7919, ...(opts.datasetName ? { name: opts.datasetName } : {}) });
   const s = dataset.imageSize;
   const losses: number[] = [];
   try {
@@ -93,17 +98,21 @@ export async function classify(c: AttributeClassifier, images: Float32Array, n: 
   return { logits: Float32Array.from(logits), features };
 }
 
-export async function classifierAccuracy(c: AttributeClassifier, dataset: Dataset, max?: number): Promise<{ accuracy: Record<string, number>; testImages: number }> {
+export async function classifierAccuracy(c: AttributeClassifier, dataset: Dataset, max?: number, chunk = 64): Promise<{ accuracy: Record<string, number>; testImages: number }> {
   const items = dataset.test.slice(0, max ?? dataset.test.length);
-  const { images, labels, n } = await loadItems(dataset, items);
-  const { logits } = await classify(c, images, n);
-  const pred = predictGroups(dataset.groups, logits, n);
-  const truth = labelGroups(dataset.groups, labels, n);
+  const right = dataset.groups.map(() => 0);
+  // Chunk by chunk: the whole test split as one array would grow with its size and the image size.
+  for (let at = 0; at < items.length; at += chunk) {
+    const { images, labels, n } = await loadItems(dataset, items.slice(at, at + chunk));
+    const { logits } = await classify(c, images, n);
+    const pred = predictGroups(dataset.groups, logits, n);
+    const truth = labelGroups(dataset.groups, labels, n);
+    dataset.groups.forEach((_, j) => {
+      for (let i = 0; i < n; i++) if (pred[i]![j] === truth[i]![j]) right[j]!++;
+    });
+  }
+  const n = items.length;
   const accuracy: Record<string, number> = {};
-  dataset.groups.forEach((g, j) => {
-    let right = 0;
-    for (let i = 0; i < n; i++) if (pred[i]![j] === truth[i]![j]) right++;
-    accuracy[g.name] = n ? right / n : 0;
-  });
+  dataset.groups.forEach((g, j) => (accuracy[g.name] = n ? right[j]! / n : 0));
   return { accuracy, testImages: n };
 }

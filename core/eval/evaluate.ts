@@ -9,11 +9,15 @@ import { encodePng } from '../data/images';
 import { disposeModel } from '../train/model';
 import type { AttributeClassifier } from './classifier';
 import { loadClassifier, saveClassifier } from './classifier-file';
-import { trainClassifier } from './classifier-train';
-import { type MethodSpec, type Pictures, type ProtocolResult, runProtocol } from './protocol';
+import { CLASSIFIER_BATCH, trainClassifier } from './classifier-train';
+import { checkClassifierMemory, checkEvalMemory } from './memory';
+import { groupsLength } from '../graph/ports';
+import { memoryBudget } from '../runtime/memory-budget';
+import type { MemoryVerdict } from '../runtime/memory-estimate';
+import { type MethodSpec, PROTOCOL_CHUNK, type Pictures, type ProtocolResult, runProtocol } from './protocol';
 import { type LossSeries, reportHtml } from './report-html';
 import { type EvalReport, REPORT_FORMAT, reportSchema } from './report-schema';
-import { type LoadedRun, ensureVariant, loadRun, projectDataset, readProject, variantFile } from './runs';
+import { type LoadedRun, ensureVariant, loadRun, planRun, projectDataset, readProject, variantFile } from './runs';
 
 export const MINIMUM_ACCURACY = 0.95;
 export const BASELINE = 'StarGAN baseline';
@@ -42,8 +46,16 @@ export const describeAccuracy = (accuracy: Readonly<Record<string, number>>): st
   `classifier accuracy on held-out real images: ${Object.entries(accuracy).map(([g, v]) => `${g} ${(100 * v).toFixed(1)}%`).join(', ')}`;
 
 /** The classifier eval uses: the saved one when it was trained with the same settings, else trained now and saved. */
+/** Refuses, naming the numbers, what the backend cannot hold; passes a warning on. */
+function requireMemory(verdict: MemoryVerdict, say: (l: string) => void): void {
+  if (!verdict.ok) throw new Error(verdict.message);
+  if (verdict.warning) say(verdict.warning);
+}
+
+const DEFAULT_CLASSIFIER_WIDTH = 16;
+
 export async function prepareClassifier(projectFile: string, dataset: Dataset, opts: Omit<EvalOptions, 'reportDir'>, say: (l: string) => void) {
-  const width = opts.classifierWidth ?? 16;
+  const width = opts.classifierWidth ?? DEFAULT_CLASSIFIER_WIDTH;
   const iterations = opts.classifierIterations ?? 3000;
   const seed = opts.seed ?? 0;
   const project = await readProject(projectFile);
@@ -51,6 +63,8 @@ export async function prepareClassifier(projectFile: string, dataset: Dataset, o
   // The schedule is part of the key: a classifier trained by an older recipe is not reused.
   const key = JSON.stringify({ dataset: ref, width, iterations, seed, schedule: 'adam-1e-3-linear-decay-half' });
   const dir = join(evalDir(projectFile), 'classifier');
+  // Before the classifier is loaded or built: a width or image size the machine cannot hold is refused here.
+  requireMemory(checkClassifierMemory({ imageSize: dataset.imageSize, width, slots: groupsLength(dataset.groups) }, CLASSIFIER_BATCH, memoryBudget()), say);
   if (!opts.retrainClassifier) {
     const got = await loadClassifier(dir, key);
     if (got) {
@@ -64,6 +78,7 @@ export async function prepareClassifier(projectFile: string, dataset: Dataset, o
     iterations,
     width,
     seed,
+    ...(ref ? { datasetName: `dataset '${ref.id}' (${dataset.title})` } : {}),
     onProgress: (done, loss) => {
       if (Date.now() - last > 15_000 || done === iterations) {
         last = Date.now();
@@ -145,6 +160,10 @@ export async function evaluateProject(projectFile: string, opts: EvalOptions): P
   const project = await readProject(projectFile);
   const mode = project.training!.mode;
   const dataset = await projectDataset(project, projectFile);
+  // Everything the evaluation will hold, from parameters, before any run or classifier is loaded.
+  const held = 1 + (opts.baseline === 'skip' ? 0 : 1) + (mode === 'translation' ? 1 : 0);
+  const classifierShape = { imageSize: dataset.imageSize, width: opts.classifierWidth ?? DEFAULT_CLASSIFIER_WIDTH, slots: groupsLength(dataset.groups) };
+  requireMemory(checkEvalMemory(await planRun(project, projectFile, dataset), dataset.imageSize, { classifier: classifierShape, classifierBatch: CLASSIFIER_BATCH, chunk: PROTOCOL_CHUNK, runs: held }, memoryBudget()), say);
   const modular = await loadRun(projectFile, dataset);
   if (!modular) throw new Error(`${projectFile} has no trained run (no checkpoint in its .train folder): train it first with 'modulargan train ${projectFile}'`);
   const loaded: LoadedRun[] = [modular];

@@ -114,6 +114,9 @@ class Tally {
   }
 }
 
+/** Test images translated and classified together unless told otherwise. */
+export const PROTOCOL_CHUNK = 25;
+
 export interface ProtocolOptions {
   readonly maxImages: number;
   readonly seed: number;
@@ -155,7 +158,7 @@ export async function runProtocol(dataset: Dataset, classifier: AttributeClassif
   const tally = new Tally();
   const features = new Map<string, Float32Array[]>();
   const realFeatures: Float32Array[] = [];
-  const chunk = opts.chunk ?? 25;
+  const chunk = opts.chunk ?? PROTOCOL_CHUNK;
 
   for (let start = 0; start < items.length; start += chunk) {
     const ids = items.slice(start, start + chunk);

@@ -15,7 +15,7 @@ import type { Project } from '../graph/format/project';
 import type { Graph, GraphEdge, GraphNode } from '../graph/graph';
 import type { AttributeGroup } from '../graph/ports';
 import { readIndex } from '../train/checkpoint';
-import { buildTrainModel, type TrainModel } from '../train/model';
+import { type TrainModel, type TrainModelPlan, buildPlannedModel, planTrainModel } from '../train/model';
 import { defaultRunDir, runTraining } from '../train/run';
 
 export type Variant = 'stargan' | 'nocycle';
@@ -108,26 +108,36 @@ export interface LoadedRun {
   readonly model: TrainModel;
 }
 
+const MODULE_KINDS = new Set(['encoder', 'generator', 'transformer', 'reconstructor']);
+
+/** The model options a project's run was trained with, for `graph` (its weights pointing where they should). */
+async function runPlan(project: Project, projectFile: string, dataset: Dataset, graph: Graph): Promise<TrainModelPlan> {
+  const t = project.training!;
+  return planTrainModel(graph, {
+    mode: t.mode,
+    imageSize: dataset.imageSize,
+    datasetGroups: dataset.groups,
+    seed: t.seed,
+    baseDir: dirname(resolve(projectFile)),
+    ...(t.dBaseChannels === undefined ? {} : { dBaseChannels: t.dBaseChannels }),
+    ...(t.dDepth === undefined ? {} : { dDepth: t.dDepth }),
+  });
+}
+
+/** The modules a project's run holds, planned from its parameters: nothing is allocated (for the memory estimate). */
+export async function planRun(project: Project, projectFile: string, dataset: Dataset): Promise<TrainModelPlan> {
+  return runPlan(project, projectFile, dataset, project.graph);
+}
+
 /** The trained modules of a project's run (its newest checkpoint); undefined when it was never trained. */
 export async function loadRun(projectFile: string, dataset: Dataset): Promise<LoadedRun | undefined> {
   const project = await readProject(projectFile);
   const runDir = defaultRunDir(projectFile);
   const ck = await newestCheckpoint(runDir);
   if (!ck) return undefined;
-  const moduleKinds = new Set(['encoder', 'generator', 'transformer', 'reconstructor']);
-  const nodes = project.graph.nodes.map((n) => (moduleKinds.has(n.kind) ? { ...n, params: { ...n.params, weights: join(ck.dir, `${n.id}.mgw`) } } : n));
-  const model = await buildTrainModel(
-    { nodes, edges: project.graph.edges },
-    {
-      mode: project.training!.mode,
-      imageSize: dataset.imageSize,
-      datasetGroups: dataset.groups,
-      seed: project.training!.seed,
-      baseDir: dirname(resolve(projectFile)),
-      ...(project.training!.dBaseChannels === undefined ? {} : { dBaseChannels: project.training!.dBaseChannels }),
-      ...(project.training!.dDepth === undefined ? {} : { dDepth: project.training!.dDepth }),
-    },
-  );
+  const nodes = project.graph.nodes.map((n) => (MODULE_KINDS.has(n.kind) ? { ...n, params: { ...n.params, weights: join(ck.dir, `${n.id}.mgw`) } } : n));
+  const plan = await runPlan(project, projectFile, dataset, { nodes, edges: project.graph.edges });
+  const model = await buildPlannedModel(plan, { seed: project.training!.seed, baseDir: dirname(resolve(projectFile)) });
   return { projectFile, runDir, checkpoint: ck.dir, iteration: ck.iteration, model };
 }
 
@@ -143,7 +153,7 @@ export async function ensureVariant(projectFile: string, v: Variant, iterations:
   }
   await writeVariantProject(projectFile, v);
   log(`training the ${v} variant (${file}) for ${iterations} iterations`);
-  const r = await runTraining(file, { iterations, restart: true, log });
+  const r = await runTraining(file, { iterations, restart: true, log, command: `evaluation of ${basename(projectFile)} (training its ${v} variant)` });
   if (r.status !== 'done') throw new Error(`training the ${v} variant ended with '${r.status}'${r.message ? `: ${r.message}` : ''}`);
   return file;
 }

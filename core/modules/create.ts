@@ -2,12 +2,12 @@
 
 import type * as tf from '@tensorflow/tfjs-core';
 import { type ModuleKind, nodeKind } from '../graph/catalogue';
-import { Discriminator } from './discriminator';
-import { Encoder } from './encoder';
-import { Generator } from './generator';
-import type { Shape } from './module';
-import { Reconstructor } from './reconstructor';
-import { Transformer } from './transformer';
+import { Discriminator, discriminatorWeights } from './discriminator';
+import { Encoder, encoderWeights } from './encoder';
+import { Generator, generatorWeights } from './generator';
+import { type Shape, type VariableSpec, resolveModuleParams } from './module';
+import { Reconstructor, reconstructorWeights } from './reconstructor';
+import { Transformer, transformerWeights } from './transformer';
 
 export type GanModule = Encoder | Generator | Transformer | Reconstructor | Discriminator;
 
@@ -39,6 +39,29 @@ export const MODULE_NODE_KINDS: Readonly<Record<ModuleKind, ModuleNodeKind>> = {
 export function createModule(nodeKind: string, params: Readonly<Record<string, unknown>> = {}, seed = 0): GanModule {
   if (!isModuleNodeKind(nodeKind)) throw new Error(`'${nodeKind}' is not a module node kind (${Object.keys(CONSTRUCTORS).join(', ')})`);
   return new CONSTRUCTORS[nodeKind](params, seed);
+}
+
+const WEIGHTS = {
+  encoder: encoderWeights,
+  generator: generatorWeights,
+  transformer: transformerWeights,
+  reconstructor: reconstructorWeights,
+  discriminator: discriminatorWeights,
+} as const satisfies Record<ModuleNodeKind, unknown>;
+
+/**
+ * The weights a module of `nodeKind` would declare, from its parameters alone: nothing is
+ * allocated, so a memory estimate can run before any module is built. Throws as
+ * createModule does for parameters out of range.
+ */
+export function moduleWeightSpecs(nodeKind: string, params: Readonly<Record<string, unknown>> = {}): VariableSpec[] {
+  if (!isModuleNodeKind(nodeKind)) throw new Error(`'${nodeKind}' is not a module node kind (${Object.keys(CONSTRUCTORS).join(', ')})`);
+  return WEIGHTS[nodeKind](resolveModuleParams(nodeKind, params).params);
+}
+
+/** How many float32 values a module of `nodeKind` holds, without building it. */
+export function moduleWeightCount(nodeKind: string, params: Readonly<Record<string, unknown>> = {}): number {
+  return moduleWeightSpecs(nodeKind, params).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
 }
 
 /** The module's input port names, from the catalogue, for generic callers. */

@@ -5,6 +5,7 @@
 // only convs, relu and linear ops: no tanh, sigmoid, exp or tf.leakyRelu.
 
 import * as tf from '@tensorflow/tfjs-core';
+import type { ResolvedParams } from '../graph/catalogue';
 import { groupsLength, type AttributeGroup } from '../graph/ports';
 import { conv2d, leakyRelu } from './layers';
 import { ModuleBase, type Shape, type VariableSpec, convSpec } from './module';
@@ -14,21 +15,24 @@ export const DISCRIMINATOR_SLOPE = 0.01;
 /** Channels of stride-2 layer i: b, 2b, 4b, … */
 const layerChannels = (b: number, i: number): number => b * 2 ** i;
 
+/** The weights a discriminator with resolved parameters `p` declares (names, shapes, initialisers). */
+export function discriminatorWeights(p: ResolvedParams): VariableSpec[] {
+  const b = p.baseChannels as number;
+  const depth = p.depth as number;
+  const specs: VariableSpec[] = [];
+  for (let i = 0; i < depth; i++) specs.push(convSpec(`D.conv${i}`, 4, i ? layerChannels(b, i - 1) : 3, layerChannels(b, i)));
+  const top = layerChannels(b, depth - 1);
+  specs.push(convSpec('D.src', 3, top, 1));
+  const len = groupsLength(p.attributes as AttributeGroup[]);
+  if (len) specs.push(convSpec('D.cls', (p.imageSize as number) / 2 ** depth, top, len));
+  return specs;
+}
+
 export class Discriminator extends ModuleBase {
   readonly kind = 'D' as const;
 
   constructor(params: Readonly<Record<string, unknown>> = {}, seed = 0) {
-    super('discriminator', params, seed, (p) => {
-      const b = p.baseChannels as number;
-      const depth = p.depth as number;
-      const specs: VariableSpec[] = [];
-      for (let i = 0; i < depth; i++) specs.push(convSpec(`D.conv${i}`, 4, i ? layerChannels(b, i - 1) : 3, layerChannels(b, i)));
-      const top = layerChannels(b, depth - 1);
-      specs.push(convSpec('D.src', 3, top, 1));
-      const len = groupsLength(p.attributes as AttributeGroup[]);
-      if (len) specs.push(convSpec('D.cls', (p.imageSize as number) / 2 ** depth, top, len));
-      return specs;
-    });
+    super('discriminator', params, seed, discriminatorWeights);
   }
 
   get conditionLength(): number {

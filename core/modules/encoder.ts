@@ -2,25 +2,29 @@
 // (each with instance norm and ReLU), then optional residual blocks: 3×H×W → 4b×H/4×W/4.
 
 import * as tf from '@tensorflow/tfjs-core';
+import type { ResolvedParams } from '../graph/catalogue';
 import { convNormRelu, resBlock } from './layers';
-import { ModuleBase, type Shape, convSpec, normSpecs, resBlockSpecs } from './module';
+import { ModuleBase, type Shape, type VariableSpec, convSpec, normSpecs, resBlockSpecs } from './module';
+
+/** The weights an encoder with resolved parameters `p` declares (names, shapes, initialisers). */
+export function encoderWeights(p: ResolvedParams): VariableSpec[] {
+  const b = p.baseChannels as number;
+  return [
+    convSpec('E.conv0', 7, 3, b),
+    ...normSpecs('E.norm0', b),
+    convSpec('E.conv1', 4, b, 2 * b),
+    ...normSpecs('E.norm1', 2 * b),
+    convSpec('E.conv2', 4, 2 * b, 4 * b),
+    ...normSpecs('E.norm2', 4 * b),
+    ...Array.from({ length: p.resBlocks as number }, (_, i) => resBlockSpecs(`E.res${i}`, 4 * b)).flat(),
+  ];
+}
 
 export class Encoder extends ModuleBase {
   readonly kind = 'E' as const;
 
   constructor(params: Readonly<Record<string, unknown>> = {}, seed = 0) {
-    super('encoder', params, seed, (p) => {
-      const b = p.baseChannels as number;
-      return [
-        convSpec('E.conv0', 7, 3, b),
-        ...normSpecs('E.norm0', b),
-        convSpec('E.conv1', 4, b, 2 * b),
-        ...normSpecs('E.norm1', 2 * b),
-        convSpec('E.conv2', 4, 2 * b, 4 * b),
-        ...normSpecs('E.norm2', 4 * b),
-        ...Array.from({ length: p.resBlocks as number }, (_, i) => resBlockSpecs(`E.res${i}`, 4 * b)).flat(),
-      ];
-    });
+    super('encoder', params, seed, encoderWeights);
   }
 
   describe(): string {

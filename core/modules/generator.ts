@@ -3,6 +3,7 @@
 // makes it 4×4, then k4 s2 transposed convs double it up to a quarter of the image size.
 
 import * as tf from '@tensorflow/tfjs-core';
+import type { ResolvedParams } from '../graph/catalogue';
 import { groupsLength, type AttributeGroup } from '../graph/ports';
 import { expandFromPoint, instanceNormRelu, upsample2x } from './layers';
 import { ModuleBase, type Shape, type VariableSpec, convTransposeSpec, normSpecs } from './module';
@@ -16,21 +17,24 @@ const doublings = (imageSize: number): number => Math.round(Math.log2(imageSize 
  */
 const layerChannels = (b: number, n: number, i: number): number => 4 * b * 2 ** Math.min(n - i, 2);
 
+/** The weights a generator with resolved parameters `p` declares (names, shapes, initialisers). */
+export function generatorWeights(p: ResolvedParams): VariableSpec[] {
+  const b = p.baseChannels as number;
+  const n = doublings(p.imageSize as number);
+  const inputLength = (p.noiseLength as number) + groupsLength(p.attributes as AttributeGroup[]);
+  const specs: VariableSpec[] = [];
+  for (let i = 0; i <= n; i++) {
+    const cin = i === 0 ? inputLength : layerChannels(b, n, i - 1);
+    specs.push(convTransposeSpec(`G.up${i}`, 4, cin, layerChannels(b, n, i)), ...normSpecs(`G.norm${i}`, layerChannels(b, n, i)));
+  }
+  return specs;
+}
+
 export class Generator extends ModuleBase {
   readonly kind = 'G' as const;
 
   constructor(params: Readonly<Record<string, unknown>> = {}, seed = 0) {
-    super('generator', params, seed, (p) => {
-      const b = p.baseChannels as number;
-      const n = doublings(p.imageSize as number);
-      const inputLength = (p.noiseLength as number) + groupsLength(p.attributes as AttributeGroup[]);
-      const specs: VariableSpec[] = [];
-      for (let i = 0; i <= n; i++) {
-        const cin = i === 0 ? inputLength : layerChannels(b, n, i - 1);
-        specs.push(convTransposeSpec(`G.up${i}`, 4, cin, layerChannels(b, n, i)), ...normSpecs(`G.norm${i}`, layerChannels(b, n, i)));
-      }
-      return specs;
-    });
+    super('generator', params, seed, generatorWeights);
   }
 
   get conditionLength(): number {

@@ -2,23 +2,27 @@
 // halvings, then conv7 to RGB and tanh into [-1, 1].
 
 import * as tf from '@tensorflow/tfjs-core';
+import type { ResolvedParams } from '../graph/catalogue';
 import { conv2d, instanceNormRelu, upsample2x } from './layers';
-import { ModuleBase, type Shape, convSpec, convTransposeSpec, normSpecs } from './module';
+import { ModuleBase, type Shape, type VariableSpec, convSpec, convTransposeSpec, normSpecs } from './module';
+
+/** The weights a reconstructor with resolved parameters `p` declares (names, shapes, initialisers). */
+export function reconstructorWeights(p: ResolvedParams): VariableSpec[] {
+  const b = p.baseChannels as number;
+  return [
+    convTransposeSpec('R.up0', 4, 4 * b, 2 * b),
+    ...normSpecs('R.norm0', 2 * b),
+    convTransposeSpec('R.up1', 4, 2 * b, b),
+    ...normSpecs('R.norm1', b),
+    convSpec('R.conv2', 7, b, 3),
+  ];
+}
 
 export class Reconstructor extends ModuleBase {
   readonly kind = 'R' as const;
 
   constructor(params: Readonly<Record<string, unknown>> = {}, seed = 0) {
-    super('reconstructor', params, seed, (p) => {
-      const b = p.baseChannels as number;
-      return [
-        convTransposeSpec('R.up0', 4, 4 * b, 2 * b),
-        ...normSpecs('R.norm0', 2 * b),
-        convTransposeSpec('R.up1', 4, 2 * b, b),
-        ...normSpecs('R.norm1', b),
-        convSpec('R.conv2', 7, b, 3),
-      ];
-    });
+    super('reconstructor', params, seed, reconstructorWeights);
   }
 
   describe(): string {

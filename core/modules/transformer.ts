@@ -4,6 +4,7 @@
 // what lets transformers be chained in any order at test time.
 
 import * as tf from '@tensorflow/tfjs-core';
+import type { ResolvedParams } from '../graph/catalogue';
 import { groupsLength, type AttributeGroup } from '../graph/ports';
 import { conv2d, convNormRelu, resBlock } from './layers';
 import { ModuleBase, type Shape, type VariableSpec, convSpec, normSpecs, resBlockSpecs } from './module';
@@ -16,20 +17,23 @@ export function maskedBlend(f: tf.Tensor4D, fPrime: tf.Tensor4D, mask: tf.Tensor
 /** g' = (1 + tanh(m)) / 2, in (0, 1). Only on G's path: tanh has no correct double backprop in tfjs. */
 export const maskFromLogits = (m: tf.Tensor4D): tf.Tensor4D => tf.div(tf.add(1, tf.tanh(m)), 2);
 
+/** The weights a transformer with resolved parameters `p` declares (names, shapes, initialisers). */
+export function transformerWeights(p: ResolvedParams): VariableSpec[] {
+  const c = 4 * (p.baseChannels as number);
+  const specs: VariableSpec[] = [
+    convSpec('T.conv0', 3, c + groupsLength(p.attributes as AttributeGroup[]), c),
+    ...normSpecs('T.norm0', c),
+    ...Array.from({ length: p.resBlocks as number }, (_, i) => resBlockSpecs(`T.res${i}`, c)).flat(),
+  ];
+  if (p.useMask) specs.push(convSpec('T.mask', 7, c, 1));
+  return specs;
+}
+
 export class Transformer extends ModuleBase {
   readonly kind = 'T' as const;
 
   constructor(params: Readonly<Record<string, unknown>> = {}, seed = 0) {
-    super('transformer', params, seed, (p) => {
-      const c = 4 * (p.baseChannels as number);
-      const specs: VariableSpec[] = [
-        convSpec('T.conv0', 3, c + groupsLength(p.attributes as AttributeGroup[]), c),
-        ...normSpecs('T.norm0', c),
-        ...Array.from({ length: p.resBlocks as number }, (_, i) => resBlockSpecs(`T.res${i}`, c)).flat(),
-      ];
-      if (p.useMask) specs.push(convSpec('T.mask', 7, c, 1));
-      return specs;
-    });
+    super('transformer', params, seed, transformerWeights);
   }
 
   get conditionLength(): number {

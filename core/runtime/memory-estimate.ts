@@ -26,10 +26,14 @@ export interface ModuleSpec {
 
 export interface MemoryEstimate {
   readonly bytes: number;
+  /** Weights, with the copies the work keeps of them (an engine's, gradients, Adam's moments). */
   readonly weightBytes: number;
+  /** Activations, and the batches loaded ahead. */
   readonly activationBytes: number;
   /** The module whose activations weigh most: the one to shrink if the batch cannot. */
   readonly largest: string;
+  /** The module whose weights weigh most (bytes with their copies): the one to shrink when weights dominate. */
+  readonly heaviest?: { readonly id: string; readonly kind: ModuleNodeKind; readonly params: Readonly<Record<string, unknown>>; readonly bytes: number };
   /** The largest single tensor (a backend may cap one buffer, as WebGPU does). */
   readonly largestTensorBytes: number;
 }
@@ -48,6 +52,15 @@ const FUSED_UNIT_TENSORS = 2;
 const TRAIN_FACTOR = 3.9;
 /** Measured: D's gradient penalty differentiates D twice; with its real and fake passes, about 5 D passes. */
 const D_PASSES = 5;
+/**
+ * Copies of the weights a run holds: the modules' own, the inference engine's (onnxruntime
+ * builds a model holding them, then a session that keeps its own).
+ */
+const INFERENCE_COPIES = 3;
+/** Training: the weights, their gradients, Adam's two moments. */
+const TRAINING_COPIES = 4;
+/** The batch in training, the loader's three ahead, and the one being assembled. */
+const LOADED_BATCHES = 5;
 
 const num = (p: Readonly<Record<string, unknown>>, k: string, fallback = 0): number => (typeof p[k] === 'number' ? (p[k] as number) : fallback);
 const conditionLength = (p: Readonly<Record<string, unknown>>): number =>
@@ -96,6 +109,11 @@ function passElements(m: ModuleSpec, fused: boolean): number {
   return a.units * (fused && m.kind !== 'discriminator' ? FUSED_UNIT_TENSORS : UNIT_TENSORS) + a.extra;
 }
 
+function heaviest(modules: readonly ModuleSpec[], copies: number): MemoryEstimate['heaviest'] {
+  const top = modules.reduce<ModuleSpec | undefined>((a, b) => (!a || b.weights > a.weights ? b : a), undefined);
+  return top && { id: top.id, kind: top.kind, params: top.params, bytes: top.weights * F32 * copies };
+}
+
 function largestTensor(modules: readonly ModuleSpec[], batch: number): number {
   let max = 0;
   for (const m of modules) {
@@ -122,9 +140,9 @@ export function estimateInference(modules: readonly ModuleSpec[], batchSize: num
     if (e > peak) [peak, largest] = [e, m.id];
     held += moduleActivations(m).output; // the executor keeps every port's value for the batch
   }
-  const weightBytes = modules.reduce((n, m) => n + m.weights, 0) * F32 * 2; // the weights, and the inference engine's copy
+  const weightBytes = modules.reduce((n, m) => n + m.weights, 0) * F32 * INFERENCE_COPIES;
   const activationBytes = (peak + held) * batchSize * F32;
-  return { bytes: weightBytes + activationBytes, weightBytes, activationBytes, largest, largestTensorBytes: largestTensor(modules, batchSize) };
+  return { bytes: weightBytes + activationBytes, weightBytes, activationBytes, largest, heaviest: heaviest(modules, INFERENCE_COPIES), largestTensorBytes: largestTensor(modules, batchSize) };
 }
 
 export interface TrainingModules {
@@ -156,9 +174,12 @@ export function estimateTraining(m: TrainingModules, batchSize: number, opts: Es
   const all = [m.base, ...m.transformers, m.reconstructor, ...m.discriminators];
   // Which module to shrink: the one that weighs most on the tape.
   const largest = all.reduce((a, b) => (pass(b) > pass(a) ? b : a)).id;
-  const activationBytes = TRAIN_FACTOR * Math.max(g, d) * batchSize * F32;
-  const weightBytes = all.reduce((n, x) => n + x.weights, 0) * F32 * 4; // weights, gradients, Adam's m and v
-  return { bytes: weightBytes + activationBytes, weightBytes, activationBytes, largest, largestTensorBytes: largestTensor(all, batchSize) };
+  // The loader keeps a few batches ahead of the one being trained on (core/data/loader.ts).
+  const side = m.base.kind === 'generator' ? num(m.base.params, 'imageSize', 64) : m.base.side;
+  const batches = LOADED_BATCHES * batchSize * side * side * 3 * F32;
+  const activationBytes = TRAIN_FACTOR * Math.max(g, d) * batchSize * F32 + batches;
+  const weightBytes = all.reduce((n, x) => n + x.weights, 0) * F32 * TRAINING_COPIES;
+  return { bytes: weightBytes + activationBytes, weightBytes, activationBytes, largest, heaviest: heaviest(all, TRAINING_COPIES), largestTensorBytes: largestTensor(all, batchSize) };
 }
 
 /** What the backend can give: from memory-budget.ts (Node) or a test. */
@@ -182,16 +203,48 @@ export function formatBytes(bytes: number): string {
 /** Above this share of the budget a start is allowed with a warning. */
 const WARN_SHARE = 0.8;
 
+/** "base channels 512, 32 residual blocks": the knobs that size a module's weights. */
+function describeModule(kind: ModuleNodeKind, p: Readonly<Record<string, unknown>>): string {
+  const parts = [`base channels ${num(p, 'baseChannels', 64)}`];
+  if (kind === 'encoder' || kind === 'transformer') parts.push(`${num(p, 'resBlocks')} residual blocks`);
+  if (kind === 'discriminator') parts.push(`depth ${num(p, 'depth', 5)}`);
+  if (kind === 'generator') parts.push(`${num(p, 'imageSize', 64)} px`);
+  return parts.join(', ');
+}
+
+/** What to lower when a module's weights are what does not fit. */
+function weightsFix(kind: ModuleNodeKind): string {
+  switch (kind) {
+    case 'encoder':
+    case 'transformer':
+      return 'lower its base channels or its residual blocks';
+    case 'discriminator':
+      return "lower the discriminators' base channels or depth (training.dBaseChannels, training.dDepth)";
+    default:
+      return 'lower its base channels';
+  }
+}
+
 /**
- * `action` says what would run ("Training at batch size 64 and 256 px"); `fix` names the
- * setting to change ("lower the batch size in the training settings").
+ * The verdict, in words: what would run and how much it needs (weights and activations
+ * apart), what there is, and the part to shrink — the heaviest module's weights when the
+ * weights are most of it (a smaller batch would not help), else `fix` (the batch, the image
+ * size). `action` says what would run ("Training at batch size 64 and 256 px").
  */
 export function checkMemory(estimate: MemoryEstimate, budget: MemoryBudget | null, action: string, fix: string): MemoryVerdict {
   if (!budget) return { ok: true };
-  const need = formatBytes(estimate.bytes);
   if (budget.maxBufferBytes !== undefined && estimate.largestTensorBytes > budget.maxBufferBytes)
     return { ok: false, message: `${action} makes a ${formatBytes(estimate.largestTensorBytes)} tensor (in ${estimate.largest}); the GPU takes at most ${formatBytes(budget.maxBufferBytes)} in one buffer — ${fix}.` };
-  if (estimate.bytes > budget.bytes) return { ok: false, message: `${action} needs about ${need}; ${budget.what} — ${fix}.` };
-  if (estimate.bytes > WARN_SHARE * budget.bytes) return { ok: true, warning: `${action} needs about ${need}; ${budget.what}: it may run out of memory — if it does, ${fix}.` };
-  return { ok: true };
+  if (estimate.bytes <= WARN_SHARE * budget.bytes) return { ok: true };
+  const h = estimate.heaviest;
+  const byWeights = h !== undefined && estimate.weightBytes > estimate.activationBytes;
+  const need = `${action} needs about ${formatBytes(estimate.bytes)} (${formatBytes(estimate.weightBytes)} for weights, ${formatBytes(estimate.activationBytes)} for activations)`;
+  const culprit = byWeights
+    ? `most of it is weights; the largest module is ${h.kind} '${h.id}' (${describeModule(h.kind, h.params)}: ${formatBytes(h.bytes)} of weights)`
+    : `most of it is activations, the largest in '${estimate.largest}'`;
+  const what = byWeights ? weightsFix(h.kind) : fix;
+  if (estimate.bytes > budget.bytes) return { ok: false, message: `${need}; ${budget.what}. ${cap(culprit)} — ${what}.` };
+  return { ok: true, warning: `${need}; ${budget.what}: it may run out of memory. ${cap(culprit)}; if it does, ${what}.` };
 }
+
+const cap = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);

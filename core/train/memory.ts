@@ -1,29 +1,33 @@
-// The training step's memory, estimated from the built model before the first iteration,
-// and checked against what the backend can have (core/runtime/memory-*.ts).
+// The training step's memory, estimated from the planned model (parameters only, so before a
+// single weight is allocated), and checked against what the backend can have
+// (core/runtime/memory-*.ts).
 
-import type { GanModule } from '../modules/create';
+import { moduleWeightCount } from '../modules/create';
 import { type MemoryBudget, type MemoryVerdict, type ModuleNodeKind, type ModuleSpec, type TrainingModules, checkMemory, estimateTraining } from '../runtime/memory-estimate';
-import type { Part, TrainModel } from './model';
+import type { PartPlan, TrainModel, TrainModelPlan } from './model';
 
-function spec(part: Part<GanModule>, imageSize: number): ModuleSpec {
-  const m = part.module;
-  const kind = m.nodeKind as ModuleNodeKind;
+/** A module as the estimate needs it: built (a TrainModel's part) or only planned. */
+type PartLike = PartPlan | TrainModel['all'][number];
+
+function spec(part: PartLike, imageSize: number): ModuleSpec {
+  const [id, kind, params] = 'module' in part ? [part.id, part.module.nodeKind as ModuleNodeKind, part.module.params] : [part.node.id, part.kind, part.resolved];
   const side = kind === 'encoder' || kind === 'discriminator' ? imageSize : imageSize / 4;
-  return { id: part.id, kind, params: m.params, side, weights: Object.values(m.variables).reduce((n, v) => n + v.size, 0) };
+  return { id, kind, params, side, weights: moduleWeightCount(kind, params) };
 }
 
-export function trainingModules(model: TrainModel, imageSize: number): TrainingModules {
+export function trainingModules(model: TrainModel | TrainModelPlan, imageSize: number): TrainingModules {
+  const parts = model as { base: PartLike; transformers: readonly PartLike[]; reconstructor: PartLike; discriminators: readonly PartLike[] };
   return {
     mode: model.mode,
-    base: spec(model.base, imageSize),
-    transformers: model.transformers.map((t) => spec(t, imageSize)),
-    reconstructor: spec(model.reconstructor, imageSize),
-    discriminators: model.discriminators.map((d) => spec(d, imageSize)),
+    base: spec(parts.base, imageSize),
+    transformers: parts.transformers.map((t) => spec(t, imageSize)),
+    reconstructor: spec(parts.reconstructor, imageSize),
+    discriminators: parts.discriminators.map((d) => spec(d, imageSize)),
   };
 }
 
-/** Refuses (or warns about) a batch size the backend cannot hold, naming what to change. */
-export function checkTrainingMemory(model: TrainModel, batchSize: number, imageSize: number, budget: MemoryBudget | null, fusedNorm = false): MemoryVerdict {
+/** Refuses (or warns about) a training the backend cannot hold, naming the numbers and what to change. */
+export function checkTrainingMemory(model: TrainModel | TrainModelPlan, batchSize: number, imageSize: number, budget: MemoryBudget | null, fusedNorm = false): MemoryVerdict {
   const estimate = estimateTraining(trainingModules(model, imageSize), batchSize, { fusedNorm });
   return checkMemory(
     estimate,

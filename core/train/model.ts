@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Graph, GraphNode } from '../graph/graph';
 import { type AttributeGroup, describeGroups, groupLength, sameGroups } from '../graph/ports';
 import { type GanModule, createModule } from '../modules/create';
+import { resolveModuleParams } from '../modules/module';
 import type { Discriminator } from '../modules/discriminator';
 import type { Encoder } from '../modules/encoder';
 import type { Generator } from '../modules/generator';
@@ -75,7 +76,32 @@ export { defaultDiscriminatorDepth } from '../graph/training-graph';
 
 const label = (n: GraphNode) => `${n.label ?? n.id} (node '${n.id}')`;
 
-export async function buildTrainModel(graph: Graph, opts: ModelOptions): Promise<TrainModel> {
+/** One module of a training model before it is built: its node, kind and parameters. */
+export interface PartPlan {
+  readonly node: GraphNode;
+  readonly kind: 'encoder' | 'generator' | 'transformer' | 'reconstructor' | 'discriminator';
+  /** The node's parameters with what training sets (image size, D's settings, weights paths). */
+  readonly params: Readonly<Record<string, unknown>>;
+  /** The same with the catalogue's defaults filled in and checked. */
+  readonly resolved: Readonly<Record<string, unknown>>;
+  readonly labelIndex: readonly number[];
+}
+
+/** What buildTrainModel will build, found from the graph alone: nothing is allocated yet. */
+export interface TrainModelPlan {
+  readonly mode: 'translation' | 'generation';
+  readonly base: PartPlan;
+  readonly transformers: readonly PartPlan[];
+  readonly reconstructor: PartPlan;
+  readonly discriminators: readonly PartPlan[];
+}
+
+/**
+ * The modules a training run of `graph` needs and their parameters, checked against the
+ * catalogue and the dataset, without building any: so the memory they will take can be
+ * estimated (and refused) before their weights exist.
+ */
+export async function planTrainModel(graph: Graph, opts: ModelOptions): Promise<TrainModelPlan> {
   const of = (kind: string) => graph.nodes.filter((n) => n.kind === kind);
   const baseKind = opts.mode === 'translation' ? 'encoder' : 'generator';
   const bases = of(baseKind);
@@ -86,58 +112,79 @@ export async function buildTrainModel(graph: Graph, opts: ModelOptions): Promise
   const ts = of('transformer');
   if (ts.length === 0) throw new Error('training needs at least one transformer node in the graph');
 
+  const plan = (node: GraphNode, kind: PartPlan['kind'], params: Record<string, unknown>, index: readonly number[]): PartPlan => {
+    try {
+      return { node, kind, params, resolved: resolveModuleParams(kind, params).params, labelIndex: index };
+    } catch (e) {
+      throw new Error(`${label(node)}: ${(e as Error).message}`, { cause: e });
+    }
+  };
+  const groupsOf = (n: GraphNode) => (n.params.attributes as AttributeGroup[] | undefined) ?? [];
+  const baseNode = bases[0]!;
+  const base = plan(
+    baseNode,
+    baseKind,
+    baseKind === 'encoder' ? { ...baseNode.params, imageSize: opts.imageSize } : baseNode.params,
+    baseKind === 'generator' ? labelIndex(label(baseNode), groupsOf(baseNode), opts.datasetGroups) : [],
+  );
+  if (baseKind === 'generator' && (base.resolved.imageSize as number) !== opts.imageSize)
+    throw new Error(`${label(baseNode)}: makes ${String(base.resolved.imageSize)} px images but the dataset has ${opts.imageSize} px`);
+  const transformers = ts.map((n) => plan(n, 'transformer', n.params, labelIndex(label(n), groupsOf(n), opts.datasetGroups)));
+  const recNode = recs[0]!;
+  const reconstructor = plan(recNode, 'reconstructor', { ...recNode.params, imageSize: opts.imageSize }, []);
+
+  const dParams = (groups: readonly AttributeGroup[]) => ({
+    imageSize: opts.imageSize,
+    baseChannels: opts.dBaseChannels ?? (base.resolved.baseChannels as number),
+    depth: opts.dDepth ?? defaultDiscriminatorDepth(opts.imageSize),
+    attributes: groups,
+  });
+  const judged: GraphNode[] = [...ts, ...(baseKind === 'generator' && groupsOf(baseNode).length ? [baseNode] : [])];
+  const discriminators: PartPlan[] = [];
+  for (const n of judged) {
+    const dNode: GraphNode = {
+      id: `D_${n.id}`,
+      kind: 'discriminator',
+      label: `D for ${n.label ?? n.id}`,
+      params: { ...dParams(groupsOf(n)), weights: await discriminatorWeights(n, opts) },
+    };
+    discriminators.push(plan(dNode, 'discriminator', dNode.params, labelIndex(label(n), groupsOf(n), opts.datasetGroups)));
+  }
+  return { mode: opts.mode, base, transformers, reconstructor, discriminators };
+}
+
+/** Builds the modules of a plan and loads their weights files; `baseDir` resolves relative paths. */
+export async function buildPlannedModel(plan: TrainModelPlan, opts: Pick<ModelOptions, 'seed' | 'baseDir'>): Promise<TrainModel> {
   const built: Part<GanModule>[] = [];
   try {
-    const make = async <M extends GanModule>(node: GraphNode, kind: string, params: Record<string, unknown>, index: number[]): Promise<Part<M>> => {
+    const make = async <M extends GanModule>(p: PartPlan): Promise<Part<M>> => {
       let m: GanModule;
       try {
-        m = createModule(kind, params, hashSeed(opts.seed, node.id));
+        m = createModule(p.kind, p.params, hashSeed(opts.seed, p.node.id));
       } catch (e) {
-        throw new Error(`${label(node)}: ${(e as Error).message}`, { cause: e });
+        throw new Error(`${label(p.node)}: ${(e as Error).message}`, { cause: e });
       }
-      const part: Part<M> = { id: node.id, module: m as M, labelIndex: index };
+      const part: Part<M> = { id: p.node.id, module: m as M, labelIndex: p.labelIndex };
       built.push(part);
-      const file = typeof params.weights === 'string' ? params.weights.trim() : '';
+      const file = typeof p.params.weights === 'string' ? p.params.weights.trim() : '';
       if (file) loadWeightsInto(m, await readWeightsFile(resolve(opts.baseDir, file)));
       return part;
     };
-    const groupsOf = (n: GraphNode) => (n.params.attributes as AttributeGroup[] | undefined) ?? [];
-    const baseNode = bases[0]!;
-    const base = (await make<Encoder | Generator>(
-      baseNode,
-      baseKind,
-      baseKind === 'encoder' ? { ...baseNode.params, imageSize: opts.imageSize } : baseNode.params,
-      baseKind === 'generator' ? labelIndex(label(baseNode), groupsOf(baseNode), opts.datasetGroups) : [],
-    )) as Part<Encoder> | Part<Generator>;
-    if (baseKind === 'generator' && (base.module.params.imageSize as number) !== opts.imageSize)
-      throw new Error(`${label(baseNode)}: makes ${String(base.module.params.imageSize)} px images but the dataset has ${opts.imageSize} px`);
+    const base = (await make<Encoder | Generator>(plan.base)) as Part<Encoder> | Part<Generator>;
     const transformers: Part<Transformer>[] = [];
-    for (const n of ts) transformers.push(await make<Transformer>(n, 'transformer', n.params, labelIndex(label(n), groupsOf(n), opts.datasetGroups)));
-    const recNode = recs[0]!;
-    const reconstructor = await make<Reconstructor>(recNode, 'reconstructor', { ...recNode.params, imageSize: opts.imageSize }, []);
-
-    const dParams = (groups: readonly AttributeGroup[]) => ({
-      imageSize: opts.imageSize,
-      baseChannels: opts.dBaseChannels ?? (base.module.params.baseChannels as number),
-      depth: opts.dDepth ?? defaultDiscriminatorDepth(opts.imageSize),
-      attributes: groups,
-    });
-    const judged: GraphNode[] = [...ts, ...(baseKind === 'generator' && groupsOf(baseNode).length ? [baseNode] : [])];
+    for (const t of plan.transformers) transformers.push(await make<Transformer>(t));
+    const reconstructor = await make<Reconstructor>(plan.reconstructor);
     const discriminators: Part<Discriminator>[] = [];
-    for (const n of judged) {
-      const dNode: GraphNode = {
-        id: `D_${n.id}`,
-        kind: 'discriminator',
-        label: `D for ${n.label ?? n.id}`,
-        params: { ...dParams(groupsOf(n)), weights: await discriminatorWeights(n, opts) },
-      };
-      discriminators.push(await make<Discriminator>(dNode, 'discriminator', dNode.params, labelIndex(label(n), groupsOf(n), opts.datasetGroups)));
-    }
-    return { mode: opts.mode, base, transformers, reconstructor, discriminators, all: built };
+    for (const d of plan.discriminators) discriminators.push(await make<Discriminator>(d));
+    return { mode: plan.mode, base, transformers, reconstructor, discriminators, all: built };
   } catch (e) {
     for (const p of built) p.module.dispose();
     throw e;
   }
+}
+
+export async function buildTrainModel(graph: Graph, opts: ModelOptions): Promise<TrainModel> {
+  return buildPlannedModel(await planTrainModel(graph, opts), opts);
 }
 
 /**

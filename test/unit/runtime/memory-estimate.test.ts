@@ -131,7 +131,10 @@ describe('memory estimate against measurements', () => {
     const v16 = checkMemory(estimateTraining(standard, 16), wasm, 'Training at batch size 16 and 64 px', 'lower the batch size');
     expect(v16).toMatchObject({ ok: true, warning: expect.stringMatching(/may run out of memory/) });
     const v32 = checkMemory(estimateTraining(standard, 32), wasm, 'Training at batch size 32 and 64 px', 'lower the batch size in the training settings');
-    expect(v32).toEqual({ ok: false, message: expect.stringMatching(/^Training at batch size 32 and 64 px needs about \d+(\.\d)? GB; the wasm backend can address at most 4\.3 GB — lower the batch size in the training settings\.$/) });
+    expect(v32).toEqual({
+      ok: false,
+      message: expect.stringMatching(/^Training at batch size 32 and 64 px needs about \d+(\.\d)? GB \(\d+ MB for weights, \d+(\.\d)? GB for activations\); the wasm backend can address at most 4\.3 GB\. Most of it is activations, the largest in 'T0' — lower the batch size in the training settings\.$/),
+    });
     // Natively, with the machine's free memory, batch 32 fits.
     expect(checkMemory(estimateTraining(standard, 32, { fusedNorm: true }), memoryBudget('native', 20 * GB), 'x', 'y')).toEqual({ ok: true });
   });
@@ -148,7 +151,7 @@ describe('memory checks', () => {
     const est = { bytes: 31e9, weightBytes: 1e9, activationBytes: 30e9, largest: 'E', largestTensorBytes: 3e9 };
     expect(checkMemory(est, memoryBudget('native', 22e9), 'Training at batch size 64 and 256 px', 'lower the batch size in the training settings')).toEqual({
       ok: false,
-      message: 'Training at batch size 64 and 256 px needs about 31 GB; this machine has 22 GB free — lower the batch size in the training settings.',
+      message: "Training at batch size 64 and 256 px needs about 31 GB (1.0 GB for weights, 30 GB for activations); this machine has 22 GB free. Most of it is activations, the largest in 'E' — lower the batch size in the training settings.",
     });
     expect(checkMemory(est, null, 'a', 'b')).toEqual({ ok: true });
     // WebGPU caps one buffer: a single tensor too large is refused however much memory there is.
@@ -163,7 +166,7 @@ describe('memory checks', () => {
     expect(checkTrainingMemory(model, 8, 16, { bytes: 1e9, what: 'plenty' })).toEqual({ ok: true });
     expect(checkTrainingMemory(model, 8, 16, { bytes: 1e6, what: 'this machine has 1 MB free' })).toEqual({
       ok: false,
-      message: expect.stringMatching(/^Training at batch size 8 and 16 px needs about \d+ MB; this machine has 1 MB free — lower the batch size in the training settings/),
+      message: expect.stringMatching(/^Training at batch size 8 and 16 px needs about \d+ MB \(\d+ MB for weights, \d+ MB for activations\); this machine has 1 MB free\. Most of it is activations, the largest in 'E' — lower the batch size in the training settings/),
     });
     disposeModel(model);
   });
@@ -178,7 +181,7 @@ describe('memory checks', () => {
     let outputs = 0;
     const run = runGraph(graph, { baseDir: join(demoFile, '..'), batchSize: 64, engine: 'tfjs' }, () => void outputs++);
     await expect(run).rejects.toThrow(RunError);
-    await expect(run).rejects.toThrow(/^Running 64 image\(s\) at a time at 1024 px needs about \d+ GB; this machine has .* free — use smaller images \(the image size of 'E'\) or a smaller batch/);
+    await expect(run).rejects.toThrow(/^Running 64 image\(s\) at a time at 1024 px needs about \d+ GB \(\d+ MB for weights, \d+ GB for activations\); this machine has .* free\. Most of it is activations, the largest in 'E' — use smaller images \(the image size of 'E'\) or a smaller batch/);
     await run.catch((e: RunError) => expect(e.node).toBe('E'));
     expect(outputs).toBe(0);
   });
