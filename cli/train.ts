@@ -54,6 +54,8 @@ export async function trainCommand(file: string, opts: TrainCommandOptions, log:
       ...(stopAfter ? { stopAfter } : {}),
       resume: !!opts.resume,
       restart: !!opts.restart,
+      // Named in the run folder's lock, for whoever is refused while this run writes it.
+      command: ['modulargan train', file, ...(opts.resume ? ['--resume'] : []), ...(opts.restart ? ['--restart'] : [])].join(' '),
       ...(signal ? { signal } : {}),
       log,
       onProgress: (p) => {
