@@ -26,7 +26,19 @@ export interface BatchLoaderOptions {
   split?: 'train' | 'test';
   /** Called once per item that could not be loaded; that item is skipped from then on. */
   onSkip?: (message: string) => void;
+  /** The dataset as messages name it ("dataset 'faces' (image folder /data/faces)"); default its title. */
+  name?: string;
 }
+
+/** Every item of a split failed to load: the dataset cannot feed a run. */
+export class NoLoadableItemError extends Error {}
+
+/** How many of the reasons a NoLoadableItemError quotes. */
+const REASONS_SHOWN = 3;
+
+/** Reading a file failed (gone, unreadable, a disk error): a property of the item, not a bug. */
+const isFileError = (e: unknown): boolean =>
+  e instanceof ImageFileError || (e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && /^E[A-Z]+$/.test((e as NodeJS.ErrnoException).code!));
 
 /** Fisher–Yates in place, drawing from `rand`; returns the list. */
 export function shuffleWith<T>(list: T[], rand: () => number): T[] {
@@ -47,6 +59,9 @@ export class BatchLoader {
   private readonly pending = new Map<number, Promise<Batch>>();
   private readonly perms = new Map<number, number[]>();
   private readonly bad = new Set<number>();
+  /** The first few reasons items were skipped, for the message when none can be loaded. */
+  private readonly reasons: string[] = [];
+  private loadedAny = false;
 
   constructor(
     readonly dataset: Dataset,
@@ -60,7 +75,14 @@ export class BatchLoader {
   get(k: number): Promise<Batch> {
     for (const old of this.pending.keys()) if (old < k) this.pending.delete(old);
     const ahead = this.opts.ahead ?? 3;
-    for (let j = k; j <= k + ahead; j++) if (!this.pending.has(j)) this.pending.set(j, this.build(j));
+    for (let j = k; j <= k + ahead; j++)
+      if (!this.pending.has(j)) {
+        const p = this.build(j);
+        // A batch loaded ahead may fail with nobody waiting for it yet (or ever, after the
+        // run stops): its rejection is handled here, and reported to whoever asks for it.
+        p.catch(() => undefined);
+        this.pending.set(j, p);
+      }
     const p = this.pending.get(k)!;
     this.pending.delete(k);
     return p;
@@ -90,15 +112,27 @@ export class BatchLoader {
       const i = this.itemAt(p);
       if (this.bad.has(i)) continue;
       try {
-        return await this.dataset.load(i);
+        const sample = await this.dataset.load(i);
+        this.loadedAny = true;
+        return sample;
       } catch (e) {
-        if (!(e instanceof ImageFileError)) throw e;
+        if (!isFileError(e)) throw e;
         // Batches load concurrently: several may meet the same bad file; report it once.
-        if (!this.bad.has(i)) this.opts.onSkip?.(`skipped ${e.message}`);
+        if (!this.bad.has(i)) {
+          const reason = e instanceof ImageFileError ? e.message : `item ${i}: ${(e as Error).message}`;
+          if (this.reasons.length < REASONS_SHOWN) this.reasons.push(reason);
+          this.opts.onSkip?.(`skipped ${reason}`);
+        }
         this.bad.add(i);
       }
     }
-    throw new Error(`${this.dataset.title}: no item of the ${this.opts.split ?? 'train'} split could be loaded`);
+    const split = this.opts.split ?? 'train';
+    const n = this.items.length;
+    const more = this.bad.size > this.reasons.length ? `; and ${this.bad.size - this.reasons.length} more` : '';
+    throw new NoLoadableItemError(
+      `${this.opts.name ?? this.dataset.title}: ${this.loadedAny ? 'no image of its ' + split + ' split can be loaded any more' : 'no image could be loaded'} ` +
+        `(${this.bad.size} of the ${n} in its ${split} split failed): ${this.reasons.join('; ')}${more}`,
+    );
   }
 
   private async build(k: number): Promise<Batch> {
