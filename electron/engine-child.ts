@@ -6,9 +6,13 @@
 import type { EngineChild, EngineRequest } from '../core/api/engine-process';
 
 export interface UtilityProcessLike {
+  /** Undefined before the process has spawned and again once it has exited. */
   readonly pid?: number;
   on(event: 'message', listener: (message: unknown) => void): unknown;
   on(event: 'exit', listener: (code: number) => void): unknown;
+  on(event: 'spawn', listener: () => void): unknown;
+  /** A fatal V8 error in the process ('FatalError'); its exit follows. */
+  on(event: 'error', listener: (type: string, location: string) => void): unknown;
   postMessage(message: unknown): void;
   kill(): boolean;
 }
@@ -25,14 +29,26 @@ export interface GoneDetails {
  * `onGone` subscribes to app's 'child-process-gone'. The two events arrive in no fixed order,
  * so the exit is reported `waitMs` later, with the reason if it came by then.
  */
-export function utilityEngineChild(proc: UtilityProcessLike, serviceName: string, onGone: (listener: (d: GoneDetails) => void) => () => void, waitMs = 200): EngineChild {
+export function utilityEngineChild(
+  proc: UtilityProcessLike,
+  serviceName: string,
+  onGone: (listener: (d: GoneDetails) => void) => () => void,
+  waitMs = 200,
+  log: (line: string) => void = console.error,
+): EngineChild {
   let gone: GoneDetails | undefined;
   const off = onGone((d) => {
     if (d.type === 'Utility' && d.serviceName === serviceName) gone = d;
   });
+  // The exit is reported after the process is gone, when Electron no longer gives its pid.
+  let lastPid = proc.pid;
+  proc.on('spawn', () => (lastPid = proc.pid ?? lastPid));
+  // A utility process is an EventEmitter: an 'error' nobody hears is thrown in main, and
+  // would take the window down with the engine.
+  proc.on('error', (type, location) => log(`main: the engine process (pid ${lastPid ?? 'unknown'}) failed: ${type} at ${location}`));
   return {
     get pid() {
-      return proc.pid;
+      return proc.pid ?? lastPid;
     },
     on(event: 'message' | 'exit', listener: (...a: never[]) => void) {
       if (event === 'message') proc.on('message', listener as (m: unknown) => void);

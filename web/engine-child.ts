@@ -13,7 +13,9 @@ if (!send || !stateDir || !demoPath) {
 }
 const port: ParentPortLike = {
   on: (_event, listener) => void process.on('message', (data) => listener({ data })),
-  postMessage: (m) => void send(m),
+  // With a callback, a post to a host that has gone fails quietly instead of as an 'error'
+  // event that would end the engine before 'disconnect' can stop its training cleanly.
+  postMessage: (m) => void send(m, (e: Error | null) => e && console.error(`engine: a message to the host was lost: ${e.message}`)),
 };
 const service = createEngineService({ stateDir, demoPath, host: 'web' });
 serveEngine(port, service);

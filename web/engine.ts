@@ -18,15 +18,36 @@ const CHILD = join(import.meta.dirname, 'engine-child.ts');
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 function forkEngine(opts: EngineProcessOptions): EngineChild {
+  const log = opts.log ?? console.error;
   const child = fork(CHILD, [opts.stateDir, opts.demoPath], { execArgv: ['--import', TSX], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let onExit: ((code: number | null, signal: NodeJS.Signals | null, reason?: string) => void) | undefined;
+  let reported = false;
+  const exit = (code: number | null, signal: NodeJS.Signals | null, reason?: string) => {
+    if (reported) return;
+    reported = true;
+    onExit?.(code, signal, reason);
+  };
+  child.on('exit', (code, signal) => exit(code, signal));
+  // A ChildProcess emits 'error' when it cannot be started, killed or written to; unheard,
+  // that ends the host. A start that failed has no exit of its own: it is reported as one.
+  child.on('error', (e) => {
+    if (child.pid === undefined) exit(null, null, `it could not start: ${e.message}`);
+    else log(`host: the engine process (pid ${child.pid}): ${e.message}`);
+  });
   return {
     get pid() {
       return child.pid;
     },
-    on: ((event: 'message' | 'exit', listener: (...a: unknown[]) => void) => void child.on(event, listener)) as EngineChild['on'],
+    on: ((event: 'message' | 'exit', listener: (...a: unknown[]) => void) => {
+      if (event === 'exit') onExit = listener;
+      else child.on(event, listener);
+    }) as EngineChild['on'],
     postMessage: (m) => {
-      // A message to a child that has just died is lost; its exit event reports it.
-      if (child.connected) child.send(m);
+      // A message to a child that has just died is lost; its exit event reports it and fails
+      // the call. Until the host has noticed the death the channel still looks open, and a
+      // write then fails with EPIPE: the callback takes that error (without one, it would be
+      // thrown as an 'error' event).
+      if (child.connected) child.send(m, (e) => e && log(`host: a message to the engine process (pid ${child.pid}) was lost: ${e.message}`));
     },
     kill: () => void child.kill('SIGKILL'),
   };

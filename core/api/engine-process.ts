@@ -28,14 +28,23 @@ export interface ParentPortLike {
 }
 
 export function serveEngine(port: ParentPortLike, service: EngineApi, log: (line: string) => void = console.error): void {
-  service.onRunEvent((event) => port.postMessage({ event }));
+  // With the host gone (or going) a post can throw; the engine lives on to finish its work
+  // (a training writes its checkpoint) rather than dying of it.
+  const post = (m: EngineMessage) => {
+    try {
+      port.postMessage(m);
+    } catch (e) {
+      log(`engine: a message to the host was lost: ${(e as Error).message}`);
+    }
+  };
+  service.onRunEvent((event) => post({ event }));
   port.on('message', (e) => {
     const req = engineRequestSchema.safeParse(e.data);
     if (!req.success) {
       log(`engine: refused a malformed request: ${describeIssues(req.error)}`);
       return;
     }
-    void dispatchCall(service, req.data.method, req.data.params).then((reply) => port.postMessage({ id: req.data.id, reply }));
+    void dispatchCall(service, req.data.method, req.data.params).then((reply) => post({ id: req.data.id, reply }));
   });
 }
 
@@ -169,7 +178,15 @@ export function superviseEngine(spawn: () => EngineChild, opts: { name?: string;
       const id = next++;
       return new Promise((done) => {
         pending.set(id, { method, done });
-        child.postMessage({ id, method, params });
+        try {
+          child.postMessage({ id, method, params });
+        } catch (e) {
+          // Not sent (it could not be serialised, or the channel is gone): this call fails
+          // alone; a dead process is reported by its exit, as ever.
+          pending.delete(id);
+          const why = e instanceof RangeError ? 'its data are nested too deeply' : (e as Error).message;
+          done({ ok: false, error: `the call to ${method} could not be sent to the ${name}: ${why}` });
+        }
       });
     },
     onRunEvent(listener) {

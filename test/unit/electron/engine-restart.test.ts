@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type EngineChild, type EngineRequest, superviseEngine } from '../../../core/api/engine-process';
 import type { EngineExitInfo, RunEvent } from '../../../core/api';
@@ -130,6 +131,23 @@ describe('the engine process dies (Electron main, fake utility process)', () => 
     expect(w.events.filter((e) => e.type === 'progress')).toEqual([]);
     expect(w.events.filter((e) => e.type === 'engine-exited')).toEqual([]);
   });
+
+  it('a call that cannot be sent fails alone, and is not reported as running when the engine dies', async () => {
+    const w = wire();
+    const first = w.children[0]!;
+    const post = first.postMessage.bind(first);
+    first.postMessage = (m) => {
+      if (m.method === 'openProject') throw new RangeError('Maximum call stack size exceeded');
+      post(m);
+    };
+    expect(await w.engine.call('openProject', ['/deep.mgproj.json'])).toEqual({
+      ok: false,
+      error: 'the call to openProject could not be sent to the engine process: its data are nested too deeply',
+    });
+    expect(await w.engine.call('listRecent', [])).toMatchObject({ ok: true });
+    first.die(null, 'SIGKILL');
+    expect(w.engine.exited!.running).toEqual([]);
+  });
 });
 
 describe("Electron's utility process as the engine child", () => {
@@ -166,5 +184,23 @@ describe("Electron's utility process as the engine child", () => {
     (on.exit as (code: number) => void)(5);
     vi.runAllTimers();
     expect(exits).toEqual([[5, null, undefined]]);
+  });
+
+  it("hears the process's 'error' (unheard, Electron would throw it in main) and names the pid after the exit", async () => {
+    vi.useFakeTimers();
+    // Like Electron's: an EventEmitter whose pid exists from 'spawn' until 'exit'.
+    const proc = Object.assign(new EventEmitter(), { pid: undefined as number | undefined, postMessage: vi.fn(), kill: () => true });
+    const logged: string[] = [];
+    const child = utilityEngineChild(proc, 'ModularGAN engine', () => () => undefined, 200, (l) => logged.push(l));
+    const engine = superviseEngine(() => child, { log: () => undefined });
+    proc.pid = 77;
+    proc.emit('spawn');
+    const call = engine.call('listRecent', []);
+    expect(() => proc.emit('error', 'FatalError', 'v8::Isolate', '{}')).not.toThrow();
+    expect(logged).toEqual(['main: the engine process (pid 77) failed: FatalError at v8::Isolate']);
+    proc.pid = undefined;
+    proc.emit('exit', 133);
+    vi.runAllTimers();
+    expect(await call).toEqual({ ok: false, error: expect.stringMatching(/^The engine process \(pid 77\) stopped while it was running a call to listRecent: exit code 133\./) });
   });
 });
