@@ -3,16 +3,17 @@
 // The engine runs in a child process (web/engine.ts) that may die and be restarted while
 // this server and the page stay up; tests may hand in an engine in this process instead.
 
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { STATUS_CODES, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { dispatchCall } from '../core/api/dispatch';
 import type { EngineLink, SupervisedEngine } from '../core/api/engine-process';
 import { type Reply, checkParams, checkResult } from '../core/api/schemas';
 import { createStateFiles } from '../core/api/state-files';
 import type { EngineApi, RecoveryRecord, RunEvent } from '../core/api/types';
-import { TOKEN_COOKIE, checkRequest, contentSecurityPolicy, newToken } from './security';
+import { TOKEN_COOKIE, checkRequest, contentSecurityPolicy, newToken, requestTarget } from './security';
 
 export interface WebHostOptions {
   /** The engine in a child process (what `npm run web` uses)... */
@@ -28,6 +29,8 @@ export interface WebHostOptions {
   readonly staticDir: string;
   readonly port?: number;
   readonly token?: string;
+  /** Where the host's own troubles go (a failed accept, a handler that threw); console.error by default. */
+  readonly log?: (line: string) => void;
 }
 
 export interface WebHost {
@@ -48,16 +51,41 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 const MAX_BODY = 64 * 1024 * 1024;
+/**
+ * How much of an oversized body is still read (and dropped) before the 413: a client that
+ * is still sending when the connection closes sees a reset instead of the answer.
+ */
+const DRAIN_MAX = 64 * 1024 * 1024;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > MAX_BODY) throw new Error('request too large');
-    chunks.push(c as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/**
+ * A call's body, or null when it is over MAX_BODY (declared or sent). Rejects when the client
+ * breaks off. Read by hand, not with `for await`: leaving that loop early destroys the request
+ * and its socket, so the refusal would never reach the client.
+ */
+function readBody(req: IncomingMessage): Promise<Buffer | null> {
+  return new Promise((ok, fail) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const declared = Number(req.headers['content-length'] ?? 0);
+    let over = declared > MAX_BODY;
+    if (declared > MAX_BODY + DRAIN_MAX) return ok(null);
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (!over && size > MAX_BODY) {
+        over = true;
+        chunks.length = 0;
+      }
+      if (!over) chunks.push(c);
+      else if (size > MAX_BODY + DRAIN_MAX) {
+        req.pause();
+        ok(null);
+      }
+    });
+    req.once('end', () => ok(over ? null : Buffer.concat(chunks)));
+    req.once('error', fail);
+    req.once('close', () => fail(new Error('the client broke off the request')));
+  });
 }
 
 type HostedEngine = EngineLink & Pick<SupervisedEngine, 'restart'> & { readonly exited?: SupervisedEngine['exited'] };
@@ -77,6 +105,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
   const state = opts.stateDir ? createStateFiles(opts.stateDir) : null;
   const token = opts.token ?? newToken();
   const root = normalize(opts.staticDir + sep);
+  const log = opts.log ?? console.error;
   const sockets = new Set<WebSocket>();
   let port = 0;
 
@@ -84,6 +113,8 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     res.writeHead(status, { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', ...headers });
     res.end(body);
   };
+  const sendJson = (res: ServerResponse, status: number, reply: Reply, headers: Record<string, string> = {}) =>
+    send(res, status, JSON.stringify(reply), { 'content-type': 'application/json', ...headers });
 
   /** One call, checked here before it goes on and on its way back (the engine is another process). */
   async function answer(method: unknown, raw: unknown): Promise<Reply> {
@@ -107,25 +138,41 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const verdict = checkRequest(req, token, port);
     if (!verdict.ok) return send(res, verdict.status, `refused: ${verdict.reason}\n`, { 'content-type': 'text/plain' });
-    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    const url = requestTarget(req)!; // checkRequest refused any other
 
     const call = /^\/api\/call\/([A-Za-z]+)$/.exec(url.pathname);
     if (call) {
       if (req.method !== 'POST') return send(res, 405, 'POST only\n');
       if (!(req.headers['content-type'] ?? '').startsWith('application/json')) return send(res, 415, 'JSON only\n');
+      let body: Buffer | null;
+      try {
+        body = await readBody(req);
+      } catch {
+        return void res.destroy(); // the client has gone: no one to answer
+      }
+      // The connection closes after this answer: the rest of the body may still be on its way
+      // and would be read as the next request.
+      if (!body) return sendJson(res, 413, { ok: false, error: `request too large: a call's body may be at most ${MAX_BODY / 1024 / 1024} MiB` }, { connection: 'close' });
       let params: unknown;
       try {
-        params = (JSON.parse(await readBody(req)) as { params?: unknown }).params;
+        const parsed: unknown = JSON.parse(utf8.decode(body));
+        if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('the body must be a JSON object with "params"');
+        params = (parsed as { params?: unknown }).params;
       } catch (e) {
-        return send(res, 400, JSON.stringify({ ok: false, error: `malformed request: ${(e as Error).message}` }), { 'content-type': 'application/json' });
+        const why = e instanceof TypeError ? 'the body is not valid UTF-8' : (e as Error).message;
+        return sendJson(res, 400, { ok: false, error: `malformed request: ${why}` });
       }
-      const reply = await answer(call[1], params);
-      return send(res, 200, JSON.stringify(reply), { 'content-type': 'application/json' });
+      return sendJson(res, 200, await answer(call[1], params));
     }
 
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'GET only\n');
     // Only the built renderer's own files are served: never anything else on disk.
-    const rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname.slice(1));
+    let rel: string;
+    try {
+      rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname.slice(1));
+    } catch {
+      return send(res, 400, 'malformed path: a %-escape is not UTF-8\n', { 'content-type': 'text/plain' });
+    }
     const file = normalize(join(root, rel));
     if (!file.startsWith(root)) return send(res, 404, 'not found\n');
     let body: Buffer;
@@ -144,15 +191,32 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
   }
 
   const server = createServer((req, res) => {
-    handle(req, res).catch((e: Error) => send(res, 500, `error: ${e.message}\n`));
+    handle(req, res).catch((e: Error) => {
+      log(`web host: ${req.method} ${req.url}: ${e.message}`);
+      // Headers already out: the answer cannot be changed, only cut short.
+      if (res.headersSent) res.destroy();
+      else send(res, 500, `error: ${e.message}\n`, { connection: 'close' });
+    });
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 });
   server.on('upgrade', (req, socket, head) => {
-    const verdict = checkRequest(req, token, port);
-    if (!verdict.ok || new URL(req.url ?? '/', 'http://x').pathname !== '/api/events') {
-      socket.end(`HTTP/1.1 ${verdict.ok ? 404 : verdict.status} Refused\r\nConnection: close\r\n\r\n`);
-      return;
+    // Node takes its own 'error' listener off an upgraded socket: a client resetting it
+    // (before or after the refusal is written) would otherwise end the host.
+    socket.on('error', () => socket.destroy());
+    try {
+      const verdict = checkRequest(req, token, port);
+      const status = !verdict.ok ? verdict.status : requestTarget(req)!.pathname !== '/api/events' ? 404 : 0;
+      if (status) {
+        socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+        return;
+      }
+      upgrade(req, socket, head);
+    } catch (e) {
+      log(`web host: upgrade ${req.url}: ${(e as Error).message}`);
+      socket.destroy();
     }
+  });
+  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);
       ws.on('close', () => sockets.delete(ws));
@@ -162,7 +226,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
       // A page opened (or reloaded) while the engine is down learns it at once.
       if (engine.exited) ws.send(JSON.stringify({ type: 'engine-exited', ...engine.exited } satisfies RunEvent));
     });
-  });
+  }
   const unsubscribe = engine.onRunEvent((e) => {
     const text = JSON.stringify(e);
     for (const ws of sockets) ws.send(text);
@@ -170,8 +234,10 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
 
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => ok());
+    server.listen(opts.port ?? 0, '127.0.0.1', () => (server.off('error', fail), ok()));
   });
+  // From now on the server's own errors (a failed accept) arrive here; unheard, one would end the host.
+  server.on('error', (e) => log(`web host: ${e.message}`));
   port = (server.address() as { port: number }).port;
   const origin = `http://127.0.0.1:${port}`;
   return {

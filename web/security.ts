@@ -25,17 +25,31 @@ function cookie(req: IncomingMessage, name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The request's target as a URL, or null when it is not one: Node's parser lets through
+ * targets such as `//[` that URL refuses with an exception, and nothing about such a
+ * request (not even its token) can be read.
+ */
+export function requestTarget(req: IncomingMessage): URL | null {
+  try {
+    return new URL(req.url ?? '/', 'http://x');
+  } catch {
+    return null;
+  }
+}
+
 /** The token the request carries: query parameter, header or cookie. */
 export function requestToken(req: IncomingMessage): string | undefined {
-  const q = new URL(req.url ?? '/', 'http://x').searchParams.get('token');
+  const q = requestTarget(req)?.searchParams.get('token');
   const h = req.headers[TOKEN_HEADER];
   return q ?? (typeof h === 'string' ? h : undefined) ?? cookie(req, TOKEN_COOKIE);
 }
 
 export type Verdict = { ok: true } | { ok: false; status: number; reason: string };
 
-/** Checks Host, Origin and token; `port` is the port the host listens on. */
+/** Checks the target, Host, Origin and token; `port` is the port the host listens on. Never throws. */
 export function checkRequest(req: IncomingMessage, token: string, port: number): Verdict {
+  if (!requestTarget(req)) return { ok: false, status: 400, reason: 'malformed request target' };
   const own = [`127.0.0.1:${port}`, `localhost:${port}`];
   if (!own.includes(req.headers.host ?? '')) return { ok: false, status: 403, reason: 'wrong host' };
   const origin = req.headers.origin;
