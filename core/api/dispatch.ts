@@ -4,6 +4,21 @@
 import { type Reply, checkParams, checkResult, replySchema } from './schemas';
 import type { ApiMethod, EngineApi } from './types';
 
+/**
+ * What went wrong, as text, whatever was thrown: a reply's error must be a string, and a
+ * value that cannot become one (no prototype, a throwing toString) must not turn the reply
+ * into a rejection, which in the engine process would be unhandled and end it.
+ */
+export function errorText(e: unknown): string {
+  try {
+    const text = e instanceof Error ? e.message : String(e);
+    if (typeof text === 'string' && text) return text;
+  } catch {
+    // fall through
+  }
+  return 'the engine failed without saying why';
+}
+
 /** Runs one call from an untrusted sender. Never throws: failures become { ok: false }. */
 export async function dispatchCall(service: EngineApi, method: unknown, params: unknown): Promise<Reply> {
   try {
@@ -12,7 +27,7 @@ export async function dispatchCall(service: EngineApi, method: unknown, params: 
     const result = await fn.apply(service, call.params);
     return { ok: true, result: checkResult(call.method, result) };
   } catch (e) {
-    return { ok: false, error: e instanceof Error ? e.message : String(e) };
+    return { ok: false, error: errorText(e) };
   }
 }
 
