@@ -1,13 +1,10 @@
 // `modulargan batch`: the command-line front end of core/runtime/batch.ts (which the studio's
 // Batch panel shares): options from flags, a progress bar, the report as JSON and as lines.
 
-import { mkdir } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
-import { writeFileAtomic } from '../core/files/atomic';
 import { formatFileError } from '../core/files/documents';
-import { chooseEngine, openRunnable, wholeNumber } from './runnable';
-import { RunError } from '../core/runtime/executor';
+import { chooseEngine, cliErrorMessage, openRunnable, wholeNumber } from './runnable';
 import { type BatchReport, runBatch } from '../core/runtime/batch';
 
 export type { BatchReport };
@@ -29,7 +26,11 @@ export interface BatchCommandOptions {
 }
 
 
-/** Exit codes: 0 all done, 1 could not run, 2 some files skipped or not written, 130 cancelled. */
+/**
+ * Exit codes: 0 all done; 1 could not run (a bad argument or graph, an output folder that cannot
+ * take files or whose outputs would land on an input); 2 some files skipped or not written, a
+ * full or read-only disk stopped the run, or the report could not be written; 130 cancelled.
+ */
 export async function batchCommand(file: string, opts: BatchCommandOptions, log: (line: string) => void, signal?: AbortSignal): Promise<number> {
   const doc = await openRunnable(file);
   if (!doc.ok) {
@@ -57,6 +58,7 @@ export async function batchCommand(file: string, opts: BatchCommandOptions, log:
         seed: wholeNumber(opts.seed, 'seed', 0),
         batchSize: wholeNumber(opts.batch, 'batch', 8) || 1,
         signal,
+        report: opts.report === undefined ? undefined : resolve(opts.report),
       },
       {
         onProgress: (p) => {
@@ -68,23 +70,21 @@ export async function batchCommand(file: string, opts: BatchCommandOptions, log:
       },
     );
     bar?.stop();
-    const reportPath = resolve(opts.report ?? join(report.output, 'batch-report.json'));
-    await mkdir(dirname(reportPath), { recursive: true });
-    await writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`, { backup: false });
     for (const s of report.skipped) log(`skipped ${s.file}: ${s.reason}`);
     for (const f of report.failed) log(`not written ${f.path}: ${f.reason}`);
+    if (report.stoppedBy) log(`stopped: ${report.stoppedBy}; resume with --skip-existing once it is mended`);
+    if (report.reportError) log(`report not written: ${report.reportError}`);
     log(
-      `${report.cancelled ? 'stopped' : 'done'}: ${report.processed} processed, ${report.alreadyDone} already done, ${report.skipped.length} skipped, ${report.failed.length} not written ` +
-        `(${report.imagesPerSecond} img/s with ${report.engine}); report: ${reportPath}`,
+      `${report.finished ? 'done' : 'stopped'}: ${report.processed} processed, ${report.alreadyDone} already done, ${report.skipped.length} skipped, ${report.failed.length} not written ` +
+        `(${report.imagesPerSecond} img/s with ${report.engine}); report: ${report.reportError ? 'not written' : report.reportPath}`,
     );
     if (report.cancelled && !opts.stopOnError) return 130;
-    return report.skipped.length || report.failed.length ? 2 : 0;
+    return report.skipped.length || report.failed.length || report.stoppedBy || report.reportError ? 2 : 0;
   } catch (e) {
-    if (e instanceof RunError) {
-      log(`error: ${e.message}`);
-      return 1;
-    }
-    throw e;
+    const message = cliErrorMessage(e);
+    if (message === undefined) throw e;
+    log(`error: ${message}`);
+    return 1;
   } finally {
     await doc.value.cleanup();
   }

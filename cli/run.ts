@@ -3,9 +3,9 @@
 import { resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { formatFileError } from '../core/files/documents';
-import { chooseEngine, openRunnable, wholeNumber } from './runnable';
-import { type Batch, type RunContext, RunError, runGraph } from '../core/runtime/executor';
-import { createOutputWriter } from '../core/runtime/output-writer';
+import { chooseEngine, cliErrorMessage, openRunnable, wholeNumber } from './runnable';
+import { RunError } from '../core/runtime/executor';
+import { runToFolder } from '../core/runtime/run-to-folder';
 
 export interface RunCommandOptions {
   input?: string[];
@@ -21,7 +21,11 @@ export interface RunCommandOptions {
 }
 
 
-/** Returns the exit code: 0 all written, 1 nothing could run, 2 some files were skipped. */
+/**
+ * Returns the exit code: 0 all written; 1 nothing could run (a bad argument or graph, an output
+ * folder that cannot take files or whose outputs would land on an input); 2 some files were
+ * skipped or not written, or a full or read-only disk stopped the run.
+ */
 export async function runCommand(file: string, opts: RunCommandOptions, log: (line: string) => void): Promise<number> {
   const doc = await openRunnable(file);
   if (!doc.ok) {
@@ -45,16 +49,12 @@ export async function runCommand(file: string, opts: RunCommandOptions, log: (li
       images[target.id] = resolve(m ? m[2]! : spec);
     }
 
-    const out = resolve(opts.output);
-    const problems: string[] = [];
     let bar: SingleBar | undefined;
-    const writer = createOutputWriter({ outDir: out, graph, overwrite: opts.overwrite });
-    const write = async (batch: Batch, ctx: RunContext) => {
-      for (const p of (await writer(batch, ctx)).problems) problems.push(`${p.path}: ${p.reason}`);
-    };
-    const result = await runGraph(
+    const result = await runToFolder(
       graph,
       {
+        output: opts.output,
+        overwrite: opts.overwrite,
         baseDir,
         engine,
         images,
@@ -70,19 +70,18 @@ export async function runCommand(file: string, opts: RunCommandOptions, log: (li
           bar.update(p.done, { speed: p.imagesPerSecond.toFixed(1) });
         },
       },
-      write,
     );
     bar?.stop();
     for (const s of result.skipped) log(`skipped ${s.file}: ${s.reason}`);
-    for (const p of problems) log(`not written ${p}`);
-    log(`${result.processed} item(s) in ${result.seconds.toFixed(1)} s with ${result.engine}; outputs in ${out}`);
-    return result.skipped.length || problems.length ? 2 : 0;
+    for (const p of result.problems) log(`not written ${p.path}: ${p.reason}`);
+    if (result.stoppedBy) log(`stopped: ${result.stoppedBy}`);
+    log(`${result.processed} item(s) in ${result.seconds.toFixed(1)} s with ${result.engine}; outputs in ${result.output}`);
+    return result.skipped.length || result.problems.length || result.stoppedBy ? 2 : 0;
   } catch (e) {
-    if (e instanceof RunError) {
-      log(`error: ${e.message}`);
-      return 1;
-    }
-    throw e;
+    const message = cliErrorMessage(e);
+    if (message === undefined) throw e;
+    log(`error: ${message}`);
+    return 1;
   } finally {
     await doc.value.cleanup();
   }

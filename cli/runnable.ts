@@ -13,6 +13,7 @@ import { presetAsGraph } from '../core/graph/presets';
 import { isBackendPreference } from '../core/runtime/backend-report';
 import { initBackend } from '../core/runtime/backends';
 import { type EngineChoice, RunError } from '../core/runtime/executor';
+import { writeErrorReason } from '../core/runtime/output-writer';
 
 export interface Runnable {
   readonly kind: 'project' | 'preset';
@@ -78,4 +79,16 @@ export async function chooseEngine(backend = 'auto'): Promise<EngineChoice> {
     throw new RunError(`--backend must be auto, onnxruntime, tfjs-node-gpu, native, webgpu, wasm or cpu, got '${backend}'`);
   await initBackend(backend, { gradients: false });
   return backend === 'auto' ? 'auto' : 'tfjs';
+}
+
+/**
+ * The one-line message for an error a run or batch ends with: a RunError's, or a file-system
+ * error's (a disk that filled up while the report was written, say) with the path and reason.
+ * Undefined for anything else, which is a bug and keeps its stack trace.
+ */
+export function cliErrorMessage(e: unknown): string | undefined {
+  if (e instanceof RunError) return e.message;
+  const err = e as NodeJS.ErrnoException;
+  if (e instanceof Error && typeof err.code === 'string' && typeof err.syscall === 'string') return `${err.path ? `${err.path}: ` : ''}${writeErrorReason(e)}`;
+  return undefined;
 }

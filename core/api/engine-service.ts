@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { encodePng, readXmp } from '../data/images';
-import { writeFileAtomic } from '../files/atomic';
 import { formatFileError, readProjectFile, saveProjectFile } from '../files/documents';
 import { type Graph, mapWeightsPaths } from '../graph/graph';
 import type { Project } from '../graph/format/project';
@@ -135,9 +134,8 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
         { ...req, signal },
         { onProgress: (p) => emit({ type: 'batch-progress', runId, done: p.done, total: p.total, imagesPerSecond: p.imagesPerSecond, etaSeconds: p.etaSeconds }) },
       );
-      const reportPath = join(report.output, 'batch-report.json');
-      await writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`, { backup: false });
-      emit({ type: 'batch-finished', runId, report: { ...report, reportPath } });
+      // runBatch wrote the report (as it went, and at the end) to report.reportPath.
+      emit({ type: 'batch-finished', runId, report });
     } catch (e) {
       emit({ type: 'batch-failed', runId, message: e instanceof Error ? e.message : String(e), node: e instanceof RunError ? e.node : undefined });
     }

@@ -77,6 +77,8 @@ export const batchReportSchema = z.object({
   seconds: z.number(),
   imagesPerSecond: z.number(),
   reportPath: z.string(),
+  stoppedBy: z.string().optional(),
+  reportError: z.string().optional(),
 });
 
 /** A checkpoint folder name: never a path. */

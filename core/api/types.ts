@@ -157,8 +157,12 @@ export interface BatchReportInfo {
   readonly engine: string;
   readonly seconds: number;
   readonly imagesPerSecond: number;
-  /** The report as JSON, written into the output folder. */
+  /** The report as JSON, written into the output folder as the run goes. */
   readonly reportPath: string;
+  /** Why the run stopped before the end other than being cancelled (a full or read-only disk). */
+  readonly stoppedBy?: string;
+  /** Why the report file could not be written. */
+  readonly reportError?: string;
 }
 
 /** Batch events travel with run events; `runId` is the batch's id. */

@@ -1,14 +1,20 @@
 // A batch run over a folder of images, shared by `modulargan batch` and the studio's Batch
-// panel: inputs are only read, existing outputs are kept unless `overwrite`, every file that
-// could not be processed is reported with its reason and the run goes on (unless
-// `stopOnError`), and a resumed run skips inputs whose outputs are all there already.
+// panel: inputs are only read (no output may land on one, see output-guard.ts), existing
+// outputs are kept unless `overwrite`, every file that could not be processed is reported with
+// its reason and the run goes on (unless `stopOnError`; a full or read-only disk stops it),
+// and a resumed run skips inputs whose outputs are all there and finishes those cut off
+// between two outputs. The JSON report is rewritten as the run goes, so a run that dies late
+// still leaves the per-file report of what it did.
 
 import { existsSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
 import picomatch from 'picomatch';
+import { writeFileAtomic } from '../files/atomic';
 import type { Graph } from '../graph/graph';
 import { type Batch, type EngineChoice, type RunContext, RunError, type RunProgress, type Skipped, plannedOutputs, runGraph } from './executor';
-import { type WriteProblem, createOutputWriter, outputPath } from './output-writer';
+import { createOutputGuard } from './output-guard';
+import { type WriteProblem, createOutputWriter, writeErrorReason } from './output-writer';
 
 export interface BatchOptions {
   /** Relative paths in the graph (weights) resolve against this folder. */
@@ -25,7 +31,12 @@ export interface BatchOptions {
   readonly batchSize?: number;
   readonly engine?: EngineChoice;
   readonly signal?: AbortSignal;
+  /** Where the JSON report goes (default <output>/batch-report.json). */
+  readonly report?: string;
 }
+
+/** The report is rewritten at most this often while the run goes on (and once at the end). */
+const REPORT_EVERY_MS = 1000;
 
 export interface BatchReport {
   readonly input: string;
@@ -40,6 +51,11 @@ export interface BatchReport {
   readonly engine: string;
   readonly seconds: number;
   readonly imagesPerSecond: number;
+  readonly reportPath: string;
+  /** Why the run stopped before the end other than being cancelled (a full or read-only disk). */
+  readonly stoppedBy?: string;
+  /** Why the report file could not be written (the report itself is still returned). */
+  readonly reportError?: string;
 }
 
 export interface BatchEvents {
@@ -57,6 +73,7 @@ function batchSource(graph: Graph): string {
 
 /** Runs `graph` over `opts.input`, writing PNGs (with provenance) into `opts.output`. Throws RunError when it cannot start. */
 export async function runBatch(given: Graph, opts: BatchOptions, events: BatchEvents = {}): Promise<BatchReport> {
+  const t0 = performance.now();
   const source = batchSource(given);
   // An image input left empty (a preset's, say) takes the batch's folder, so the graph validates.
   const graph = {
@@ -65,42 +82,78 @@ export async function runBatch(given: Graph, opts: BatchOptions, events: BatchEv
   };
   const input = resolve(opts.input);
   const out = resolve(opts.output);
-  if (input === out) throw new RunError('the output folder must not be the input folder (inputs are never touched)');
   if (!existsSync(input)) throw new RunError(`${input}: does not exist`);
+  const reportPath = resolve(opts.report ?? join(out, 'batch-report.json'));
 
-  // Which inputs to take: the glob, never anything inside the output folder, and with
-  // skipExisting nothing whose outputs are all there already (a resumed run).
+  // Which inputs to take: the glob, and never anything inside the output folder (the guard's
+  // exclude). The guard refuses outputs that would land on inputs, skips inputs whose output
+  // another input already has, and with skipExisting drops those whose outputs are all there.
   const outputs = plannedOutputs(graph, opts.masks);
+  const guard = await createOutputGuard({ outDir: out, outputs, skipExisting: opts.skipExisting, extraFiles: [reportPath] });
   const glob = opts.glob ? picomatch(opts.glob, { basename: !opts.glob.includes('/'), dot: false }) : undefined;
-  const outInsideInput = out.startsWith(input + sep);
-  let alreadyDone = 0;
-  const filter = (rel: string) => {
-    if (glob && !glob(rel)) return false;
-    if (outInsideInput && resolve(input, rel).startsWith(out + sep)) return false;
-    if (opts.skipExisting) {
-      const item = { index: 0, files: {}, names: { [source]: rel } };
-      if (outputs.every((o) => existsSync(join(out, outputPath(item, o, outputs))))) {
-        alreadyDone++;
-        return false;
-      }
-    }
-    return true;
-  };
 
   const ctrl = new AbortController();
   const onAbort = () => ctrl.abort();
   if (opts.signal?.aborted) ctrl.abort();
   opts.signal?.addEventListener('abort', onAbort);
   const failed: WriteProblem[] = [];
+  const skipped: Skipped[] = [];
   let written = 0;
-  const writer = createOutputWriter({ outDir: out, graph, overwrite: opts.overwrite });
+  let processed = 0;
+  let stoppedBy: string | undefined;
+  let engine = '';
+  const writer = createOutputWriter({ outDir: out, graph, existing: opts.skipExisting ? 'keep' : opts.overwrite ? 'replace' : 'refuse', guard });
+
+  const snapshot = (end?: { cancelled: boolean; processed: number; engine: string }): BatchReport => {
+    const seconds = (performance.now() - t0) / 1000;
+    const n = end?.processed ?? processed;
+    return {
+      input,
+      output: out,
+      finished: end ? !end.cancelled : false,
+      cancelled: end ? end.cancelled && !stoppedBy : false,
+      processed: n,
+      alreadyDone: guard.alreadyDone,
+      written,
+      skipped: [...skipped].sort((a, b) => (a.file < b.file ? -1 : 1)),
+      failed: [...failed],
+      engine: end?.engine ?? engine,
+      seconds: Math.round(seconds * 100) / 100,
+      imagesPerSecond: Math.round((n / Math.max(seconds, 1e-9)) * 100) / 100,
+      reportPath,
+      ...(stoppedBy ? { stoppedBy } : {}),
+      ...(reportError ? { reportError } : {}),
+    };
+  };
+  // One write at a time; a failed one is remembered, and the next one tries again.
+  let reportError: string | undefined;
+  let lastReport = 0;
+  let reporting = Promise.resolve();
+  const saveReport = (report: () => BatchReport): Promise<void> => {
+    lastReport = Date.now();
+    reporting = reporting.then(async () => {
+      try {
+        await mkdir(dirname(reportPath), { recursive: true });
+        await writeFileAtomic(reportPath, `${JSON.stringify({ ...report(), reportError: undefined }, null, 2)}\n`, { backup: false });
+        reportError = undefined;
+      } catch (e) {
+        reportError = `${reportPath}: ${writeErrorReason(e)}`;
+      }
+    });
+    return reporting;
+  };
+
   // Encoding and writing overlap the next batch's inference; at most two batches wait.
   const pending = new Set<Promise<void>>();
   const write = async (batch: Batch, ctx: RunContext) => {
+    engine = ctx.engine;
     const p = writer(batch, ctx).then((r) => {
       written += r.written.length;
+      processed += batch.items.length;
       failed.push(...r.problems);
-      if (r.problems.length && opts.stopOnError) ctrl.abort();
+      if (r.fatal && !stoppedBy) stoppedBy = r.fatal;
+      if ((r.problems.length && opts.stopOnError) || r.fatal) ctrl.abort();
+      if (Date.now() - lastReport >= REPORT_EVERY_MS) void saveReport(snapshot);
     });
     pending.add(p);
     void p.finally(() => pending.delete(p));
@@ -114,13 +167,17 @@ export async function runBatch(given: Graph, opts: BatchOptions, events: BatchEv
         engine: opts.engine ?? 'auto',
         images: { [source]: input },
         recursive: opts.recursive,
-        filter,
+        filter: glob ? (rel) => glob(rel) : undefined,
+        exclude: guard.exclude,
+        screen: guard.screen,
         masks: opts.masks,
         seed: opts.seed ?? 0,
         batchSize: opts.batchSize ?? 8,
         signal: ctrl.signal,
         onSkip: (s) => {
-          events.onSkip?.({ file: relative(input, s.file) || s.file, reason: s.reason });
+          const rel = { file: relative(input, s.file) || s.file, reason: s.reason };
+          skipped.push(rel);
+          events.onSkip?.(rel);
           if (opts.stopOnError) ctrl.abort();
         },
         onProgress: events.onProgress,
@@ -128,22 +185,12 @@ export async function runBatch(given: Graph, opts: BatchOptions, events: BatchEv
       write,
     );
     await Promise.all(pending);
-    return {
-      input,
-      output: out,
-      finished: !result.cancelled,
-      cancelled: result.cancelled,
-      processed: result.processed,
-      alreadyDone,
-      written,
-      skipped: result.skipped.map((s) => ({ ...s, file: relative(input, s.file) || s.file })).sort((a, b) => (a.file < b.file ? -1 : 1)),
-      failed,
-      engine: result.engine,
-      seconds: Math.round(result.seconds * 100) / 100,
-      imagesPerSecond: Math.round((result.processed / Math.max(result.seconds, 1e-9)) * 100) / 100,
-    };
+    const final = () => snapshot({ cancelled: result.cancelled, processed: result.processed, engine: result.engine });
+    await saveReport(final);
+    return final();
   } finally {
     await Promise.all(pending);
+    await reporting;
     opts.signal?.removeEventListener('abort', onAbort);
   }
 }

@@ -38,6 +38,14 @@ export interface RunOptions {
   readonly recursive?: boolean;
   /** Keeps only the input files whose path relative to their folder passes (e.g. a glob). */
   readonly filter?: (relativePath: string) => boolean;
+  /** Folders (real paths) never searched for inputs: an output folder inside an input folder. */
+  readonly exclude?: readonly string[];
+  /**
+   * Sees every item before anything is loaded or built, with what each image input's listing
+   * found, and says which items not to run: skipped with a reason (reported like unreadable
+   * files), or dropped quietly (done already). Throws a RunError to refuse the whole run.
+   */
+  readonly screen?: (items: readonly RunItem[], listings: readonly InputListing[]) => Promise<Screened>;
   /** Images whose shorter side is below this fraction of the model size are refused (default 1/2). */
   readonly minScale?: number;
   /** Also return every transformer's mask and the sum of them all. */
@@ -97,6 +105,21 @@ export interface RunContext {
 export interface Skipped {
   readonly file: string;
   readonly reason: string;
+}
+
+/** What one image input's path holds: every file found there, usable or not (for guards). */
+export interface InputListing {
+  readonly node: string;
+  /** The folder given, or the folder of the file given. */
+  readonly root: string;
+  /** Whether the path given is a folder (else it is one file). */
+  readonly folder: boolean;
+  readonly found: readonly string[];
+}
+
+export interface Screened {
+  readonly skip: readonly { readonly index: number; readonly reason: string }[];
+  readonly drop: readonly number[];
 }
 
 export interface RunResult extends RunContext {
@@ -235,6 +258,11 @@ export async function runGraph(graph: Graph, opts: RunOptions, onBatch: (b: Batc
   const roots = new Map<string, string>();
   const sizes = new Map<string, number>();
   const skipped: Skipped[] = [];
+  const report = (x: Skipped) => {
+    skipped.push(x);
+    opts.onSkip?.(x);
+  };
+  const listings: InputListing[] = [];
   for (const s of imageNodes) {
     const t = s.shapes.outputs.image!;
     const node = graph.nodes.find((n) => n.id === s.node)!;
@@ -244,19 +272,33 @@ export async function runGraph(graph: Graph, opts: RunOptions, onBatch: (b: Batc
     const path = opts.images?.[s.node] ?? (s.params.path as string);
     let src: Awaited<ReturnType<typeof resolveImageSource>>;
     try {
-      src = await resolveImageSource(here(base, path), opts.recursive);
+      src = await resolveImageSource(here(base, path), opts.recursive, opts.exclude);
     } catch (e) {
       throw new RunError(`${nodeName(node)}: ${(e as Error).message}`, s.node);
     }
     const keep = (f: string) => !opts.filter || opts.filter(relative(src.root, f));
     files.set(s.node, src.files.filter(keep));
     roots.set(s.node, src.root);
-    for (const f of src.others.filter(keep)) skipped.push({ file: f, reason: 'not an image file' });
-    skipped.forEach((x) => opts.onSkip?.(x));
+    listings.push({ node: s.node, root: src.root, folder: src.folder, found: [...src.files, ...src.others, ...src.unusable.map((u) => u.file)] });
+    const unused = [...src.others.filter(keep).map((f) => ({ file: f, reason: 'not an image file' })), ...src.unusable.filter((u) => keep(u.file))];
+    unused.sort((a, b) => (a.file < b.file ? -1 : 1)).forEach((x) => report(x));
   }
   const counts = [...files.values()].map((f) => f.length);
   if (new Set(counts).size > 1) throw new RunError(`the image inputs hold different numbers of images (${counts.join(', ')}); they are paired by name order`);
-  const total = counts[0] ?? opts.count ?? batchSize;
+  const itemAt = (i: number): RunItem => ({
+    index: i,
+    files: Object.fromEntries(imageNodes.map((s) => [s.node, files.get(s.node)![i]!])),
+    names: Object.fromEntries(imageNodes.map((s) => [s.node, relative(roots.get(s.node)!, files.get(s.node)![i]!)])),
+  });
+  // Which items run, by index: all of them unless the screen says otherwise.
+  let order = Array.from({ length: counts[0] ?? opts.count ?? batchSize }, (_, i) => i);
+  if (opts.screen) {
+    const verdict = await opts.screen(order.map(itemAt), listings);
+    const out = new Set([...verdict.drop, ...verdict.skip.map((x) => x.index)]);
+    for (const x of verdict.skip) report({ file: Object.values(itemAt(x.index).files)[0] ?? `item ${x.index}`, reason: x.reason });
+    order = order.filter((i) => !out.has(i));
+  }
+  const total = order.length;
 
   const modules = await buildModules(steps, graph, base, seed);
   try {
@@ -282,7 +324,7 @@ export async function runGraph(graph: Graph, opts: RunOptions, onBatch: (b: Batc
     ctx = { ...ctx, engine: engine.name };
 
     const load = async (start: number) => {
-      const idx = Array.from({ length: Math.min(batchSize, total - start) }, (_, i) => start + i);
+      const idx = order.slice(start, start + batchSize);
       // Promise.all keeps index order; an item whose image cannot be read is skipped whole.
       const loaded = await Promise.all(
         idx.map(async (i) => {
@@ -292,18 +334,11 @@ export async function runGraph(graph: Graph, opts: RunOptions, onBatch: (b: Batc
             try {
               images.set(s.node, (await readImage(file, sizes.get(s.node)!, Math.ceil(sizes.get(s.node)! * (opts.minScale ?? 0.5)))).data);
             } catch (e) {
-              const skip = { file, reason: (e as Error).message.replace(`${file}: `, '') };
-              skipped.push(skip);
-              opts.onSkip?.(skip);
+              report({ file, reason: (e as Error).message.replace(`${file}: `, '') });
               return null;
             }
           }
-          const item: RunItem = {
-            index: i,
-            files: Object.fromEntries(imageNodes.map((s) => [s.node, files.get(s.node)![i]!])),
-            names: Object.fromEntries(imageNodes.map((s) => [s.node, relative(roots.get(s.node)!, files.get(s.node)![i]!)])),
-          };
-          return { item, images };
+          return { item: itemAt(i), images };
         }),
       );
       const ok = loaded.filter((x) => x !== null);

@@ -1,25 +1,46 @@
 // Writes a run's outputs as PNG files: named after their input (or numbered), one folder per
 // output when there are several, masks under masks/, provenance embedded in every file.
-// Each file appears whole or not at all (temporary file, then a link or rename), and an
-// existing file is never replaced unless asked.
+// Each file appears whole or not at all (temporary file, then a link or rename), an existing
+// file is never replaced unless asked, and never when it is one of the run's inputs.
 
-import { randomBytes } from 'node:crypto';
 import { link, lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { encodePng } from '../data/images';
 import type { Graph } from '../graph/graph';
 import { PROVENANCE_FORMAT, PROVENANCE_VERSION, type ProvenanceInput, provenanceXmp } from '../graph/format/provenance';
+import { temporaryName } from '../files/stale-temporaries';
 import type { Batch, OutputInfo, RunContext, RunItem } from './executor';
+
+/**
+ * What to do with an output file that exists already: leave it and report it ('refuse'),
+ * replace it ('replace', --overwrite), or leave it quietly ('keep': a resumed run finishing
+ * an item that was cut off between two of its outputs).
+ */
+export type ExistingOutputs = 'refuse' | 'replace' | 'keep';
+
+/** Told of every file just before it is put in place; throws to refuse it (it would replace an input). */
+export interface WriteCheck {
+  check(path: string): Promise<void>;
+}
 
 export interface OutputWriterOptions {
   readonly outDir: string;
   readonly graph: Graph;
-  readonly overwrite?: boolean;
+  readonly existing?: ExistingOutputs;
+  readonly guard?: WriteCheck;
 }
 
 export interface WriteProblem {
   readonly path: string;
   readonly reason: string;
+}
+
+export interface WriteResult {
+  readonly written: string[];
+  readonly kept: string[];
+  readonly problems: WriteProblem[];
+  /** Set when the disk itself refuses (full, read-only, over quota): no later write can succeed. */
+  readonly fatal?: string;
 }
 
 const safe = (s: string) => s.replace(/[^\w.-]+/g, '_');
@@ -39,6 +60,33 @@ export function outputPath(item: RunItem, o: OutputInfo, outputs: readonly Outpu
 
 /** Refused: the write would leave the folder the user chose (e.g. through a symbolic link). */
 export class OutsideFolderError extends Error {}
+
+/** Refused: the file exists and may not be replaced. */
+export class OutputExistsError extends Error {}
+
+const DISK_ERRORS: Record<string, string> = {
+  ENOSPC: 'no space left on the disk',
+  EDQUOT: 'the disk quota is used up',
+  EROFS: 'the disk is read-only',
+};
+
+/** A write error as a reason a person can act on (the system's code kept for searching). */
+export function writeErrorReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  const known: Record<string, string> = {
+    ...DISK_ERRORS,
+    EACCES: 'permission denied',
+    EPERM: 'not permitted (the folder may be protected or immutable)',
+    EISDIR: 'a folder of that name is in the way',
+    ENOTDIR: 'a file is in the way of a folder on the path',
+    ENAMETOOLONG: 'the name is too long for the file system',
+  };
+  if (code && known[code]) return `${known[code]} (${code})`;
+  return (e as Error).message;
+}
+
+/** Whether this write error means the disk takes no more writes at all. */
+export const isDiskError = (e: unknown): boolean => ((e as NodeJS.ErrnoException).code ?? '') in DISK_ERRORS;
 
 /**
  * Creates the folders of `path` below `root` one by one, refusing any that is a symbolic link
@@ -65,27 +113,45 @@ async function mkdirInside(root: string, path: string): Promise<void> {
 }
 
 /**
- * Writes `bytes` to `path` as a whole file; refuses to replace an existing one unless
- * `overwrite`. With `root`, every folder on the way must be a real folder inside it.
+ * Writes `bytes` to `path` as a whole file; an existing one is handled as `existing` says.
+ * With `root`, every folder on the way must be a real folder inside it; with `guard`, the
+ * path is checked once more just before the file is put in place. Says whether it wrote the
+ * file or kept the one there. The temporary file is removed whatever fails (a full disk too).
  */
-export async function writeWhole(path: string, bytes: Uint8Array, overwrite: boolean, root?: string): Promise<void> {
-  if (root) await mkdirInside(root, path);
+export async function writeWhole(
+  path: string,
+  bytes: Uint8Array,
+  opts: { readonly existing: ExistingOutputs; readonly root?: string; readonly guard?: WriteCheck },
+): Promise<'written' | 'kept'> {
+  if (opts.root) await mkdirInside(opts.root, path);
   else await mkdir(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  await writeFile(tmp, bytes, { flag: 'wx' });
+  const tmp = join(dirname(path), temporaryName(basename(path)));
   try {
-    // link() fails with EEXIST instead of replacing: the no-overwrite check and the write are one step.
-    if (overwrite) await rename(tmp, path);
-    else await link(tmp, path);
+    await writeFile(tmp, bytes, { flag: 'wx' });
+    await opts.guard?.check(path);
+    if (opts.existing === 'replace') await rename(tmp, path);
+    else {
+      try {
+        // link() fails with EEXIST instead of replacing: the no-overwrite check and the write are one step.
+        await link(tmp, path);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        if (opts.existing === 'keep') return 'kept';
+        throw new OutputExistsError('already exists, not overwritten (use --overwrite)');
+      }
+    }
+    return 'written';
   } finally {
-    await rm(tmp, { force: true });
+    await rm(tmp, { force: true }).catch(() => undefined);
   }
 }
 
 export function createOutputWriter(opts: OutputWriterOptions) {
-  return async (batch: Batch, ctx: RunContext): Promise<{ written: string[]; problems: WriteProblem[] }> => {
+  return async (batch: Batch, ctx: RunContext): Promise<WriteResult> => {
     const written: string[] = [];
+    const kept: string[] = [];
     const problems: WriteProblem[] = [];
+    let fatal: string | undefined;
     const masks = ctx.outputs.filter((o) => o.group === 'mask' && o.key !== 'mask:sum').length;
     for (const [j, item] of batch.items.entries()) {
       const input = Object.values(item.files)[0];
@@ -111,14 +177,14 @@ export function createOutputWriter(opts: OutputWriterOptions) {
         const pixels = o.kind === 'mask' ? slice.map((x) => x * scale * 2 - 1) : slice;
         const path = join(opts.outDir, outputPath(item, o, ctx.outputs));
         try {
-          await writeWhole(path, await encodePng(pixels, w, h, c as 1 | 3, xmp), opts.overwrite ?? false, opts.outDir);
-          written.push(path);
+          const done = await writeWhole(path, await encodePng(pixels, w, h, c as 1 | 3, xmp), { existing: opts.existing ?? 'refuse', root: opts.outDir, guard: opts.guard });
+          (done === 'kept' ? kept : written).push(path);
         } catch (e) {
-          const code = (e as NodeJS.ErrnoException).code;
-          problems.push({ path, reason: code === 'EEXIST' && !(e instanceof OutsideFolderError) ? 'already exists, not overwritten (use --overwrite)' : (e as Error).message });
+          problems.push({ path, reason: writeErrorReason(e) });
+          if (isDiskError(e)) fatal ??= `${writeErrorReason(e)}, writing ${path}`;
         }
       }
     }
-    return { written, problems };
+    return { written, kept, problems, ...(fatal ? { fatal } : {}) };
   };
 }

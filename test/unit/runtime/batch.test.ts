@@ -39,7 +39,7 @@ describe('runBatch', () => {
       expect(p.imagesPerSecond).toBeGreaterThanOrEqual(0);
       expect(Number.isFinite(p.etaSeconds)).toBe(true);
     }
-    expect(readdirSync(join(dir, 'out')).sort()).toEqual(['a.png', 'b.png', 'c.png']);
+    expect(readdirSync(join(dir, 'out')).sort()).toEqual(['a.png', 'b.png', 'batch-report.json', 'c.png']);
   });
 
   it('resumes with skipExisting, keeps outputs otherwise, and stops when cancelled', async () => {
