@@ -80,7 +80,7 @@ def to_file_layout(values: np.ndarray) -> np.ndarray:
 
 
 def instance_norm(x: Tensor, gamma: Tensor, beta: Tensor, relu: bool) -> Tensor:
-    y = F.instance_norm(x, weight=gamma, bias=beta, eps=NORM_EPSILON)
+    y = F.instance_norm(x, weight=gamma.to(x.dtype), bias=beta.to(x.dtype), eps=NORM_EPSILON)
     return F.relu(y) if relu else y
 
 
@@ -309,10 +309,20 @@ class Transformer(GanModule):
         length = self.condition_length
         if tuple(condition.shape) != (n, length):
             raise ValueError(f"Transformer: input 'condition' has shape {'x'.join(map(str, condition.shape))} but needs {n}x{length}")
-        x = feature
-        if length:
-            x = torch.cat([feature, condition.reshape(n, length, 1, 1).expand(n, length, h, w)], 1)
-        x = _conv_norm_relu(self, x, "T.conv0", "T.norm0", 1, 1)
+        tiled = condition.reshape(n, length, 1, 1).expand(n, length, h, w)
+        weight = self.w("T.conv0.weight")
+        if length and feature.dtype == torch.float32 and feature.device.type == "cpu":
+            # The tiled condition is constant over the map, so instance norm cancels the
+            # centre taps of its filter: their true gradient is 0. Summed in float32 it comes
+            # out as rounding noise near 1e-8, which Adam's first step (g / (|g| + 1e-8))
+            # turns into a step of up to the learning rate in a random direction. The
+            # condition's part, and the norm after it, in double keep that gradient near 0,
+            # so a run follows the studio's instead of adding its own noise to the studio's.
+            y = F.conv2d(feature, weight[:, :c], padding=1).double() + F.conv2d(tiled.double(), weight[:, c:].double(), padding=1)
+            x = instance_norm(y, self.w("T.norm0.gamma"), self.w("T.norm0.beta"), True).float()
+        else:
+            x = torch.cat([feature, tiled], 1) if length else feature
+            x = instance_norm(F.conv2d(x, weight, padding=1), self.w("T.norm0.gamma"), self.w("T.norm0.beta"), True)
         for i in range(self.int("resBlocks")):
             x = _res_block(self, x, f"T.res{i}")
         if not self.use_mask:

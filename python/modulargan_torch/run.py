@@ -11,7 +11,7 @@ import signal
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -25,6 +25,7 @@ from .modules import Generator
 from .project import Project, ProjectError, groups_length, read_project
 from .rng import gaussian
 from .runfolder import (
+    LOCK_FILE,
     CheckpointContent,
     RunLock,
     append_log,
@@ -162,14 +163,14 @@ def run_training(project_file: str, ctx: DistContext, opts: RunOptions) -> RunRe
                 resume_from = latest_checkpoint(ckpt_root)
                 if not resume_from:
                     say(f"no checkpoint in {ckpt_root}: starting from iteration 0")
-            elif latest_checkpoint(ckpt_root):
+            os.makedirs(run_dir, exist_ok=True)
+            # One writer per run folder (the studio's protocol): everything below writes it.
+            lock = lock_run_folder(run_dir, opts.command)
+            if not resume_from and not opts.resume and latest_checkpoint(ckpt_root):
                 if not opts.restart:
                     raise TrainSetupError(f"{run_dir} already holds checkpoints of an earlier run: use --resume to continue it or --restart to discard it")
-            os.makedirs(run_dir, exist_ok=True)
-            lock = lock_run_folder(run_dir, opts.command)
-            if not opts.resume and not opts.from_checkpoint and opts.restart:
                 for name in os.listdir(run_dir):
-                    if name == "run.lock":
+                    if name.startswith(LOCK_FILE) or name.startswith(f".{LOCK_FILE}"):
                         continue
                     p = os.path.join(run_dir, name)
                     shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.remove(p)
@@ -247,6 +248,15 @@ def _train(project: Project, cfg: Dict[str, Any], dataset: Dataset, ctx: DistCon
             last_checkpoint = save_checkpoint(ckpt_root, done, seed, model.mode, window, content, opts.keep)
             say(f"checkpoint {last_checkpoint}")
 
+    def write_sample(done: int) -> List[Tuple[str, float]]:
+        assert samples is not None
+        png, _, means = sample_grid(model, samples, dataset.image_size, ctx.device)
+        write_file_atomic(os.path.join(run_dir, "samples", f"iter-{done:06d}.png"), png)
+        return means
+
+    # Before the first step: what the model makes untrained (or from the weights it starts with).
+    if ctx.is_main and start == 0:
+        write_sample(0)
     closed_noted: set = set()
     t0 = time.perf_counter()
     last_line = 0.0
@@ -267,9 +277,7 @@ def _train(project: Project, cfg: Dict[str, Any], dataset: Dataset, ctx: DistCon
             window = (window + [losses])[-opts.window :]
             done = k + 1
             if ctx.is_main and samples is not None and (done % int(cfg["sampleEvery"]) == 0 or done == end):
-                png, _, means = sample_grid(model, samples, dataset.image_size, ctx.device)
-                write_file_atomic(os.path.join(run_dir, "samples", f"iter-{done:06d}.png"), png)
-                for part_id, mean in means:
+                for part_id, mean in write_sample(done):
                     if mean >= CLOSED_MASK or part_id in trainer.frozen or part_id in closed_noted:
                         continue
                     closed_noted.add(part_id)
