@@ -9,6 +9,7 @@ import sharp from 'sharp';
 import { CELEBA, CELEBA_COLUMNS } from '../graph/attributes';
 import type { AttributeGroup } from '../graph/ports';
 import { type Dataset, DatasetFileError, quote, splitEvery } from './dataset';
+import { decodeFailure } from './decode-errors';
 import { ImageFileError } from './images';
 
 export const CELEBA_CROP = 178;
@@ -101,7 +102,7 @@ export async function readCelebaImage(file: string, size: number): Promise<Float
       .toBuffer();
   } catch (e) {
     if (e instanceof ImageFileError) throw e;
-    throw new ImageFileError(file, `cannot decode it as an image (${(e as Error).message.split('\n')[0]})`);
+    throw new ImageFileError(file, await decodeFailure(file, e));
   }
   const out = new Float32Array(raw.length);
   for (let i = 0; i < raw.length; i++) out[i] = raw[i]! / 127.5 - 1;
@@ -117,6 +118,7 @@ export async function openCeleba(opts: CelebaOptions): Promise<Dataset> {
   });
   if (!(await stat(imgDir).catch(() => null))?.isDirectory()) throw new DatasetFileError(imgDir, undefined, 'not found: the images folder of CelebA');
   const table = parseAttributeList(text, attrFile);
+  if (!table.rows.length) throw new DatasetFileError(attrFile, 1, 'lists no images: after the count and the attribute names, one line per image');
   const groups = opts.groups ?? [CELEBA.hair, CELEBA.male, CELEBA.smiling];
   const cols = groups.map((g) => columnsOf(g, table.names, attrFile));
   const notes: string[] = [];

@@ -63,6 +63,8 @@ export async function openImageFolder(opts: ImageFolderOptions): Promise<Dataset
     if (!file) throw new DatasetFileError(csv, info.lines, 'the file name is empty');
     return { file, labels: Float32Array.from(encodeCondition(opts.groups, values)) };
   });
+  // Said here, of the CSV: an empty list would surface later as an image folder with nothing in it.
+  if (!rows.length) throw new DatasetFileError(csv, 1, 'has a header but no rows: list one image per line after it (file name, then its attributes)');
   return {
     title: `image folder ${opts.root}`,
     imageSize: opts.imageSize,

@@ -7,6 +7,7 @@ import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import sharp, { type Metadata } from 'sharp';
+import { decodeFailure } from './decode-errors';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.bmp', '.tif', '.tiff', '.gif'];
 
@@ -50,7 +51,7 @@ export async function readImage(file: string, size: number, minSide = 2): Promis
       .toBuffer();
   } catch (e) {
     if (e instanceof ImageFileError) throw e;
-    throw new ImageFileError(file, `cannot decode it as an image (${(e as Error).message.split('\n')[0]})`);
+    throw new ImageFileError(file, await decodeFailure(file, e, bytes));
   }
   if (raw.length !== size * size * 3) throw new ImageFileError(file, `decoded to ${raw.length} bytes, expected ${size * size * 3}`);
   const data = new Float32Array(raw.length);
