@@ -104,6 +104,8 @@ export function superviseEngine(spawn: () => EngineChild, opts: { name?: string;
   let child: EngineChild;
   let exited: EngineExitInfo | null = null;
   let gone: Promise<void> = Promise.resolve();
+  /** The restart under way: a second request joins it rather than starting a second process (one nobody would ever end). */
+  let restarting: Promise<void> | null = null;
 
   const emit = (e: RunEvent) => {
     for (const l of listeners) l(e);
@@ -173,6 +175,7 @@ export function superviseEngine(spawn: () => EngineChild, opts: { name?: string;
       return child?.pid;
     },
     call(method, params) {
+      if (restarting) return Promise.resolve({ ok: false, error: `the ${name} is restarting; try again in a moment` });
       if (exited) return Promise.resolve({ ok: false, error: exited.message });
       if (!child) return Promise.resolve({ ok: false, error: `the ${name} has been closed` });
       const id = next++;
@@ -193,11 +196,18 @@ export function superviseEngine(spawn: () => EngineChild, opts: { name?: string;
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    async restart() {
-      await retire();
-      exited = null;
-      start();
-      emit({ type: 'engine-restarted' });
+    restart() {
+      restarting ??= (async () => {
+        try {
+          await retire();
+          exited = null;
+          start();
+        } finally {
+          restarting = null;
+        }
+        emit({ type: 'engine-restarted' });
+      })();
+      return restarting;
     },
     async close() {
       if (child) await retire();

@@ -132,6 +132,19 @@ describe('the engine process dies (Electron main, fake utility process)', () => 
     expect(w.events.filter((e) => e.type === 'engine-exited')).toEqual([]);
   });
 
+  it('two restarts at once (a double click, two pages) start one fresh process, not two', async () => {
+    const w = wire();
+    const first = w.children[0]!;
+    const both = Promise.all([w.engine.restart(), w.engine.restart()]);
+    expect(await w.engine.call('listRecent', [])).toEqual({ ok: false, error: 'the engine process is restarting; try again in a moment' });
+    await both;
+    expect(first.killed).toBe(true);
+    expect(w.children).toHaveLength(2);
+    expect(w.engine.pid).toBe(w.children[1]!.pid);
+    expect(w.events.filter((e) => e.type === 'engine-restarted')).toHaveLength(1);
+    expect(await w.bridge.listRecent()).toEqual([`/from-${w.children[1]!.pid}.mgproj.json`]);
+  });
+
   it('a call that cannot be sent fails alone, and is not reported as running when the engine dies', async () => {
     const w = wire();
     const first = w.children[0]!;
