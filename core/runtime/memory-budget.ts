@@ -10,9 +10,22 @@ import { formatBytes } from './memory-estimate';
 
 const WASM_MAX = 4 * 1024 ** 3;
 
-/** The budget of backend `name` (a tfjs backend name); null where nothing can be known. */
-export function memoryBudget(name: string = tf.getBackend(), free: number = freemem()): MemoryBudget | null {
-  const system: MemoryBudget = { bytes: free, what: `this machine has ${formatBytes(free)} free` };
+/**
+ * What this process can still take: the machine's free memory, or less under a memory limit
+ * (a container's cgroup), where the machine's free memory overstates it.
+ */
+export function systemBudget(free: number = freemem(), limited: number | undefined = process.availableMemory?.()): MemoryBudget {
+  if (limited !== undefined && limited > 0 && limited < free) {
+    const limit = process.constrainedMemory?.() ?? 0;
+    return { bytes: limited, what: `this process may take ${formatBytes(limited)} more${limit > 0 ? ` (its memory limit is ${formatBytes(limit)})` : ''}` };
+  }
+  return { bytes: free, what: `this machine has ${formatBytes(free)} free` };
+}
+
+/** The budget of backend `name` (a tfjs backend name); null where nothing can be known. `free` fixes the machine's free memory (tests). */
+export function memoryBudget(name: string = tf.getBackend(), free?: number): MemoryBudget | null {
+  const system = free === undefined ? systemBudget() : systemBudget(free, undefined);
+  free = system.bytes;
   switch (name) {
     case 'wasm':
       return free < WASM_MAX ? system : { bytes: WASM_MAX, what: `the wasm backend can address at most ${formatBytes(WASM_MAX)}` };

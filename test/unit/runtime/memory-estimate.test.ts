@@ -7,7 +7,7 @@ import { type Project, loadProject } from '../../../core/graph';
 import type { Graph } from '../../../core/graph/graph';
 import { createModule } from '../../../core/modules/create';
 import { RunError, runGraph } from '../../../core/runtime/executor';
-import { memoryBudget } from '../../../core/runtime/memory-budget';
+import { memoryBudget, systemBudget } from '../../../core/runtime/memory-budget';
 import { type ModuleSpec, checkMemory, estimateInference, estimateTraining, formatBytes } from '../../../core/runtime/memory-estimate';
 import { checkTrainingMemory, trainingModules } from '../../../core/train/memory';
 import { buildTrainModel, disposeModel } from '../../../core/train/model';
@@ -148,6 +148,9 @@ describe('memory checks', () => {
     expect(memoryBudget('cpu', 22e9)).toEqual({ bytes: 22e9, what: 'this machine has 22 GB free' });
     expect(memoryBudget('wasm', 2e9)).toEqual({ bytes: 2e9, what: 'this machine has 2.0 GB free' });
     expect(memoryBudget('tensorflow', 22e9)).toBeNull();
+    // Under a memory limit (a container's cgroup) the machine's free memory overstates what the process can take.
+    expect(systemBudget(22e9, 3e9)).toMatchObject({ bytes: 3e9, what: expect.stringMatching(/^this process may take 3\.0 GB more/) });
+    expect(systemBudget(22e9, 30e9)).toEqual({ bytes: 22e9, what: 'this machine has 22 GB free' });
     const est = { bytes: 31e9, weightBytes: 1e9, activationBytes: 30e9, largest: 'E', largestTensorBytes: 3e9 };
     expect(checkMemory(est, memoryBudget('native', 22e9), 'Training at batch size 64 and 256 px', 'lower the batch size in the training settings')).toEqual({
       ok: false,
