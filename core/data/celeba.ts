@@ -138,6 +138,8 @@ export async function openCeleba(opts: CelebaOptions): Promise<Dataset> {
       if (p === 0) split.train.push(i);
       else if (p === 2) split.test.push(i);
     });
+    if (!split.train.length && !split.test.length)
+      throw new DatasetFileError(partFile, undefined, `puts all ${table.rows.length} images in the validation set (1): none is left for training (0) or testing (2)`);
   } else {
     split = splitEvery(table.rows.length, 10);
     notes.push(`${partFile} not found: every 10th image is held out for testing`);

@@ -42,6 +42,14 @@ describe('a dataset list with no rows names the list', () => {
     writeFileSync(join(root, 'list_attr_celeba.txt'), '0\nBlack_Hair Blond_Hair Brown_Hair Male Smiling\n');
     await expect(openCeleba({ root, imageSize: 8 })).rejects.toThrow(`${join(root, 'list_attr_celeba.txt')}:1: lists no images`);
   });
+
+  it('CelebA partition that leaves nothing to train or test on', async () => {
+    const root = join(dir, 'celeba-val');
+    mkdirSync(join(root, 'img_align_celeba'), { recursive: true });
+    writeFileSync(join(root, 'list_attr_celeba.txt'), '2\nBlack_Hair Blond_Hair Brown_Hair Male Smiling\na.jpg 1 -1 -1 1 1\nb.jpg -1 1 -1 1 -1\n');
+    writeFileSync(join(root, 'list_eval_partition.txt'), 'a.jpg 1\nb.jpg 1\n');
+    await expect(openCeleba({ root, imageSize: 8 })).rejects.toThrow(`${join(root, 'list_eval_partition.txt')}: puts all 2 images in the validation set (1): none is left for training (0) or testing (2)`);
+  });
 });
 
 describe('images that do not decode say why', () => {
