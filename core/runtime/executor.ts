@@ -11,7 +11,7 @@ import { encodeCondition } from '../graph/conditions';
 import type { Graph } from '../graph/graph';
 import { nodeName } from '../graph/graph';
 import { type PlanStep, executionPlan } from '../graph/plan';
-import { type GanModule, createModule } from '../modules/create';
+import { type GanModule, createModule, moduleWeightCount } from '../modules/create';
 import { hashSeed } from '../modules/random';
 import { loadWeightsInto, weightsChecksum } from '../modules/weights';
 import type { HostTensor, InferenceEngine, OutputRequest } from './engine-types';
@@ -166,16 +166,23 @@ async function buildModules(steps: readonly PlanStep[], graph: Graph, base: stri
 }
 
 /**
- * Refuses a batch the backend cannot hold before any of it runs, naming what to change; the
- * estimate is core/runtime/memory-estimate.ts's. Modules whose input size is not known are left out.
+ * Refuses a run the backend cannot hold before any of it runs — before any module is built
+ * or weights file read, so the weights count too — naming what to change; the estimate is
+ * core/runtime/memory-estimate.ts's, from the nodes' parameters. Modules whose input size is
+ * not known, or whose parameters are refused (buildModules says why), are left out.
  */
-function checkRunMemory(steps: readonly PlanStep[], modules: Map<string, GanModule>, batchSize: number): void {
+function checkRunMemory(steps: readonly PlanStep[], batchSize: number): void {
   const specs = steps.flatMap((s) => {
-    const m = modules.get(s.node);
+    if (!s.module || s.module === 'D') return [];
     const input = Object.values(s.shapes.inputs)[0];
     const side = s.kind === 'generator' ? (s.params.imageSize as number) / 4 : input && 'h' in input && typeof input.h === 'number' ? input.h : 0;
-    if (!m || !side) return [];
-    return [{ id: s.node, kind: s.kind as ModuleNodeKind, params: s.params, side, weights: Object.values(m.variables).reduce((n, v) => n + v.size, 0) }];
+    let weights: number;
+    try {
+      weights = moduleWeightCount(s.kind, s.params);
+    } catch {
+      return [];
+    }
+    return side ? [{ id: s.node, kind: s.kind as ModuleNodeKind, params: s.params, side, weights }] : [];
   });
   if (!specs.length) return;
   const estimate = estimateInference(specs, batchSize, { fusedNorm: hasFusedInstanceNorm() });
@@ -186,7 +193,7 @@ function checkRunMemory(steps: readonly PlanStep[], modules: Map<string, GanModu
     `Running ${batchSize} image(s) at a time at ${px} px`,
     `use smaller images (the image size of '${estimate.largest}') or a smaller batch (--batch on the command line)`,
   );
-  if (!verdict.ok) throw new RunError(verdict.message, estimate.largest);
+  if (!verdict.ok) throw new RunError(verdict.message, estimate.heaviest && estimate.weightBytes > estimate.activationBytes ? estimate.heaviest.id : estimate.largest);
 }
 
 /** The outputs a run of this graph will produce, before running it (e.g. to skip done items). */
@@ -251,6 +258,7 @@ export async function runGraph(graph: Graph, opts: RunOptions, onBatch: (b: Batc
   const base = opts.baseDir ?? process.cwd();
   const seed = opts.seed ?? 0;
   const batchSize = Math.max(1, opts.batchSize ?? 8);
+  checkRunMemory(steps, batchSize);
 
   // Sources: image files per image input (paired by index), and how many items to make.
   const imageNodes = steps.filter((s) => s.kind === 'image-input');
@@ -301,12 +309,6 @@ export async function runGraph(graph: Graph, opts: RunOptions, onBatch: (b: Batc
   const total = order.length;
 
   const modules = await buildModules(steps, graph, base, seed);
-  try {
-    checkRunMemory(steps, modules, batchSize);
-  } catch (e) {
-    for (const m of modules.values()) m.dispose();
-    throw e;
-  }
   const { requests, infos } = outputRequests(steps, graph, opts.masks ?? false);
   const maskKeys = infos.filter((o) => o.key.startsWith('mask:')).map((o) => o.key);
   if (maskKeys.length > 1) infos.push(MASK_SUM);
