@@ -57,6 +57,8 @@ const MAX_BODY = 64 * 1024 * 1024;
  */
 const DRAIN_MAX = 64 * 1024 * 1024;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+/** Events written to a WebSocket and not yet read by its client, at most. */
+const MAX_EVENT_BACKLOG = 32 * 1024 * 1024;
 
 /**
  * A call's body, or null when it is over MAX_BODY (declared or sent). Rejects when the client
@@ -229,7 +231,14 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
   }
   const unsubscribe = engine.onRunEvent((e) => {
     const text = JSON.stringify(e);
-    for (const ws of sockets) ws.send(text);
+    for (const ws of sockets) {
+      // A client that stops reading (not a page, or a frozen one) would have the host keep
+      // every later event in memory: past the limit its socket is closed instead.
+      if (ws.bufferedAmount > MAX_EVENT_BACKLOG) {
+        log(`web host: closed an event socket whose client left ${Math.round(ws.bufferedAmount / 1024 / 1024)} MiB of events unread`);
+        ws.terminate();
+      } else ws.send(text);
+    }
   });
 
   await new Promise<void>((ok, fail) => {

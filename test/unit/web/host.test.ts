@@ -149,6 +149,29 @@ describe('web host', () => {
     expect(await got).toEqual({ type: 'progress', runId: 'r1', done: 1, total: 2 });
     ok.socket!.close();
   });
+
+  it('closes an event socket whose client stops reading, rather than keeping every event for it', async () => {
+    // The handshake by hand, then nothing more is read from the socket.
+    const s = connect(host.port, '127.0.0.1');
+    s.write(
+      `GET /api/events?token=${host.token} HTTP/1.1\r\nHost: 127.0.0.1:${host.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+    );
+    await new Promise((ok) => s.once('data', ok));
+    s.pause();
+    const closed = new Promise((ok) => s.once('close', ok));
+    let received = 0;
+    const png = `data:image/png;base64,${'A'.repeat(1024 * 1024)}`;
+    for (let i = 0; i < 200; i++) {
+      listeners.forEach((l) => l({ type: 'training-sample', runId: 't', iteration: i, png }));
+      await new Promise((ok) => setImmediate(ok));
+    }
+    s.on('data', (d) => (received += d.length));
+    s.resume();
+    await closed;
+    // What reached it is what was queued before the limit, not the 200 MiB sent.
+    expect(received).toBeLessThan(100 * 1024 * 1024);
+    expect((await call('info', [])).status).toBe(200);
+  }, 15_000);
 });
 
 /** A fake engine child process: answers listRecent, and can die. */
