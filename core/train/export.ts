@@ -2,7 +2,7 @@
 // project that uses them, ready to run or to ship (optionally in half precision, half the
 // size). Discriminators and optimiser state stay behind: they matter only for training.
 
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { writeFileAtomic } from '../files/atomic';
 import { formatFileError, readProjectFile, saveProjectFile } from '../files/documents';
@@ -10,7 +10,7 @@ import { readWeightsFile } from '../files/weights-file';
 import { nodeKind } from '../graph/catalogue';
 import type { Project } from '../graph/format/project';
 import { type WeightsStorage, reencodeWeights } from '../modules/weights';
-import { type CheckpointManifest, checkpointName, readIndex } from './checkpoint';
+import { checkpointName, readCheckpointManifest, readIndex } from './checkpoint';
 import { defaultRunDir } from './run';
 
 export interface ExportOptions {
@@ -56,7 +56,8 @@ export async function exportTrainedModules(projectFile: string, opts: ExportOpti
   const runDir = opts.runDir ?? defaultRunDir(projectFile);
   const ckpt = await pickCheckpoint(join(runDir, 'checkpoints'), opts.checkpoint ?? 'latest');
   const manifestFile = join(ckpt.dir, 'manifest.json');
-  const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as CheckpointManifest;
+  // Its names are joined to the folder and read: checked to be the checkpoint's own files.
+  const manifest = await readCheckpointManifest(ckpt.dir);
   const out = resolve(opts.out);
   await mkdir(out, { recursive: true });
   const projectOut = resolve(opts.project ?? join(out, basename(projectFile)));

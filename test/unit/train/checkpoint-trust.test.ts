@@ -11,6 +11,7 @@ import { writeWeightsFile } from '../../../core/files/weights-file';
 import { CELEBA } from '../../../core/graph/attributes';
 import { createModule } from '../../../core/modules/create';
 import { CHECKPOINT_FORMAT, dropCheckpointsAfter, latestCheckpoint, readCheckpointManifest, readIndex } from '../../../core/train/checkpoint';
+import { exportTrainedModules } from '../../../core/train/export';
 import { writeTinyProject } from '../../helpers/projects';
 import { useCpuBackend } from '../../helpers/tf';
 
@@ -52,6 +53,7 @@ beforeAll(async () => {
     await writeWeightsFile(join(ckpt, `${id}.mgw`), m);
     m.dispose();
   }
+  writeFileSync(join(root, 'index.json'), JSON.stringify({ checkpoints: [{ iteration: 2, path: 'iter-000002', createdAt: '', score: null }], best: null }));
   // A file outside the run that a hostile manifest would like copied: weights, so only the name check stops it.
   await writeWeightsFile(secret, createModule('transformer', { baseChannels: 4, resBlocks: 1, attributes: [CELEBA.hair] }, 9));
 });
@@ -63,6 +65,9 @@ describe('freezing a checkpoint', () => {
     expect(graph.nodes.find((n) => n.id === 'T')!.params.weights).toBe('ok.frozen/T.mgw');
     expect(readdirSync(join(dir, 'ok.frozen')).sort()).toEqual(['D_T.mgw', 'E.mgw', 'R.mgw', 'T.mgw']);
     expect(readFileSync(join(dir, 'ok.frozen', 'T.mgw'))).toEqual(readFileSync(join(ckpt, 'T.mgw')));
+    const exported = await exportTrainedModules(project, { out: join(dir, 'exported') });
+    expect(exported.iteration).toBe(2);
+    expect(readdirSync(join(dir, 'exported')).sort()).toEqual(['E.mgw', 'R.mgw', 'T.mgw', 'tiny.mgproj.json']);
   });
 
   const hostile: [string, (m: Record<string, unknown> & typeof manifest) => void, RegExp][] = [
@@ -82,8 +87,11 @@ describe('freezing a checkpoint', () => {
     await expect(refusal).rejects.toThrow(message);
     await expect(refusal).rejects.toThrow(new RegExp(`^${join(ckpt, 'manifest.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
     expect(existsSync(target.replace('.mgproj.json', '.frozen'))).toBe(false);
-    // Loading it into the graph (whose paths a run would read) is refused the same way.
+    // Loading it into the graph (whose paths a run would read) and exporting it are refused the same way.
     await expect(service.loadCheckpointIntoGraph(project, 'iter-000002')).rejects.toThrow(message);
+    const out = join(dir, `export-${what.replace(/\W+/g, '-')}`);
+    await expect(exportTrainedModules(project, { out, checkpoint: '2' })).rejects.toThrow(message);
+    expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
   });
 
   it('refuses a weights file in the checkpoint that is a symbolic link out of it', async () => {
