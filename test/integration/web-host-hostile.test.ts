@@ -317,8 +317,15 @@ function blockUntilDead(pid: number): void {
 }
 
 describe('web host: the engine dies around a large call', () => {
-  // 24 MiB of base64 (valid for readProvenance): the host checks it and writes it to the engine.
-  const big = `{"params":["${'A'.repeat(24 * MiB)}"]}`;
+  // 8 MiB of base64 (valid for readProvenance): the host checks it and writes it to the
+  // engine, far more than the channel holds at once.
+  const big = `{"params":["${'A'.repeat(8 * MiB)}"]}`;
+  /**
+   * The reply to the call: the engine's death, with the call as the one thing it was running
+   * (nothing left over from calls that failed before). On a busy machine the host may see
+   * the death before it gets to the call, which then fails with the same report.
+   */
+  const died = (pid: number) => new RegExp(`^The engine process \\(pid ${pid}\\) stopped( while it was running a call to readProvenance)?: killed by SIGKILL.*restart the engine to go on\\.$`);
 
   it('survives the engine dying just before a large call is written to it (EPIPE), reports it, and restarts it', async () => {
     await expectServing();
@@ -340,7 +347,7 @@ describe('web host: the engine dies around a large call', () => {
     expect(statuses(text)).toEqual([200]);
     const reply = JSON.parse(bodyOf(text)) as { ok: boolean; error: string };
     expect(reply.ok).toBe(false);
-    expect(reply.error).toMatch(new RegExp(`^The engine process \\(pid ${pid}\\) stopped while it was running a call to readProvenance: killed by SIGKILL.*restart the engine`));
+    expect(reply.error).toMatch(died(pid));
     // Until restarted every call says so; the restart gives a fresh engine that answers.
     expect((await call('listRecent', [])).body.error).toBe(reply.error);
     expect((await call('restartEngine', [])).body).toEqual({ ok: true });
@@ -356,11 +363,11 @@ describe('web host: the engine dies around a large call', () => {
     const reply = fetch(`${host.origin}/api/call/readProvenance`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-modulargan-token': host.token }, body: big }).then(
       async (r) => ({ status: r.status, body: (await r.json()) as { ok: boolean; error: string } }),
     );
-    await new Promise((ok) => setTimeout(ok, 1000));
+    await new Promise((ok) => setTimeout(ok, 1500));
     process.kill(pid, 'SIGKILL');
     const r = await reply;
     expect(r.status).toBe(200);
-    expect(r.body.error).toMatch(new RegExp(`^The engine process \\(pid ${pid}\\) stopped while it was running a call to readProvenance: killed by SIGKILL`));
+    expect(r.body.error).toMatch(died(pid));
     expect((await call('restartEngine', [])).body).toEqual({ ok: true });
     expect(engine.pid).not.toBe(pid);
     await expectServing();
