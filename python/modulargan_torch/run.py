@@ -127,6 +127,18 @@ def _duration(seconds: float) -> str:
     return f"{s} s"
 
 
+def _fault_injection(k: int, ctx: DistContext) -> None:
+    """MODULARGAN_FAIL_AT="<iteration>:<rank>:<marker file>" makes that process die at that
+    iteration once (the marker records it): how the tests lose a node mid-run."""
+    spec = os.environ.get("MODULARGAN_FAIL_AT")
+    if not spec:
+        return
+    at, rank, marker = spec.split(":", 2)
+    if k == int(at) and ctx.rank == int(rank) and not os.path.exists(marker):
+        open(marker, "w").close()
+        os._exit(17)
+
+
 def _broadcast_state(trainer: Trainer, ctx: DistContext) -> None:
     """Rank 0's weights and optimiser state to every process (after rank 0 resumed)."""
     for p in trainer.model.all:
@@ -266,6 +278,7 @@ def _train(project: Project, cfg: Dict[str, Any], dataset: Dataset, ctx: DistCon
                 if k > start:
                     checkpoint(k)
                 return RunResult("aborted", k, run_dir, last_checkpoint)
+            _fault_injection(k, ctx)
             images, labels = loader.get(k)
             try:
                 losses = trainer.step(k, images, labels)

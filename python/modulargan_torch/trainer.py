@@ -118,9 +118,9 @@ class Trainer:
             ids_arg = [self.device.index] if self.device.type == "cuda" else None
             # Every weight of each side is used in every update (the chain draws change only the order).
             if len(self.d_opt):
-                self.d_side = DDP(self.d_side, device_ids=ids_arg, broadcast_buffers=False)
+                self.d_side = DDP(self.d_side, device_ids=ids_arg)
             if len(self.g_opt):
-                self.g_side = DDP(self.g_side, device_ids=ids_arg, broadcast_buffers=False)
+                self.g_side = DDP(self.g_side, device_ids=ids_arg)
 
     # --- schedule -------------------------------------------------------------------------
     def updates_g(self, k: int) -> bool:
