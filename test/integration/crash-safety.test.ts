@@ -47,7 +47,7 @@ describe('crash safety', () => {
     }
   }, 120_000);
 
-  it('a batch run killed at random completes with --skip-existing and leaves no broken output', async () => {
+  it('a batch run killed at random (also between an image and its mask) completes with --skip-existing, quietly, and leaves no broken output, no temporary file and a report of what it did', async () => {
     const inputs = join(dir, 'in');
     mkdirSync(inputs);
     // Enough inputs that a fast machine is still mid-run when the kill lands.
@@ -56,26 +56,37 @@ describe('crash safety', () => {
       writeFileSync(join(inputs, `${String(i).padStart(3, '0')}.png`), await sharp(Buffer.alloc(16 * 16 * 3, i % 256), { raw: { width: 16, height: 16, channels: 3 } }).png().toBuffer());
     writeTinyProject(dir, 'in');
     const cli = join(root, 'bin/modulargan.mjs');
-    const args = [cli, 'batch', 'tiny.mgproj.json', '-i', 'in', '-o', 'out', '--batch', '2', '--skip-existing'];
-    // Kill it twice at random points after it has started writing, then let it finish.
+    // With --masks each item is two files, written one after the other: a kill can land between them.
+    const args = [cli, 'batch', 'tiny.mgproj.json', '-i', 'in', '-o', 'out', '--batch', '2', '--skip-existing', '--masks'];
+    const pngs = (sub = '') => (existsSync(join(dir, 'out', sub)) ? readdirSync(join(dir, 'out', sub)).filter((f) => f.endsWith('.png')) : []);
+    // Kill it twice at random points after it has started writing (and written its report), then let it finish.
     const afterKill: number[] = [];
     for (let k = 0; k < 2; k++) {
       const child = spawn(process.execPath, args, { cwd: dir, stdio: 'ignore' });
       const started = Date.now();
-      while (Date.now() - started < 20_000 && !(existsSync(join(dir, 'out')) && readdirSync(join(dir, 'out')).length > 2 + k * 10)) await sleep(20);
+      while (Date.now() - started < 20_000 && !(pngs().length > 2 + k * 10 && existsSync(join(dir, 'out', 'batch-report.json')))) await sleep(20);
       await sleep(Math.random() * 40);
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
-      afterKill.push(readdirSync(join(dir, 'out')).filter((f) => f.endsWith('.png')).length);
+      afterKill.push(pngs().length);
+      // The report is rewritten as the run goes: a killed run leaves one, saying it did not finish.
+      const report = JSON.parse(readFileSync(join(dir, 'out', 'batch-report.json'), 'utf8'));
+      expect(report, `kill ${k}`).toMatchObject({ finished: false, failed: [], skipped: [] });
     }
     expect(afterKill[0], 'the first kill must land mid-run').toBeLessThan(count);
-    const done = await new Promise<number>((resolve) => spawn(process.execPath, args, { cwd: dir, stdio: 'ignore' }).once('exit', (c) => resolve(c ?? -1)));
-    expect(done).toBe(0);
-    const outs = readdirSync(join(dir, 'out')).filter((f) => f.endsWith('.png'));
-    expect(outs.sort()).toEqual(readdirSync(inputs).sort());
-    for (const f of outs) {
+    const run = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    run.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const done = await new Promise<number>((resolve) => run.once('exit', (c) => resolve(c ?? -1)));
+    expect(done, out).toBe(0);
+    expect(out).not.toMatch(/^not written /m);
+    expect(pngs().sort()).toEqual(readdirSync(inputs).sort());
+    expect(pngs(join('masks', 'hair')).sort()).toEqual(readdirSync(inputs).sort());
+    for (const f of pngs()) {
       const meta = await sharp(readFileSync(join(dir, 'out', f))).metadata();
       expect([meta.width, meta.height], f).toEqual([16, 16]);
     }
+    for (const sub of ['', join('masks', 'hair')]) expect(readdirSync(join(dir, 'out', sub)).filter((f) => f.endsWith('.tmp')), sub || 'out').toEqual([]);
+    expect(JSON.parse(readFileSync(join(dir, 'out', 'batch-report.json'), 'utf8'))).toMatchObject({ finished: true, failed: [] });
   }, 120_000);
 });

@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readXmp } from '../../../core/data/images';
 import { parseProvenanceXmp } from '../../../core/graph/format/provenance';
+import { type Fault, tinyDisk } from '../../helpers/disk-faults';
 import { tinyProject, writeTinyProject } from '../../helpers/projects';
 
 const root = new URL('../../../', import.meta.url).pathname;
@@ -109,5 +110,31 @@ describe('modulargan batch and symbolic links', () => {
     expect(r.out).toMatch(/sub\/d\.png: refused: .*symbolic link/);
     expect(readdirSync(outside)).toEqual([]);
     expect(existsSync(join(dir, 'linked-out', 'a.png'))).toBe(true);
+  });
+});
+
+describe('modulargan batch on a disk that cannot take the outputs (issue 18.12)', () => {
+  const full = join(dir, 'full');
+  const disk: Fault | string = tinyDisk(full, 48);
+  afterAll(() => typeof disk !== 'string' && disk.undo());
+
+  it('says in one line that the output folder is a file, before running', async () => {
+    writeFileSync(join(dir, 'taken'), 'not a folder');
+    const r = await cli('-i', 'in', '-o', 'taken');
+    expect(r.code).toBe(1);
+    expect(r.out.trim()).toBe(`error: the output folder ${join(dir, 'taken')} is a file, not a folder; choose a folder for the outputs`);
+  });
+
+  it.skipIf(typeof disk === 'string')('stops when the disk fills up, prints the per-file report and why the report file is missing, and no stack trace', async () => {
+    const many = join(dir, 'many');
+    mkdirSync(many);
+    for (let i = 0; i < 30; i++) writeFileSync(join(many, `${String(i).padStart(2, '0')}.png`), await png(16, 16, i * 8));
+    const r = await cli('-i', 'many', '-o', join(full, 'out'), '--batch', '4');
+    expect(r.code).toBe(2);
+    expect(r.out).toMatch(/^not written .*\.png: no space left on the disk \(ENOSPC\)$/m);
+    expect(r.out).toMatch(/^stopped: no space left on the disk \(ENOSPC\), writing .*\.png; resume with --skip-existing once it is mended$/m);
+    expect(r.out).toMatch(/^report not written: .*batch-report\.json: no space left on the disk \(ENOSPC\)$/m);
+    expect(r.out).not.toMatch(/\n\s+at /);
+    expect(readdirSync(join(full, 'out')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 });

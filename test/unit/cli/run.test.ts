@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fingerprint } from '../../helpers/fingerprint';
 import { writeTinyProject } from '../../helpers/projects';
 
 const root = new URL('../../../', import.meta.url).pathname;
@@ -52,5 +53,19 @@ describe('modulargan run', () => {
     expect(await cli('run', 'tiny.mgproj.json', '-o', 'x', '-i', 'nope=faces')).toMatchObject({ code: 1, out: expect.stringContaining("--input: the graph has no image input 'nope'") });
     expect(await cli('run', 'tiny.mgproj.json', '-o', 'x', '-i', 'missing-folder')).toMatchObject({ code: 1, out: expect.stringContaining("Image input 'img': ") });
     expect(await cli('run', 'tiny.mgproj.json', '-o', 'x', '--backend', 'quantum')).toMatchObject({ code: 1, out: expect.stringContaining('--backend must be') });
+  });
+
+  it('never writes into its input folder, and says in one line when the output folder is a file (issue 18)', async () => {
+    const before = fingerprint(join(dir, 'faces'));
+    const same = await cli('run', 'tiny.mgproj.json', '-i', 'faces', '-o', 'faces', '--overwrite', '-q');
+    expect(same.code).toBe(1);
+    expect(same.out).toContain(`error: the output folder ${join(dir, 'faces')} must not be the input folder ${join(dir, 'faces')}`);
+    expect(fingerprint(join(dir, 'faces'))).toEqual(before);
+    writeFileSync(join(dir, 'taken.png'), 'not a folder');
+    const file = await cli('run', 'tiny.mgproj.json', '-o', 'taken.png', '-q');
+    expect(file.code).toBe(1);
+    expect(file.out).toContain(`error: the output folder ${join(dir, 'taken.png')} is a file, not a folder; choose a folder for the outputs`);
+    expect(file.out).not.toContain('already exists');
+    expect(file.out).not.toMatch(/\n\s+at /);
   });
 });
