@@ -185,7 +185,8 @@ export async function createOutputGuard(opts: OutputGuardOptions): Promise<Outpu
         continue;
       }
       for (const t of targets) claimed.set(t.real, item);
-      if (opts.skipExisting && (await Promise.all(targets.map((t) => lstat(t.path).then(() => true, () => false)))).every(Boolean)) drop.push(item.index);
+      const done = async (path: string) => (await lstat(path).catch(() => null))?.isDirectory() === false;
+      if (opts.skipExisting && (await Promise.all(targets.map((t) => done(t.path)))).every(Boolean)) drop.push(item.index);
     }
     for (const extra of opts.extraFiles ?? []) {
       // Written through a link to the file it names (writeFileAtomic), so the target counts too.

@@ -136,7 +136,9 @@ export async function writeWhole(
         await link(tmp, path);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        if (opts.existing === 'keep') return 'kept';
+        // Only a file counts as the output being there; a folder of that name is in the way.
+        if (opts.existing === 'keep' && !(await lstat(path).catch(() => null))?.isDirectory()) return 'kept';
+        if ((await lstat(path).catch(() => null))?.isDirectory()) throw new OutputExistsError('a folder of that name is in the way');
         throw new OutputExistsError('already exists, not overwritten (use --overwrite)');
       }
     }

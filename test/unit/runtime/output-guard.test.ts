@@ -151,6 +151,11 @@ describe('resuming an item cut off between two of its outputs (issue 18.9)', () 
     const after = fingerprint(out);
     expect(after[join('masks', 'hair', 'b.png')]).toBeDefined();
     for (const [k, v] of Object.entries(before)) expect(after[k], k).toBe(v);
+    // A folder where an output goes is not the output being there: reported, not passed over.
+    rmSync(join(out, 'masks', 'hair', 'b.png'));
+    mkdirSync(join(out, 'masks', 'hair', 'b.png'));
+    const blocked = await runBatch(graph, { baseDir: dir, input, output: out, masks: true, skipExisting: true });
+    expect(blocked).toMatchObject({ processed: 1, alreadyDone: 1, written: 0, failed: [{ path: join(out, 'masks', 'hair', 'b.png'), reason: 'a folder of that name is in the way' }] });
   });
 });
 
@@ -235,6 +240,14 @@ describe('an output folder that cannot take files (issue 18.12)', () => {
     expect(again.stoppedBy).toMatch(/^no space left on the disk/);
     expect(again.reportError).toMatch(/batch-report\.json: no space left on the disk \(ENOSPC\)$/);
     expect(again.failed.length).toBeGreaterThan(0);
+    expect(readdirSync(join(full, 'out')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    // `run` stops the same way, with the reason.
+    rmSync(join(full, 'out'), { recursive: true });
+    const run = await runToFolder(graph, { baseDir: dir, images: { img: input }, output: join(full, 'out'), batchSize: 4 });
+    expect(run.stoppedBy).toMatch(/^no space left on the disk \(ENOSPC\), writing /);
+    expect(run.written).toBeGreaterThan(0);
+    expect(run.problems.length).toBeGreaterThan(0);
+    expect(run.processed).toBeLessThan(40);
     expect(readdirSync(join(full, 'out')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
   if (typeof disk === 'string') console.warn(`full disk not tested here: ${disk}`);
