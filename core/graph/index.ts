@@ -20,6 +20,7 @@ export * from './format/provenance';
 export * from './presets';
 export * from './preset-node';
 export * from './training-graph';
+export * from './values-params';
 export * from './training-edit';
 export * from './attribute-mapping';
 export * from './bypass';

@@ -75,7 +75,7 @@ export function paramProblem(spec: ParamSpec, v: unknown): string | null {
       return typeof v === 'string' ? null : `must be text, got ${JSON.stringify(v)}`;
     case 'path':
       if (typeof v !== 'string') return `must be a path, got ${JSON.stringify(v)}`;
-      if (spec.required && v.trim() === '') return `needs a ${spec.mode === 'folder' ? 'folder' : 'file'}`;
+      if (spec.required && v.trim() === '') return `needs a ${spec.mode === 'file-or-folder' ? 'file or folder' : spec.mode}`;
       return null;
     case 'attributes':
       return attributeGroupsProblem(v);

@@ -3,7 +3,7 @@
 
 import { nodeKind } from './catalogue';
 import { PRESET_FORMAT, PRESET_VERSION, type Preset, presetSchema } from './format/preset';
-import type { Graph, GraphEdge } from './graph';
+import { type Graph, type GraphEdge, nodeName } from './graph';
 
 export interface ExposedParam {
   readonly node: string;
@@ -60,6 +60,68 @@ export function makePreset(graph: Graph, opts: PresetOptions): Preset {
     layout: { nodes: layout },
     exposed: { params: opts.params ?? [], inputs: [...exposedIn.values()], outputs: [...exposedOut.values()] },
   });
+}
+
+/** How a selection sits in its graph, for the warning before it becomes a preset. */
+export interface SelectionShape {
+  /** The selected nodes, grouped by the edges among them: more than one group is a selection in pieces. */
+  readonly pieces: readonly (readonly string[])[];
+  /** Nodes left out that lie on a path from one selected node to another: a gap in a chain. */
+  readonly between: readonly string[];
+}
+
+export function selectionShape(graph: Graph, nodes: readonly string[]): SelectionShape {
+  const keep = new Set(nodes.filter((id) => graph.nodes.some((n) => n.id === id)));
+  const root = new Map([...keep].map((id) => [id, id]));
+  const find = (id: string): string => {
+    let r = id;
+    while (root.get(r) !== r) r = root.get(r)!;
+    root.set(id, r);
+    return r;
+  };
+  for (const e of graph.edges) if (keep.has(e.from.node) && keep.has(e.to.node)) root.set(find(e.from.node), find(e.to.node));
+  const groups = new Map<string, string[]>();
+  for (const { id } of graph.nodes) if (keep.has(id)) (groups.get(find(id)) ?? groups.set(find(id), []).get(find(id))!).push(id);
+  // Left-out nodes reached from the selection and leading back into it.
+  const reach = (forward: boolean) => {
+    const seen = new Set<string>();
+    const next = [...keep];
+    while (next.length) {
+      const at = next.pop()!;
+      for (const e of graph.edges) {
+        const [a, b] = forward ? [e.from.node, e.to.node] : [e.to.node, e.from.node];
+        if (a === at && !keep.has(b) && !seen.has(b)) {
+          seen.add(b);
+          next.push(b);
+        }
+      }
+    }
+    return seen;
+  };
+  const up = reach(false);
+  const down = reach(true);
+  return { pieces: [...groups.values()], between: graph.nodes.map((n) => n.id).filter((id) => up.has(id) && down.has(id)) };
+}
+
+/**
+ * Why a selection makes an awkward preset, in words, or null: in pieces (the preset holds
+ * unrelated nodes side by side), or with a gap (its ports on either side of the gap must be
+ * wired back through a node outside it: a node, a preset node too, cannot feed itself).
+ */
+export function selectionWarning(graph: Graph, nodes: readonly string[]): string | null {
+  const { pieces, between } = selectionShape(graph, nodes);
+  if (pieces.length < 2 && !between.length) return null;
+  const name = (id: string) => {
+    const n = graph.nodes.find((x) => x.id === id)!;
+    return nodeName(n);
+  };
+  const parts: string[] = [];
+  if (pieces.length > 1) parts.push(`The selection is in ${pieces.length} pieces not connected to each other (${pieces.map((p) => p.map(name).join(', ')).join(' | ')})`);
+  if (between.length)
+    parts.push(
+      `${between.map(name).join(', ')} ${between.length > 1 ? 'lie' : 'lies'} between selected nodes but ${between.length > 1 ? 'are' : 'is'} not selected: the preset's ports on either side must be wired back through a node outside it (a preset node cannot feed itself). Select ${between.length > 1 ? 'them' : 'it'} too to keep the chain whole`,
+    );
+  return `${parts.join('. ')}.`;
 }
 
 /** The next preset version: 'major' for changed ports, 'minor' for new options, else 'patch'. */

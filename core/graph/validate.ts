@@ -76,9 +76,11 @@ function resolveParams(node: GraphNode, def: NodeKindDef, out: Diagnostic[]): Re
   const params: Record<string, unknown> = { ...(node.params ?? {}) };
   let valid = true;
   for (const [k, spec] of Object.entries(def.params)) {
+    // A default is valid by construction, except a required path: left out, it is as empty
+    // as one set to '' (an image input with nothing to read must not pass as valid).
     if (params[k] === undefined) {
       params[k] = spec.default;
-      continue;
+      if (spec.type !== 'path' || !spec.required) continue;
     }
     const problem = paramProblem(spec, params[k]);
     if (problem) {

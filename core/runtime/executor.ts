@@ -252,13 +252,20 @@ async function makeEngine(choice: EngineChoice, steps: readonly PlanStep[], modu
 
 export async function runGraph(graph: Graph, opts: RunOptions, onBatch: (b: Batch, ctx: RunContext) => Promise<void> | void): Promise<RunResult> {
   const t0 = performance.now();
-  const plan = executionPlan(graph);
+  // Images given for an input (--input) stand in for its path before validation, so an
+  // input left empty on purpose (a training project's, a preset's) validates with them.
+  const plan = executionPlan(withImages(graph, opts.images));
   if (!plan.ok) throw new RunError(`the graph is not valid:\n${plan.diagnostics.map((d) => `  ${d.message}`).join('\n')}`, plan.diagnostics[0]?.node);
   const steps = plan.steps;
   const base = opts.baseDir ?? process.cwd();
   const seed = opts.seed ?? 0;
   const batchSize = Math.max(1, opts.batchSize ?? 8);
   checkRunMemory(steps, batchSize);
+function withImages(graph: Graph, images: RunOptions['images']): Graph {
+  if (!images || !Object.keys(images).length) return graph;
+  return { ...graph, nodes: graph.nodes.map((n) => (n.kind === 'image-input' && images[n.id] !== undefined ? { ...n, params: { ...n.params, path: images[n.id] } } : n)) };
+}
+
 
   // Sources: image files per image input (paired by index), and how many items to make.
   const imageNodes = steps.filter((s) => s.kind === 'image-input');
