@@ -33,8 +33,19 @@ export async function readDocumentFile<T>(path: string, spec: DocumentSpec<T>): 
 export const readProjectFile = (path: string) => readDocumentFile(path, PROJECT_SPEC);
 export const readPresetFile = (path: string) => readDocumentFile(path, PRESET_SPEC);
 
-export const saveProjectFile = (path: string, project: Project) => writeFileAtomic(path, serializeDocument(project));
-export const savePresetFile = (path: string, preset: Preset) => writeFileAtomic(path, serializeDocument(preset));
+/** Saves a document atomically; one that could not be read back (nested too deep) is refused, naming the file. */
+async function saveDocumentFile(path: string, value: unknown): Promise<void> {
+  let text: string;
+  try {
+    text = serializeDocument(value);
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`, { cause: e });
+  }
+  await writeFileAtomic(path, text);
+}
+
+export const saveProjectFile = (path: string, project: Project) => saveDocumentFile(path, project);
+export const savePresetFile = (path: string, preset: Preset) => saveDocumentFile(path, preset);
 
 /** Reads either kind of file, telling which it was by its "format" field. */
 export async function readAnyDocument(

@@ -70,6 +70,22 @@ export function tooDeepAt(text: string, max = MAX_JSON_DEPTH): number | undefine
   return undefined;
 }
 
+/**
+ * Whether a value holds arrays or objects nested deeper than `max`, measured with an explicit
+ * stack (a value built in memory, e.g. sent by a page, can be any depth).
+ */
+export function valueTooDeep(value: unknown, max = MAX_JSON_DEPTH): boolean {
+  // A cycle counts as too deep: it would nest without end.
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth + 1 > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 /** The refusal of a text nested too deep, located; undefined when its depth is fine. */
 export function depthError(text: string, max = MAX_JSON_DEPTH): FileError | undefined {
   const at = tooDeepAt(text, max);

@@ -2,7 +2,7 @@
 // list of pure migrations, one per version step. Fields a migration does not know are kept.
 
 import type { z } from 'zod';
-import { type FileError, type Parsed, formatPath, locate, parseJson } from './json';
+import { type FileError, MAX_JSON_DEPTH, type Parsed, formatPath, locate, parseJson, valueTooDeep } from './json';
 
 export type Doc = Record<string, unknown>;
 
@@ -107,5 +107,11 @@ export function loadDocument<T>(text: string, spec: DocumentSpec<T>): Parsed<Loa
   return { ok: true, value: { value: result.data, ...(version < spec.version ? { migratedFrom: version } : {}) } };
 }
 
-/** The text a document is saved as: stable, indented, ending in a newline. */
-export const serializeDocument = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
+/**
+ * The text a document is saved as: stable, indented, ending in a newline. A value nested
+ * deeper than any reader accepts is refused, so nothing is saved that could not be opened again.
+ */
+export function serializeDocument(value: unknown): string {
+  if (valueTooDeep(value)) throw new Error(`it nests deeper than ${MAX_JSON_DEPTH} levels, so it could not be opened again; nothing was saved`);
+  return `${JSON.stringify(value, null, 2)}\n`;
+}

@@ -2,13 +2,14 @@
 // recursive reader (the locating parser, zod, migrations, JSON.stringify) can overflow its
 // stack, in every reader of a document the studio trusts no more than its user does.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readAnyDocument, readPresetFile, readProjectFile } from '../../../core/files/documents';
+import { readAnyDocument, readPresetFile, readProjectFile, saveProjectFile } from '../../../core/files/documents';
 import { MAX_JSON_DEPTH, parseJson, tooDeepAt } from '../../../core/graph/format/json';
+import { emptyProject } from '../../../core/graph/format/project';
 import { PROVENANCE_FORMAT, parseProvenanceXmp, provenanceXmp } from '../../../core/graph/format/provenance';
 import { decodeWeights, encodeWeights } from '../../../core/modules/weights';
 import { createModule } from '../../../core/modules/create';
@@ -88,5 +89,20 @@ describe('deeply nested JSON', () => {
     const at = Buffer.from(bytes).indexOf('x'.repeat(40_000));
     bytes.set(new TextEncoder().encode('['.repeat(40_001)), at - 1);
     expect(() => decodeWeights(bytes)).toThrow(/^Weights file: the header nests deeper than 256 levels/);
+  });
+});
+
+describe('saving a document nested too deep', () => {
+  it('is refused before writing, so nothing is saved that could not be opened again', async () => {
+    let deep: unknown = 0;
+    for (let i = 0; i < 20_000; i++) deep = [deep];
+    const p = emptyProject('deep');
+    const f = join(dir, 'saved.mgproj.json');
+    await expect(saveProjectFile(f, { ...p, graph: { nodes: [{ id: 'E', kind: 'encoder', params: { x: deep } }], edges: [] } })).rejects.toThrow(`${f}: it nests deeper than 256 levels, so it could not be opened again; nothing was saved`);
+    expect(existsSync(f)).toBe(false);
+    let ok: unknown = 0;
+    for (let i = 0; i < MAX_JSON_DEPTH - 8; i++) ok = [ok];
+    await saveProjectFile(f, { ...p, graph: { nodes: [{ id: 'E', kind: 'encoder', params: { x: ok } }], edges: [] } });
+    expect((await readProjectFile(f)).ok).toBe(true);
   });
 });
