@@ -1,16 +1,26 @@
 // `modulargan export`: a trained run's modules and a project that uses them, in one folder.
 
 import { exportTrainedModules } from '../core/train/export';
+import { exportTorchBundle } from './export-torch';
 
 export interface ExportCommandOptions {
-  output: string;
+  output?: string;
   checkpoint?: string;
   half?: boolean;
   project?: string;
+  /** Instead: a folder to train the project with PyTorch elsewhere (cli/export-torch.ts). */
+  torch?: string;
 }
 
 export async function exportCommand(file: string, opts: ExportCommandOptions, log: (line: string) => void): Promise<number> {
   try {
+    if (opts.torch) {
+      const b = await exportTorchBundle(file, opts.torch, log);
+      for (const n of b.notes) log(`note: ${n}`);
+      log(`wrote ${b.folder}: ${b.project}, dataset.json, python/, train.sh (torchrun), train.slurm; see README.txt there`);
+      return 0;
+    }
+    if (!opts.output) throw new Error('--output is required (or --torch DIR for a PyTorch training folder)');
     const r = await exportTrainedModules(file, { out: opts.output, checkpoint: opts.checkpoint, storage: opts.half ? 'float16' : 'float32', project: opts.project });
     const kb = (b: number) => `${(b / 1024).toFixed(0)} KB`;
     for (const m of r.modules) log(`${m.node} -> ${m.file} (${kb(m.bytes)})`);

@@ -104,6 +104,8 @@ export function buildProgram(): Command {
     .option('--restart', "discard an earlier run's checkpoints, samples and log")
     .option('--backend <name>', 'auto, native, tfjs-node-gpu, webgpu, wasm or cpu (default: training.backend, else auto)')
     .option('--stop-after <n>', 'stop after this many iterations, with a checkpoint, as if interrupted')
+    .option('--engine <name>', 'builtin (default), or torch: PyTorch (python/modulargan_torch), on CUDA with mixed precision where there is a GPU; same run folder')
+    .option('--nproc <n>', 'with --engine torch: data-parallel processes on this machine (torchrun), e.g. one per GPU')
     .option('-q, --quiet', 'no progress output')
     .action(async (file: string, opts: TrainCommandOptions) => {
       const ctrl = new AbortController();
@@ -120,7 +122,8 @@ export function buildProgram(): Command {
     .command('export')
     .description("Copy a trained run's modules (E/G, transformers, R) into a folder with a project that uses them, ready to run or share.")
     .argument('<project>', 'a trained .mgproj.json project (its .train folder holds checkpoints)')
-    .requiredOption('-o, --output <dir>', 'folder for the project and its .mgw files (created if missing)')
+    .option('-o, --output <dir>', 'folder for the project and its .mgw files (created if missing); required unless --torch')
+    .option('--torch <dir>', 'instead: a folder to train the project with PyTorch on a GPU machine or cluster (project, dataset, torchrun command line, Slurm script)')
     .option('--checkpoint <which>', "'latest', 'best', or an iteration", 'latest')
     .option('--half', 'store weights in half precision (half the size; outputs differ by about 1e-3)')
     .option('--project <file>', 'where to write the project (default: <output>/<project file name>); weights paths are relative to it')

@@ -6,6 +6,7 @@ import { isBackendPreference } from '../core/runtime/backend-report';
 import { initBackend } from '../core/runtime/backends';
 import { TrainSetupError, runTraining } from '../core/train/run';
 import { readProjectFile } from '../core/files/documents';
+import { torchTrainCommand } from './train-torch';
 
 export interface TrainCommandOptions {
   iterations?: string;
@@ -14,6 +15,10 @@ export interface TrainCommandOptions {
   backend?: string;
   stopAfter?: string;
   quiet?: boolean;
+  /** 'builtin' (default) or 'torch' (python/modulargan_torch, see cli/train-torch.ts). */
+  engine?: string;
+  /** With --engine torch: local processes (torchrun). */
+  nproc?: string;
 }
 
 const count = (v: string | undefined, name: string): number | undefined => {
@@ -41,6 +46,14 @@ export async function trainCommand(file: string, opts: TrainCommandOptions, log:
   try {
     const iterations = count(opts.iterations, 'iterations');
     const stopAfter = count(opts.stopAfter, 'stop-after');
+    const engine = opts.engine ?? 'builtin';
+    if (engine !== 'builtin' && engine !== 'torch') throw new TrainSetupError(`--engine must be builtin or torch, got '${engine}'`);
+    if (opts.nproc !== undefined && engine !== 'torch') throw new TrainSetupError('--nproc needs --engine torch (the built-in engine runs in one process)');
+    if (engine === 'torch') {
+      const nproc = count(opts.nproc, 'nproc');
+      const torchOpts = { resume: !!opts.resume, restart: !!opts.restart, quiet: !!opts.quiet, ...(iterations ? { iterations } : {}), ...(stopAfter ? { stopAfter } : {}), ...(nproc ? { nproc } : {}) };
+      return await torchTrainCommand(file, torchOpts, log, signal);
+    }
     const read = await readProjectFile(file);
     const fromProject = read.ok ? read.value.value.training?.backend : undefined;
     const backend = opts.backend ?? fromProject ?? 'auto';

@@ -49,7 +49,8 @@ def read_log(file: Path) -> List[Dict[str, float]]:
     return [json.loads(l) for l in file.read_text().splitlines() if l.strip()]
 
 
-def modulargan(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    """The studio's command line (`modulargan ...`), from this checkout."""
-    env = {**os.environ, "ONNXRUNTIME_NODE_INSTALL": "skip"}
+def modulargan(*args: str, timeout: int = 300, env_python: str = "") -> subprocess.CompletedProcess:
+    """The studio's command line (`modulargan ...`), from this checkout; `env_python` is the
+    Python it starts for --engine torch (this one, so the engine under test is the one run)."""
+    env = {**os.environ, "ONNXRUNTIME_NODE_INSTALL": "skip", "OMP_NUM_THREADS": "1", **({"MODULARGAN_PYTHON": env_python} if env_python else {})}
     return subprocess.run(["node", str(REPO / "bin" / "modulargan.mjs"), *args], cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env)
