@@ -190,10 +190,11 @@ export async function lockRunFolder(dir: string, command: string): Promise<RunLo
     async release() {
       if (released) return;
       released = true;
-      held.delete(file);
       // Only ours: after a takeover (we were thought dead) the file names someone else.
       const current = await readHolder(file);
       if (current !== undefined && current !== 'unreadable' && current.token === holder.token) await unlink(file).catch(() => undefined);
+      // Only now: an exit (a second Ctrl+C) while this was under way must still remove the lock.
+      held.delete(file);
     },
   };
 }
