@@ -1,16 +1,34 @@
 // Reading and saving project and preset files on disk.
 
-import { readFile } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { FileError, Parsed } from '../graph/format/json';
 import { type DocumentSpec, type Loaded, loadDocument, serializeDocument } from '../graph/format/migrate';
 import { PRESET_SPEC, type Preset } from '../graph/format/preset';
 import { PROJECT_SPEC, type Project } from '../graph/format/project';
 import { writeFileAtomic } from './atomic';
 
-/** Reads a file as UTF-8 text; a missing or unreadable file is a FileError, not a throw. */
+/** Far above any project or preset (the demo projects are a few kB), far below what would strain memory. */
+export const MAX_DOCUMENT_FILE_BYTES = 256 * 1024 ** 2;
+
+/**
+ * Reads a file as UTF-8 text; a missing or unreadable file is a FileError, not a throw. Only a
+ * regular file of sane size is read: a FIFO would wait for a writer for ever, a device never end.
+ */
 export async function readText(path: string): Promise<Parsed<string>> {
+  const refuse = (message: string): Parsed<string> => ({ ok: false, errors: [{ code: 'format', message }] });
   try {
-    const buf = await readFile(path);
+    const fh = await open(path, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
+    let buf: Buffer;
+    try {
+      const st = await fh.stat();
+      if (st.isDirectory()) return refuse('this is a folder, not a file');
+      if (!st.isFile()) return refuse('this is not a regular file (a pipe, socket or device), so not a document');
+      if (st.size > MAX_DOCUMENT_FILE_BYTES) return refuse(`it is ${Math.ceil(st.size / 1024 ** 2)} MiB, far larger than any document (at most ${MAX_DOCUMENT_FILE_BYTES / 1024 ** 2} MiB); not read`);
+      buf = await fh.readFile();
+    } finally {
+      await fh.close();
+    }
     // A byte-order mark is common from Windows editors; it is not part of the JSON.
     return { ok: true, value: buf.toString('utf8').replace(/^\uFEFF/, '') };
   } catch (e) {

@@ -1,7 +1,7 @@
 // JSON nested thousands of levels deep: refused with the file, line and column before any
 // recursive reader (the locating parser, zod, migrations, JSON.stringify) can overflow its
 // stack, in every reader of a document the studio trusts no more than its user does.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,4 +105,14 @@ describe('saving a document nested too deep', () => {
     await saveProjectFile(f, { ...p, graph: { nodes: [{ id: 'E', kind: 'encoder', params: { x: ok } }], edges: [] } });
     expect((await readProjectFile(f)).ok).toBe(true);
   });
+});
+
+describe('a document path that names no regular file', () => {
+  it('a FIFO or a device is refused at once (reading would wait or never end)', async () => {
+    const fifo = join(dir, 'pipe.mgproj.json');
+    execFileSync('mkfifo', [fifo]);
+    for (const f of [fifo, '/dev/zero'])
+      expect(await readAnyDocument(f)).toMatchObject({ ok: false, errors: [{ message: 'this is not a regular file (a pipe, socket or device), so not a document' }] });
+    expect(await readProjectFile(dir)).toMatchObject({ ok: false, errors: [{ message: 'this is a folder, not a file' }] });
+  }, 10_000);
 });
