@@ -33,6 +33,8 @@ export interface MainIpcDeps {
   /** Sends a run event to the window, if one is open. */
   readonly toPage: (channel: string, payload: RunEvent) => void;
   readonly version: string;
+  /** Where an untitled project is proposed to be saved (the user's documents folder). */
+  readonly documentsDir?: string;
   /** A project was opened or saved: main updates its recent-files menu. */
   readonly onDocument?: (path: string) => void;
 }
@@ -58,7 +60,7 @@ export function registerMainIpc(ipc: IpcMainLike, deps: MainIpcDeps): void {
       } else if (method === 'loadRecovery' && deps.recovery) {
         result = await deps.recovery.recovery();
       } else if (method === 'info') {
-        result = { version: deps.version, host: 'electron', nativeDialogs: true } satisfies EngineInfo;
+        result = { version: deps.version, host: 'electron', nativeDialogs: true, ...(deps.documentsDir ? { documentsDir: deps.documentsDir } : {}) } satisfies EngineInfo;
       } else {
         const reply = await deps.engine.call(method, params);
         if (!reply.ok) return reply;

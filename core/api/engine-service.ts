@@ -4,6 +4,8 @@
 // process over a message port, and tests call it directly.
 
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { encodePng, readXmp } from '../data/images';
 import { formatFileError, readProjectFile, saveProjectFile } from '../files/documents';
@@ -65,6 +67,16 @@ async function previewPng(data: Float32Array, h: number, w: number, c: number, m
   }
   const png = await encodePng(pixels, w, h, c as 1 | 3);
   return `data:image/png;base64,${png.toString('base64')}`;
+}
+
+/**
+ * Where an untitled project is proposed to go: the user's Documents when there is one, else
+ * home; never the folder the studio runs from, which may be its install folder.
+ */
+function documentsDir(): string {
+  const home = homedir();
+  const docs = join(home, 'Documents');
+  return existsSync(docs) ? docs : home;
 }
 
 export function createEngineService(opts: EngineServiceOptions): EngineService {
@@ -151,7 +163,7 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
 
   const service: EngineService = {
     async info() {
-      return { version: opts.version ?? '0.1.0', host: opts.host, nativeDialogs: false };
+      return { version: opts.version ?? '0.1.0', host: opts.host, nativeDialogs: false, documentsDir: documentsDir() };
     },
     async openDemo(which: DemoName = 'translation') {
       const demo = await load(join(dirname(opts.demoPath), DEMOS[which].file));

@@ -10,7 +10,7 @@ import { type ApiMethod, DEMOS, type DemoName } from './types';
 
 const path = z.string().min(1).max(4096);
 
-export const engineInfoSchema = z.object({ version: z.string(), host: z.enum(['electron', 'web', 'test']), nativeDialogs: z.boolean() });
+export const engineInfoSchema = z.object({ version: z.string(), host: z.enum(['electron', 'web', 'test']), nativeDialogs: z.boolean(), documentsDir: z.string().max(4096).optional() });
 export const openedProjectSchema = z.object({ path: path.nullable(), project: projectSchema, baseDir: z.string(), notes: z.array(z.string()) });
 export const recoveryRecordSchema = z.object({ path: path.nullable(), baseDir: z.string(), project: projectSchema, savedAt: z.string() });
 export const runRequestSchema = z.object({

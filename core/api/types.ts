@@ -15,6 +15,8 @@ export interface EngineInfo {
   /** Which front end hosts the engine: native dialogs exist only in Electron. */
   readonly host: 'electron' | 'web' | 'test';
   readonly nativeDialogs: boolean;
+  /** The folder an untitled project is proposed to be saved in (the user's documents, or home). */
+  readonly documentsDir?: string;
 }
 
 export interface OpenedProject {

@@ -3,9 +3,10 @@
 // UI-free, so it runs the same in Electron and the browser, and in unit tests with a fake API.
 
 import type { BatchRequest, DemoName, EngineEvent, EngineInfo, MenuCommand, RecoveryRecord, RunEvent, StudioBridge } from '../../core/api';
-import { analyzeWithPresets as analyze, emptyProject } from '../../core/graph';
+import { type Graph, analyzeWithPresets as analyze, emptyProject, expandPresetNodes, nodeKind, selectionWarning } from '../../core/graph';
 import { autoLayout } from '../state/auto-layout';
 import { type EditorStore, IDLE_BATCH } from '../state/editor-store';
+import { absoluteIn, folderOf, joinPath } from './paths';
 
 /** The events of runs (everything on the event channel but the engine's own). */
 type RunOnlyEvent = Exclude<RunEvent, EngineEvent>;
@@ -25,6 +26,13 @@ export interface ControllerUi {
 }
 
 export const AUTOSAVE_MS = 2000;
+
+/** Why running `graph` would make nothing to see, or null when it makes something. */
+export function nothingToRun(graph: Graph): string | null {
+  if (!graph.nodes.length) return 'Nothing to run: the graph is empty. Add nodes from the palette, or open a demo';
+  const outputs = expandPresetNodes(graph).graph.nodes.some((n) => nodeKind(n.kind)?.category === 'output');
+  return outputs ? null : 'Nothing to run: no output node shows what the graph makes. Add an Image output (or a Mask preview) and connect it';
+}
 
 export class StudioController {
   info: EngineInfo | null = null;
@@ -113,9 +121,20 @@ export class StudioController {
   }
   async saveAs(): Promise<boolean> {
     const s = this.store.getState();
-    const suggested = s.path ?? `${s.history.present.name.replace(/[^\w.-]+/g, '-').toLowerCase() || 'untitled'}.mgproj.json`;
+    const folder = this.saveFolder();
+    const name = `${s.history.present.name.replace(/[^\w.-]+/g, '-').toLowerCase() || 'untitled'}.mgproj.json`;
+    const suggested = s.path ?? (folder ? joinPath(folder, name) : name);
     const path = await this.choose('save', suggested);
-    return path ? this.saveTo(path) : false;
+    // A bare name goes beside the proposal, not into whatever folder the engine runs from.
+    return path ? this.saveTo(absoluteIn(folder, path)) : false;
+  }
+  /**
+   * The folder Save as proposes: the project's own, or for an untitled one (a demo, a new
+   * project) the user's documents folder, never the studio's install folder.
+   */
+  private saveFolder(): string | null {
+    const path = this.store.getState().path;
+    return path ? folderOf(path) : (this.info?.documentsDir ?? null);
   }
   private async saveTo(path: string): Promise<boolean> {
     let ok = false;
@@ -159,10 +178,15 @@ export class StudioController {
     const graph = s.project.graph;
     const problem = analyze(graph).diagnostics.find((d) => d.severity === 'error');
     if (problem) {
-      s.setRun({ id: null, status: 'failed', error: { message: problem.message, node: problem.node }, summary: `Cannot run: ${problem.message}` });
+      s.setRun({ id: null, status: 'failed', error: { message: problem.message, node: problem.node }, summary: `Cannot run: ${problem.message}`, graph });
       return;
     }
-    s.setRun({ id: null, status: 'running', done: 0, total: 0, previews: {}, error: null, summary: 'Starting…' });
+    const nothing = nothingToRun(graph);
+    if (nothing) {
+      s.setRun({ id: null, status: 'idle', error: null, previews: {}, summary: nothing, graph });
+      return;
+    }
+    s.setRun({ id: null, status: 'running', done: 0, total: 0, previews: {}, error: null, summary: 'Starting…', graph });
     try {
       const { runId } = await this.api.startRun({ graph, baseDir: s.getState().baseDir, previews: 4 });
       s.resetRun(runId);
@@ -200,7 +224,8 @@ export class StudioController {
         ...(opts.path ? { path: opts.path } : {}),
       });
       await this.loadPresets();
-      this.store.notify(`Preset '${r.entry.preset.name}' ${r.entry.preset.presetVersion} is in the palette${r.path ? ` and in ${r.path}` : ''}`);
+      const warning = opts.selectionOnly ? selectionWarning(project.graph, [...s.selectedNodes]) : null;
+      this.store.notify(`Preset '${r.entry.preset.name}' ${r.entry.preset.presetVersion} is in the palette${r.path ? ` and in ${r.path}` : ''}${warning ? `. Note: ${warning}` : ''}`);
       ok = true;
     });
     return ok;

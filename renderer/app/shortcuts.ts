@@ -27,6 +27,7 @@ export function shortcutAction(e: KeyboardEvent, store: EditorStore, c: StudioCo
   if (!mod && k === 'f') return () => shown.fitView();
   if (!mod && e.key === '?') return () => store.showHelp();
   if (!mod && k === 'escape' && store.getState().help) return () => store.showHelp(false);
+  if (!mod && k === 'escape' && (shown.getState().selectedNodes.size || shown.getState().selectedEdges.size)) return () => shown.clearSelection();
   return null;
 }
 

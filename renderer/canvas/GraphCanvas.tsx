@@ -93,14 +93,16 @@ export function GraphCanvas({
   const selectedEdges = useEditor((s) => s.selectedEdges);
   const loads = useEditor((s) => s.loads);
   const { screenToFlowPosition, fitView } = useReactFlow();
-  // A newly opened graph is fitted into view (once its nodes are measured).
+  // A newly opened graph is fitted into view (once its nodes are measured). Never an empty
+  // one: React Flow would keep the fit queued and spring it on the first node dropped,
+  // moving it away from where it was dropped.
   useEffect(() => {
-    if (loads > 1) void fitView(FIT_VIEW);
-  }, [loads, fitView]);
+    if (loads && store.project.graph.nodes.length) void fitView(FIT_VIEW);
+  }, [loads, fitView, store]);
   const fits = useEditor((s) => s.fits);
   useEffect(() => {
-    if (fits) void fitView({ ...FIT_VIEW, duration: 200 });
-  }, [fits, fitView]);
+    if (fits && store.project.graph.nodes.length) void fitView({ ...FIT_VIEW, duration: 200 });
+  }, [fits, fitView, store]);
   const presets = useEditor((s) => s.presets);
   const box = useRef<HTMLDivElement>(null);
   const [quickAdd, setQuickAdd] = useState<(QuickAddRequest & { project: typeof project }) | null>(null);
@@ -119,7 +121,8 @@ export function GraphCanvas({
   );
   const closeMenu = useCallback(() => setMenu(null), []);
   const view = useRef(new FlowView());
-  const measured = useRef(new Map<string, Size>());
+  // The store keeps what was measured: layout and placing new nodes need the real sizes.
+  const measured = useRef<Map<string, Size>>(store.sizes);
   const [measureVersion, setMeasureVersion] = useState(0);
 
   const analysis = analyze(project.graph);
@@ -204,7 +207,7 @@ export function GraphCanvas({
         const inp = fromOutput ? c.toHandle : c.fromHandle;
         if (out && inp) {
           const r = canConnect(store.project.graph, { node: out.nodeId, port: out.id ?? '' }, { node: inp.nodeId, port: inp.id ?? '' });
-          store.notify(`Not connected: ${r.ok ? 'connect an output to an input' : r.reason}`);
+          store.refuse(r.ok ? 'connect an output to an input' : r.reason);
         }
       }
     },
@@ -280,8 +283,7 @@ export function GraphCanvas({
           const first = [...store.getState().selectedNodes][0];
           if (first) setMenu({ ...local(e), node: first });
         }}
-        fitView
-        fitViewOptions={FIT_VIEW}
+        onPaneClick={() => store.clearSelection()}
         onlyRenderVisibleElements
         proOptions={{ hideAttribution: true }}
       >

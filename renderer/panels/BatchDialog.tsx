@@ -5,6 +5,7 @@
 import { useState } from 'react';
 import type { StudioController } from '../app/controller';
 import { useEditor } from '../state/use-editor';
+import { useEscape } from './use-escape';
 
 const eta = (s: number) => (s >= 60 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${Math.round(s)} s`);
 
@@ -18,6 +19,8 @@ export function BatchDialog({ controller, onClose }: { controller: StudioControl
   const [flags, setFlags] = useState({ recursive: false, skipExisting: true, stopOnError: false, overwrite: false });
   const running = batch.status === 'running';
   const r = batch.report;
+  // While it runs the dialog stays: Cancel is the way out (as the disabled Close says).
+  useEscape(onClose, !running);
   const flag = (k: keyof typeof flags, label: string) => (
     <label className="check">
       <input type="checkbox" data-testid={`batch-${k}`} checked={flags[k]} disabled={running} onChange={(e) => setFlags({ ...flags, [k]: e.target.checked })} /> {label}
@@ -37,7 +40,7 @@ export function BatchDialog({ controller, onClose }: { controller: StudioControl
       >
         <h2>Batch run</h2>
         <label htmlFor="batch-input">Input folder (only read, never changed)</label>
-        <input id="batch-input" data-testid="batch-input" type="text" value={input} disabled={running} onChange={(e) => setInput(e.target.value)} />
+        <input id="batch-input" data-testid="batch-input" autoFocus type="text" value={input} disabled={running} onChange={(e) => setInput(e.target.value)} />
         <label htmlFor="batch-output">Output folder (one PNG per input, with the graph in its metadata)</label>
         <input id="batch-output" data-testid="batch-output" type="text" value={output} disabled={running} onChange={(e) => setOutput(e.target.value)} />
         <label htmlFor="batch-glob">Only files matching (optional, e.g. *.jpg)</label>

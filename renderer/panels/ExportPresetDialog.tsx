@@ -3,9 +3,10 @@
 // module weights bundled.
 
 import { useMemo, useState } from 'react';
-import { nodeDefOf } from '../../core/graph';
+import { nodeDefOf, selectionWarning } from '../../core/graph';
 import type { StudioController } from '../app/controller';
 import { useEditor } from '../state/use-editor';
+import { useEscape } from './use-escape';
 
 const paramKey = (node: string, param: string) => `${node}\u0000${param}`;
 
@@ -22,6 +23,8 @@ export function ExportPresetDialog({ controller, onClose }: { controller: Studio
     () => nodes.flatMap((n) => Object.entries(nodeDefOf(n)?.params ?? {}).map(([param, spec]) => ({ node: n.id, label: n.label || n.id, param, title: spec.title }))),
     [nodes],
   );
+  const warning = selectionOnly ? selectionWarning(project.graph, [...selected]) : null;
+  useEscape(onClose);
   const toggle = (k: string) => setExposed((s) => (s.has(k) ? new Set([...s].filter((x) => x !== k)) : new Set([...s, k])));
   const submit = async () => {
     const chosen = params.filter((p) => exposed.has(paramKey(p.node, p.param))).map((p) => ({ node: p.node, param: p.param }));
@@ -38,7 +41,6 @@ export function ExportPresetDialog({ controller, onClose }: { controller: Studio
           e.preventDefault();
           void submit();
         }}
-        onKeyDown={(e) => e.key === 'Escape' && onClose()}
       >
         <h2>Export preset</h2>
         <label htmlFor="preset-name">Name</label>
@@ -46,6 +48,11 @@ export function ExportPresetDialog({ controller, onClose }: { controller: Studio
         <label className="check">
           <input type="checkbox" checked={selectionOnly} disabled={!selected.size} onChange={(e) => setSelectionOnly(e.target.checked)} /> Only the selected nodes ({selected.size})
         </label>
+        {warning && (
+          <p className="warning" role="alert" data-testid="export-preset-warning">
+            {warning}
+          </p>
+        )}
         <fieldset className="param-choice">
           <legend>Parameters to expose on the preset node</legend>
           {params.map((p) => (

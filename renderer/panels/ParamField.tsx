@@ -1,7 +1,7 @@
 // One parameter widget, chosen by the parameter's spec in the catalogue.
 
 import { useState } from 'react';
-import { type AttributeGroup, type ParamSpec, attributeGroupsProblem, paramProblem } from '../../core/graph';
+import { type AttributeGroup, type ParamSpec, attributeGroupsProblem, fittingValues, paramProblem } from '../../core/graph';
 
 interface Props {
   readonly name: string;
@@ -79,13 +79,15 @@ export function ParamField({ name, spec, value, groups, onChange, onDone }: Prop
       input = <JsonField value={value} onChange={onChange} onDone={onDone} check={attributeGroupsProblem} />;
       break;
     case 'values': {
-      const values = (value ?? {}) as Record<string, string>;
+      // Only the groups there are: a value of an attribute the node no longer has goes with the next choice.
+      const values = fittingValues(groups, value);
       input = (
         <div className="values">
+          {!groups.length && <span className="muted">no attributes to choose for</span>}
           {groups.map((g) => (
             <label key={g.name}>
               {g.name}{' '}
-              <select value={values[g.name] ?? ''} onChange={(e) => onChange({ ...values, [g.name]: e.target.value })}>
+              <select value={values[g.name] ?? ''} data-testid={`values-${name}-${g.name}`} onChange={(e) => onChange({ ...values, [g.name]: e.target.value })}>
                 <option value="" disabled>
                   choose…
                 </option>

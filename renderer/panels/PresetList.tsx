@@ -5,13 +5,13 @@ import { useState } from 'react';
 import type { PresetEntry } from '../../core/api';
 import type { StudioController } from '../app/controller';
 import { useEditor, useStore } from '../state/use-editor';
+import { searchByName } from './search';
 
 export const PRESET_MIME = 'application/x-modulargan-preset';
 
-const presetMatches = (e: PresetEntry, q: string) => {
-  const s = q.trim().toLowerCase();
-  return !s || [e.preset.name, e.preset.description, 'preset'].some((x) => x.toLowerCase().includes(s));
-};
+/** The presets that match `q`, by name first (as the palette's kinds are searched). */
+export const searchPresets = (presets: readonly PresetEntry[], q: string): PresetEntry[] =>
+  searchByName(presets, q, (e) => ({ title: e.preset.name, kind: 'preset', about: [e.preset.description] }));
 
 function PresetItem({ entry, controller, add }: { entry: PresetEntry; controller: StudioController; add: () => void }) {
   const [renaming, setRenaming] = useState<string | null>(null);
@@ -65,7 +65,7 @@ function PresetItem({ entry, controller, add }: { entry: PresetEntry; controller
 export function PresetList({ controller, query, viewCenter }: { controller: StudioController; query: string; viewCenter: () => { x: number; y: number } }) {
   const store = useStore();
   const presets = useEditor((s) => s.presets);
-  const shown = presets.filter((e) => presetMatches(e, query));
+  const shown = searchPresets(presets, query);
   return (
     <section data-testid="palette-presets">
       <h3>
@@ -75,7 +75,7 @@ export function PresetList({ controller, query, viewCenter }: { controller: Stud
         </button>
       </h3>
       {shown.map((e) => (
-        <PresetItem key={e.id} entry={e} controller={controller} add={() => store.addPreset(e.preset, viewCenter())} />
+        <PresetItem key={e.id} entry={e} controller={controller} add={() => store.addPresetNear(e.preset, viewCenter())} />
       ))}
       {!presets.length && <p className="muted">None yet: export one from the graph (Export preset).</p>}
     </section>

@@ -3,9 +3,9 @@
 // project stays immutable so core/graph's per-graph caches (canConnect) stay valid.
 
 import type { BatchReportInfo, EngineExitInfo, PresetEntry } from '../../core/api';
-import type { GraphNode, PortRef, Preset, Project } from '../../core/graph';
+import type { Graph, GraphNode, PortRef, Preset, Project } from '../../core/graph';
 import { canBypass, canConnectWithPresets as canConnect, emptyProject, nodeDefOf } from '../../core/graph';
-import { autoLayout } from './auto-layout';
+import { type Size, autoLayout, estimateSize, freeSpot } from './auto-layout';
 import * as edits from './graph-edits';
 import { type History, createHistory, record, redo, seal, undo } from './history';
 
@@ -22,6 +22,8 @@ export interface RunState {
   readonly previews: Readonly<Record<string, readonly string[]>>;
   readonly error: { readonly message: string; readonly node?: string } | null;
   readonly summary: string;
+  /** The graph this run ran (or refused): once the document's graph is another, the summary is stale. */
+  readonly graph: Graph | null;
 }
 
 export interface BatchState {
@@ -63,7 +65,7 @@ export interface EditorState {
   readonly help: boolean;
 }
 
-const IDLE_RUN: RunState = { id: null, status: 'idle', done: 0, total: 0, previews: {}, error: null, summary: '' };
+const IDLE_RUN: RunState = { id: null, status: 'idle', done: 0, total: 0, previews: {}, error: null, summary: '', graph: null };
 const EMPTY: ReadonlySet<string> = new Set();
 export const IDLE_BATCH: BatchState = { id: null, status: 'idle', done: 0, total: 0, imagesPerSecond: 0, etaSeconds: 0, report: null, error: null };
 
@@ -72,6 +74,11 @@ export class EditorStore {
   private readonly listeners = new Set<() => void>();
   private clip: edits.Clip | null = null;
   private pastes = 0;
+  /** The notice says why a connection was refused: the next connection made clears it. */
+  private refusalShown = false;
+  /** Node sizes as the canvas measured them, for layout and for placing new nodes. */
+  readonly sizes = new Map<string, Size>();
+  private readonly sizeOf = (id: string): Size | undefined => this.sizes.get(id);
 
   constructor(project: Project = emptyProject('Untitled'), path: string | null = null, baseDir = '') {
     this.state = {
@@ -127,10 +134,20 @@ export class EditorStore {
     this.state = { ...this.state, history: seal(this.state.history) };
   }
   undo(): void {
-    if (this.canUndo) this.set({ history: undo(this.state.history), notice: 'Undone' });
+    if (this.canUndo) this.showStep(undo(this.state.history), 'Undone');
   }
   redo(): void {
-    if (this.canRedo) this.set({ history: redo(this.state.history), notice: 'Redone' });
+    if (this.canRedo) this.showStep(redo(this.state.history), 'Redone');
+  }
+  /** Another step of the history; nodes and edges it does not have leave the selection. */
+  private showStep(history: History<Project>, notice: string): void {
+    const g = history.present.graph;
+    this.set({
+      history,
+      notice,
+      selectedNodes: existing(this.state.selectedNodes, new Set(g.nodes.map((n) => n.id))),
+      selectedEdges: existing(this.state.selectedEdges, new Set(g.edges.map((e) => e.id))),
+    });
   }
 
   /** Replaces the document (open, new, recover); the history starts afresh. */
@@ -167,7 +184,13 @@ export class EditorStore {
     this.set({ saved: this.project, path, baseDir, notice: `Saved ${path}` });
   }
   notify(notice: string): void {
+    this.refusalShown = false;
     this.set({ notice });
+  }
+  /** Says why a connection was not made; stays until another notice or a connection that is. */
+  refuse(reason: string): void {
+    this.notify(`Not connected: ${reason}`);
+    this.refusalShown = true;
   }
 
   addNode(kind: string, at: edits.XY, init?: edits.NodeInit): string {
@@ -181,6 +204,25 @@ export class EditorStore {
     this.commit(project);
     this.select([id], []);
     return id;
+  }
+  /**
+   * Adds a node near `at` where it covers no other (a palette entry double-clicked again and
+   * again lands beside the last one, not on it); a dropped node goes exactly where dropped.
+   */
+  addNodeNear(kind: string, at: edits.XY, init?: edits.NodeInit): string {
+    const trial = edits.addNode(this.project, kind, at, init);
+    const node = trial.project.graph.nodes.find((n) => n.id === trial.id)!;
+    return this.addNode(kind, freeSpot(this.project, at, this.sizeOfKind(node), this.sizeOf), init);
+  }
+  addPresetNear(preset: Preset, at: edits.XY): string {
+    const trial = edits.addPresetNode(this.project, preset, at);
+    const node = trial.project.graph.nodes.find((n) => n.id === trial.id)!;
+    return this.addPreset(preset, freeSpot(this.project, at, this.sizeOfKind(node), this.sizeOf));
+  }
+  /** A new node's size: as a node of its kind measured on the canvas, else estimated. */
+  private sizeOfKind(node: GraphNode): Size {
+    const twin = node.kind === 'preset' ? undefined : this.project.graph.nodes.find((n) => n.kind === node.kind && this.sizes.has(n.id));
+    return (twin && this.sizes.get(twin.id)) ?? estimateSize(node);
   }
   /** Replaces a preset node by its nodes, as one undoable step. */
   openUp(node: string): string[] {
@@ -212,8 +254,12 @@ export class EditorStore {
 
   connect(from: PortRef, to: PortRef): edits.ConnectOutcome {
     const r = edits.connect(this.project, from, to);
-    if (r.ok) this.commit(r.project);
-    else this.set({ notice: `Not connected: ${r.reason}` });
+    if (!r.ok) {
+      this.refuse(r.reason);
+      return r;
+    }
+    this.commit(r.project);
+    if (this.refusalShown) this.notify('');
     return r;
   }
   removeSelection(): void {
@@ -232,8 +278,10 @@ export class EditorStore {
   setLabel(node: string, label: string): void {
     this.commit(edits.setLabel(this.project, node, label), `label:${node}`);
   }
+  /** Arranges the graph left to right and fits it into view. */
   layout(): void {
-    this.commit(autoLayout(this.project));
+    this.commit(autoLayout(this.project, this.sizeOf));
+    this.fitView();
   }
   /** Asks the canvas to fit the whole graph into view. */
   fitView(): void {
@@ -273,6 +321,10 @@ export class EditorStore {
 
   select(nodes: Iterable<string>, edges: Iterable<string>): void {
     this.set({ selectedNodes: new Set(nodes), selectedEdges: new Set(edges) });
+  }
+  /** Escape, or a click on the empty canvas. */
+  clearSelection(): void {
+    if (this.state.selectedNodes.size || this.state.selectedEdges.size) this.set({ selectedNodes: EMPTY, selectedEdges: EMPTY });
   }
   selectAll(): void {
     this.select(
@@ -320,8 +372,14 @@ export class EditorStore {
     this.set({ run: { ...this.state.run, ...run } });
   }
   resetRun(id: string): void {
-    this.set({ run: { ...IDLE_RUN, id, status: 'running' } });
+    this.set({ run: { ...IDLE_RUN, id, status: 'running', graph: this.state.run.graph } });
   }
+}
+
+/** `ids` less those not in `keep`; the same set when none goes (so nothing re-renders). */
+function existing(ids: ReadonlySet<string>, keep: ReadonlySet<string>): ReadonlySet<string> {
+  if ([...ids].every((id) => keep.has(id))) return ids;
+  return new Set([...ids].filter((id) => keep.has(id)));
 }
 
 function portsOf(node: GraphNode, side: Side): string[] {

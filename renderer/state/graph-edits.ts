@@ -14,10 +14,12 @@ import {
   canConnectWithPresets as canConnect,
   defaultParams,
   makePresetNode,
+  nodeDefOf,
   nodeKind,
   openUpNode,
   presetOf,
   rewireEdge,
+  staleValues,
 } from '../../core/graph';
 
 export interface XY {
@@ -133,9 +135,18 @@ export function moveNodes(p: Project, positions: Readonly<Record<string, XY>>): 
 }
 
 export function setParam(p: Project, node: string, key: string, value: unknown): Project {
-  return produce(p, (d) => {
+  const next = produce(p, (d) => {
     const n = d.graph.nodes.find((x) => x.id === node);
     if (n) n.params[key] = value as never;
+  });
+  // Values follow the attributes: those of groups the node no longer has, or no longer
+  // allow, go with the same edit (and come back with its undo).
+  const n = next.graph.nodes.find((x) => x.id === node);
+  if (!n || nodeDefOf(n)?.params[key]?.type !== 'attributes') return next;
+  const stale = staleValues(n);
+  if (!Object.keys(stale).length) return next;
+  return produce(next, (d) => {
+    Object.assign(d.graph.nodes.find((x) => x.id === node)!.params, stale);
   });
 }
 

@@ -1,6 +1,6 @@
 // Start, pause, resume, stop; resume from a checkpoint; iterations/s, ETA, learning rate.
 
-import { useState } from 'react';
+import { useState, useSyncExternalStore } from 'react';
 import type { TrainingController } from './training-controller';
 import { useTraining } from './use-training';
 
@@ -17,11 +17,14 @@ export function RunControls({ c }: { c: TrainingController }) {
   const s = useTraining(c, (x) => x);
   const [from, setFrom] = useState('latest');
   const active = s.status === 'starting' || s.status === 'running' || s.status === 'paused' || s.status === 'stopping';
+  // Whether Start can train follows the project (its training section, dataset, training graph).
+  useSyncExternalStore(c.studio.store.subscribe, () => c.studio.store.project);
+  const blocked = active ? null : c.cannotStart();
   return (
     <section className="run-controls" data-testid="run-controls">
       <div className="row">
         {!active && (
-          <button className="primary" onClick={() => void c.startTraining()} data-testid="train-start">
+          <button className="primary" onClick={() => void c.startTraining()} disabled={!!blocked} title={blocked ?? 'Train the project (saved first)'} data-testid="train-start">
             ▶ Start
           </button>
         )}
@@ -35,7 +38,7 @@ export function RunControls({ c }: { c: TrainingController }) {
                 </option>
               ))}
             </select>
-            <button onClick={() => void c.startTraining(from)} disabled={!s.checkpoints.length} data-testid="train-resume-from">
+            <button onClick={() => void c.startTraining(from)} disabled={!!blocked || !s.checkpoints.length} data-testid="train-resume-from">
               Resume from it
             </button>
           </>
@@ -68,6 +71,11 @@ export function RunControls({ c }: { c: TrainingController }) {
         <span>{s.status === 'running' && s.iterationsPerSecond ? `ETA ${duration(s.etaSeconds)}` : ''}</span>
         <span data-testid="train-lr">{s.lr === null ? '' : `lr ${s.lr.toExponential(2)}`}</span>
       </div>
+      {blocked && (
+        <p className="muted" data-testid="train-blocked">
+          {blocked}
+        </p>
+      )}
       {s.message && (
         <p className={s.status === 'failed' ? 'bad' : 'muted'} data-testid="train-message">
           {s.message}

@@ -51,8 +51,8 @@ export function TrainingPalette({ c }: { c: TrainingController }) {
         })}
       </section>
       <p className="muted small">Delete removes the selected transformer with its D and loss terms. Select a loss node to change its weight.</p>
-      <p className={errors ? 'bad' : 'good'} data-testid="training-validity">
-        {errors ? `${errors} problem${errors > 1 ? 's' : ''}, marked in red` : '✓ the training graph is valid'}
+      <p className={!data ? 'muted' : errors ? 'bad' : 'good'} data-testid="training-validity">
+        {!data ? 'No training graph: the project has no training section' : errors ? `${errors} problem${errors > 1 ? 's' : ''}, marked in red` : '✓ the training graph is valid'}
       </p>
     </Palette>
   );

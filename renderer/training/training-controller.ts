@@ -4,11 +4,13 @@
 // Training runs in the engine, so the editor stays usable while it goes on.
 
 import type { RunEvent, TrainingEvent } from '../../core/api';
-import { type AttributeGroup, type Project, applyTrainingGraph, buildTrainingGraph, emptyProject, transformerFor } from '../../core/graph';
+import { type AttributeGroup, type Project, analyzeTrainingGraph, applyTrainingGraph, buildTrainingGraph, emptyProject, transformerFor } from '../../core/graph';
 import type { StudioController } from '../app/controller';
 import { autoLayout } from '../state/auto-layout';
 import { EditorStore } from '../state/editor-store';
-import { EMPTY_SERIES, TrainingStore, appendLosses } from './training-state';
+import { EMPTY_SERIES, INITIAL_TRAINING, TrainingStore, type TrainingStatus, appendLosses } from './training-state';
+
+const isLive = (s: TrainingStatus): boolean => s === 'starting' || s === 'running' || s === 'paused' || s === 'stopping';
 
 const MODULE_KINDS = new Set(['encoder', 'generator', 'transformer', 'reconstructor']);
 /** How many of the trainer's notes the view keeps (a folder of bad images would otherwise flood it). */
@@ -29,6 +31,8 @@ export class TrainingController {
   /** The project the training graph was last built from, and the editor's document count then. */
   private shownFor: Project | null = null;
   private shownLoads = -1;
+  /** The editor's document count the run shown belongs to: another document has not had it. */
+  private runLoads = -1;
 
   constructor(
     readonly studio: StudioController,
@@ -43,10 +47,12 @@ export class TrainingController {
   }
 
   start(): () => void {
+    this.runLoads = this.editor.getState().loads;
     const offEvents = this.api.onRunEvent((e) => this.onEvent(e));
     const offGraph = this.graphStore.subscribe(() => this.onGraphEdit());
     // Undo, redo and edits in the editor change the project: the training graph follows.
     const offProject = this.editor.subscribe(() => {
+      if (this.editor.getState().loads !== this.runLoads) this.forgetRun();
       if (this.store.getState().view === 'training' && this.editor.project !== this.shownFor) this.refreshGraph();
     });
     return () => {
@@ -66,6 +72,36 @@ export class TrainingController {
 
   private say(message: string): void {
     this.store.set({ message });
+  }
+
+  /**
+   * Another document was opened: the last one's run (its curves, samples, checkpoints,
+   * messages) is not this one's. A run still going on stays on show: its controls are
+   * the only way to pause or stop it.
+   */
+  private forgetRun(): void {
+    this.runLoads = this.editor.getState().loads;
+    if (isLive(this.store.getState().status)) return;
+    const { view } = this.store.getState();
+    this.store.set({ ...INITIAL_TRAINING, view });
+    this.early = [];
+    void this.refreshCheckpoints();
+  }
+
+  /** Why Start cannot train the project as it is, or null when it can. */
+  cannotStart(): string | null {
+    const p = this.editor.project;
+    if (!p.training) return 'This project has no training section: open or make a training project (Demos…, or one of assets/projects)';
+    if (!this.dataset()) return `The training dataset '${p.training.dataset}' is not one of the project's datasets`;
+    let graph;
+    try {
+      graph = buildTrainingGraph(p);
+    } catch (e) {
+      return `No training graph: ${(e as Error).message}`;
+    }
+    const problems = analyzeTrainingGraph(graph).diagnostics.filter((d) => d.severity === 'error');
+    if (problems.length) return `Fix the training graph first (${problems.length} problem${problems.length > 1 ? 's' : ''}, marked in red): ${problems[0]!.message}`;
+    return null;
   }
 
   /**
@@ -183,7 +219,9 @@ export class TrainingController {
   /** Starts training the saved project: from scratch, or from a checkpoint ('latest' or its id). */
   async startTraining(resume?: string): Promise<void> {
     const st = this.store.getState().status;
-    if (st === 'starting' || st === 'running' || st === 'paused' || st === 'stopping') return;
+    if (isLive(st)) return;
+    const blocked = this.cannotStart();
+    if (blocked) return this.say(blocked);
     // The engine trains the file on disk, as `modulargan train` does: save first.
     if (this.editor.dirty || !this.path()) {
       if (!(await this.studio.save())) return this.say('Save the project to train it');
