@@ -10,7 +10,7 @@ import { CELEBA, CELEBA_COLUMNS } from '../graph/attributes';
 import type { AttributeGroup } from '../graph/ports';
 import { type Dataset, DatasetFileError, quote, splitEvery } from './dataset';
 import { decodeFailure } from './decode-errors';
-import { ImageFileError } from './images';
+import { ImageFileError, readRegularFile } from './images';
 
 export const CELEBA_CROP = 178;
 
@@ -87,9 +87,11 @@ function columnsOf(g: AttributeGroup, names: readonly string[], file: string): n
 
 /** Reads one aligned face: centre 178×178 crop (or the largest centred square), resized. */
 export async function readCelebaImage(file: string, size: number): Promise<Float32Array> {
+  // Read as readImage reads: a FIFO or device named like a face is refused, never waited on.
+  const bytes = await readRegularFile(file);
   let raw: Buffer;
   try {
-    const img = sharp(file, { failOn: 'error' });
+    const img = sharp(bytes, { failOn: 'error' });
     const { width = 0, height = 0 } = await img.metadata();
     const side = Math.min(CELEBA_CROP, width, height);
     if (side < 2) throw new ImageFileError(file, `is too small (${width}×${height})`);
@@ -102,7 +104,7 @@ export async function readCelebaImage(file: string, size: number): Promise<Float
       .toBuffer();
   } catch (e) {
     if (e instanceof ImageFileError) throw e;
-    throw new ImageFileError(file, await decodeFailure(file, e));
+    throw new ImageFileError(file, await decodeFailure(file, e, bytes));
   }
   const out = new Float32Array(raw.length);
   for (let i = 0; i < raw.length; i++) out[i] = raw[i]! / 127.5 - 1;

@@ -79,7 +79,7 @@ export function notRegular(s: Stats): string | undefined {
  * The bytes of an image file. Opened non-blocking and checked on the open handle, so a FIFO
  * swapped in after the folder was listed cannot hang the run, and a device is never read.
  */
-async function readRegularFile(file: string): Promise<Buffer> {
+export async function readRegularFile(file: string): Promise<Buffer> {
   let fh;
   try {
     fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);

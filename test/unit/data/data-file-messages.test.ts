@@ -2,6 +2,7 @@
 // CSV with only its header is the CSV's fault (not the folder's), a CelebA list without
 // images is the list's, and a truncated JPEG says so in every decode path — also when many
 // decodes run at once, where libvips loses its own message and sharp says "Unknown error".
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,6 +100,13 @@ describe('images that do not decode say why', () => {
       });
     }
   });
+
+  it('a FIFO or a device in a CelebA folder is refused at once, not waited on', async () => {
+    const fifo = join(dir, 'face.jpg');
+    execFileSync('mkfifo', [fifo]);
+    await expect(readCelebaImage(fifo, 8)).rejects.toThrow(`${fifo}: is a named pipe (FIFO), not an image file`);
+    await expect(readCelebaImage('/dev/zero', 8)).rejects.toThrow('/dev/zero: is a device, not an image file');
+  }, 10_000);
 
   it('an image-folder dataset and a run over the folder (batch inputs) give the same reasons', async () => {
     const root = join(dir, 'in');
