@@ -109,16 +109,16 @@ describe('the Training tab', () => {
         const q = (s: string) => document.querySelector(s);
         const sides = document.querySelectorAll('.training-side');
         return {
+          // The panels, wherever the view puts the graph's palette and inspector.
           boxes: [
-            box('dataset side', sides[0]!),
-            box('checkpoint side', sides[1]!),
-            box('training palette', q('.training-graph .palette')),
-            box('training canvas', q('.training-graph .canvas')),
-            box('training inspector', q('.training-graph .inspector')),
+            box('left side', sides[0]!),
+            box('right side', sides[1]!),
+            box('training graph', q('[data-testid="training-graph"]')),
             box('run controls', q('[data-testid="run-controls"]')),
             box('samples', q('.sample-grid')),
             box('status bar', q('.statusbar')),
           ],
+          canvas: box('training canvas', q('[data-testid="training-graph"] .canvas')),
           // Content wider than its panel spills over its neighbour.
           spilling: [...document.querySelectorAll('.run-controls *, .sample-grid *, .training-side *')]
             .filter((el) => {
@@ -132,7 +132,7 @@ describe('the Training tab', () => {
       const pairs = panels.boxes.flatMap((a, i) => panels.boxes.slice(i + 1).filter((b) => overlaps(a, b)).map((b) => `${a.name} × ${b.name}`));
       expect(pairs).toEqual([]);
       expect(panels.spilling).toEqual([]);
-      const canvas = panels.boxes.find((b) => b.name === 'training canvas')!;
+      const canvas = panels.canvas;
       expect(canvas.width).toBeGreaterThanOrEqual(200);
       expect(canvas.height).toBeGreaterThanOrEqual(150);
       for (const b of panels.boxes) expect(b.x + b.width, b.name).toBeLessThanOrEqual(1024 + 0.5);
