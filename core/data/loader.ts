@@ -151,3 +151,12 @@ export class BatchLoader {
     return { index: k, size: b, images, labels };
   }
 }
+
+/**
+ * Throws NoLoadableItemError (naming the dataset and the first reasons) unless some item of
+ * the split loads: a dataset whose images all fail is refused before a run is set up, not
+ * after its model is built. Cheap for a healthy dataset: the first item that loads ends it.
+ */
+export async function requireLoadableItem(dataset: Dataset, opts: Pick<BatchLoaderOptions, 'name' | 'split'> = {}): Promise<void> {
+  await new BatchLoader(dataset, { ...opts, batchSize: 1, seed: 0, ahead: 0 }).get(0);
+}

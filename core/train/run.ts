@@ -7,7 +7,7 @@
 import { appendFile, mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { BatchLoader } from '../data/loader';
+import { BatchLoader, requireLoadableItem } from '../data/loader';
 import { openDataset } from '../data/open';
 import { removeStaleTemporaries, writeFileAtomic } from '../files/atomic';
 import { formatFileError, readProjectFile } from '../files/documents';
@@ -168,13 +168,16 @@ export async function runTraining(projectFile: string, opts: TrainRunOptions = {
   const memory = checkTrainingMemory(plan, cfg.batchSize, dataset.imageSize, memoryBudget(), hasFusedInstanceNorm());
   if (!memory.ok) throw new TrainSetupError(memory.message);
   if (memory.warning) say(memory.warning);
+  // A dataset none of whose images loads is refused now, with the reasons, not mid-setup.
+  const datasetName = `dataset '${ref.id}' (${dataset.title})`;
+  await requireLoadableItem(dataset, { name: datasetName });
 
   const runDir = opts.runDir ?? defaultRunDir(projectFile);
   await mkdir(runDir, { recursive: true });
   // One writer per run folder: everything below writes it.
   const lock = await lockRunFolder(runDir, opts.command ?? `training of ${basename(projectFile)}`);
   try {
-    return await trainLocked(opts, { baseDir, cfg, dataset, datasetName: `dataset '${ref.id}' (${dataset.title})`, plan, runDir });
+    return await trainLocked(opts, { baseDir, cfg, dataset, datasetName, plan, runDir });
   } finally {
     await lock.release();
   }
@@ -293,13 +296,14 @@ async function trainLocked(opts: TrainRunOptions, { cfg, dataset, datasetName, p
 
 /** The first test items (and fixed noise) every sample grid shows. */
 async function fixedSamples(dataset: Awaited<ReturnType<typeof openDataset>>, model: Awaited<ReturnType<typeof buildTrainModel>>, seed: number) {
-  const items = (dataset.test.length ? dataset.test : dataset.train).slice(0, 8);
   const s = dataset.imageSize;
   const len = groupsLength(dataset.groups);
-  const images = new Float32Array(items.length * s * s * 3);
-  const labels = new Float32Array(items.length * len);
+  const images = new Float32Array(8 * s * s * 3);
+  const labels = new Float32Array(8 * len);
   let n = 0;
-  for (const i of items) {
+  // Test items first; past unreadable ones, training items (runTraining checked that one loads).
+  for (const i of [...dataset.test, ...dataset.train]) {
+    if (n === 8) break;
     const smp = await dataset.load(i).catch(() => undefined);
     if (!smp) continue;
     images.set(smp.image, n * s * s * 3);
