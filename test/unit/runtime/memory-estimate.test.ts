@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CELEBA } from '../../../core/graph/attributes';
 import { type Project, loadProject } from '../../../core/graph';
 import type { Graph } from '../../../core/graph/graph';
-import { createModule } from '../../../core/modules/create';
+import { createModule, moduleWeightCount } from '../../../core/modules/create';
 import { RunError, runGraph } from '../../../core/runtime/executor';
 import { memoryBudget, systemBudget } from '../../../core/runtime/memory-budget';
 import { type ModuleSpec, checkMemory, estimateInference, estimateTraining, formatBytes } from '../../../core/runtime/memory-estimate';
@@ -137,6 +137,26 @@ describe('memory estimate against measurements', () => {
     });
     // Natively, with the machine's free memory, batch 32 fits.
     expect(checkMemory(estimateTraining(standard, 32, { fusedNorm: true }), memoryBudget('native', 20 * GB), 'x', 'y')).toEqual({ ok: true });
+  });
+});
+
+describe('weights counted from parameters', () => {
+  it('equal what the built module holds, for every module kind', () => {
+    const cases: [string, Record<string, unknown>][] = [
+      ['encoder', { imageSize: 32, baseChannels: 8, resBlocks: 2 }],
+      ['generator', { imageSize: 64, baseChannels: 4, noiseLength: 8, attributes: [CELEBA.hair] }],
+      ['transformer', { baseChannels: 4, resBlocks: 3, attributes: [CELEBA.hair, CELEBA.male], useMask: true }],
+      ['transformer', { baseChannels: 4, resBlocks: 0, attributes: [CELEBA.smiling], useMask: false }],
+      ['reconstructor', { imageSize: 32, baseChannels: 8 }],
+      ['discriminator', { imageSize: 32, baseChannels: 4, depth: 3, attributes: [CELEBA.hair] }],
+    ];
+    for (const [kind, params] of cases) {
+      const m = createModule(kind, params, 1);
+      expect(moduleWeightCount(kind, params), kind).toBe(Object.values(m.variables).reduce((n, v) => n + v.size, 0));
+      m.dispose();
+    }
+    // Out of range: refused as building it would be, without building it.
+    expect(() => moduleWeightCount('transformer', { baseChannels: 4, resBlocks: 33 })).toThrow(/Residual blocks/);
   });
 });
 
