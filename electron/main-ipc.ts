@@ -6,7 +6,7 @@
 
 import type { EngineLink } from '../core/api/engine-process';
 import { type Reply, checkParams, checkResult, describeIssues } from '../core/api/schemas';
-import type { EngineInfo, RecoveryRecord, RunEvent } from '../core/api/types';
+import type { EngineInfo, FolderInfo, RecoveryRecord, RunEvent } from '../core/api/types';
 import { CALL_CHANNEL, RUN_EVENT_CHANNEL, pageCallSchema } from './messages';
 
 export interface IpcEventLike {
@@ -37,6 +37,8 @@ export interface MainIpcDeps {
   readonly documentsDir?: string;
   /** A project was opened or saved: main updates its recent-files menu. */
   readonly onDocument?: (path: string) => void;
+  /** Electron's shell: opens a folder in the file manager ('' when it did, else why not). */
+  readonly shell?: { openPath(path: string): Promise<string> };
 }
 
 export function registerMainIpc(ipc: IpcMainLike, deps: MainIpcDeps): void {
@@ -59,6 +61,13 @@ export function registerMainIpc(ipc: IpcMainLike, deps: MainIpcDeps): void {
         result = await deps.recovery.setRecovery(params[0] as RecoveryRecord | null);
       } else if (method === 'loadRecovery' && deps.recovery) {
         result = await deps.recovery.recovery();
+      } else if (method === 'openFolder' && deps.shell) {
+        // The engine resolves the path and says whether it exists; only main can show it.
+        const reply = await deps.engine.call(method, params);
+        if (!reply.ok) return reply;
+        const info = checkResult(method, reply.result) as FolderInfo;
+        const why = info.exists ? await deps.shell.openPath(info.path) : 'it does not exist';
+        result = { ...info, opened: why === '' };
       } else if (method === 'info') {
         result = { version: deps.version, host: 'electron', nativeDialogs: true, ...(deps.documentsDir ? { documentsDir: deps.documentsDir } : {}) } satisfies EngineInfo;
       } else {

@@ -59,6 +59,7 @@ else {
       trusted: (url) => url.split('?')[0] === pageUrl,
       toPage: (channel, payload) => window?.webContents.send(channel, payload),
       version: app.getVersion(),
+      shell: { openPath: (p) => shell.openPath(p) },
       documentsDir: app.getPath('documents'),
       onDocument: (path) => {
         recent = [path, ...recent.filter((p) => p !== path)].slice(0, 10);

@@ -83,6 +83,8 @@ export function createApiClient(
     loadCheckpointIntoGraph: call('loadCheckpointIntoGraph'),
     freezeCheckpoint: call('freezeCheckpoint'),
     restartEngine: call('restartEngine'),
+    sampleNow: call('sampleNow'),
+    openFolder: call('openFolder'),
     onRunEvent,
   } as EngineApi;
 }

@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { encodePng, readXmp } from '../data/images';
+import { stat } from 'node:fs/promises';
+import { encodePng, readImage, readXmp } from '../data/images';
 import { formatFileError, readProjectFile, saveProjectFile } from '../files/documents';
 import { type Graph, mapWeightsPaths } from '../graph/graph';
 import type { Project } from '../graph/format/project';
@@ -57,16 +58,20 @@ async function load(path: string): Promise<OpenedProject> {
   return { path: abs, project: r.value.value, baseDir: dirname(abs), notes };
 }
 
-/** Float32 NHWC slice to a PNG data URL; masks (0..n) are stretched to [-1, 1] grey. */
-async function previewPng(data: Float32Array, h: number, w: number, c: number, mask: boolean): Promise<string> {
+/**
+ * Float32 NHWC slice to a PNG data URL. Masks (0..n, a sum of masks above 1) are stretched
+ * to [-1, 1] grey from 0 to their maximum (at least 1), and that range comes back, so the
+ * page can label its colour scale.
+ */
+async function previewPng(data: Float32Array, h: number, w: number, c: number, mask: boolean): Promise<{ png: string; range?: { min: number; max: number } }> {
   let pixels = data;
+  let max = 1;
   if (mask) {
-    let max = 1;
     for (const x of data) if (x > max) max = x;
     pixels = data.map((x) => (x / max) * 2 - 1);
   }
   const png = await encodePng(pixels, w, h, c as 1 | 3);
-  return `data:image/png;base64,${png.toString('base64')}`;
+  return { png: `data:image/png;base64,${png.toString('base64')}`, ...(mask ? { range: { min: 0, max } } : {}) };
 }
 
 /**
@@ -97,15 +102,25 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
       backend ??= initBackend('auto', { gradients: false });
       await backend;
       const onBatch = async (batch: Batch, { outputs }: RunContext) => {
+        // The inputs are shown beside the outputs at the size of the first image made from them.
+        const first = outputs.map((o) => batch.values.get(o.key)).find((v) => v && v.shape[3] === 3);
         for (const [j, item] of batch.items.entries()) {
           if (item.index >= previews) continue;
+          const file = Object.values(item.names)[0];
           for (const o of outputs) {
             const v = batch.values.get(o.key);
             if (!v || o.group !== 'sink') continue;
             const [, h, w, c] = v.shape as [number, number, number, number];
             const size = h * w * c;
-            const png = await previewPng(v.data.subarray(j * size, (j + 1) * size), h, w, c, o.kind === 'mask');
-            emit({ type: 'preview', runId, node: o.key, index: item.index, png });
+            const shown = await previewPng(v.data.subarray(j * size, (j + 1) * size), h, w, c, o.kind === 'mask');
+            emit({ type: 'preview', runId, node: o.key, index: item.index, ...shown, ...(file ? { file } : {}) });
+          }
+          if (!first) continue;
+          for (const [node, path] of Object.entries(item.files)) {
+            const image = await readImage(path, first.shape[1]!).catch(() => null);
+            if (!image) continue;
+            const shown = await previewPng(image.data, first.shape[1]!, first.shape[1]!, 3, false);
+            emit({ type: 'preview', runId, node, index: item.index, ...shown, file: item.names[node] ?? '' });
           }
         }
       };
@@ -118,6 +133,7 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
           batchSize: req.batchSize ?? 4,
           signal,
           onProgress: (p) => emit({ type: 'progress', runId, done: p.done, total: p.total }),
+          onWarning: (w) => emit({ type: 'warning', runId, node: w.node, message: w.message }),
         },
         onBatch,
       );
@@ -240,6 +256,16 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
     freezeCheckpoint: (path, id, target) => training.freezeCheckpoint(path, id, target),
     async restartEngine() {
       // In the caller's own process: if this engine had died, so would the caller.
+    },
+    sampleNow: (path) => training.sampleNow(path),
+    async openFolder(path, baseDir) {
+      const abs = isAbsolute(path) ? resolve(path) : resolve(baseDir, path);
+      const exists = await stat(abs).then(
+        (s) => s.isDirectory(),
+        () => false,
+      );
+      // An engine cannot show a window: Electron's main answers this call itself (its shell).
+      return { path: abs, exists, opened: false };
     },
     onRunEvent(listener) {
       listeners.add(listener);

@@ -19,7 +19,8 @@ export const runRequestSchema = z.object({
   seed: z.number().int().min(0).optional(),
   count: z.number().int().min(1).max(10_000).optional(),
   batchSize: z.number().int().min(1).max(256).optional(),
-  previews: z.number().int().min(0).max(64).optional(),
+  /** Previews per output: every item of a folder of ordinary size (a preview is a few kB). */
+  previews: z.number().int().min(0).max(1000).optional(),
 });
 
 const id = z.string().min(1).max(200);
@@ -105,9 +106,24 @@ export const suggestedGroupSchema = z.object({
   attributes: z.union([z.object({ name: z.string(), kind: z.literal('onehot'), values: z.array(z.string()) }), z.object({ name: z.string(), kind: z.literal('binary') })]),
 });
 
+export const sampleInfoSchema = z.object({
+  iteration: z.number().int().min(0),
+  png: z.string().startsWith('data:image/png;base64,'),
+  source: z.enum(['training', 'checkpoint', 'untrained']),
+});
+
 export const runEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('progress'), runId: z.string(), done: z.number(), total: z.number() }),
-  z.object({ type: z.literal('preview'), runId: z.string(), node: z.string(), index: z.number().int(), png: z.string().startsWith('data:image/png;base64,') }),
+  z.object({
+    type: z.literal('preview'),
+    runId: z.string(),
+    node: z.string(),
+    index: z.number().int(),
+    png: z.string().startsWith('data:image/png;base64,'),
+    file: z.string().max(4096).optional(),
+    range: z.object({ min: z.number(), max: z.number() }).optional(),
+  }),
+  z.object({ type: z.literal('warning'), runId: z.string(), node: z.string(), message: z.string().max(2000) }),
   z.object({
     type: z.literal('finished'),
     runId: z.string(),
@@ -191,6 +207,8 @@ export const API_SCHEMAS = {
   loadCheckpointIntoGraph: { params: z.tuple([path, checkpointId]), result: graphSchema },
   freezeCheckpoint: { params: z.tuple([path, checkpointId, path]), result: graphSchema },
   restartEngine: { params: z.tuple([]), result: z.undefined() },
+  sampleNow: { params: z.tuple([path]), result: sampleInfoSchema },
+  openFolder: { params: z.tuple([path, z.string().max(4096)]), result: z.object({ path, exists: z.boolean(), opened: z.boolean() }) },
 } satisfies Record<ApiMethod, { params: z.ZodType; result: z.ZodType }>;
 
 export const API_METHODS = Object.keys(API_SCHEMAS) as ApiMethod[];

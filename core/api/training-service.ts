@@ -16,17 +16,22 @@ import type { Project } from '../graph/format/project';
 import type { AttributeGroup } from '../graph/ports';
 import { initBackend } from '../runtime/backends';
 import { type CheckpointManifest, checkpointWeightsFiles, readCheckpointManifest, readIndex } from '../train/checkpoint';
-import { defaultRunDir, runTraining } from '../train/run';
-import type { CheckpointInfo, DatasetPreview, DatasetRefInfo, RunEvent, TrainingRequest } from './types';
+import { type SampleNow, defaultRunDir, runTraining } from '../train/run';
+import { sampleLatest } from '../train/sample-now';
+import type { CheckpointInfo, DatasetPreview, DatasetRefInfo, RunEvent, SampleInfo, TrainingRequest } from './types';
 
 const MODULE_KINDS = new Set(['encoder', 'generator', 'transformer', 'reconstructor']);
 const CHECKPOINT_ID = /^iter-\d{1,12}$/;
 
 interface ActiveTraining {
   readonly abort: AbortController;
+  /** The project file it trains, absolute. */
+  readonly project: string;
   paused: boolean;
   wake: (() => void) | null;
   done: Promise<void>;
+  /** Makes a sample grid of the model in memory, once the run has built it. */
+  sample: SampleNow | null;
 }
 
 async function readProject(path: string): Promise<Project> {
@@ -110,6 +115,7 @@ export function createTrainingService(emit: (e: RunEvent) => void) {
         },
         onSample: (png, iteration) => emit({ type: 'training-sample', runId, iteration, png: pngUrl(png) }),
         onCheckpoint: (dir, iteration) => {
+        onSampler: (sample) => (t.sample = sample),
           void readIndex(root)
             .then((index) => checkpointInfo(root, dir.split(/[\\/]/).pop()!, index.best === dir.split(/[\\/]/).pop()))
             .then((checkpoint) => emit({ type: 'training-checkpoint', runId, checkpoint }))
@@ -146,7 +152,7 @@ export function createTrainingService(emit: (e: RunEvent) => void) {
       // tfjs has one global backend and the trainer holds its memory: one training at a time.
       if (active.size) throw new Error('a training is already running in this studio: stop it first');
       const runId = randomUUID();
-      const t: ActiveTraining = { abort: new AbortController(), paused: false, wake: null, done: Promise.resolve() };
+      const t: ActiveTraining = { abort: new AbortController(), project: resolve(req.projectPath), paused: false, wake: null, done: Promise.resolve(), sample: null };
       active.set(runId, t);
       t.done = train(runId, req, t).finally(() => active.delete(runId));
       return { runId };
@@ -169,6 +175,21 @@ export function createTrainingService(emit: (e: RunEvent) => void) {
       await Promise.all([...active.values()].map(stop));
     },
     async listCheckpoints(projectPath: string): Promise<CheckpointInfo[]> {
+    async sampleNow(projectPath: string): Promise<SampleInfo> {
+      const file = resolve(projectPath);
+      const running = [...active.values()].find((t) => t.project === file);
+      if (running?.sample) {
+        const s = await running.sample();
+        return { iteration: s.iteration, png: pngUrl(s.png), source: 'training' };
+      }
+      // Another project is training: its model holds the memory and tfjs's one backend.
+      if (active.size && !running) throw new Error('another project is training in this studio: its samples come as it runs; stop it to sample this one');
+      if (running) throw new Error('the training is still building its model: its first sample grid comes in a moment');
+      const project = await readProject(file);
+      await initBackend((project.training?.backend ?? 'auto') as Parameters<typeof initBackend>[0], { probeAll: false });
+      const s = await sampleLatest(file);
+      return { iteration: s.iteration, png: pngUrl(s.png), source: s.checkpoint ? 'checkpoint' : 'untrained' };
+    },
       const root = join(defaultRunDir(projectPath), 'checkpoints');
       const index = await readIndex(root);
       const out: CheckpointInfo[] = [];

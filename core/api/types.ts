@@ -58,7 +58,13 @@ export type RunEvent =
       readonly index: number;
       /** data:image/png;base64,… */
       readonly png: string;
+      /** The input file the item came from, relative to its folder, when there is one. */
+      readonly file?: string;
+      /** A mask's values run from min to max: what the grey levels of the PNG stand for. */
+      readonly range?: { readonly min: number; readonly max: number };
     }
+  /** The run works, but what it makes may mislead: e.g. a module trained at another size, or on other images. */
+  | { readonly type: 'warning'; readonly runId: string; readonly node: string; readonly message: string }
   | {
       readonly type: 'finished';
       readonly runId: string;
@@ -242,6 +248,28 @@ export type TrainingEvent =
   /** What the trainer tells the user on the way: dataset notes, skipped files, a memory warning, where it resumed. */
   | { readonly type: 'training-note'; readonly runId: string; readonly message: string };
 
+/** A sample grid made on request ("Sample now"). */
+export interface SampleInfo {
+  /** Iterations its weights had trained for. */
+  readonly iteration: number;
+  /** data:image/png;base64,… */
+  readonly png: string;
+  /** 'training': the run in memory; 'checkpoint': its latest checkpoint; 'untrained': no checkpoint yet. */
+  readonly source: 'training' | 'checkpoint' | 'untrained';
+}
+
+/** What openFolder found and did. */
+export interface FolderInfo {
+  /** The folder, absolute, on the machine running the engine. */
+  readonly path: string;
+  readonly exists: boolean;
+  /**
+   * Shown in the system's file manager: only Electron's main process can; a browser cannot
+   * open local folders, so there the page shows the path to copy.
+   */
+  readonly opened: boolean;
+}
+
 /** The engine's operations. Every method may reject with an Error whose message is for the user. */
 export interface EngineApi {
   info(): Promise<EngineInfo>;
@@ -307,6 +335,14 @@ export interface EngineApi {
    * (an engine in the caller's own process has nothing to restart).
    */
   restartEngine(): Promise<void>;
+  /**
+   * A sample grid of a project's training now: of the run in memory when the project is
+   * training here (between two iterations, also written to its samples folder), else of its
+   * run's latest checkpoint, else of its untrained model; so there is a picture at once.
+   */
+  sampleNow(projectPath: string): Promise<SampleInfo>;
+  /** Opens a folder (e.g. an image output's) in the file manager where the host can; `baseDir` resolves a relative path. */
+  openFolder(path: string, baseDir: string): Promise<FolderInfo>;
   /** Run events of every run; returns the unsubscribe function. */
   onRunEvent(listener: (e: RunEvent) => void): () => void;
 }

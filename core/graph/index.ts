@@ -17,6 +17,7 @@ export * from './format/preset';
 export * from './docs';
 export * from './conditions';
 export * from './format/provenance';
+export * from './format/training-settings';
 export * from './presets';
 export * from './preset-node';
 export * from './training-graph';

@@ -21,6 +21,8 @@ import { gaussian } from './noise';
 import { memoryBudget } from './memory-budget';
 import { type ModuleNodeKind, checkMemory, estimateInference } from './memory-estimate';
 import { hasFusedInstanceNorm } from '../modules/fused-norm';
+import type { WeightsHeader } from '../modules/weights';
+import { type RunWarning, checkTrainingFit } from './training-fit';
 
 export type EngineChoice = 'auto' | 'onnxruntime' | 'tfjs';
 
@@ -54,6 +56,8 @@ export interface RunOptions {
   readonly onProgress?: (p: RunProgress) => void;
   /** Told of each input that is skipped, as it happens (e.g. to stop on the first error). */
   readonly onSkip?: (s: Skipped) => void;
+  /** Told when what the run makes may mislead: a module trained at another size, or on other images. */
+  readonly onWarning?: (w: RunWarning) => void;
 }
 
 export interface RunProgress {
@@ -127,6 +131,8 @@ export interface RunResult extends RunContext {
   readonly skipped: readonly Skipped[];
   readonly cancelled: boolean;
   readonly seconds: number;
+  /** What the run told onWarning. */
+  readonly warnings: readonly RunWarning[];
 }
 
 /** A run that cannot start, with a message that names the node at fault (and its id, when one is). */
@@ -141,7 +147,8 @@ export class RunError extends Error {
 
 const here = (base: string, p: string) => (isAbsolute(p) ? p : resolve(base, p));
 
-async function buildModules(steps: readonly PlanStep[], graph: Graph, base: string, seed: number): Promise<Map<string, GanModule>> {
+/** `headers`: gets the header of each weights file read, for what it says the module was trained on. */
+async function buildModules(steps: readonly PlanStep[], graph: Graph, base: string, seed: number, headers?: Map<string, WeightsHeader>): Promise<Map<string, GanModule>> {
   const modules = new Map<string, GanModule>();
   try {
     for (const s of steps) {
@@ -152,7 +159,9 @@ async function buildModules(steps: readonly PlanStep[], graph: Graph, base: stri
       const file = s.params.weights as string;
       if (file) {
         try {
-          loadWeightsInto(m, await readWeightsFile(here(base, file)));
+          const decoded = await readWeightsFile(here(base, file));
+          loadWeightsInto(m, decoded);
+          headers?.set(s.node, decoded.header);
         } catch (e) {
           throw new RunError(`${nodeName(graph.nodes.find((n) => n.id === s.node)!)}: ${(e as Error).message}`, s.node);
         }
@@ -315,7 +324,15 @@ function withImages(graph: Graph, images: RunOptions['images']): Graph {
   }
   const total = order.length;
 
-  const modules = await buildModules(steps, graph, base, seed);
+  const headers = new Map<string, WeightsHeader>();
+  const modules = await buildModules(steps, graph, base, seed, headers);
+  const fit = checkTrainingFit(steps, graph, headers);
+  const warnings: RunWarning[] = [];
+  const warn = (w: RunWarning) => {
+    warnings.push(w);
+    opts.onWarning?.(w);
+  };
+  fit.sizeWarnings.forEach(warn);
   const { requests, infos } = outputRequests(steps, graph, opts.masks ?? false);
   const maskKeys = infos.filter((o) => o.key.startsWith('mask:')).map((o) => o.key);
   if (maskKeys.length > 1) infos.push(MASK_SUM);
@@ -387,6 +404,7 @@ function withImages(graph: Graph, images: RunOptions['images']): Graph {
       if (!batch.items.length) continue;
       const values = await engine.run(batch.sources);
       addMaskSum(values, maskKeys);
+      fit.observe(batch.sources);
       await onBatch({ items: batch.items, values }, ctx);
       processed += batch.items.length;
       const seconds = (performance.now() - t0) / 1000;
@@ -394,9 +412,10 @@ function withImages(graph: Graph, images: RunOptions['images']): Graph {
       opts.onProgress?.({ done: Math.min(total, start + batchSize), total, imagesPerSecond: rate, etaSeconds: (total - start - batchSize) / Math.max(rate, 1e-9) });
     }
     await next?.catch(() => undefined);
+    fit.domainWarnings().forEach(warn);
   } finally {
     await engine?.dispose();
     for (const m of modules.values()) m.dispose();
   }
-  return { ...ctx, processed, skipped, cancelled, seconds: (performance.now() - t0) / 1000 };
+  return { ...ctx, processed, skipped, cancelled, warnings, seconds: (performance.now() - t0) / 1000 };
 }

@@ -216,6 +216,8 @@ export interface SaveOptions {
   window: readonly Losses[];
   /** How many of the latest checkpoints to keep besides the best (default 3). */
   keep?: number;
+  /** Written into every module's weights metadata (what the run trained on: core/runtime/training-fit.ts reads it). */
+  meta?: Readonly<Record<string, unknown>>;
 }
 
 /** Writes a checkpoint atomically, updates the index and prunes; returns its folder. */
@@ -230,7 +232,7 @@ export async function saveCheckpoint(trainer: Trainer, opts: SaveOptions): Promi
     const modules: Record<string, string> = {};
     for (const p of model.all) {
       modules[p.id] = checkpointWeightsName(p.id);
-      await writeWeightsFile(join(tmp, modules[p.id]!), p.module, { iteration, node: p.id });
+      await writeWeightsFile(join(tmp, modules[p.id]!), p.module, { ...opts.meta, iteration, node: p.id });
     }
     await writeAdam(tmp, OPTIMIZER_NAMES.d, trainer.dOpt.getState());
     await writeAdam(tmp, OPTIMIZER_NAMES.g, trainer.gOpt.getState());

@@ -11,7 +11,14 @@ import { nodeKind } from '../graph/catalogue';
 import type { Project } from '../graph/format/project';
 import { type WeightsStorage, reencodeWeights } from '../modules/weights';
 import { checkpointName, readCheckpointManifest, readIndex } from './checkpoint';
-import { defaultRunDir } from './run';
+import { openDataset } from '../data/open';
+import { defaultRunDir, trainedOnSummary } from './run';
+
+/** What a project's training trains on (see trainedOnSummary); undefined without a training dataset. */
+export async function trainedOnOfProject(project: Project, baseDir: string): Promise<Awaited<ReturnType<typeof trainedOnSummary>> | undefined> {
+  const ref = project.datasets.find((d) => d.id === project.training?.dataset);
+  return ref && trainedOnSummary(await openDataset(ref, baseDir));
+}
 
 export interface ExportOptions {
   /** Folder for the weights (created if missing); the project goes there too unless `project` says otherwise. */
@@ -65,6 +72,8 @@ export async function exportTrainedModules(projectFile: string, opts: ExportOpti
   const from = dirname(resolve(projectFile));
   const modules: { node: string; file: string; bytes: number }[] = [];
   const nodes: Project['graph']['nodes'] = [];
+  let trainedOn: Promise<unknown> | undefined;
+  const summary = () => (trainedOn ??= trainedOnOfProject(project, from).catch(() => undefined));
   for (const n of project.graph.nodes) {
     if (!nodeKind(n.kind)?.module) {
       // Image inputs and output folders keep pointing where they pointed.
@@ -77,7 +86,9 @@ export async function exportTrainedModules(projectFile: string, opts: ExportOpti
     if (!file) throw new Error(`${manifestFile}: the checkpoint has no weights for node '${n.id}' (${n.kind}); was it added after this checkpoint?`);
     const decoded = await readWeightsFile(join(ckpt.dir, file));
     const name = `${n.id.replace(/[^\w.-]+/g, '_')}.mgw`;
-    const bytes = reencodeWeights(decoded, opts.storage ?? 'float32', { ...decoded.header.meta, exportedFrom: basename(projectFile), iteration: ckpt.iteration });
+    // Checkpoints from before weights said what they were trained on learn it from the project.
+    const trainedOn = decoded.header.meta?.trainedOn ?? (await summary());
+    const bytes = reencodeWeights(decoded, opts.storage ?? 'float32', { ...decoded.header.meta, ...(trainedOn ? { trainedOn } : {}), exportedFrom: basename(projectFile), iteration: ckpt.iteration });
     await writeFileAtomic(join(out, name), bytes, { backup: false }); // weights are regenerated from the run, not edited
     modules.push({ node: n.id, file: name, bytes: bytes.length });
     nodes.push({ ...n, params: { ...n.params, weights: relative(to, join(out, name)) } });

@@ -7,6 +7,7 @@
 import { appendFile, mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { type ImageStats, imageFeatures, imageStats } from '../data/image-stats';
 import { BatchLoader, requireLoadableItem } from '../data/loader';
 import { openDataset } from '../data/open';
 import { removeStaleTemporaries, writeFileAtomic } from '../files/atomic';
@@ -16,7 +17,7 @@ import { groupsLength } from '../graph/ports';
 import type { Generator } from '../modules/generator';
 import { gaussian } from '../runtime/noise';
 import { type CheckpointManifest, dropCheckpointsAfter, latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint';
-import { type TrainModelPlan, buildPlannedModel, buildTrainModel, disposeModel, planTrainModel } from './model';
+import { type ModelOptions, type TrainModelPlan, buildPlannedModel, buildTrainModel, disposeModel, planTrainModel } from './model';
 import { LOCK_FILE, lockRunFolder } from './run-lock';
 import { checkTrainingMemory } from './memory';
 import { memoryBudget } from '../runtime/memory-budget';
@@ -54,8 +55,14 @@ export interface TrainRunOptions {
   /** Who writes the run folder, for the lock another writer is refused with ("modulargan train p --resume"). */
   command?: string;
   onProgress?: (p: TrainProgress) => void;
-  /** A sample grid was written (PNG bytes). */
+  /** A sample grid was written (PNG bytes): at iteration 0 of a fresh run, then every sampleEvery. */
   onSample?: (png: Uint8Array, iteration: number) => void;
+  /**
+   * While the model is in memory: a function that writes a sample grid of the current state
+   * at once (between iterations) and gives it back; null once the model is gone. What a
+   * front end's "Sample now" calls during a run.
+   */
+  onSampler?: (sample: SampleNow | null) => void;
   /** A checkpoint was written (its folder). */
   onCheckpoint?: (dir: string, iteration: number) => void;
   /**
@@ -66,6 +73,8 @@ export interface TrainRunOptions {
   log?: (line: string) => void;
   signal?: AbortSignal;
 }
+
+export type SampleNow = () => Promise<{ readonly png: Uint8Array; readonly iteration: number }>;
 
 export interface TrainRunResult {
   readonly status: 'done' | 'stopped' | 'non-finite' | 'aborted';
@@ -139,6 +148,22 @@ async function truncateLog(file: string, start: number): Promise<void> {
   await writeFileAtomic(file, kept.map((l) => `${l}\n`).join(''), { backup: false });
 }
 
+/** How a project's training builds its model (also what a sample of its run is made with). */
+export function trainModelOptions(project: Project, dataset: Awaited<ReturnType<typeof openDataset>>, baseDir: string): ModelOptions {
+  const t = project.training;
+  if (!t) throw new TrainSetupError('the project has no "training" section');
+  return {
+    mode: t.mode,
+    imageSize: dataset.imageSize,
+    datasetGroups: dataset.groups,
+    seed: t.seed,
+    baseDir,
+    ...(t.dBaseChannels === undefined ? {} : { dBaseChannels: t.dBaseChannels }),
+    ...(t.dDepth === undefined ? {} : { dDepth: t.dDepth }),
+    ...(t.discriminatorWeights === undefined ? {} : { discriminatorWeights: t.discriminatorWeights }),
+  };
+}
+
 export async function runTraining(projectFile: string, opts: TrainRunOptions = {}): Promise<TrainRunResult> {
   const say = opts.log ?? (() => {});
   const read = await readProjectFile(projectFile);
@@ -155,16 +180,7 @@ export async function runTraining(projectFile: string, opts: TrainRunOptions = {
   // The modules are planned, and their memory estimated, from parameters alone: a model the
   // machine cannot hold is refused before a single weight is allocated, not by the
   // out-of-memory killer after it has taken every byte.
-  const plan = await planTrainModel(project.graph, {
-    mode: t.mode,
-    imageSize: dataset.imageSize,
-    datasetGroups: dataset.groups,
-    seed: cfg.seed,
-    baseDir,
-    ...(t.dBaseChannels === undefined ? {} : { dBaseChannels: t.dBaseChannels }),
-    ...(t.dDepth === undefined ? {} : { dDepth: t.dDepth }),
-    ...(t.discriminatorWeights === undefined ? {} : { discriminatorWeights: t.discriminatorWeights }),
-  });
+  const plan = await planTrainModel(project.graph, trainModelOptions(project, dataset, baseDir));
   const memory = checkTrainingMemory(plan, cfg.batchSize, dataset.imageSize, memoryBudget(), hasFusedInstanceNorm());
   if (!memory.ok) throw new TrainSetupError(memory.message);
   if (memory.warning) say(memory.warning);
@@ -237,11 +253,27 @@ async function trainLocked(opts: TrainRunOptions, { cfg, dataset, datasetName, p
     const skipped: string[] = [];
     const loader = new BatchLoader(dataset, { batchSize: cfg.batchSize, seed: cfg.seed, name: datasetName, onSkip: (m) => (skipped.push(m), say(m)) });
     const samples = await fixedSamples(dataset, model, cfg.seed);
+    const writeSample = async (done: number) => {
+      const grid = await sampleGrid(model, samples, dataset.imageSize);
+      await writeFileAtomic(join(runDir, 'samples', `iter-${String(done).padStart(6, '0')}.png`), grid.png, { backup: false });
+      opts.onSample?.(grid.png, done);
+      return grid;
+    };
+    // Before the first step: what the model makes untrained (or with the weights it starts
+    // from), so a person sees images within seconds rather than after sampleEvery iterations.
+    if (start === 0) await writeSample(0);
+    let completed = start;
+    opts.onSampler?.(async () => {
+      const at = completed;
+      return { png: (await writeSample(at)).png, iteration: at };
+    });
     const end = Math.min(cfg.iterations, opts.stopAfter ?? Infinity);
     const windowSize = opts.window ?? 50;
     const t0 = performance.now();
+    // Every weights file says what it was trained on, so a run can warn when fed something else.
+    const trainedOn = await trainedOnSummary(dataset);
     const checkpoint = async (done: number) => {
-      lastCheckpoint = await saveCheckpoint(trainer, { root: ckptRoot, iteration: done, seed: cfg.seed, window, keep: opts.keep ?? 3 });
+      lastCheckpoint = await saveCheckpoint(trainer, { root: ckptRoot, iteration: done, seed: cfg.seed, window, keep: opts.keep ?? 3, meta: { trainedOn } });
       opts.onCheckpoint?.(lastCheckpoint, done);
     };
     let pausedSeconds = 0;
@@ -271,10 +303,9 @@ async function trainLocked(opts: TrainRunOptions, { cfg, dataset, datasetName, p
       await appendFile(logFile, `${JSON.stringify({ iteration: k, ...losses })}\n`);
       window = [...window, losses].slice(-windowSize);
       const done = k + 1;
+      completed = done;
       if (done % cfg.sampleEvery === 0 || done === end) {
-        const grid = await sampleGrid(model, samples, dataset.imageSize);
-        await writeFileAtomic(join(runDir, 'samples', `iter-${String(done).padStart(6, '0')}.png`), grid.png, { backup: false });
-        opts.onSample?.(grid.png, done);
+        const grid = await writeSample(done);
         for (const { id, mean } of grid.maskMeans) {
           if (mean >= CLOSED_MASK || trainer.frozen.has(id) || closedNoted.has(id)) continue;
           closedNoted.add(id);
@@ -289,13 +320,34 @@ async function trainLocked(opts: TrainRunOptions, { cfg, dataset, datasetName, p
     const status = end < cfg.iterations ? 'stopped' : 'done';
     return { status, completed: end, runDir, ...(lastCheckpoint ? { lastCheckpoint } : {}) };
   } finally {
+    opts.onSampler?.(null);
     trainer.dispose();
     disposeModel(model);
   }
 }
 
+/**
+ * What a run trains on, as its weights files record it (meta.trainedOn): the dataset, its
+ * image size and its images' statistics. core/runtime/training-fit.ts reads it back.
+ */
+export async function trainedOnSummary(dataset: Awaited<ReturnType<typeof openDataset>>): Promise<{ dataset: string; imageSize: number; images: ImageStats }> {
+  return { dataset: dataset.title, imageSize: dataset.imageSize, images: await datasetImageStats(dataset) };
+}
+
+/** Statistics of up to 64 training images (spread over the set), for the weights' trainedOn. */
+export async function datasetImageStats(dataset: Awaited<ReturnType<typeof openDataset>>): Promise<ImageStats> {
+  const items = dataset.train.length ? dataset.train : dataset.test;
+  const step = Math.max(1, Math.floor(items.length / 64));
+  const features: number[][] = [];
+  for (let i = 0; i < items.length && features.length < 64; i += step) {
+    const s = await dataset.load(items[i]!).catch(() => undefined);
+    if (s) features.push(imageFeatures(s.image, dataset.imageSize));
+  }
+  return imageStats(features);
+}
+
 /** The first test items (and fixed noise) every sample grid shows. */
-async function fixedSamples(dataset: Awaited<ReturnType<typeof openDataset>>, model: Awaited<ReturnType<typeof buildTrainModel>>, seed: number) {
+export async function fixedSamples(dataset: Awaited<ReturnType<typeof openDataset>>, model: Awaited<ReturnType<typeof buildTrainModel>>, seed: number) {
   const s = dataset.imageSize;
   const len = groupsLength(dataset.groups);
   const images = new Float32Array(8 * s * s * 3);

@@ -17,7 +17,8 @@ type TrainingCall =
   | 'stopAllTraining'
   | 'listCheckpoints'
   | 'loadCheckpointIntoGraph'
-  | 'freezeCheckpoint';
+  | 'freezeCheckpoint'
+  | 'sampleNow';
 
 /** The training calls, for fake engines in tests that do not use them. */
 export const noTrainingCalls: Pick<EngineApi, TrainingCall> = {
@@ -34,12 +35,13 @@ export const noTrainingCalls: Pick<EngineApi, TrainingCall> = {
   listCheckpoints: async () => [],
   loadCheckpointIntoGraph: absent,
   freezeCheckpoint: absent,
+  sampleNow: absent,
 };
 
 /** The preset, provenance, batch and training calls, for fake engines in tests that do not use them. */
 export const noPresetOrBatchCalls: Pick<
   EngineApi,
-  'choosePresetPath' | 'listPresets' | 'exportPreset' | 'importPreset' | 'renamePreset' | 'setPresetVersion' | 'readProvenance' | 'startBatch' | 'cancelBatch' | 'restartEngine' | TrainingCall
+  'choosePresetPath' | 'listPresets' | 'exportPreset' | 'importPreset' | 'renamePreset' | 'setPresetVersion' | 'readProvenance' | 'startBatch' | 'cancelBatch' | 'restartEngine' | 'openFolder' | TrainingCall
 > = {
   ...noTrainingCalls,
   restartEngine: async () => undefined,
@@ -52,4 +54,5 @@ export const noPresetOrBatchCalls: Pick<
   readProvenance: absent,
   startBatch: absent,
   cancelBatch: async () => undefined,
+  openFolder: async (path) => ({ path, exists: true, opened: false }),
 };

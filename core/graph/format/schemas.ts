@@ -55,9 +55,10 @@ export const AUGMENT_KINDS = ['color', 'translation', 'cutout'] as const;
 export const trainingSchema = z.looseObject({
   mode: z.enum(['translation', 'generation']),
   dataset: id,
-  iterations: z.number().int().min(1).default(200_000),
+  iterations: z.number().int().min(1).max(100_000_000).default(200_000),
   batchSize: z.number().int().min(1).max(1024).default(16),
-  learningRate: positive.default(1e-4),
+  /** A GAN step above 1 only ever diverges: the bound tells the user at once. */
+  learningRate: positive.max(1).default(1e-4),
   beta1: z.number().min(0).max(1).default(0.5),
   beta2: z.number().min(0).max(1).default(0.999),
   /** D updates per G update. */
