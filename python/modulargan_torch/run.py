@@ -257,7 +257,9 @@ def _train(project: Project, cfg: Dict[str, Any], dataset: Dataset, ctx: DistCon
                 modules=[(p.id, p.module.to_weights()) for p in model.all],
                 optimizers={f"optimizer-{w}": (o.get_state()[0], o.keys, *o.get_state()[1:]) for w, o in (("d", trainer.d_opt), ("g", trainer.g_opt))},
             )
-            last_checkpoint = save_checkpoint(ckpt_root, done, seed, model.mode, window, content, opts.keep)
+            # What the run trained on, as the studio records it (its training-fit check reads it).
+            trained_on = {"dataset": dataset.title, "imageSize": dataset.image_size}
+            last_checkpoint = save_checkpoint(ckpt_root, done, seed, model.mode, window, content, opts.keep, {"trainedOn": trained_on})
             say(f"checkpoint {last_checkpoint}")
 
     def write_sample(done: int) -> List[Tuple[str, float]]:

@@ -171,7 +171,7 @@ class CheckpointContent:
     optimizers: Dict[str, Tuple[int, List[str], Dict[str, np.ndarray], Dict[str, np.ndarray]]]
 
 
-def save_checkpoint(root: str, iteration: int, seed: int, mode: str, window: Sequence[Losses], content: CheckpointContent, keep: int = 3) -> str:
+def save_checkpoint(root: str, iteration: int, seed: int, mode: str, window: Sequence[Losses], content: CheckpointContent, keep: int = 3, meta: Optional[Dict[str, Any]] = None) -> str:
     os.makedirs(root, exist_ok=True)
     name = checkpoint_name(iteration)
     tmp = os.path.join(root, f".{name}.{secrets.token_hex(4)}.tmp")
@@ -180,7 +180,7 @@ def save_checkpoint(root: str, iteration: int, seed: int, mode: str, window: Seq
         modules: Dict[str, str] = {}
         for part_id, w in content.modules:
             modules[part_id] = f"{file_safe(part_id)}.mgw"
-            w.meta = {"iteration": iteration, "node": part_id}
+            w.meta = {**(meta or {}), "iteration": iteration, "node": part_id}
             write_weights(os.path.join(tmp, modules[part_id]), w)
         for opt_name, (step, keys, m, v) in content.optimizers.items():
             write_adam(tmp, opt_name, step, keys, m, v)
