@@ -158,13 +158,13 @@ def open_celeba(root: str, size: int, groups: Optional[List[AttributeGroup]]) ->
                 raise DatasetFileError(part_file, i + 1, f'expected "file.jpg 0|1|2", got {quote(line.strip())}')
             part[parts[0]] = int(parts[1])
         train, test = [], []
-        for i, (name, _, line) in enumerate(rows):
-            p = part.get(name)
-            if p is None:
-                raise DatasetFileError(part_file, None, f"does not list '{name}' ({attr_file}:{line})")
-            if p == 0:
+        for i, (name, _, line_no) in enumerate(rows):
+            which = part.get(name)
+            if which is None:
+                raise DatasetFileError(part_file, None, f"does not list '{name}' ({attr_file}:{line_no})")
+            if which == 0:
                 train.append(i)
-            elif p == 2:
+            elif which == 2:
                 test.append(i)
     else:
         train, test = split_every(len(rows), 10)

@@ -83,7 +83,8 @@ def build_train_model(project: Project, image_size: int, dataset_groups: Sequenc
             raise ProjectError(f"{node.name}: {e}") from e
         part = Part(node.id, m, index)
         built.append(part)
-        file = params.get("weights").strip() if isinstance(params.get("weights"), str) else ""
+        given = params.get("weights")
+        file = given.strip() if isinstance(given, str) else ""
         if file:
             path = os.path.join(base_dir, file)
             try:

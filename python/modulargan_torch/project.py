@@ -193,9 +193,9 @@ def resolve_module_params(node_kind: str, params: Mapping[str, Any]) -> Dict[str
         if not math.log2(s4).is_integer():
             problems.append(f"image size must be 4 × a power of two (e.g. 32, 64, 128), got {p['imageSize']}")
     if not problems and node_kind == "discriminator":
-        s, d = int(p["imageSize"]), int(p["depth"])
-        if s % (2**d):
-            problems.append(f"image size {s} cannot be halved {d} times; use a depth of at most {int(math.log2(s & -s))}")
+        side, depth = int(p["imageSize"]), int(p["depth"])
+        if side % (2**depth):
+            problems.append(f"image size {side} cannot be halved {depth} times; use a depth of at most {int(math.log2(side & -side))}")
     if problems:
         raise ProjectError(f"{MODULE_TITLES[node_kind]}: {'; '.join(problems)}")
     for k, s in specs.items():
@@ -349,7 +349,7 @@ def parse_project(text: str, file: str) -> Project:
     for i, d in enumerate(datasets):
         if not isinstance(d, dict) or d.get("source") not in DATASET_SOURCES:
             raise ProjectError(f"{file}: datasets[{i}].source must be one of {', '.join(DATASET_SOURCES)}")
-        size = d.get("imageSize")
+        size: Any = d.get("imageSize")
         if not _is_number(size) or float(size) != int(size) or not 8 <= size <= 1024:
             raise ProjectError(f"{file}: datasets[{i}].imageSize must be a whole number from 8 to 1024")
         if d.get("attributes") is not None:

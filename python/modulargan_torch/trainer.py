@@ -47,7 +47,7 @@ def variable_key(part_id: str, name: str) -> str:
 
 
 def _trainable(parts: Sequence[Part], frozen: set) -> List[Tuple[str, nn.Parameter]]:
-    out = []
+    out: List[Tuple[str, nn.Parameter]] = []
     for p in parts:
         if p.id not in frozen:
             out.extend((variable_key(p.id, n), w) for n, w in p.module.named_weights())
