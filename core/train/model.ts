@@ -167,7 +167,14 @@ export async function buildPlannedModel(plan: TrainModelPlan, opts: Pick<ModelOp
       const part: Part<M> = { id: p.node.id, module: m as M, labelIndex: p.labelIndex };
       built.push(part);
       const file = typeof p.params.weights === 'string' ? p.params.weights.trim() : '';
-      if (file) loadWeightsInto(m, await readWeightsFile(resolve(opts.baseDir, file)));
+      if (file) {
+        try {
+          loadWeightsInto(m, await readWeightsFile(resolve(opts.baseDir, file)));
+        } catch (e) {
+          // The file's own message names the file; the node tells which module it was meant for.
+          throw new Error(`${label(p.node)}: ${(e as Error).message}`, { cause: e });
+        }
+      }
       return part;
     };
     const base = (await make<Encoder | Generator>(plan.base)) as Part<Encoder> | Part<Generator>;
