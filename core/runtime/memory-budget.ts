@@ -14,8 +14,8 @@ const WASM_MAX = 4 * 1024 ** 3;
  * What this process can still take: the machine's free memory, or less under a memory limit
  * (a container's cgroup), where the machine's free memory overstates it.
  */
-export function systemBudget(free: number = freemem(), limited: number | undefined = process.availableMemory?.()): MemoryBudget {
-  if (limited !== undefined && limited > 0 && limited < free) {
+export function systemBudget(free: number = freemem(), limited: number | null = process.availableMemory?.() ?? null): MemoryBudget {
+  if (limited !== null && limited > 0 && limited < free) {
     const limit = process.constrainedMemory?.() ?? 0;
     return { bytes: limited, what: `this process may take ${formatBytes(limited)} more${limit > 0 ? ` (its memory limit is ${formatBytes(limit)})` : ''}` };
   }
@@ -24,7 +24,7 @@ export function systemBudget(free: number = freemem(), limited: number | undefin
 
 /** The budget of backend `name` (a tfjs backend name); null where nothing can be known. `free` fixes the machine's free memory (tests). */
 export function memoryBudget(name: string = tf.getBackend(), free?: number): MemoryBudget | null {
-  const system = free === undefined ? systemBudget() : systemBudget(free, undefined);
+  const system = free === undefined ? systemBudget() : systemBudget(free, null);
   free = system.bytes;
   switch (name) {
     case 'wasm':

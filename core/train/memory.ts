@@ -3,7 +3,7 @@
 // (core/runtime/memory-*.ts).
 
 import { moduleWeightCount } from '../modules/create';
-import { type MemoryBudget, type MemoryVerdict, type ModuleNodeKind, type ModuleSpec, type TrainingModules, checkMemory, estimateTraining } from '../runtime/memory-estimate';
+import { type MemoryBudget, type MemoryVerdict, type ModuleNodeKind, type ModuleSpec, type TrainingModules, checkMemory, estimateInference, estimateTraining } from '../runtime/memory-estimate';
 import type { PartPlan, TrainModel, TrainModelPlan } from './model';
 
 /** A module as the estimate needs it: built (a TrainModel's part) or only planned. */
@@ -34,5 +34,22 @@ export function checkTrainingMemory(model: TrainModel | TrainModelPlan, batchSiz
     budget,
     `Training at batch size ${batchSize} and ${imageSize} px`,
     'lower the batch size in the training settings (or the image size of the dataset, or the base channels of the modules)',
+  );
+}
+
+/**
+ * A sample grid of the model outside training ("Sample now" with no run holding the model):
+ * every module built (discriminators too, as training builds them) and `items` images
+ * through the chain.
+ */
+export function checkSampleMemory(plan: TrainModelPlan, items: number, imageSize: number, budget: MemoryBudget | null, fusedNorm = false): MemoryVerdict {
+  const m = trainingModules(plan, imageSize);
+  const chain = estimateInference([m.base, ...m.transformers, m.reconstructor], items, { fusedNorm });
+  const dWeights = m.discriminators.reduce((n, d) => n + d.weights, 0) * 4;
+  return checkMemory(
+    { ...chain, bytes: chain.bytes + dWeights, weightBytes: chain.weightBytes + dWeights },
+    budget,
+    `A sample grid of ${items} images at ${imageSize} px`,
+    'lower the image size of the dataset or the base channels of the modules',
   );
 }

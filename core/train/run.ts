@@ -346,16 +346,19 @@ export async function datasetImageStats(dataset: Awaited<ReturnType<typeof openD
   return imageStats(features);
 }
 
+/** Images in a sample grid. */
+export const SAMPLE_ITEMS = 8;
+
 /** The first test items (and fixed noise) every sample grid shows. */
 export async function fixedSamples(dataset: Awaited<ReturnType<typeof openDataset>>, model: Awaited<ReturnType<typeof buildTrainModel>>, seed: number) {
   const s = dataset.imageSize;
   const len = groupsLength(dataset.groups);
-  const images = new Float32Array(8 * s * s * 3);
-  const labels = new Float32Array(8 * len);
+  const images = new Float32Array(SAMPLE_ITEMS * s * s * 3);
+  const labels = new Float32Array(SAMPLE_ITEMS * len);
   let n = 0;
   // Test items first; past unreadable ones, training items (runTraining checked that one loads).
   for (const i of [...dataset.test, ...dataset.train]) {
-    if (n === 8) break;
+    if (n === SAMPLE_ITEMS) break;
     const smp = await dataset.load(i).catch(() => undefined);
     if (!smp) continue;
     images.set(smp.image, n * s * s * 3);

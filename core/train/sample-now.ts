@@ -9,8 +9,11 @@ import { readWeightsFile } from '../files/weights-file';
 import { formatFileError, readProjectFile } from '../files/documents';
 import { loadWeightsInto } from '../modules/weights';
 import { checkpointWeightsFiles, latestCheckpoint, readCheckpointManifest } from './checkpoint';
-import { buildTrainModel, disposeModel } from './model';
-import { TrainSetupError, defaultRunDir, fixedSamples, trainModelOptions } from './run';
+import { hasFusedInstanceNorm } from '../modules/fused-norm';
+import { memoryBudget } from '../runtime/memory-budget';
+import { checkSampleMemory } from './memory';
+import { buildPlannedModel, disposeModel, planTrainModel } from './model';
+import { SAMPLE_ITEMS, TrainSetupError, defaultRunDir, fixedSamples, trainModelOptions } from './run';
 import { sampleGrid } from './samples';
 
 export interface RunSample {
@@ -32,7 +35,11 @@ export async function sampleLatest(projectFile: string, opts: { runDir?: string 
   if (!ref) throw new TrainSetupError(`training.dataset '${t.dataset}' is not one of the project's datasets`);
   const dataset = await openDataset(ref, baseDir);
   const checkpoint = (await latestCheckpoint(join(opts.runDir ?? defaultRunDir(projectFile), 'checkpoints'))) ?? null;
-  const model = await buildTrainModel(project.graph, trainModelOptions(project, dataset, baseDir));
+  // Refused with the numbers before a weight is allocated, as a training of it would be.
+  const plan = await planTrainModel(project.graph, trainModelOptions(project, dataset, baseDir));
+  const memory = checkSampleMemory(plan, SAMPLE_ITEMS, dataset.imageSize, memoryBudget(), hasFusedInstanceNorm());
+  if (!memory.ok) throw new TrainSetupError(memory.message);
+  const model = await buildPlannedModel(plan, { seed: t.seed, baseDir });
   try {
     let iteration = 0;
     if (checkpoint) {

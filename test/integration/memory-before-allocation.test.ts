@@ -108,7 +108,9 @@ function fakeCheckpoint(project: string): void {
   writeFileSync(join(root, 'index.json'), JSON.stringify({ checkpoints: [{ iteration: 1, path: 'iter-000001', createdAt: new Date().toISOString(), score: null }], best: null }));
 }
 
-const WEIGHTS_REFUSAL = /needs about \d+ GB \(\d+ GB for weights, [\d.]+ [MG]B for activations\); this machine has [\d.]+ [MG]B free\. Most of it is weights; the largest module is transformer '\w+' \(base channels 512, 32 residual blocks: \d+ GB of weights\) — lower its base channels or its residual blocks/;
+/** What the machine has, or under a memory limit (a container's), what the process may still take. */
+const AVAILABLE = String.raw`(this machine has [\d.]+ [MG]B free|this process may take [\d.]+ [MG]B more \(its memory limit is [\d.]+ [MG]B\))`;
+const WEIGHTS_REFUSAL = new RegExp(String.raw`needs about \d+ GB \(\d+ GB for weights, [\d.]+ [MG]B for activations\); ${AVAILABLE}\. Most of it is weights; the largest module is transformer '\w+' \(base channels 512, 32 residual blocks: \d+ GB of weights\) — lower its base channels or its residual blocks`);
 
 const work = mkdtempSync(join(tmpdir(), 'mg-memory-'));
 const service = createEngineService({ stateDir: join(work, 'state'), demoPath: DEMO, host: 'test' });
@@ -175,7 +177,7 @@ describe('a project too large for the machine is refused before anything is allo
     const big = hugeTiny('pixels', 'big');
     const lines: string[] = [];
     growth = await peakGrowth(async () => expect(await trainCommand(big, {}, (l) => lines.push(l))).toBe(1));
-    expect(lines.at(-1)).toMatch(/^error: Training at batch size 64 and 1024 px needs about \d+ GB \([\d.]+ [MG]B for weights, \d+ GB for activations\); this machine has [\d.]+ [MG]B free\. Most of it is activations, the largest in '\w+' — lower the batch size in the training settings/);
+    expect(lines.at(-1)).toMatch(new RegExp(String.raw`^error: Training at batch size 64 and 1024 px needs about \d+ GB \([\d.]+ [MG]B for weights, \d+ GB for activations\); ${AVAILABLE}\. Most of it is activations, the largest in '\w+' — lower the batch size in the training settings`));
     expect(growth).toBeLessThan(ALLOWED_GROWTH);
 
     growth = await peakGrowth(async () => {
@@ -183,6 +185,13 @@ describe('a project too large for the machine is refused before anything is allo
       await until(() => events.find((e) => e.type === 'training-failed'));
     });
     expect(events.find((e) => e.type === 'training-failed')).toMatchObject({ message: expect.stringMatching(WEIGHTS_REFUSAL) });
+    expect(growth).toBeLessThan(ALLOWED_GROWTH);
+
+    // The Training tab's "Sample now" with no training running builds the model: refused the same way.
+    let sampleError: unknown;
+    growth = await peakGrowth(() => service.sampleNow(file).catch((e: unknown) => (sampleError = e)));
+    expect((sampleError as Error).message).toMatch(/^A sample grid of 8 images at 32 px needs about/);
+    expect((sampleError as Error).message).toMatch(WEIGHTS_REFUSAL);
     expect(growth).toBeLessThan(ALLOWED_GROWTH);
   });
 
@@ -224,10 +233,10 @@ describe('the shipped projects are accepted', () => {
         ...(t.dBaseChannels === undefined ? {} : { dBaseChannels: t.dBaseChannels }),
         ...(t.dDepth === undefined ? {} : { dDepth: t.dDepth }),
       });
-      expect(checkTrainingMemory(plan, t.batchSize, ref.imageSize, memoryBudget('native', 24e9), true).ok, file).toBe(true);
-      if (ref.imageSize <= 32) expect(checkTrainingMemory(plan, t.batchSize, ref.imageSize, memoryBudget('wasm', 24e9)).ok, file).toBe(true);
+      expect(checkTrainingMemory(plan, t.batchSize, ref.imageSize, memoryBudget('native', 24e9), true), file).toMatchObject({ ok: true });
+      if (ref.imageSize <= 32) expect(checkTrainingMemory(plan, t.batchSize, ref.imageSize, memoryBudget('wasm', 24e9)), file).toMatchObject({ ok: true });
       const classifier = { imageSize: ref.imageSize, width: 16, slots: groups.reduce((n, g) => n + (g.kind === 'onehot' ? g.values.length : 1), 0) };
-      expect(checkEvalMemory(plan, ref.imageSize, { classifier, classifierBatch: 32, chunk: 25, runs: 3 }, memoryBudget('native', 24e9)).ok, file).toBe(true);
+      expect(checkEvalMemory(plan, ref.imageSize, { classifier, classifierBatch: 32, chunk: 25, runs: 3 }, memoryBudget('native', 24e9)), file).toMatchObject({ ok: true });
     }
   });
 });
