@@ -17,6 +17,7 @@ import { expandPresetNodes } from '../graph/preset-node';
 import { runBatch } from '../runtime/batch';
 import { initBackend } from '../runtime/backends';
 import { type Batch, type RunContext, RunError, runGraph } from '../runtime/executor';
+import { outputFolders } from '../runtime/output-folders';
 import { createPresetLibrary } from './preset-library';
 import { createStateFiles } from './state-files';
 import { createTrainingService } from './training-service';
@@ -101,7 +102,18 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
       // One backend for the engine's lifetime; onnxruntime does the work on CPUs.
       backend ??= initBackend('auto', { gradients: false });
       await backend;
-      const onBatch = async (batch: Batch, { outputs }: RunContext) => {
+      const graph = expandPresetNodes(req.graph as Graph).graph;
+      // Image outputs with a Folder write their images there, as the node promises.
+      const folders = await outputFolders(graph, req.baseDir);
+      const notWritten = new Set<string>();
+      const onBatch = async (batch: Batch, ctx: RunContext) => {
+        const { outputs } = ctx;
+        for (const w of (await folders?.write(batch, ctx)) ?? [])
+          for (const p of w.problems)
+            if (!notWritten.has(`${w.node}\u0000${p.reason}`)) {
+              notWritten.add(`${w.node}\u0000${p.reason}`);
+              emit({ type: 'warning', runId, node: w.node, message: `not written to ${folders!.folders.get(w.node)}: ${p.path}: ${p.reason}` });
+            }
         // The inputs are shown beside the outputs at the size of the first image made from them.
         const first = outputs.map((o) => batch.values.get(o.key)).find((v) => v && v.shape[3] === 3);
         for (const [j, item] of batch.items.entries()) {
@@ -125,8 +137,9 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
         }
       };
       const result = await runGraph(
-        expandPresetNodes(req.graph as Graph).graph,
+        graph,
         {
+          ...(folders ? { exclude: folders.exclude, screen: (items, listings) => folders.screen(items, listings) } : {}),
           baseDir: req.baseDir,
           seed: req.seed ?? 0,
           count: req.count ?? 4,

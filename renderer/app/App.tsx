@@ -12,6 +12,7 @@ import { ExportPresetDialog } from '../panels/ExportPresetDialog';
 import { PathDialog, type PathRequest } from '../panels/PathDialog';
 import { StatusBar } from '../panels/StatusBar';
 import { ShortcutHelp } from '../panels/ShortcutHelp';
+import { FolderNote, PreviewViewer } from '../panels/PreviewViewer';
 import { Toolbar } from '../panels/Toolbar';
 import { EditorStore } from '../state/editor-store';
 import { StoreContext, useEditor } from '../state/use-editor';
@@ -158,6 +159,8 @@ export function App({ api, onReady }: { api: StudioBridge; onReady?: (c: StudioC
         {dialog === 'batch' && <BatchDialog controller={controller} onClose={() => setDialog(null)} />}
         {pathRequest && <PathDialog request={pathRequest} />}
         <ShortcutHelp />
+        <PreviewViewer controller={controller} />
+        <FolderNote />
       </ReactFlowProvider>
     </StoreContext.Provider>
   );

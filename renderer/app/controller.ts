@@ -26,6 +26,8 @@ export interface ControllerUi {
 }
 
 export const AUTOSAVE_MS = 2000;
+/** Previews asked of a run: every item of an ordinary folder (each is a few kB). */
+export const PREVIEWS = 500;
 
 /** Why running `graph` would make nothing to see, or null when it makes something. */
 export function nothingToRun(graph: Graph): string | null {
@@ -188,7 +190,7 @@ export class StudioController {
     }
     s.setRun({ id: null, status: 'running', done: 0, total: 0, previews: {}, error: null, summary: 'Starting…', graph });
     try {
-      const { runId } = await this.api.startRun({ graph, baseDir: s.getState().baseDir, previews: 4 });
+      const { runId } = await this.api.startRun({ graph, baseDir: s.getState().baseDir, previews: PREVIEWS });
       s.resetRun(runId);
       const early = this.early.filter((e) => e.runId === runId);
       this.early = [];
@@ -197,6 +199,24 @@ export class StudioController {
       s.setRun({ status: 'failed', error: { message: (e as Error).message }, summary: (e as Error).message });
     }
   }
+  /**
+   * Opens an image output's folder where the host can (Electron); elsewhere shows its path to
+   * copy, since a page cannot open a folder on the machine.
+   */
+  async openOutputFolder(node: string): Promise<void> {
+    const n = this.store.project.graph.nodes.find((x) => x.id === node);
+    const folder = typeof n?.params.folder === 'string' ? n.params.folder.trim() : '';
+    if (!n || !folder) {
+      this.store.notify(`${n?.label || node} has no Folder: set one in the inspector and run again to write its images as PNG files`);
+      return;
+    }
+    await this.attempt('Could not open the folder', async () => {
+      const info = await this.api.openFolder(folder, this.store.getState().baseDir);
+      if (info.opened) this.store.notify(`Opened ${info.path}`);
+      else this.store.showFolder(info);
+    });
+  }
+
   async cancel(): Promise<void> {
     const id = this.store.getState().run.id;
     if (id) await this.api.cancelRun(id);
@@ -345,9 +365,14 @@ export class StudioController {
       case 'preview': {
         const list = [...(run.previews[e.node] ?? [])];
         list[e.index] = e.png;
-        s.setRun({ previews: { ...run.previews, [e.node]: list } });
+        const info = [...(run.previewInfo[e.node] ?? [])];
+        info[e.index] = { ...(e.file ? { file: e.file } : {}), ...(e.range ? { range: e.range } : {}) };
+        s.setRun({ previews: { ...run.previews, [e.node]: list }, previewInfo: { ...run.previewInfo, [e.node]: info } });
         break;
       }
+      case 'warning':
+        s.setRun({ warnings: { ...run.warnings, [e.node]: [...(run.warnings[e.node] ?? []), e.message] } });
+        break;
       case 'finished':
         s.setRun({
           status: e.cancelled ? 'cancelled' : 'finished',

@@ -33,6 +33,8 @@ export const PALETTE_MIME = 'application/x-modulargan-kind';
 /** With PALETTE_MIME: the id, label and parameters the palette entry presets (JSON of a NodeInit). */
 export const NODE_INIT_MIME = 'application/x-modulargan-node-init';
 const FIT_VIEW = { padding: 0.15, maxZoom: 1 };
+/** A compact graph uses its panel to the edge: every pixel is legibility. */
+const FIT_COMPACT = { padding: 0.04, maxZoom: 1.4 };
 
 /** The reason a hovered connection is refused, shown beside the pointer while dragging. */
 function ConnectionHint() {
@@ -78,6 +80,7 @@ export function GraphCanvas({
   kinds,
   minimap = true,
   untrainedBadges = true,
+  compact = false,
 }: {
   onImageDrop?: (base64: string, name: string) => void;
   analyze?: (g: Graph) => Analysis;
@@ -86,6 +89,11 @@ export function GraphCanvas({
   minimap?: boolean;
   /** Mark modules that have no weights file as untrained (not in the training graph: there all start so). */
   untrainedBadges?: boolean;
+  /**
+   * Small nodes (titles and port dots; shapes in the ports' tooltips), refitted whenever the
+   * panel changes size: a whole graph read at a glance in a panel, as the training graph is.
+   */
+  compact?: boolean;
 }) {
   const store = useStore();
   const project = useEditor((s) => s.history.present);
@@ -97,14 +105,33 @@ export function GraphCanvas({
   // one: React Flow would keep the fit queued and spring it on the first node dropped,
   // moving it away from where it was dropped.
   useEffect(() => {
-    if (loads && store.project.graph.nodes.length) void fitView(FIT_VIEW);
-  }, [loads, fitView, store]);
+    if (loads && store.project.graph.nodes.length) void fitView(compact ? FIT_COMPACT : FIT_VIEW);
+  }, [loads, fitView, store, compact]);
   const fits = useEditor((s) => s.fits);
   useEffect(() => {
-    if (fits && store.project.graph.nodes.length) void fitView({ ...FIT_VIEW, duration: 200 });
-  }, [fits, fitView, store]);
+    if (fits && store.project.graph.nodes.length) void fitView({ ...(compact ? FIT_COMPACT : FIT_VIEW), duration: 200 });
+  }, [fits, fitView, store, compact]);
   const presets = useEditor((s) => s.presets);
   const box = useRef<HTMLDivElement>(null);
+  // A compact graph stays fitted to its panel as the panel changes size.
+  useEffect(() => {
+    const el = box.current;
+    if (!compact || !el) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const seen = { w: 0, h: 0 };
+    const watch = new ResizeObserver(([entry]) => {
+      const { width: w, height: h } = entry!.contentRect;
+      if (Math.abs(w - seen.w) < 2 && Math.abs(h - seen.h) < 2) return;
+      Object.assign(seen, { w, h });
+      clearTimeout(timer);
+      timer = setTimeout(() => store.project.graph.nodes.length && void fitView(FIT_COMPACT), 80);
+    });
+    watch.observe(el);
+    return () => {
+      clearTimeout(timer);
+      watch.disconnect();
+    };
+  }, [compact, fitView, store]);
   const [quickAdd, setQuickAdd] = useState<(QuickAddRequest & { project: typeof project }) | null>(null);
   const [menu, setMenu] = useState<MenuRequest | null>(null);
   /** Pixels inside the canvas, for boxes placed where the pointer was. */
@@ -127,9 +154,9 @@ export function GraphCanvas({
 
   const analysis = analyze(project.graph);
   const nodes = useMemo(
-    () => view.current.flowNodes(project, analysis, selectedNodes, measured.current, { untrained: untrainedBadges }),
+    () => view.current.flowNodes(project, analysis, selectedNodes, measured.current, { untrained: untrainedBadges, compact }),
     // measureVersion: React Flow measured a node; its size goes back into the node
-    [project, analysis, selectedNodes, measureVersion, untrainedBadges],
+    [project, analysis, selectedNodes, measureVersion, untrainedBadges, compact],
   );
   const edges = useMemo(() => view.current.flowEdges(project, analysis, selectedEdges), [project, analysis, selectedEdges]);
 
@@ -241,7 +268,7 @@ export function GraphCanvas({
 
   return (
     <div
-      className="canvas"
+      className={`canvas${compact ? ' compact' : ''}`}
       data-testid="canvas"
       ref={box}
       onDoubleClick={(e) => {
@@ -289,7 +316,8 @@ export function GraphCanvas({
       >
         <Background gap={20} />
         {minimap && <MiniMap pannable zoomable nodeStrokeWidth={3} />}
-        <Controls />
+        {/* A compact graph fills its panel to the edges: F, the menu and the wheel zoom it. */}
+        {!compact && <Controls />}
         <ConnectionHint />
       </ReactFlow>
       {quickAdd && (

@@ -7,11 +7,13 @@ import { handleKey } from '../state/editor-store';
 import { useEditor, useStore } from '../state/use-editor';
 import type { FlowNode, PortView } from './flow-view';
 
-function Port({ node, port, side, accepting }: { node: string; port: PortView; side: 'input' | 'output'; accepting: ReadonlySet<string> | null }) {
+function Port({ node, port, side, accepting, compact }: { node: string; port: PortView; side: 'input' | 'output'; accepting: ReadonlySet<string> | null; compact: boolean }) {
   const key = handleKey(node, side, port.name);
   const state = accepting ? (accepting.has(key) ? ' accepts' : ' refuses') : '';
+  // A compact node shows no port text: its tooltip says what the port is.
+  const tip = port.error ?? (compact ? `${port.title}${port.shape ? ` (${port.shape})` : ''}: ${port.help}` : port.help);
   return (
-    <div className={`port-row ${side}${port.error ? ' port-error' : ''}`} title={port.error ?? port.help}>
+    <div className={`port-row ${side}${port.error ? ' port-error' : ''}`} title={tip}>
       <Handle
         type={side === 'input' ? 'target' : 'source'}
         position={side === 'input' ? Position.Left : Position.Right}
@@ -25,15 +27,19 @@ function Port({ node, port, side, accepting }: { node: string; port: PortView; s
   );
 }
 
+/** Previews shown on the node; the viewer pages through all of them. */
+const THUMBNAILS = 8;
+
 export const ModuleNode = memo(function ModuleNode({ id, data, selected }: NodeProps<FlowNode>) {
   const accepting = useEditor((s) => s.accepting);
   const previews = useEditor((s) => s.run.previews[id]);
   const runError = useEditor((s) => (s.run.error?.node === id ? s.run.error.message : null));
+  const runWarnings = useEditor((s) => s.run.warnings[id]);
   const store = useStore();
   const invalid = data.errors.length > 0 || runError !== null;
   return (
     <div
-      className={`module-node cat-${data.category}${invalid ? ' invalid' : ''}${selected ? ' selected' : ''}${data.bypassed ? ' bypassed' : ''}`}
+      className={`module-node cat-${data.category}${invalid ? ' invalid' : ''}${selected ? ' selected' : ''}${data.bypassed ? ' bypassed' : ''}${data.compact ? ' compact' : ''}`}
       data-testid={`node-${id}`}
       data-kind={data.kind}
       data-bypassed={data.bypassed || undefined}
@@ -61,12 +67,12 @@ export const ModuleNode = memo(function ModuleNode({ id, data, selected }: NodeP
       <div className="node-ports">
         <div className="inputs">
           {data.inputs.map((p) => (
-            <Port key={p.name} node={id} port={p} side="input" accepting={accepting} />
+            <Port key={p.name} node={id} port={p} side="input" accepting={accepting} compact={data.compact} />
           ))}
         </div>
         <div className="outputs">
           {data.outputs.map((p) => (
-            <Port key={p.name} node={id} port={p} side="output" accepting={accepting} />
+            <Port key={p.name} node={id} port={p} side="output" accepting={accepting} compact={data.compact} />
           ))}
         </div>
       </div>
@@ -85,9 +91,31 @@ export const ModuleNode = memo(function ModuleNode({ id, data, selected }: NodeP
           {m}
         </div>
       ))}
+      {runWarnings?.map((m) => (
+        <div key={m} className="node-warning run-warning" role="alert" data-testid={`run-warning-${id}`}>
+          ⚠ {m}
+        </div>
+      ))}
       {previews && previews.length > 0 && (
-        <div className="previews">
-          {previews.map((src, i) => (src ? <img key={i} src={src} alt={`${data.label} ${i + 1}`} className="preview" data-testid="preview" /> : null))}
+        <div className="previews nodrag">
+          {previews.slice(0, THUMBNAILS).map((src, i) =>
+            src ? (
+              <img
+                key={i}
+                src={src}
+                alt={`${data.label} ${i + 1}`}
+                title="Click to see it at full size, beside its input"
+                className="preview"
+                data-testid="preview"
+                onClick={() => store.showPreview({ node: id, index: i })}
+              />
+            ) : null,
+          )}
+          {previews.length > THUMBNAILS && (
+            <button type="button" className="link more-previews" data-testid={`more-previews-${id}`} onClick={() => store.showPreview({ node: id, index: THUMBNAILS })}>
+              +{previews.filter(Boolean).length - THUMBNAILS} more
+            </button>
+          )}
         </div>
       )}
     </div>

@@ -29,6 +29,8 @@ export interface NodeView extends Record<string, unknown> {
   readonly bypassed: boolean;
   /** Runs with seeded random weights (no weights file), so its output is noise: how many such modules. */
   readonly untrained: number;
+  /** Drawn small: title, label and port dots (the training graph). */
+  readonly compact: boolean;
 }
 
 /**
@@ -81,8 +83,8 @@ export class FlowView {
   private nodes = new Map<string, { key: string; data: NodeView; flow: FlowNode | null }>();
   private edges = new Map<string, { key: string; flow: FlowEdge }>();
 
-  /** `untrained`: mark modules without weights (not in the training graph, where all start so). */
-  flowNodes(project: Project, analysis: Analysis, selected: ReadonlySet<string>, measured: ReadonlyMap<string, Size>, opts: { untrained?: boolean } = {}): FlowNode[] {
+  /** `untrained`: mark modules without weights (not in the training graph, where all start so); `compact`: small nodes. */
+  flowNodes(project: Project, analysis: Analysis, selected: ReadonlySet<string>, measured: ReadonlyMap<string, Size>, opts: { untrained?: boolean; compact?: boolean } = {}): FlowNode[] {
     const problems = problemsOf(analysis);
     const next = new Map<string, { key: string; data: NodeView; flow: FlowNode | null }>();
     const out: FlowNode[] = [];
@@ -106,7 +108,7 @@ export class FlowView {
       // What the node shows beyond its kind's fixed text (titles, help): shapes and problems.
       // Compared as one string, so an unchanged node allocates no new view objects.
       // A preset node's ports come from the preset it carries: it is part of what the node shows.
-      const key = [n.kind, n.params.preset ? (def?.title ?? '') + (def?.inputs.map((p) => p.name).join() ?? '') + (def?.outputs.map((p) => p.name).join() ?? '') : '', n.label ?? '', ...inShapes, ...inErrors, ...outShapes, ...errors, '\u0002', ...warnings, '\u0003', bypassed, untrained].join('\u0000');
+      const key = [n.kind, n.params.preset ? (def?.title ?? '') + (def?.inputs.map((p) => p.name).join() ?? '') + (def?.outputs.map((p) => p.name).join() ?? '') : '', n.label ?? '', ...inShapes, ...inErrors, ...outShapes, ...errors, '\u0002', ...warnings, '\u0003', bypassed, untrained, !!opts.compact].join('\u0000');
       const prev = this.nodes.get(n.id);
       const data: NodeView =
         prev && prev.key === key
@@ -123,6 +125,7 @@ export class FlowView {
               warnings,
               bypassed,
               untrained,
+              compact: !!opts.compact,
             };
       const position = project.layout.nodes[n.id] ?? { x: 0, y: 0 };
       const size = measured.get(n.id);

@@ -2,7 +2,7 @@
 // feedback and the run. One small external store (read with useSyncExternalStore); the
 // project stays immutable so core/graph's per-graph caches (canConnect) stay valid.
 
-import type { BatchReportInfo, EngineExitInfo, PresetEntry } from '../../core/api';
+import type { BatchReportInfo, EngineExitInfo, FolderInfo, PresetEntry } from '../../core/api';
 import type { Graph, GraphNode, PortRef, Preset, Project } from '../../core/graph';
 import { canBypass, canConnectWithPresets as canConnect, emptyProject, nodeDefOf } from '../../core/graph';
 import { type Size, autoLayout, estimateSize, freeSpot } from './auto-layout';
@@ -13,6 +13,11 @@ export type Side = 'input' | 'output';
 /** "node\0side\0port": one handle on the canvas. */
 export const handleKey = (node: string, side: Side, port: string): string => `${node}\u0000${side}\u0000${port}`;
 
+export interface PreviewInfo {
+  readonly file?: string;
+  readonly range?: { readonly min: number; readonly max: number };
+}
+
 export interface RunState {
   readonly id: string | null;
   readonly status: 'idle' | 'running' | 'finished' | 'failed' | 'cancelled';
@@ -20,6 +25,10 @@ export interface RunState {
   readonly total: number;
   /** Preview images (data URLs) per output node, by item index. */
   readonly previews: Readonly<Record<string, readonly string[]>>;
+  /** Beside each preview: the input file it came from, and for a mask the values its grey levels span. */
+  readonly previewInfo: Readonly<Record<string, readonly (PreviewInfo | undefined)[]>>;
+  /** What the run warned about (a module trained at another size, or on other images), by node. */
+  readonly warnings: Readonly<Record<string, readonly string[]>>;
   readonly error: { readonly message: string; readonly node?: string } | null;
   readonly summary: string;
   /** The graph this run ran (or refused): once the document's graph is another, the summary is stale. */
@@ -63,9 +72,13 @@ export interface EditorState {
   readonly fits: number;
   /** The keyboard shortcut overlay (?) is open. */
   readonly help: boolean;
+  /** The preview shown enlarged: which node's, which item. */
+  readonly viewer: { readonly node: string; readonly index: number } | null;
+  /** A folder the host could not open itself (a browser cannot): its path, to copy. */
+  readonly folder: FolderInfo | null;
 }
 
-const IDLE_RUN: RunState = { id: null, status: 'idle', done: 0, total: 0, previews: {}, error: null, summary: '', graph: null };
+const IDLE_RUN: RunState = { id: null, status: 'idle', done: 0, total: 0, previews: {}, previewInfo: {}, warnings: {}, error: null, summary: '', graph: null };
 const EMPTY: ReadonlySet<string> = new Set();
 export const IDLE_BATCH: BatchState = { id: null, status: 'idle', done: 0, total: 0, imagesPerSecond: 0, etaSeconds: 0, report: null, error: null };
 
@@ -98,6 +111,8 @@ export class EditorStore {
       engineExit: null,
       fits: 0,
       help: false,
+      viewer: null,
+      folder: null,
     };
   }
 
@@ -289,6 +304,14 @@ export class EditorStore {
   }
   showHelp(help = !this.state.help): void {
     if (help !== this.state.help) this.set({ help });
+  }
+  /** Shows where a folder is, when the host could not open it (null closes the note). */
+  showFolder(folder: FolderInfo | null): void {
+    this.set({ folder });
+  }
+  /** Shows a preview enlarged (null closes it). */
+  showPreview(viewer: EditorState['viewer']): void {
+    this.set({ viewer });
   }
 
   /** Bypasses (or brings back) nodes, as one undoable step; kinds that cannot be bypassed are left alone. */

@@ -1,9 +1,10 @@
 // The Training view: the training graph (the editor's own palette, canvas and inspector over
 // a second store, so it is edited and validated like any graph; its edits go into the
-// project), the dataset set-up, run controls, loss curves, the newest samples and the
-// checkpoints.
+// project), the dataset set-up and the run's settings, run controls, loss curves, the newest
+// samples and the checkpoints. The graph has the middle to itself, drawn compact, so it fits.
 
 import { ReactFlowProvider } from '@xyflow/react';
+import type { ReactNode } from 'react';
 import { analyzeTrainingGraph } from '../../core/graph';
 import { GraphCanvas } from '../canvas/GraphCanvas';
 import { Inspector } from '../panels/Inspector';
@@ -15,6 +16,7 @@ import { LossChart } from './LossChart';
 import { RunControls } from './RunControls';
 import { SampleGrid } from './SampleGrid';
 import { TrainingPalette } from './TrainingPalette';
+import { TrainingSettings } from './TrainingSettings';
 import type { TrainingController } from './training-controller';
 import { useTraining } from './use-training';
 
@@ -27,34 +29,38 @@ function Curves({ c }: { c: TrainingController }) {
 }
 
 export function TrainingView({ c }: { c: TrainingController }) {
+  const status = useTraining(c, (s) => s.status);
+  const live = status === 'starting' || status === 'running' || status === 'paused' || status === 'stopping';
+  // The training graph's palette (left), canvas (middle) and inspector (right) share its
+  // store and React Flow instance; the side panels around them read the project.
+  const graph = (children: ReactNode) => <StoreContext.Provider value={c.graphStore}>{children}</StoreContext.Provider>;
   return (
-    <div className="training-view" data-testid="training-view">
-      <aside className="training-side">
-        <DatasetPanel c={c} />
-      </aside>
-      <div className="training-main">
-        <div className="training-graph" data-testid="training-graph">
-          <StoreContext.Provider value={c.graphStore}>
-            <ReactFlowProvider>
-              <TrainingPalette c={c} />
-              <GraphCanvas analyze={analyzeTrainingGraph} kinds={TRAINING_KINDS} minimap={false} untrainedBadges={false} />
-              <Inspector />
-            </ReactFlowProvider>
-          </StoreContext.Provider>
-        </div>
-        <div className="training-live">
-          <div className="training-live-left">
-            <RunControls c={c} />
-            <Curves c={c} />
+    <ReactFlowProvider>
+      <div className="training-view" data-testid="training-view">
+        <aside className="training-side">
+          <DatasetPanel c={c} />
+          <TrainingSettings c={c} locked={live} />
+          {graph(<TrainingPalette c={c} />)}
+        </aside>
+        <div className="training-main">
+          <div className="training-graph" data-testid="training-graph">
+            {graph(<GraphCanvas analyze={analyzeTrainingGraph} kinds={TRAINING_KINDS} minimap={false} untrainedBadges={false} compact />)}
           </div>
-          <SampleGrid c={c} />
+          <div className="training-live">
+            <div className="training-live-left">
+              <RunControls c={c} />
+              <Curves c={c} />
+            </div>
+            <SampleGrid c={c} />
+          </div>
         </div>
+        <aside className="training-side">
+          {graph(<Inspector />)}
+          <CheckpointList c={c} />
+          <AddTransformerFlow c={c} />
+        </aside>
       </div>
-      <aside className="training-side">
-        <CheckpointList c={c} />
-        <AddTransformerFlow c={c} />
-      </aside>
-    </div>
+    </ReactFlowProvider>
   );
 }
 

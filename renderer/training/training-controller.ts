@@ -4,9 +4,10 @@
 // Training runs in the engine, so the editor stays usable while it goes on.
 
 import type { RunEvent, TrainingEvent } from '../../core/api';
-import { type AttributeGroup, type Project, analyzeTrainingGraph, applyTrainingGraph, buildTrainingGraph, emptyProject, transformerFor } from '../../core/graph';
+import { type AttributeGroup, type Project, type TrainingSettingKey, analyzeTrainingGraph, trainingSettingProblem, applyTrainingGraph, buildTrainingGraph, emptyProject, transformerFor } from '../../core/graph';
 import type { StudioController } from '../app/controller';
 import { autoLayout } from '../state/auto-layout';
+import { compactLayout } from './compact-layout';
 import { EditorStore } from '../state/editor-store';
 import { EMPTY_SERIES, INITIAL_TRAINING, TrainingStore, type TrainingStatus, appendLosses } from './training-state';
 
@@ -118,8 +119,8 @@ export class TrainingController {
       const current = this.graphStore.project.layout.nodes;
       const doc = { ...emptyProject(`Training of ${project.name}`), graph: graph as Project['graph'] };
       if (loads === this.shownLoads && graph.nodes.every((n) => current[n.id])) this.graphStore.replaceDocument({ ...doc, layout: { nodes: current } });
-      else if (loads === this.shownLoads) this.graphStore.replaceDocument(autoLayout(doc), { fit: true });
-      else this.graphStore.load(autoLayout(doc), null, this.editor.getState().baseDir);
+      else if (loads === this.shownLoads) this.graphStore.replaceDocument(compactLayout(autoLayout(doc)), { fit: true });
+      else this.graphStore.load(compactLayout(autoLayout(doc)), null, this.editor.getState().baseDir);
     } catch (e) {
       this.graphStore.load(emptyProject('No training graph'), null, '');
       this.say(`No training graph: ${(e as Error).message}`);
@@ -259,6 +260,39 @@ export class TrainingController {
     await this.api.stopTraining(runId).catch((e: Error) => this.say(e.message));
   }
 
+  /**
+   * Changes one training setting in the project (one undo step per field edit); a value the
+   * project format does not allow is refused with the reason, and nothing changes.
+   */
+  setSetting(key: TrainingSettingKey, value: number): string | null {
+    const p = this.editor.project;
+    if (!p.training) return 'The project has no training section';
+    const problem = trainingSettingProblem(key, value);
+    if (problem) return problem;
+    if (p.training[key] !== value) this.editor.commit({ ...p, training: { ...p.training, [key]: value } }, `training-setting:${key}`);
+    return null;
+  }
+
+  /**
+   * A sample grid now: of the running training (between two iterations), else of the run's
+   * latest checkpoint, else of the untrained model. The engine reads the saved project, so
+   * unsaved edits are saved first, as Start does.
+   */
+  async sampleNow(): Promise<void> {
+    if (this.editor.dirty || !this.path()) {
+      if (!(await this.studio.save())) return this.say('Save the project to sample it');
+    }
+    this.store.set({ sampling: true });
+    try {
+      const s = await this.api.sampleNow(this.path()!);
+      this.store.set({ sample: { png: s.png, iteration: s.iteration, source: s.source } });
+    } catch (e) {
+      this.say(`No sample: ${(e as Error).message}`);
+    } finally {
+      this.store.set({ sampling: false });
+    }
+  }
+
   private onEvent(e: RunEvent): void {
     if (e.type === 'engine-exited') {
       // The training died with the engine; its last checkpoint is on disk to resume from.
@@ -288,7 +322,7 @@ export class TrainingController {
         });
         break;
       case 'training-sample':
-        this.store.set({ sample: { png: t.png, iteration: t.iteration } });
+        this.store.set({ sample: { png: t.png, iteration: t.iteration, source: 'training' } });
         break;
       case 'training-checkpoint':
         this.store.set({ checkpoints: [...s.checkpoints.filter((c) => c.id !== t.checkpoint.id), t.checkpoint].sort((a, b) => a.iteration - b.iteration) });

@@ -25,7 +25,10 @@ export interface TrainingState {
   readonly etaSeconds: number;
   readonly lr: number | null;
   readonly series: LossSeries;
-  readonly sample: { readonly png: string; readonly iteration: number } | null;
+  /** The newest sample grid, and what made it: the running training, the latest checkpoint, or the untrained model. */
+  readonly sample: { readonly png: string; readonly iteration: number; readonly source?: 'training' | 'checkpoint' | 'untrained' } | null;
+  /** A "Sample now" is being made. */
+  readonly sampling: boolean;
   readonly checkpoints: readonly CheckpointInfo[];
   readonly message: string;
   /** The trainer's notes of this run (dataset notes, skipped files, memory warnings), newest last. */
@@ -48,6 +51,7 @@ export const INITIAL_TRAINING: TrainingState = {
   lr: null,
   series: EMPTY_SERIES,
   sample: null,
+  sampling: false,
   checkpoints: [],
   message: '',
   notes: [],

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readWeightsFile } from '../../core/files/weights-file';
 import { initBackend } from '../../core/runtime/backends';
-import { runTraining } from '../../core/train/run';
+import { type SampleNow, runTraining } from '../../core/train/run';
 import { sampleLatest } from '../../core/train/sample-now';
 import { tinyProject } from '../helpers/training';
 
@@ -25,7 +25,7 @@ describe('samples in the first minute', () => {
     expect(untrained).toMatchObject({ iteration: 0, checkpoint: null });
 
     const seen: number[] = [];
-    let sample: Parameters<NonNullable<Parameters<typeof runTraining>[1]>['onSampler']>[0] = null;
+    let sample: SampleNow | null = null;
     const asked: Promise<{ png: Uint8Array; iteration: number }>[] = [];
     const r = await runTraining(file, {
       onSample: (_png, iteration) => seen.push(iteration),
