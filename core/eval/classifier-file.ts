@@ -8,7 +8,9 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
+import { groupsLength } from '../graph/ports';
 import { AttributeClassifier, type ClassifierConfig } from './classifier';
+import { classifierWeights } from './memory';
 
 export const CLASSIFIER_FORMAT = 'modulargan-classifier';
 
@@ -61,7 +63,11 @@ export async function loadClassifier(dir: string, key: string): Promise<{ classi
   if (header.key !== key) return undefined;
   const bytes = await readFile(join(dir, 'classifier.bin'));
   const data = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  const classifier = new AttributeClassifier(header.config as ClassifierConfig);
+  // The configuration is read from the file: a network it describes that the values on disk
+  // do not fill is not built (a damaged or edited header could ask for any width).
+  const c = header.config as ClassifierConfig;
+  if (!Number.isInteger(c.width) || c.width < 1 || classifierWeights({ imageSize: c.imageSize, width: c.width, slots: groupsLength(c.groups) }) !== data.length) return undefined;
+  const classifier = new AttributeClassifier(c);
   let at = 0;
   for (const t of header.tensors) {
     const v = classifier.variables.get(t.name);

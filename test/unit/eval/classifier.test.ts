@@ -1,6 +1,6 @@
 // The attribute classifier: shapes, losses per group kind, decoding, save/load, and a few
 // training steps that reduce the loss.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -53,5 +53,12 @@ describe('attribute classifier', () => {
     expect(back.classifier.apply(x).logits.arraySync()).toEqual(t.classifier.apply(x).logits.arraySync());
     t.classifier.dispose();
     back.classifier.dispose();
+    // A header edited to describe a wider network than its values fill is not built (it could ask for any width).
+    const header = JSON.parse(readFileSync(join(dir, 'classifier.json'), 'utf8')) as { config: { width: number } };
+    header.config.width = 4096;
+    writeFileSync(join(dir, 'classifier.json'), JSON.stringify(header));
+    const before = tf.memory().numBytes;
+    expect(await loadClassifier(dir, 'k1')).toBeUndefined();
+    expect(tf.memory().numBytes).toBe(before);
   });
 });
