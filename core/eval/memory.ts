@@ -90,7 +90,7 @@ export function checkEvalMemory(plan: TrainModelPlan, imageSize: number, opts: E
     weightBytes,
     activationBytes,
     largest: biggest,
-    heaviest: { id: top.id, kind: top.kind, params: top.params, bytes: top.weights * F32 * opts.runs },
+    heaviest: { id: top.id, kind: top.kind, params: top.params, weightBytes: top.weights * F32, bytes: top.weights * F32 * opts.runs },
     largestTensorBytes: Math.max(classifier.largestTensorBytes, chain.largestTensorBytes),
   };
   return checkMemory(

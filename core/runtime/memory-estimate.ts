@@ -33,7 +33,15 @@ export interface MemoryEstimate {
   /** The module whose activations weigh most: the one to shrink if the batch cannot. */
   readonly largest: string;
   /** The module whose weights weigh most (bytes with their copies): the one to shrink when weights dominate. */
-  readonly heaviest?: { readonly id: string; readonly kind: ModuleNodeKind; readonly params: Readonly<Record<string, unknown>>; readonly bytes: number };
+  readonly heaviest?: {
+    readonly id: string;
+    readonly kind: ModuleNodeKind;
+    readonly params: Readonly<Record<string, unknown>>;
+    /** Its weights once. */
+    readonly weightBytes: number;
+    /** With the copies the work keeps (bytes ≥ weightBytes). */
+    readonly bytes: number;
+  };
   /** The largest single tensor (a backend may cap one buffer, as WebGPU does). */
   readonly largestTensorBytes: number;
 }
@@ -111,7 +119,7 @@ function passElements(m: ModuleSpec, fused: boolean): number {
 
 function heaviest(modules: readonly ModuleSpec[], copies: number): MemoryEstimate['heaviest'] {
   const top = modules.reduce<ModuleSpec | undefined>((a, b) => (!a || b.weights > a.weights ? b : a), undefined);
-  return top && { id: top.id, kind: top.kind, params: top.params, bytes: top.weights * F32 * copies };
+  return top && { id: top.id, kind: top.kind, params: top.params, weightBytes: top.weights * F32, bytes: top.weights * F32 * copies };
 }
 
 function largestTensor(modules: readonly ModuleSpec[], batch: number): number {
@@ -240,7 +248,7 @@ export function checkMemory(estimate: MemoryEstimate, budget: MemoryBudget | nul
   const byWeights = h !== undefined && estimate.weightBytes > estimate.activationBytes;
   const need = `${action} needs about ${formatBytes(estimate.bytes)} (${formatBytes(estimate.weightBytes)} for weights, ${formatBytes(estimate.activationBytes)} for activations)`;
   const culprit = byWeights
-    ? `most of it is weights; the largest module is ${h.kind} '${h.id}' (${describeModule(h.kind, h.params)}: ${formatBytes(h.bytes)} of weights)`
+    ? `most of it is weights; the largest module is ${h.kind} '${h.id}' (${describeModule(h.kind, h.params)}: ${formatBytes(h.weightBytes)} of weights${h.bytes > h.weightBytes ? `, ${formatBytes(h.bytes)} with their copies` : ''})`
     : `most of it is activations, the largest in '${estimate.largest}'`;
   const what = byWeights ? weightsFix(h.kind) : fix;
   if (estimate.bytes > budget.bytes) return { ok: false, message: `${need}; ${budget.what}. ${cap(culprit)} — ${what}.` };

@@ -110,7 +110,7 @@ function fakeCheckpoint(project: string): void {
 
 /** What the machine has, or under a memory limit (a container's), what the process may still take. */
 const AVAILABLE = String.raw`(this machine has [\d.]+ [MG]B free|this process may take [\d.]+ [MG]B more \(its memory limit is [\d.]+ [MG]B\))`;
-const WEIGHTS_REFUSAL = new RegExp(String.raw`needs about \d+ GB \(\d+ GB for weights, [\d.]+ [MG]B for activations\); ${AVAILABLE}\. Most of it is weights; the largest module is transformer '\w+' \(base channels 512, 32 residual blocks: \d+ GB of weights\) — lower its base channels or its residual blocks`);
+const WEIGHTS_REFUSAL = new RegExp(String.raw`needs about \d+ GB \(\d+ GB for weights, [\d.]+ [MG]B for activations\); ${AVAILABLE}\. Most of it is weights; the largest module is transformer '\w+' \(base channels 512, 32 residual blocks: [\d.]+ GB of weights, \d+ GB with their copies\) — lower its base channels or its residual blocks`);
 
 const work = mkdtempSync(join(tmpdir(), 'mg-memory-'));
 const service = createEngineService({ stateDir: join(work, 'state'), demoPath: DEMO, host: 'test' });
