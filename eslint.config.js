@@ -37,7 +37,7 @@ const zones = [
 const UI_PACKAGES = ['react', 'react-dom', 'react-dom/*', 'react/*', '@xyflow/*', 'electron', 'electron/*'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'coverage/**', 'release/**', 'test-results/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'coverage/**', 'release/**', 'test-results/**', 'python/.venv/**'] },
   ...tseslint.configs.recommended,
   {
     plugins: { 'import-x': importX },

@@ -1,6 +1,6 @@
 // `npm run bench`: prints one JSON object with every benchmark's numbers.
 //   npm run bench                 everything
-//   npm run bench -- graph        only some sections (graph, ceiling, kernels, inference, batch, editor, training)
+//   npm run bench -- graph        only some sections (graph, ceiling, kernels, inference, batch, editor, training, torch)
 //   npm run bench -- training --quick   the standard configuration only, fewer iterations
 //   npm run bench -- --backends=webgpu   time only these tfjs backends
 import { availableParallelism, cpus } from 'node:os';
@@ -12,6 +12,7 @@ import { benchCeiling } from './ceiling';
 import { benchKernels } from './kernels';
 import { benchTrainer } from './trainer';
 import { benchTraining } from './training-section';
+import { benchTorch } from './torch-section';
 
 const args = process.argv.slice(2);
 const wanted = new Set(args.filter((a) => !a.startsWith('--')));
@@ -74,4 +75,5 @@ if (run('training')) {
     if (!only || only.includes(backend)) trainer.push(await benchTrainer({ backend, iterations: backend === 'wasm' ? 1 : 3 }).catch((e: Error) => ({ backend, error: e.message })));
   (results.training as Record<string, unknown>).trainer = trainer;
 }
+if (run('torch')) results.torch = await benchTorch({ quick: args.includes('--quick') });
 process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

@@ -18,6 +18,8 @@ export interface TrainingBenchOptions {
   base?: number;
   resBlocks?: number;
   batch?: number;
+  /** Discriminator stride-2 layers (default 5; the paper's 128 px configuration has 6). */
+  dDepth?: number;
   /** Timed iterations after one warm-up (default 3). */
   iterations?: number;
   backend?: BackendName;
@@ -49,7 +51,7 @@ export async function benchTrainer(opts: TrainingBenchOptions = {}): Promise<Rec
     imageSize: size,
     datasetGroups: GROUPS,
     seed: 0,
-    dDepth: 5,
+    dDepth: opts.dDepth ?? 5,
     baseDir: '.',
   });
   const trainer = new Trainer(model, {
@@ -89,7 +91,7 @@ export async function benchTrainer(opts: TrainingBenchOptions = {}): Promise<Rec
     const wasmHeap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.length;
     return {
       note: 'one D + one G update per iteration (E, 3 T, R, 3 D), median of the timed iterations after one warm-up',
-      config: { size, base, resBlocks: opts.resBlocks ?? 3, transformers: 3, conditionLength: 3, dDepth: 5, batch },
+      config: { size, base, resBlocks: opts.resBlocks ?? 3, transformers: 3, conditionLength: 3, dDepth: opts.dDepth ?? 5, batch },
       backend: report.active,
       imagesPerSecond: Math.round((batch / median) * 100) / 100,
       secondsPerIteration: times.map((t) => Math.round(t * 100) / 100),

@@ -46,10 +46,16 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-amp", dest="amp", action="store_false", help="train in float32 on CUDA too (default: automatic mixed precision, bfloat16)")
     t.add_argument("--threads", type=_positive("threads"), help="CPU threads per process (default: PyTorch's choice)")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    sub.add_parser("bench", help="images/s of the studio's bench iteration (see python -m modulargan_torch bench --help)", add_help=False)
     return p
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    given = list(sys.argv[1:] if argv is None else argv)
+    if given[:1] == ["bench"]:
+        from .bench import main as bench_main
+
+        return bench_main(given[1:])
     args = build_parser().parse_args(argv)
     from .distributed import start
     from .run import RunOptions, TrainSetupError, run_training
