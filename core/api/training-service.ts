@@ -101,6 +101,7 @@ export function createTrainingService(emit: (e: RunEvent) => void) {
         resume: req.resume !== undefined,
         ...(req.resume && req.resume !== 'latest' ? { from: join(root, req.resume) } : {}),
         restart: !!req.restart,
+        command: "the studio's Training tab",
         signal: t.abort.signal,
         pause: async () => {
           if (!t.paused || t.abort.signal.aborted) return;
@@ -114,8 +115,8 @@ export function createTrainingService(emit: (e: RunEvent) => void) {
           emit({ type: 'training-progress', runId, iteration: p.done, total: p.total, iterationsPerSecond: p.iterationsPerSecond, etaSeconds: p.etaSeconds, lr, losses });
         },
         onSample: (png, iteration) => emit({ type: 'training-sample', runId, iteration, png: pngUrl(png) }),
-        onCheckpoint: (dir, iteration) => {
         onSampler: (sample) => (t.sample = sample),
+        onCheckpoint: (dir, iteration) => {
           void readIndex(root)
             .then((index) => checkpointInfo(root, dir.split(/[\\/]/).pop()!, index.best === dir.split(/[\\/]/).pop()))
             .then((checkpoint) => emit({ type: 'training-checkpoint', runId, checkpoint }))
@@ -174,7 +175,6 @@ export function createTrainingService(emit: (e: RunEvent) => void) {
     async stopAllTraining() {
       await Promise.all([...active.values()].map(stop));
     },
-    async listCheckpoints(projectPath: string): Promise<CheckpointInfo[]> {
     async sampleNow(projectPath: string): Promise<SampleInfo> {
       const file = resolve(projectPath);
       const running = [...active.values()].find((t) => t.project === file);
@@ -190,6 +190,7 @@ export function createTrainingService(emit: (e: RunEvent) => void) {
       const s = await sampleLatest(file);
       return { iteration: s.iteration, png: pngUrl(s.png), source: s.checkpoint ? 'checkpoint' : 'untrained' };
     },
+    async listCheckpoints(projectPath: string): Promise<CheckpointInfo[]> {
       const root = join(defaultRunDir(projectPath), 'checkpoints');
       const index = await readIndex(root);
       const out: CheckpointInfo[] = [];
