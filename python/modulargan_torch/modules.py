@@ -390,7 +390,10 @@ class Discriminator(GanModule):
             raise ValueError(f"Discriminator: input 'image' has shape {'x'.join(map(str, image.shape))} (NCHW) but needs Nx3x{s}x{s}")
         x = image
         for i in range(self.int("depth")):
-            x = F.leaky_relu(F.conv2d(x, self.w(f"D.conv{i}.weight"), stride=2, padding=1), DISCRIMINATOR_SLOPE)
+            y = F.conv2d(x, self.w(f"D.conv{i}.weight"), stride=2, padding=1)
+            # relu(y) - a*relu(-y), as the studio writes it: its slope at exactly 0 is 0, where
+            # F.leaky_relu's is a, and zeros are common (cutout and translation fill with 0).
+            x = F.relu(y) - DISCRIMINATOR_SLOPE * F.relu(-y)
         n = x.shape[0]
         patch = F.conv2d(x, self.w("D.src.weight"), stride=1, padding=1)
         if self.condition_length:

@@ -43,7 +43,7 @@ from .trainer import Losses, NonFiniteLossError, Trainer
 
 CLOSED_MASK = 0.01
 # Settings of the studio's trainer that this engine does not reproduce yet: refused, not ignored.
-UNSUPPORTED = ("augment", "ema")
+UNSUPPORTED: tuple = ()
 
 
 class TrainSetupError(Exception):
@@ -85,6 +85,14 @@ def train_settings(project: Project, iterations: Optional[int]) -> Dict[str, Any
     if iterations is not None:
         t["iterations"] = iterations
     return t
+
+
+def _ema_note(cfg: Dict[str, Any]) -> Optional[str]:
+    # The studio keeps the average beside the weights but its samples, checkpoints and export do
+    # not use it yet, so nothing a run writes depends on it: not kept here either, and said so.
+    if cfg.get("ema") is not None:
+        return f"training.ema {cfg['ema']}: the PyTorch engine does not keep the generator-side weight average (the studio's run folder does not record it either)"
+    return None
 
 
 def _closed_mask_note(part_id: str, mean: float, iteration: int) -> str:
@@ -210,6 +218,9 @@ def _train(project: Project, cfg: Dict[str, Any], dataset: Dataset, ctx: DistCon
     model = build_train_model(project, dataset.image_size, dataset.groups)
     for n in model.notes:
         say(n)
+    note = _ema_note(cfg)
+    if note:
+        say(note)
     trainer = Trainer(model, cfg, ctx, amp=opts.amp)
     seed = int(cfg["seed"])
     start = 0

@@ -21,6 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from .adam import Adam, learning_rate_at
+from .augment import augment
 from .distributed import DistContext
 from .losses import bce_with_logits, critic_score, gradient_penalty, l1
 from .model import Part, TrainModel
@@ -103,6 +104,10 @@ class Trainer:
                 frozen.add(d.id)
         self.frozen = frozen
         self.active_d = [i for i, d in enumerate(model.discriminators) if d.id not in frozen]
+        self.augment_kinds: List[str] = list(cfg.get("augment") or [])
+        for a in self.augment_kinds:
+            if a not in ("color", "translation", "cutout"):
+                raise ValueError(f"training.augment: '{a}' is not a DiffAugment policy (color, translation, cutout)")
         for p in model.all:
             p.module.to(self.device)
             for _, w in p.module.named_weights():
@@ -225,7 +230,11 @@ class Trainer:
             d = model.discriminators[i].module
             assert isinstance(d, Discriminator)
             fake = fakes[j]
-            patch, logits = d(torch.cat([x, fake.to(x.dtype)], 0))
+            both = torch.cat([x, fake.to(x.dtype)], 0)
+            # Real share, then fake share, at their places in the global [real; fake] batch.
+            rows = list(range(start, start + n)) + list(range(total_n + start, total_n + start + n))
+            seen = self._seen_by_d(both, f"d:{k}:{i}", 2 * total_n, rows)
+            patch, logits = d(seen)
             scores = critic_score(patch).float()
             on_real, on_fake = scores[:n], scores[n:]
             adv = adv + (on_fake.mean() - on_real.mean())
@@ -236,7 +245,9 @@ class Trainer:
             def critic(img: Tensor, d: Discriminator = d) -> Tensor:
                 return critic_score(d(img)[0])
 
-            gp = gp + gradient_penalty(critic, x, fake, eps)
+            # With augmentation the penalty holds D to 1-Lipschitz between the images it sees.
+            real_seen, fake_seen = (seen[:n], seen[n:]) if self.augment_kinds else (x, fake)
+            gp = gp + gradient_penalty(critic, real_seen, fake_seen, eps)
             if d.condition_length:
                 cls = cls + bce_with_logits(logits[:n], inp.real[i])
                 if fake_weight:
@@ -266,13 +277,13 @@ class Trainer:
             image, feature = fakes[i]
             d = model.discriminators[i].module
             assert isinstance(d, Discriminator)
-            patch, logits = d(image)
+            patch, logits = d(self._seen_by_d(image, f"g:{k}:{i}"))
             adv = adv - critic_score(patch).float().mean()
             if d.condition_length:
                 cls = cls + bce_with_logits(logits, inp.target[i])
             if keep_weight and i < nt:
                 assert base_d is not None
-                keep = keep + bce_with_logits(base_d(image)[1], inp.target[nt])
+                keep = keep + bce_with_logits(base_d(self._seen_by_d(image, f"keep:{k}:{i}"))[1], inp.target[nt])
             # Feature cycle: the translated features should survive a trip through R and E.
             if feature is not None and encoder is not None:
                 cyc = cyc + l1(feature, encoder(image))
@@ -293,13 +304,13 @@ class Trainer:
             for i in range(nt):
                 d = model.discriminators[i].module
                 assert isinstance(d, Discriminator)
-                patch, logits = d(image)
+                patch, logits = d(self._seen_by_d(image, f"chain:{k}:{i}"))
                 chain = chain + self._weighted(-critic_score(patch).float().mean(), cfg.get("lambdaAdv"))
                 if d.condition_length:
                     chain = chain + bce_with_logits(logits, inp.target[i]) * cfg["lambdaCls"]
             if keep_weight:
                 assert base_d is not None
-                chain = chain + bce_with_logits(base_d(image)[1], inp.target[nt]) * keep_weight
+                chain = chain + bce_with_logits(base_d(self._seen_by_d(image, f"chain-keep:{k}"))[1], inp.target[nt]) * keep_weight
             total = total + chain * chain_weight
         out = {"g_adv": adv, "g_cls": cls, "g_rec": rec, "g_cyc": cyc}
         if keep_weight:
@@ -308,6 +319,16 @@ class Trainer:
             out["g_chain"] = chain
         out["g_total"] = total
         return out
+
+    def _seen_by_d(self, images: Tensor, key: str, total: Optional[int] = None, rows: Optional[List[int]] = None) -> Tensor:
+        """What a D is shown: the images, or their augmentation (training.augment) drawn from `key`."""
+        if not self.augment_kinds:
+            return images
+        n = images.shape[0]
+        if total is None or rows is None:
+            total = n * self.ctx.world
+            rows = list(range(self.ctx.rank * n, self.ctx.rank * n + n))
+        return augment(images, self.augment_kinds, f"{self.cfg['seed']}:augment:{key}", total, rows)
 
     # --- updates --------------------------------------------------------------------------
     def _autocast(self) -> Any:

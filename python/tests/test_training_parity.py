@@ -23,7 +23,7 @@ from modulargan_torch.runfolder import read_adam
 LOSS_TOLERANCE = 1e-3
 WEIGHT_TOLERANCE = 1e-4
 CPU = DistContext(rank=0, world=1, local_rank=0, device=torch.device("cpu"), backend=None)
-CASES = ("translation", "generation")
+CASES = ("translation", "generation", "augmented")
 
 
 def train(project: Path, run_dir: Path, **kw: object) -> None:
@@ -101,7 +101,8 @@ def test_checkpoints_match(runs: Dict[str, Tuple[Path, Path]], name: str) -> Non
             sa, sb = read_adam(str(a), opt), read_adam(str(b), opt)
             assert sb[0] == sa[0] and list(sb[1]) == list(sa[1])
             for k in sa[1]:
-                assert np.abs(sa[1][k] - sb[1][k]).max() <= tolerance
+                # Moments are gradients' scale, not weights': compared relative to their size.
+                assert np.all(np.abs(sa[1][k] - sb[1][k]) <= tolerance + 1e-3 * np.abs(sa[1][k])), f"{entry['path']}/{opt}: moments of {k}"
     print(f"{name}: max weight difference {worst:.3g}")
 
 

@@ -209,7 +209,7 @@ async function trainingCase(name: string, project: Json, prepare: (dir: string) 
   writeFileSync(file, JSON.stringify(project, null, 2));
   const ref = (project.datasets as Json[])[0] as Parameters<typeof exportDatasetRef>[0];
   if (ref.source === 'colormnist' || ref.source === 'synthetic-faces') await exportDatasetRef(ref, dir, defaultExportFolder(file, ref.id));
-  const r = await runTraining(file, { runDir: join(dir, 'ts.train'), window: 50 });
+  const r = await runTraining(file, { runDir: join(dir, 'ts.train'), window: 50, restart: true });
   if (r.status !== 'done') throw new Error(`${name}: training ended ${r.status}: ${r.message ?? ''}`);
 }
 
@@ -224,5 +224,9 @@ if (want('modules')) await moduleCases();
 if (want('training')) {
   await trainingCase('translation', translationProject(), (dir) => faceFolder(join(dir, 'faces')));
   await trainingCase('generation', generationProject(), async () => {});
+  // DiffAugment on every image a D sees, and the weight average (which nothing written uses yet).
+  const augmented = translationProject();
+  Object.assign(augmented.training as Json, { augment: ['color', 'translation', 'cutout'], ema: 0.99, iterations: 3, nCritic: 1, checkpointEvery: 1, sampleEvery: 3 });
+  await trainingCase('augmented', augmented, (dir) => faceFolder(join(dir, 'faces')));
 }
 writeFileSync(join(out, 'backend.txt'), `${tf.getBackend()}\n`);
