@@ -17,7 +17,7 @@ import {
   useConnection,
   useReactFlow,
 } from '@xyflow/react';
-import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { type DragEvent, type MouseEvent as ReactMouseEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { type Analysis, type Graph, analyzeWithPresets, canConnectWithPresets as canConnect } from '../../core/graph';
 import type { NodeInit } from '../state/graph-edits';
 import { useEditor, useStore } from '../state/use-editor';
@@ -147,6 +147,34 @@ export function GraphCanvas({
     [local, screenToFlowPosition, store],
   );
   const closeMenu = useCallback(() => setMenu(null), []);
+  // Stable handlers: React Flow hands node handlers to every node, and a new function on each
+  // render would re-render all of them on every edit (500 nodes: the edit bench doubles).
+  const onPaneContextMenu = useCallback(
+    (e: MouseEvent | ReactMouseEvent) => {
+      e.preventDefault();
+      setQuickAdd(null);
+      setMenu({ ...local(e), node: null });
+    },
+    [local],
+  );
+  const onNodeContextMenu = useCallback(
+    (e: ReactMouseEvent, n: FlowNode) => {
+      e.preventDefault();
+      setQuickAdd(null);
+      // A node outside the selection is what the menu is about: select it, as a click would.
+      if (!store.getState().selectedNodes.has(n.id)) store.select([n.id], []);
+      setMenu({ ...local(e), node: n.id });
+    },
+    [local, store],
+  );
+  const onSelectionContextMenu = useCallback(
+    (e: ReactMouseEvent) => {
+      e.preventDefault();
+      const first = [...store.getState().selectedNodes][0];
+      if (first) setMenu({ ...local(e), node: first });
+    },
+    [local, store],
+  );
   const view = useRef(new FlowView());
   // The store keeps what was measured: layout and placing new nodes need the real sizes.
   const measured = useRef<Map<string, Size>>(store.sizes);
@@ -293,23 +321,9 @@ export function GraphCanvas({
         connectionRadius={30}
         minZoom={0.05}
         zoomOnDoubleClick={false}
-        onPaneContextMenu={(e) => {
-          e.preventDefault();
-          setQuickAdd(null);
-          setMenu({ ...local(e), node: null });
-        }}
-        onNodeContextMenu={(e, n) => {
-          e.preventDefault();
-          setQuickAdd(null);
-          // A node outside the selection is what the menu is about: select it, as a click would.
-          if (!store.getState().selectedNodes.has(n.id)) store.select([n.id], []);
-          setMenu({ ...local(e), node: n.id });
-        }}
-        onSelectionContextMenu={(e) => {
-          e.preventDefault();
-          const first = [...store.getState().selectedNodes][0];
-          if (first) setMenu({ ...local(e), node: first });
-        }}
+        onPaneContextMenu={onPaneContextMenu}
+        onNodeContextMenu={onNodeContextMenu}
+        onSelectionContextMenu={onSelectionContextMenu}
         onPaneClick={() => store.clearSelection()}
         onlyRenderVisibleElements
         proOptions={{ hideAttribution: true }}
