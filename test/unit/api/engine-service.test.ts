@@ -53,7 +53,11 @@ describe('engine service', () => {
     off();
     expect(events.every((e) => 'runId' in e && e.runId === runId)).toBe(true);
     const previews = events.filter((e) => e.type === 'preview');
-    expect(previews.map((e) => `${e.node}:${e.index}`).sort()).toEqual(['mask_view:0', 'mask_view:1', 'out:0', 'out:1']);
+    // Outputs, and the inputs they were made from (shown beside them); each names its input file.
+    expect(previews.map((e) => `${e.node}:${e.index}`).sort()).toEqual(['mask_view:0', 'mask_view:1', 'out:0', 'out:1', 'photos:0', 'photos:1']);
+    expect(previews.every((e) => e.type === 'preview' && /\.png$/.test(e.file ?? ''))).toBe(true);
+    // A mask says what its grey levels stand for.
+    expect(previews.filter((e) => e.type === 'preview' && e.node === 'mask_view').every((e) => e.type === 'preview' && e.range!.min === 0 && e.range!.max >= 1)).toBe(true);
     const png = Buffer.from(previews[0]!.png.split(',')[1]!, 'base64');
     expect(png.subarray(1, 4).toString()).toBe('PNG');
     expect(events.at(-1)).toMatchObject({ type: 'finished', processed: 4, cancelled: false });
