@@ -92,3 +92,22 @@ def test_an_export_for_other_settings_is_refused(studio: Path) -> None:
         open_export(str(folder), {**ref, "imageSize": 32})
     with pytest.raises(DatasetFileError, match="not found: write it with `modulargan export-dataset`"):
         open_export(str(studio / "nowhere"), ref)
+
+
+def test_a_celeba_folder_reads_as_the_studio_reads_it(studio: Path) -> None:
+    """Split, labels and notes exactly; pixels (a 178 px crop resized to 32 px: Pillow's
+    Lanczos here, libvips' in the studio) within a few levels of 255."""
+    from modulargan_torch.data import open_celeba
+
+    folder = studio / "celeba"
+    want = json.loads((folder / "loaded.json").read_text())
+    ds = open_celeba(str(folder), 32, None)
+    assert (ds.train, ds.test, ds.notes) == (want["train"], want["test"], want["notes"])
+    pixels = np.fromfile(folder / "loaded.f32", dtype="<f4").reshape(len(want["items"]), 32, 32, 3)
+    worst = 0.0
+    for n, i in enumerate(want["items"]):
+        image, labels = ds.load(i)
+        assert labels.tolist() == want["labels"][n]
+        worst = max(worst, float(np.abs(image - pixels[n]).max()) * 127.5)
+    print(f"CelebA pixels: max {worst:.2f} levels of 255 from the studio's")
+    assert worst <= 3 + 1e-3

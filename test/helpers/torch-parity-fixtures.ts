@@ -12,6 +12,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
 import { defaultExportFolder, exportDatasetRef } from '../../core/data/export-folder';
 import { encodePng } from '../../core/data/images';
+import { openCeleba } from '../../core/data/celeba';
+import sharp from 'sharp';
 import { writeWeightsFile } from '../../core/files/weights-file';
 import { type GanModule, applyModule, createModule } from '../../core/modules/create';
 import { initBackend } from '../../core/runtime/backends';
@@ -213,6 +215,42 @@ async function trainingCase(name: string, project: Json, prepare: (dir: string) 
   if (r.status !== 'done') throw new Error(`${name}: training ended ${r.status}: ${r.message ?? ''}`);
 }
 
+/**
+ * A CelebA folder of 12 aligned-size (178×218) JPEGs, as the studio reads it at 32 px: the
+ * split, labels and pixels it loads (celeba/loaded.f32, item order), for the reader's parity.
+ */
+async function celebaCase(): Promise<void> {
+  const dir = join(out, 'celeba');
+  mkdirSync(join(dir, 'img_align_celeba'), { recursive: true });
+  const names = ['Black_Hair', 'Blond_Hair', 'Brown_Hair', 'Male', 'Smiling', 'Young'];
+  const rows: string[] = [];
+  const parts: string[] = [];
+  for (let i = 0; i < 12; i++) {
+    const r = seedrandom.alea(`celeba:${i}`);
+    const raw = Buffer.alloc(178 * 218 * 3);
+    const [a, b, c] = [r() * 6, r() * 0.2, r() * 0.2];
+    for (let y = 0; y < 218; y++) for (let x = 0; x < 178; x++) for (let ch = 0; ch < 3; ch++) raw[(y * 178 + x) * 3 + ch] = Math.round(127.5 + 120 * Math.sin(a + ch + x * b) * Math.cos(y * c));
+    const file = `${String(i + 1).padStart(6, '0')}.jpg`;
+    await sharp(raw, { raw: { width: 178, height: 218, channels: 3 } }).jpeg({ quality: 90 }).toFile(join(dir, 'img_align_celeba', file));
+    // Row 3 has two hair colours set, as some CelebA rows do.
+    rows.push(`${file} ${names.map((_, j) => ((j === i % 3 || (i === 3 && j === 1) || (j >= 3 && (i + j) % 2)) ? ' 1' : '-1')).join(' ')}`);
+    parts.push(`${file} ${i % 4 === 3 ? 2 : i % 4 === 2 ? 1 : 0}`);
+  }
+  writeFileSync(join(dir, 'list_attr_celeba.txt'), `12\n${names.join(' ')}\n${rows.join('\n')}\n`);
+  writeFileSync(join(dir, 'list_eval_partition.txt'), `${parts.join('\n')}\n`);
+  const ds = await openCeleba({ root: dir, imageSize: 32 });
+  const items = [...ds.train, ...ds.test];
+  const pixels = new Float32Array(items.length * 32 * 32 * 3);
+  const labels: number[][] = [];
+  for (const [n, i] of items.entries()) {
+    const smp = await ds.load(i);
+    pixels.set(smp.image, n * 32 * 32 * 3);
+    labels.push([...smp.labels]);
+  }
+  f32(join(dir, 'loaded.f32'), pixels);
+  writeFileSync(join(dir, 'loaded.json'), JSON.stringify({ train: ds.train, test: ds.test, items, labels, notes: ds.notes }));
+}
+
 const backend = process.env.MODULARGAN_PARITY_BACKEND ?? 'native';
 try {
   await initBackend(backend as 'native', { probeAll: false });
@@ -221,6 +259,7 @@ try {
 }
 mkdirSync(out, { recursive: true });
 if (want('modules')) await moduleCases();
+if (want('celeba')) await celebaCase();
 if (want('training')) {
   await trainingCase('translation', translationProject(), (dir) => faceFolder(join(dir, 'faces')));
   await trainingCase('generation', generationProject(), async () => {});
