@@ -15,7 +15,7 @@ import type { Graph } from '../graph/graph';
 import type { Project } from '../graph/format/project';
 import type { AttributeGroup } from '../graph/ports';
 import { initBackend } from '../runtime/backends';
-import { type CheckpointManifest, checkpointWeightsFiles, readCheckpointManifest, readIndex } from '../train/checkpoint';
+import { type CheckpointManifest, checkpointWeightsFiles, inferenceWeights, readCheckpointManifest, readIndex } from '../train/checkpoint';
 import { type SampleNow, defaultRunDir, runTraining } from '../train/run';
 import { sampleLatest } from '../train/sample-now';
 import type { CheckpointInfo, DatasetPreview, DatasetRefInfo, RunEvent, SampleInfo, TrainingRequest } from './types';
@@ -80,7 +80,7 @@ async function openCheckpoint(projectPath: string, checkpointId: string) {
 /** The graph with each module's weights pointing at its file of the checkpoint, as `where` names it. */
 function withWeights(graph: Graph, m: CheckpointManifest, where: (file: string) => string): Graph {
   const nodes = graph.nodes.map((n) => {
-    const file = m.modules[n.id];
+    const file = inferenceWeights(m)[n.id];
     return MODULE_KINDS.has(n.kind) && file ? { ...n, params: { ...n.params, weights: where(file) } } : n;
   });
   return { ...graph, nodes };

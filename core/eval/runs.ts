@@ -6,15 +6,16 @@
 // `<name>.stargan.mgproj.json` and `<name>.nocycle.mgproj.json` and trained by the same
 // trainer (runTraining), into their own `.train/` folders.
 
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Dataset } from '../data/dataset';
 import { openDataset } from '../data/open';
 import { formatFileError, readProjectFile } from '../files/documents';
+import { readWeightsFile } from '../files/weights-file';
 import type { Project } from '../graph/format/project';
 import type { Graph, GraphEdge, GraphNode } from '../graph/graph';
 import type { AttributeGroup } from '../graph/ports';
-import { readIndex } from '../train/checkpoint';
+import { inferenceWeights, readCheckpointManifest, readIndex } from '../train/checkpoint';
 import { type TrainModel, type TrainModelPlan, buildPlannedModel, planTrainModel } from '../train/model';
 import { defaultRunDir, runTraining } from '../train/run';
 
@@ -103,7 +104,9 @@ export async function newestCheckpoint(runDir: string): Promise<{ dir: string; i
 export interface LoadedRun {
   readonly projectFile: string;
   readonly runDir: string;
+  /** The checkpoint folder, or, for a project whose modules name their weights files (a shipped demo), the project file. */
   readonly checkpoint: string;
+  /** The checkpoint's iteration; for weights files, the iteration they record (0 when they record none). */
   readonly iteration: number;
   readonly model: TrainModel;
 }
@@ -129,15 +132,39 @@ export async function planRun(project: Project, projectFile: string, dataset: Da
   return runPlan(project, projectFile, dataset, project.graph);
 }
 
-/** The trained modules of a project's run (its newest checkpoint); undefined when it was never trained. */
+const weightsOf = (n: GraphNode): string => (typeof n.params.weights === 'string' ? n.params.weights.trim() : '');
+
+/**
+ * Whether a project's modules all name their weights files (as the shipped demos do): then it
+ * is a trained model without a run folder, and evaluation takes those files.
+ */
+export function namesAllWeights(project: Project): boolean {
+  const modules = project.graph.nodes.filter((n) => MODULE_KINDS.has(n.kind));
+  return modules.length > 0 && modules.every((n) => weightsOf(n) !== '');
+}
+
+/**
+ * The trained modules of a project: its run's newest checkpoint (the averaged weights where the
+ * run kept an average), else the weights files its module nodes name; undefined when it has neither.
+ */
 export async function loadRun(projectFile: string, dataset: Dataset): Promise<LoadedRun | undefined> {
   const project = await readProject(projectFile);
   const runDir = defaultRunDir(projectFile);
+  const baseDir = dirname(resolve(projectFile));
   const ck = await newestCheckpoint(runDir);
-  if (!ck) return undefined;
-  const nodes = project.graph.nodes.map((n) => (MODULE_KINDS.has(n.kind) ? { ...n, params: { ...n.params, weights: join(ck.dir, `${n.id}.mgw`) } } : n));
+  if (!ck) {
+    if (!namesAllWeights(project)) return undefined;
+    const plan = await runPlan(project, projectFile, dataset, project.graph);
+    const model = await buildPlannedModel(plan, { seed: project.training!.seed, baseDir });
+    // What the files say of the iteration they were trained to (the demo export writes it).
+    const first = project.graph.nodes.find((n) => MODULE_KINDS.has(n.kind))!;
+    const recorded = (await readWeightsFile(resolve(baseDir, weightsOf(first)))).header.meta?.iteration;
+    return { projectFile, runDir, checkpoint: resolve(projectFile), iteration: Number.isInteger(recorded) && (recorded as number) >= 0 ? (recorded as number) : 0, model };
+  }
+  const files = inferenceWeights(await readCheckpointManifest(ck.dir));
+  const nodes = project.graph.nodes.map((n) => (MODULE_KINDS.has(n.kind) ? { ...n, params: { ...n.params, weights: join(ck.dir, files[n.id] ?? `${n.id}.mgw`) } } : n));
   const plan = await runPlan(project, projectFile, dataset, { nodes, edges: project.graph.edges });
-  const model = await buildPlannedModel(plan, { seed: project.training!.seed, baseDir: dirname(resolve(projectFile)) });
+  const model = await buildPlannedModel(plan, { seed: project.training!.seed, baseDir });
   return { projectFile, runDir, checkpoint: ck.dir, iteration: ck.iteration, model };
 }
 
@@ -149,6 +176,11 @@ export async function ensureVariant(projectFile: string, v: Variant, iterations:
   const file = variantFile(projectFile, v);
   if (await newestCheckpoint(defaultRunDir(file))) {
     log(`reusing the trained ${v} variant in ${defaultRunDir(file)}`);
+    return file;
+  }
+  // A variant shipped with its weights files (the demos' baselines) is as trained as a run.
+  if (await stat(file).catch(() => undefined) && namesAllWeights(await readProject(file))) {
+    log(`using the ${v} variant's weights files named in ${file}`);
     return file;
   }
   await writeVariantProject(projectFile, v);

@@ -35,6 +35,11 @@ export interface CheckpointManifest {
    */
   rng: { kind: 'counter'; seed: number; next: number };
   modules: Record<string, string>;
+  /**
+   * With training.ema: the generator side's averaged weights, by module (ema-<id>.mgw). What
+   * samples, evaluation, export and "load into graph" use; `modules` stays what training resumes.
+   */
+  ema?: Record<string, string>;
   optimizers: Record<'d' | 'g', string>;
   /** Means over the recent window, and the window itself (so "best" continues exactly). */
   losses: Losses;
@@ -59,6 +64,11 @@ export const checkpointName = (iteration: number): string => `iter-${String(iter
 const fileSafe = (id: string): string => id.replace(/[^\w.-]+/g, '_');
 /** The one name a module's weights have in a checkpoint folder. */
 export const checkpointWeightsName = (id: string): string => `${fileSafe(id)}.mgw`;
+/** A module's averaged weights in a checkpoint (training.ema). */
+export const checkpointAverageName = (id: string): string => `ema-${fileSafe(id)}.mgw`;
+
+/** The weights file of each module to run or show a checkpoint with: the average where there is one. */
+export const inferenceWeights = (m: CheckpointManifest): Record<string, string> => ({ ...m.modules, ...m.ema });
 /** What index.json may name: a checkpoint folder of this run, nothing else. */
 const CHECKPOINT_FOLDER = /^iter-\d{6,12}$/;
 const OPTIMIZER_NAMES = { d: 'optimizer-d', g: 'optimizer-g' } as const;
@@ -94,6 +104,12 @@ export async function readCheckpointManifest(dir: string): Promise<CheckpointMan
   for (const [id, name] of Object.entries(m.modules))
     if (name !== checkpointWeightsName(id))
       throw new Error(`${file}: refused: module '${id}' names ${shown(name)} as its weights; a checkpoint holds them in its own folder as '${checkpointWeightsName(id)}'`);
+  if (m.ema !== undefined) {
+    if (!isRecord(m.ema)) throw new Error(`${file}: "ema" must map each averaged module to its weights file`);
+    for (const [id, name] of Object.entries(m.ema))
+      if (name !== checkpointAverageName(id) || !Object.hasOwn(m.modules, id))
+        throw new Error(`${file}: refused: module '${id}' names ${shown(name)} as its averaged weights; a checkpoint holds them in its own folder as '${checkpointAverageName(id)}'`);
+  }
   if (!isRecord(m.optimizers)) throw new Error(`${file}: "optimizers" must name the optimiser state files`);
   for (const k of ['d', 'g'] as const)
     if (m.optimizers[k] !== OPTIMIZER_NAMES[k])
@@ -104,11 +120,13 @@ export async function readCheckpointManifest(dir: string): Promise<CheckpointMan
 
 /**
  * The weights files a checkpoint's manifest lists, each checked to be a regular file in the
- * checkpoint's own folder (a symbolic link there could point anywhere), by module id.
+ * checkpoint's own folder (a symbolic link there could point anywhere), by module id: the files
+ * to run the checkpoint with (averaged weights where the run kept an average), or with
+ * `which: 'trained'` the weights training resumes from.
  */
-export async function checkpointWeightsFiles(dir: string, manifest: CheckpointManifest): Promise<Map<string, string>> {
+export async function checkpointWeightsFiles(dir: string, manifest: CheckpointManifest, which: 'inference' | 'trained' = 'inference'): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  for (const [id, name] of Object.entries(manifest.modules)) {
+  for (const [id, name] of Object.entries(which === 'inference' ? inferenceWeights(manifest) : manifest.modules)) {
     const path = join(dir, name);
     const st = await lstat(path).catch(() => undefined);
     if (!st) throw new Error(`${join(dir, 'manifest.json')}: module '${id}': its weights '${name}' are missing from the checkpoint folder`);
@@ -234,6 +252,16 @@ export async function saveCheckpoint(trainer: Trainer, opts: SaveOptions): Promi
       modules[p.id] = checkpointWeightsName(p.id);
       await writeWeightsFile(join(tmp, modules[p.id]!), p.module, { ...opts.meta, iteration, node: p.id });
     }
+    // The generator side's average, written from the modules while they hold it.
+    const ema: Record<string, string> = {};
+    const average = trainer.ema;
+    if (average)
+      await average.withAverage(async () => {
+        for (const p of [model.base, ...model.transformers, model.reconstructor]) {
+          ema[p.id] = checkpointAverageName(p.id);
+          await writeWeightsFile(join(tmp, ema[p.id]!), p.module, { ...opts.meta, iteration, node: p.id, ema: average.decay });
+        }
+      });
     await writeAdam(tmp, OPTIMIZER_NAMES.d, trainer.dOpt.getState());
     await writeAdam(tmp, OPTIMIZER_NAMES.g, trainer.gOpt.getState());
     const manifest: CheckpointManifest = {
@@ -243,6 +271,7 @@ export async function saveCheckpoint(trainer: Trainer, opts: SaveOptions): Promi
       createdAt: new Date().toISOString(),
       rng: { kind: 'counter', seed: opts.seed, next: iteration },
       modules,
+      ...(average ? { ema } : {}),
       optimizers: { ...OPTIMIZER_NAMES },
       losses: meanLosses(opts.window),
       window: [...opts.window],
@@ -318,8 +347,17 @@ export async function latestCheckpoint(root: string): Promise<string | undefined
 export async function loadCheckpoint(dir: string, trainer: Trainer): Promise<CheckpointManifest> {
   const file = join(dir, 'manifest.json');
   const manifest = await readCheckpointManifest(dir);
-  const files = await checkpointWeightsFiles(dir, manifest);
+  const files = await checkpointWeightsFiles(dir, manifest, 'trained');
   const model: TrainModel = trainer.model;
+  if (trainer.ema && manifest.ema) {
+    // The average goes through the modules (the file format is per module), then the trained weights go in.
+    const averaged = await checkpointWeightsFiles(dir, manifest);
+    for (const p of model.all) {
+      const f = manifest.ema[p.id] ? averaged.get(p.id) : undefined;
+      if (f) loadWeightsInto(p.module, await readWeightsFile(f));
+    }
+    trainer.ema.setValues(new Map([...trainer.ema.vars].map(([k, v]) => [k, v.dataSync<'float32'>().slice()])));
+  }
   for (const p of model.all) {
     const f = files.get(p.id);
     if (!f) throw new Error(`${file}: the checkpoint has no weights for module '${p.id}'`);
@@ -329,6 +367,8 @@ export async function loadCheckpoint(dir: string, trainer: Trainer): Promise<Che
       throw new Error(`module '${p.id}': ${(e as Error).message}`, { cause: e });
     }
   }
+  // A run that turns the average on when resuming starts it from the weights it resumes.
+  if (trainer.ema && !manifest.ema) trainer.ema.reset();
   trainer.dOpt.setState(await readAdam(dir, manifest.optimizers.d));
   trainer.gOpt.setState(await readAdam(dir, manifest.optimizers.g));
   return manifest;

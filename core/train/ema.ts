@@ -33,6 +33,13 @@ export class WeightAverage {
     });
   }
 
+  /** Starts the average afresh at the current weights (a resumed run that had none). */
+  reset(): void {
+    tf.tidy(() => {
+      for (const [k, v] of this.vars) this.shadow.get(k)!.assign(tf.tensor(v.dataSync().slice(), v.shape));
+    });
+  }
+
   /** The averaged values, by key (checkpoints write these). */
   values(): Map<string, Float32Array> {
     return new Map([...this.shadow].map(([k, s]) => [k, s.dataSync<'float32'>().slice()]));

@@ -10,7 +10,7 @@ import { readWeightsFile } from '../files/weights-file';
 import { nodeKind } from '../graph/catalogue';
 import type { Project } from '../graph/format/project';
 import { type WeightsStorage, reencodeWeights } from '../modules/weights';
-import { checkpointName, readCheckpointManifest, readIndex } from './checkpoint';
+import { checkpointName, inferenceWeights, readCheckpointManifest, readIndex } from './checkpoint';
 import { openDataset } from '../data/open';
 import { defaultRunDir, trainedOnSummary } from './run';
 
@@ -82,7 +82,7 @@ export async function exportTrainedModules(projectFile: string, opts: ExportOpti
       nodes.push({ ...n, params });
       continue;
     }
-    const file = manifest.modules[n.id];
+    const file = inferenceWeights(manifest)[n.id];
     if (!file) throw new Error(`${manifestFile}: the checkpoint has no weights for node '${n.id}' (${n.kind}); was it added after this checkpoint?`);
     const decoded = await readWeightsFile(join(ckpt.dir, file));
     const name = `${n.id.replace(/[^\w.-]+/g, '_')}.mgw`;

@@ -254,7 +254,9 @@ async function trainLocked(opts: TrainRunOptions, { cfg, dataset, datasetName, p
     const loader = new BatchLoader(dataset, { batchSize: cfg.batchSize, seed: cfg.seed, name: datasetName, onSkip: (m) => (skipped.push(m), say(m)) });
     const samples = await fixedSamples(dataset, model, cfg.seed);
     const writeSample = async (done: number) => {
-      const grid = await sampleGrid(model, samples, dataset.imageSize);
+      // With training.ema the grid shows the averaged weights: what evaluation and export will use.
+      const make = () => sampleGrid(model, samples, dataset.imageSize);
+      const grid = await (trainer.ema ? trainer.ema.withAverage(make) : make());
       await writeFileAtomic(join(runDir, 'samples', `iter-${String(done).padStart(6, '0')}.png`), grid.png, { backup: false });
       opts.onSample?.(grid.png, done);
       return grid;
