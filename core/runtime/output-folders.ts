@@ -5,8 +5,9 @@
 
 import { isAbsolute, resolve } from 'node:path';
 import type { Graph } from '../graph/graph';
+import { nodeName } from '../graph/graph';
 import type { Batch, OutputInfo, RunContext, RunItem, InputListing, Screened } from './executor';
-import { plannedOutputs } from './executor';
+import { RunError, plannedOutputs } from './executor';
 import { createOutputGuard } from './output-guard';
 import { type WriteProblem, createOutputWriter } from './output-writer';
 
@@ -32,7 +33,9 @@ export async function outputFolders(graph: Graph, baseDir: string): Promise<Outp
   if (!outs.length) return null;
   const each = await Promise.all(
     outs.map(async (o) => {
-      const guard = await createOutputGuard({ outDir: o.dir, outputs: [o.info] });
+      const guard = await createOutputGuard({ outDir: o.dir, outputs: [o.info] }).catch((e: Error) => {
+        throw new RunError(`${nodeName(graph.nodes.find((n) => n.id === o.node)!)}: its folder: ${e.message}`, o.node);
+      });
       return { ...o, guard, writer: createOutputWriter({ outDir: guard.outDir, graph, existing: 'replace', guard }) };
     }),
   );
