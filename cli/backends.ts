@@ -1,10 +1,7 @@
 // `modulargan backends`: which tfjs backends load here, which do not and why, and how fast
-// each runs the conv kernels a GAN needs.
+// each runs the conv kernels a GAN needs (core/engine's probeBackends), as lines or JSON.
 
-import { BackendUnavailableError, initBackend } from '../core/runtime/backends';
-import type { BackendReport, CandidateReport } from '../core/runtime/backend-report';
-import { isBackendPreference } from '../core/runtime/backend-report';
-import { type BackendBench, microbenchAll } from '../core/runtime/microbench';
+import { type BackendBench, type CandidateReport, probeBackends } from '../core/engine/backends';
 
 export interface BackendsOptions {
   json?: boolean;
@@ -36,21 +33,13 @@ function formatBench(b: BackendBench): string[] {
 
 /** Returns the exit code: 0 when a backend is active, 1 when the requested one cannot be used. */
 export async function backendsCommand(opts: BackendsOptions, print: (line: string) => void): Promise<number> {
-  const preference = opts.backend ?? 'auto';
-  if (!isBackendPreference(preference)) {
-    print(`error: unknown backend '${preference}' (use auto, tfjs-node-gpu, native, webgpu, wasm or cpu)`);
+  const probe = await probeBackends(opts);
+  if (!probe.ok) {
+    if (opts.json) print(JSON.stringify({ error: probe.message, candidates: probe.candidates }));
+    else [`error: ${probe.message}`, ...probe.candidates.map(formatCandidate)].forEach((l) => print(l));
     return 1;
   }
-  let report: BackendReport;
-  try {
-    report = await initBackend(preference, { gradients: false });
-  } catch (e) {
-    if (!(e instanceof BackendUnavailableError)) throw e;
-    if (opts.json) print(JSON.stringify({ error: e.message, candidates: e.report }));
-    else [`error: ${e.message}`, ...e.report.map(formatCandidate)].forEach((l) => print(l));
-    return 1;
-  }
-  const bench = opts.bench === false ? undefined : await microbenchAll(report, { quick: opts.quick ?? false });
+  const { report, bench } = probe;
   if (opts.json) {
     print(JSON.stringify({ ...report, ...(bench ? { microbench: bench } : {}) }));
     return 0;

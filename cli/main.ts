@@ -1,6 +1,7 @@
 // The `modulargan` command line: a thin front end over core.
 
 import { Command } from 'commander';
+import { BACKEND_NAMES, INFERENCE_BACKENDS, TRAINING_BACKENDS, listChoices } from '../core/engine/backends';
 import { backendsCommand } from './backends';
 import { type EvalCommandOptions, evalCommand } from './eval';
 import { type ExportCommandOptions, exportCommand } from './export';
@@ -10,6 +11,10 @@ import { type PresetExportOptions, presetExportCommand, presetImportCommand } fr
 import { type RunCommandOptions, runCommand } from './run';
 import { type TrainCommandOptions, trainCommand } from './train';
 import { validateCommand } from './validate';
+
+// Backend choices come from the engine's one list, so help and refusals never drift from it.
+const INFERENCE_HELP = listChoices(INFERENCE_BACKENDS);
+const TRAINING_HELP = listChoices(TRAINING_BACKENDS);
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -30,7 +35,7 @@ export function buildProgram(): Command {
     .option('--json', 'print the report and benchmark as JSON')
     .option('--quick', 'time each kernel once instead of for ~0.3 s')
     .option('--no-bench', 'only report which backends load')
-    .option('--backend <name>', 'require one backend: tfjs-node-gpu, native, webgpu, wasm or cpu', 'auto')
+    .option('--backend <name>', `require one backend: ${listChoices(BACKEND_NAMES)}`, 'auto')
     .action(async (opts: { json?: boolean; quick?: boolean; bench?: boolean; backend?: string }) => {
       process.exitCode = await backendsCommand(opts, (line) => process.stdout.write(`${line}\n`));
     });
@@ -41,7 +46,7 @@ export function buildProgram(): Command {
     .requiredOption('-o, --output <dir>', 'folder for the PNGs (created if missing; existing files are kept)')
     .option('-i, --input <path...>', 'image file or folder for the image input; NODE=PATH when the graph has several')
     .option('--seed <n>', 'seed for noise and untrained weights', '0')
-    .option('--backend <name>', 'auto, onnxruntime, tfjs-node-gpu, native, webgpu, wasm or cpu', 'auto')
+    .option('--backend <name>', INFERENCE_HELP, 'auto')
     .option('--batch <n>', 'images per batch', '8')
     .option('--count <n>', 'how many images to make when the graph has no image input')
     .option('--masks', "also write every transformer's mask and their sum")
@@ -64,7 +69,7 @@ export function buildProgram(): Command {
     .option('--overwrite', 'replace output files that already exist')
     .option('--masks', "also write every transformer's mask and their sum")
     .option('--seed <n>', 'seed for noise and untrained weights', '0')
-    .option('--backend <name>', 'auto, onnxruntime, tfjs-node-gpu, native, webgpu, wasm or cpu', 'auto')
+    .option('--backend <name>', INFERENCE_HELP, 'auto')
     .option('--batch <n>', 'images per batch', '8')
     .option('--report <file>', 'where to write the JSON report (default <output>/batch-report.json)')
     .option('-q, --quiet', 'no progress bar')
@@ -102,7 +107,7 @@ export function buildProgram(): Command {
     .option('--iterations <n>', 'total iterations (overrides training.iterations; also moves the learning-rate decay end)')
     .option('--resume', 'continue from the latest checkpoint in <project>.train/checkpoints')
     .option('--restart', "discard an earlier run's checkpoints, samples and log")
-    .option('--backend <name>', 'auto, native, tfjs-node-gpu, webgpu, wasm or cpu (default: training.backend, else auto)')
+    .option('--backend <name>', `${TRAINING_HELP} (default: training.backend, else auto)`)
     .option('--stop-after <n>', 'stop after this many iterations, with a checkpoint, as if interrupted')
     .option('--engine <name>', 'builtin (default), or torch: PyTorch (python/modulargan_torch), on CUDA with mixed precision where there is a GPU; same run folder')
     .option('--nproc <n>', 'with --engine torch: data-parallel processes on this machine (torchrun), e.g. one per GPU')
@@ -155,7 +160,7 @@ export function buildProgram(): Command {
     .option('--train-baseline <n>', "iterations for the baseline (and no-cycle variant) when trained here (default: the ModularGAN run's)")
     .option('--train-no-cycle', 'train the λ_cyc = 0 variant for the cycle-loss ablation when it has no run (translation only)')
     .option('--seed <n>', 'seed of target choices, noise and the classifier', '0')
-    .option('--backend <name>', 'auto, native, tfjs-node-gpu, webgpu, wasm or cpu', 'auto')
+    .option('--backend <name>', TRAINING_HELP, 'auto')
     .action(async (file: string, opts: EvalCommandOptions) => {
       process.exitCode = await evalCommand(file, opts, (line) => process.stdout.write(`${line}\n`));
     });

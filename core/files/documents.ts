@@ -12,25 +12,24 @@ import { writeFileAtomic } from './atomic';
 export const MAX_DOCUMENT_FILE_BYTES = 256 * 1024 ** 2;
 
 /**
- * Reads a file as UTF-8 text; a missing or unreadable file is a FileError, not a throw. Only a
- * regular file of sane size is read: a FIFO would wait for a writer for ever, a device never end.
+ * Reads a file's bytes; a missing or unreadable file is a FileError, not a throw. Only a
+ * regular file of at most `maxBytes` is read: a FIFO would wait for a writer for ever, a
+ * device never end, and a huge file would be held in memory whole. `what` names what the
+ * file was taken for in the refusal ("document", "preset bundle").
  */
-export async function readText(path: string): Promise<Parsed<string>> {
-  const refuse = (message: string): Parsed<string> => ({ ok: false, errors: [{ code: 'format', message }] });
+export async function readRegularFile(path: string, maxBytes: number, what: string): Promise<Parsed<Buffer>> {
+  const refuse = (message: string): Parsed<Buffer> => ({ ok: false, errors: [{ code: 'format', message }] });
   try {
     const fh = await open(path, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
-    let buf: Buffer;
     try {
       const st = await fh.stat();
       if (st.isDirectory()) return refuse('this is a folder, not a file');
-      if (!st.isFile()) return refuse('this is not a regular file (a pipe, socket or device), so not a document');
-      if (st.size > MAX_DOCUMENT_FILE_BYTES) return refuse(`it is ${Math.ceil(st.size / 1024 ** 2)} MiB, far larger than any document (at most ${MAX_DOCUMENT_FILE_BYTES / 1024 ** 2} MiB); not read`);
-      buf = await fh.readFile();
+      if (!st.isFile()) return refuse(`this is not a regular file (a pipe, socket or device), so not a ${what}`);
+      if (st.size > maxBytes) return refuse(`it is ${Math.ceil(st.size / 1024 ** 2)} MiB, far larger than any ${what} (at most ${Math.floor(maxBytes / 1024 ** 2)} MiB); not read`);
+      return { ok: true, value: await fh.readFile() };
     } finally {
       await fh.close();
     }
-    // A byte-order mark is common from Windows editors; it is not part of the JSON.
-    return { ok: true, value: buf.toString('utf8').replace(/^\uFEFF/, '') };
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const why: Record<string, string> = {
@@ -39,8 +38,32 @@ export async function readText(path: string): Promise<Parsed<string>> {
       EACCES: 'permission denied',
       EPERM: 'permission denied',
     };
-    return { ok: false, errors: [{ code: 'format', message: why[err.code ?? ''] ?? `cannot read it (${err.message})` }] };
+    return refuse(why[err.code ?? ''] ?? `cannot read it (${err.message})`);
   }
+}
+
+/** The first `n` bytes of a regular file (fewer when it is shorter); null for anything else or a file that cannot be read. */
+export async function readFileHead(path: string, n: number): Promise<Buffer | null> {
+  try {
+    const fh = await open(path, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
+    try {
+      if (!(await fh.stat()).isFile()) return null;
+      const head = Buffer.alloc(n);
+      const { bytesRead } = await fh.read(head, 0, n, 0);
+      return head.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return null;
+  }
+}
+
+/** Reads a document file as UTF-8 text (see readRegularFile for what is refused). */
+export async function readText(path: string): Promise<Parsed<string>> {
+  const bytes = await readRegularFile(path, MAX_DOCUMENT_FILE_BYTES, 'document');
+  // A byte-order mark is common from Windows editors; it is not part of the JSON.
+  return bytes.ok ? { ok: true, value: bytes.value.toString('utf8').replace(/^\uFEFF/, '') } : bytes;
 }
 
 export async function readDocumentFile<T>(path: string, spec: DocumentSpec<T>): Promise<Parsed<Loaded<T>>> {

@@ -12,6 +12,7 @@ import { type Preset, loadPreset, weightsOutsidePreset } from '../graph/format/p
 import { nodeKind } from '../graph/catalogue';
 import { decodeWeights } from '../modules/weights';
 import { writeFileAtomic } from './atomic';
+import { readRegularFile } from './documents';
 import { type ZipEntry, listZip, readZipEntry } from './zip-reader';
 
 export const BUNDLE_EXTENSION = '.mgpreset';
@@ -25,6 +26,11 @@ export const PRESET_ENTRY = 'preset.mgpreset.json';
 export const MAX_ENTRY_BYTES = 512 * 1024 ** 2;
 export const MAX_DOCUMENT_BYTES = 64 * 1024 ** 2;
 export const MAX_UNPACKED_BYTES = 1024 ** 3;
+/**
+ * A bundle file on disk, at most: a zip is never much larger than what it unpacks to (stored
+ * entries add a few dozen bytes each), so anything larger is refused before it is read.
+ */
+export const MAX_BUNDLE_FILE_BYTES = MAX_UNPACKED_BYTES + 16 * 1024 ** 2;
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const entryFor = (node: string) => `weights/${node.replace(/[^\w.-]+/g, '_')}.mgw`;
@@ -32,6 +38,21 @@ const entryFor = (node: string) => `weights/${node.replace(/[^\w.-]+/g, '_')}.mg
 /** An entry name that stays inside the folder it is unpacked into. */
 export function isContainedEntry(name: string): boolean {
   return name !== '' && !name.startsWith('/') && !name.includes('\\') && !/^[a-zA-Z]:/.test(name) && !name.split('/').some((s) => s === '..' || s === '.' || s === '');
+}
+
+/** Reads a bundle file's bytes: a regular file of at most MAX_BUNDLE_FILE_BYTES, else a refusal saying why. */
+export const readPresetBundleFile = (path: string): Promise<Parsed<Buffer>> => readRegularFile(path, MAX_BUNDLE_FILE_BYTES, 'preset bundle');
+
+/**
+ * The preset with every weights path cleared: what a preset without its weights holds. The
+ * paths it had were the project's (absolute, or relative to the project's folder, `../`
+ * included): kept, they would point into someone else's disk, or at nothing, wherever the
+ * preset goes. Its modules start from seeded random weights until given a file.
+ */
+export function presetWithoutWeights(preset: Preset): Preset {
+  const nodes = preset.graph.nodes.map((n) => (typeof n.params.weights === 'string' && n.params.weights !== '' ? { ...n, params: { ...n.params, weights: '' } } : n));
+  const { weights: _bundled, ...rest } = preset;
+  return { ...rest, graph: { ...preset.graph, nodes } };
 }
 
 /**
@@ -42,10 +63,10 @@ export async function exportPresetBundle(preset: Preset, opts: { baseDir: string
   const entries: Record<string, Uint8Array> = {};
   const modules: { node: string; file: string; sha256: string }[] = [];
   const nodes = [];
-  for (const n of preset.graph.nodes) {
+  for (const n of (opts.withWeights ? preset : presetWithoutWeights(preset)).graph.nodes) {
     const file = typeof n.params.weights === 'string' ? n.params.weights : '';
-    if (!opts.withWeights || !file || !nodeKind(n.kind)?.module) {
-      nodes.push(opts.withWeights ? n : { ...n, params: { ...n.params, ...(file ? { weights: '' } : {}) } });
+    if (!file || !nodeKind(n.kind)?.module) {
+      nodes.push(n);
       continue;
     }
     const bytes = new Uint8Array(await readFile(isAbsolute(file) ? file : resolve(opts.baseDir, file)));

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unzipSync, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openRunnable } from '../../../cli/runnable';
+import { openDocument } from '../../../core/engine/documents';
 import { readPresetFile } from '../../../core/files/documents';
 import { MAX_ENTRY_BYTES, MAX_UNPACKED_BYTES, PRESET_ENTRY, exportPresetBundle, importPresetBundle, openPresetBundle } from '../../../core/files/preset-bundle';
 import { writeWeightsFile } from '../../../core/files/weights-file';
@@ -111,7 +111,7 @@ describe('paths in a bundle', () => {
     for (const [kind, bytes] of [['bundled', bundled], ['plain', plain]] as const) {
       const file = join(dir, `${what.replace(/\W+/g, '-')}-${kind}.mgpreset`);
       writeFileSync(file, bytes);
-      expect(await openRunnable(file)).toMatchObject({ ok: false, errors: [{ message: expect.stringContaining(message) }] });
+      expect(await openDocument(file)).toMatchObject({ ok: false, errors: [{ message: expect.stringContaining(message) }] });
     }
   });
 
@@ -121,7 +121,7 @@ describe('paths in a bundle', () => {
     writeFileSync(loose, f[PRESET_ENTRY]!);
     const r = await readPresetFile(loose);
     expect(r).toMatchObject({ ok: false, errors: [{ path: expect.stringMatching(/^graph\.nodes\[\d\]\.params\.weights$/), message: expect.stringMatching(/node 'T' names its weights '\.\.\/\.\.\/hair\.mgw', outside the preset's folder/), line: expect.any(Number) }] });
-    expect(await openRunnable(loose)).toMatchObject({ ok: false });
+    expect(await openDocument(loose)).toMatchObject({ ok: false });
     // A preset saved on its own (no bundled weights) keeps its project's paths: that is the user's own file.
     const own = join(dir, 'own.mgpreset.json');
     const doc = docOf(f) as Record<string, unknown>;

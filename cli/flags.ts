@@ -1,0 +1,19 @@
+// What every command does with its flags and its failures: whole numbers checked by name,
+// and a document that cannot be opened printed one problem a line.
+
+import { DocumentError, formatFileError } from '../core/engine/documents';
+import { RunError } from '../core/engine/errors';
+
+/** A whole-number option, e.g. --batch 8. */
+export function wholeNumber(v: string | undefined, name: string, def: number): number {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new RunError(`--${name} must be a whole number, got '${v}'`);
+  return n;
+}
+
+/** "file:line:col: error: message", one line per problem; returns the exit code 1. */
+export function printDocumentErrors(e: DocumentError, log: (line: string) => void): number {
+  for (const err of e.errors) log(formatFileError(e.file, { ...err, message: `error: ${err.message}` }));
+  return 1;
+}
