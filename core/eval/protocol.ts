@@ -122,6 +122,11 @@ export interface ProtocolOptions {
   readonly seed: number;
   readonly pictures?: number;
   readonly chunk?: number;
+  /**
+   * Module orders and counterfactual pixel scores (default on). Off for the measurement during
+   * training: it needs only what every target's translations give (errors, accuracies, FID).
+   */
+  readonly ablations?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -145,9 +150,10 @@ export async function runProtocol(dataset: Dataset, classifier: AttributeClassif
     modular.mode === 'generation' ? baseGroups : dataset.groups.map((g) => g.name).filter((g) => !t.groups.includes(g));
   const chainFor = (t: Target) => tGroups.map((gs, j) => (gs.some((g) => t.groups.includes(g.name)) ? j : -1)).filter((j) => j >= 0);
   const methods: MethodSpec[] = [{ name: 'ModularGAN', model: modular, single: false, full: true }, ...others];
-  const faces = hasCounterfactuals(dataset) && modular.mode === 'translation' ? dataset : undefined;
+  const ablations = opts.ablations ?? true;
+  const faces = ablations && hasCounterfactuals(dataset) && modular.mode === 'translation' ? dataset : undefined;
   const allChain = modular.transformers.map((_, j) => j);
-  const orders = modular.transformers.length >= 2 && modular.transformers.length <= 4 ? permutations(allChain) : [];
+  const orders = ablations && modular.transformers.length >= 2 && modular.transformers.length <= 4 ? permutations(allChain) : [];
   const orderName = (o: number[]) => o.map((j) => tGroups[j]!.map((g) => g.name).join('+')).join(' → ');
 
   // Shuffled (deterministically) so the first chunk, which gives the pictures, mixes digits and faces.

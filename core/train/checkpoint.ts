@@ -234,6 +234,8 @@ export interface SaveOptions {
   window: readonly Losses[];
   /** How many of the latest checkpoints to keep besides the best (default 3). */
   keep?: number;
+  /** The checkpoint's score for "best" (lower is better; null: not a candidate); default: bestScore of the window. */
+  score?: number | null;
   /** Written into every module's weights metadata (what the run trained on: core/runtime/training-fit.ts reads it). */
   meta?: Readonly<Record<string, unknown>>;
 }
@@ -275,7 +277,7 @@ export async function saveCheckpoint(trainer: Trainer, opts: SaveOptions): Promi
       optimizers: { ...OPTIMIZER_NAMES },
       losses: meanLosses(opts.window),
       window: [...opts.window],
-      score: bestScore(model.mode, opts.window),
+      score: opts.score === undefined ? bestScore(model.mode, opts.window) : opts.score,
     };
     // Last, and flushed: a folder with a readable manifest has all its other files.
     await writeFileAtomic(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2), { backup: false });

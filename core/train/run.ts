@@ -17,7 +17,7 @@ import { groupsLength } from '../graph/ports';
 import type { Generator } from '../modules/generator';
 import { gaussian } from '../runtime/noise';
 import { type CheckpointManifest, dropCheckpointsAfter, latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint';
-import { type ModelOptions, type TrainModelPlan, buildPlannedModel, buildTrainModel, disposeModel, planTrainModel } from './model';
+import { type ModelOptions, type TrainModel, type TrainModelPlan, buildPlannedModel, buildTrainModel, disposeModel, planTrainModel } from './model';
 import { LOCK_FILE, lockRunFolder } from './run-lock';
 import { checkTrainingMemory } from './memory';
 import { memoryBudget } from '../runtime/memory-budget';
@@ -54,6 +54,11 @@ export interface TrainRunOptions {
   from?: string;
   /** Who writes the run folder, for the lock another writer is refused with ("modulargan train p --resume"). */
   command?: string;
+  /**
+   * training.monitor's measurement of the model (eval's FID and accuracies, made by the engine:
+   * training does not import evaluation), run with the averaged weights when there is an average.
+   */
+  measure?: (model: TrainModel) => Promise<Record<string, number>>;
   onProgress?: (p: TrainProgress) => void;
   /** A sample grid was written (PNG bytes): at iteration 0 of a fresh run, then every sampleEvery. */
   onSample?: (png: Uint8Array, iteration: number) => void;
@@ -90,7 +95,7 @@ export class TrainSetupError extends Error {}
 export const defaultRunDir = (projectFile: string): string =>
   join(dirname(resolve(projectFile)), `${basename(projectFile).replace(/(\.mgproj)?\.json$/, '')}.train`);
 
-export function trainSettings(project: Project, iterations?: number): TrainSettings & { checkpointEvery: number; sampleEvery: number } {
+export function trainSettings(project: Project, iterations?: number): TrainSettings & { checkpointEvery: number; sampleEvery: number; monitor?: NonNullable<Project['training']>['monitor'] } {
   const t = project.training;
   if (!t) throw new TrainSetupError('the project has no "training" section');
   return {
@@ -116,6 +121,7 @@ export function trainSettings(project: Project, iterations?: number): TrainSetti
     frozen: t.frozen,
     checkpointEvery: t.checkpointEvery,
     sampleEvery: t.sampleEvery,
+    ...(t.monitor ? { monitor: t.monitor } : {}),
   };
 }
 
@@ -274,8 +280,11 @@ async function trainLocked(opts: TrainRunOptions, { cfg, dataset, datasetName, p
     const t0 = performance.now();
     // Every weights file says what it was trained on, so a run can warn when fed something else.
     const trainedOn = await trainedOnSummary(dataset);
-    const checkpoint = async (done: number) => {
-      lastCheckpoint = await saveCheckpoint(trainer, { root: ckptRoot, iteration: done, seed: cfg.seed, window, keep: opts.keep ?? 3, meta: { trainedOn } });
+    const monitor = cfg.monitor && opts.measure ? { ...cfg.monitor, measure: opts.measure } : undefined;
+    const checkpoint = async (done: number, measured?: Record<string, number>) => {
+      // With best: 'fid' only measured checkpoints are candidates, scored by their FID.
+      const score = monitor?.best === 'fid' ? (measured?.eval_fid ?? null) : undefined;
+      lastCheckpoint = await saveCheckpoint(trainer, { root: ckptRoot, iteration: done, seed: cfg.seed, window, keep: opts.keep ?? 3, meta: { trainedOn }, ...(score === undefined ? {} : { score }) });
       opts.onCheckpoint?.(lastCheckpoint, done);
     };
     let pausedSeconds = 0;
@@ -302,9 +311,16 @@ async function trainLocked(opts: TrainRunOptions, { cfg, dataset, datasetName, p
         const keep = lastCheckpoint ? `; the last good checkpoint is ${lastCheckpoint}` : '; no checkpoint was written yet';
         return { status: 'non-finite', completed: k, runDir, message: `${e.message}${keep}`, ...(lastCheckpoint ? { lastCheckpoint } : {}) };
       }
-      await appendFile(logFile, `${JSON.stringify({ iteration: k, ...losses })}\n`);
-      window = [...window, losses].slice(-windowSize);
       const done = k + 1;
+      // Measured on the model as it is after this iteration, logged on this iteration's line,
+      // and checkpointed, so `modulargan eval` of that checkpoint gives the same numbers.
+      let measured: Record<string, number> | undefined;
+      if (monitor && done % monitor.every === 0) {
+        const measure = () => monitor.measure(model);
+        measured = await (trainer.ema ? trainer.ema.withAverage(measure) : measure());
+      }
+      await appendFile(logFile, `${JSON.stringify({ iteration: k, ...losses, ...measured })}\n`);
+      window = [...window, losses].slice(-windowSize);
       completed = done;
       if (done % cfg.sampleEvery === 0 || done === end) {
         const grid = await writeSample(done);
@@ -314,10 +330,10 @@ async function trainLocked(opts: TrainRunOptions, { cfg, dataset, datasetName, p
           say(closedMaskNote(id, mean, done));
         }
       }
-      if (done % cfg.checkpointEvery === 0 || done === end) await checkpoint(done);
+      if (done % cfg.checkpointEvery === 0 || done === end || measured) await checkpoint(done, measured);
       const seconds = (performance.now() - t0) / 1000 - pausedSeconds;
       const rate = (done - start) / seconds;
-      opts.onProgress?.({ done, total: cfg.iterations, losses, iterationsPerSecond: rate, imagesPerSecond: rate * cfg.batchSize, etaSeconds: (cfg.iterations - done) / rate });
+      opts.onProgress?.({ done, total: cfg.iterations, losses: { ...losses, ...measured }, iterationsPerSecond: rate, imagesPerSecond: rate * cfg.batchSize, etaSeconds: (cfg.iterations - done) / rate });
     }
     const status = end < cfg.iterations ? 'stopped' : 'done';
     return { status, completed: end, runDir, ...(lastCheckpoint ? { lastCheckpoint } : {}) };

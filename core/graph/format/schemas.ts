@@ -83,6 +83,23 @@ export const trainingSchema = z.looseObject({
   augment: z.array(z.enum(AUGMENT_KINDS)).max(AUGMENT_KINDS.length).optional(),
   /** Decay of the generator side's weight average, used for samples, evaluation and export (off = the paper). */
   ema: z.number().gt(0).lt(1).optional(),
+  /**
+   * Measured while training (not in the paper; off by default): every `every` iterations the eval
+   * classifier reads `images` held-out items translated to every target, and the log gets the
+   * FID and each attribute's accuracy, as \`modulargan eval\` computes them on that checkpoint.
+   * `best: 'fid'` makes the lowest FID the "best" checkpoint.
+   */
+  monitor: z
+    .looseObject({
+      every: z.number().int().min(1),
+      images: z.number().int().min(2).max(100_000).default(200),
+      seed: z.number().int().min(0).default(0),
+      best: z.enum(['losses', 'fid']).default('losses'),
+      /** The eval classifier's settings (eval's --iterations-classifier and --classifier-width): the same classifier is reused by eval. */
+      classifierIterations: z.number().int().min(1).optional(),
+      classifierWidth: z.number().int().min(1).max(512).optional(),
+    })
+    .optional(),
   seed: z.number().int().min(0).default(0),
   checkpointEvery: z.number().int().min(1).default(1000),
   sampleEvery: z.number().int().min(1).default(500),

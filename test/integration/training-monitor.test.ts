@@ -1,0 +1,63 @@
+// training.monitor: the FID and accuracies logged during training are the numbers
+// `modulargan eval` gives for the checkpoint written at that iteration.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { colorMnist } from '../../core/data/colormnist';
+import { evaluateProject } from '../../core/eval/evaluate';
+import { createTrainingMonitor } from '../../core/eval/monitor';
+import { readIndex } from '../../core/train/checkpoint';
+import { runTraining } from '../../core/train/run';
+import { readLog, tinyProject } from '../helpers/training';
+import { useCpuBackend } from '../helpers/tf';
+
+beforeAll(useCpuBackend);
+
+const monitor = { every: 3, images: 12, seed: 2, classifierIterations: 6, classifierWidth: 2 };
+
+describe('training.monitor', () => {
+  it('logs eval FID and accuracies every N iterations that equal a separate eval of that checkpoint, and can pick the best by FID', async () => {
+    const file = tinyProject((p) => {
+      for (const n of (p.graph as { nodes: { kind: string; params: Record<string, unknown> }[] }).nodes) if (n.kind !== 'transformer') n.params.imageSize = 16;
+      (p.datasets as Record<string, unknown>[])[0]!.imageSize = 16;
+      Object.assign(p.training as object, { iterations: 6, batchSize: 2, nCritic: 1, checkpointEvery: 100, sampleEvery: 100, dDepth: 2, monitor: { ...monitor, best: 'fid' } });
+    });
+    const project = JSON.parse(readFileSync(file, 'utf8')) as { datasets: { imageSize: number; seed?: number }[] };
+    const dataset = colorMnist({ imageSize: 16, seed: project.datasets[0]!.seed ?? 0 });
+    const m = await createTrainingMonitor(file, dataset, monitor, () => {});
+    const progress: Record<string, number>[] = [];
+    try {
+      const r = await runTraining(file, { iterations: 3, measure: (model) => m.measure(model), onProgress: (p) => progress.push(p.losses) });
+      expect(r.status).toBe('done');
+    } finally {
+      m.dispose();
+    }
+    const log = readLog(join(dirname(file), 'tiny.train', 'log.jsonl'));
+    // Only the iteration that completes every 3rd carries the measurement.
+    expect(log.map((l) => 'eval_fid' in l)).toEqual([false, false, true]);
+    const logged = log[2]!;
+    expect(Object.keys(logged).filter((k) => k.startsWith('eval_')).sort()).toEqual(['eval_acc_background', 'eval_acc_color', 'eval_error', 'eval_fid']);
+    expect(progress[2]!.eval_fid).toBe(logged.eval_fid);
+    // The measured checkpoint is the best by FID.
+    const index = await readIndex(join(dirname(file), 'tiny.train', 'checkpoints'));
+    expect(index.best).toBe('iter-000003');
+    expect(index.checkpoints.find((c) => c.path === 'iter-000003')!.score).toBeCloseTo(logged.eval_fid!, 9);
+
+    // A separate evaluation of that checkpoint, with the same items, seed and classifier.
+    const { report } = await evaluateProject(file, {
+      reportDir: join(dirname(file), 'report'),
+      maxImages: monitor.images,
+      seed: monitor.seed,
+      classifierIterations: monitor.classifierIterations,
+      classifierWidth: monitor.classifierWidth,
+      baseline: 'skip',
+    });
+    const fid = report.fid.find((f) => f.method === 'ModularGAN')!.value!;
+    expect(fid).toBeCloseTo(logged.eval_fid!, 6);
+    const modular = report.classificationError.rows.find((r) => r.method === 'ModularGAN')!;
+    expect(modular.values.CB).toBeCloseTo(logged.eval_error!, 9);
+    const each = report.attributeAccuracy!.rows.find((r) => r.method === 'ModularGAN')!.values;
+    expect(each.color).toBeCloseTo(logged.eval_acc_color!, 9);
+    expect(each.background).toBeCloseTo(logged.eval_acc_background!, 9);
+  }, 180_000);
+});
