@@ -5,7 +5,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEngineService } from '../core/api/engine-service';
+import { createEngineService } from '../core/engine/service';
 import { launchChromium } from '../test/helpers/browser';
 import { startWebHost } from '../web/host';
 import { REPO_ROOT, ensureRendererBuilt } from '../web/renderer-build';

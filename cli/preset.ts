@@ -1,10 +1,8 @@
-// `modulargan preset export|import`: presets from projects, bundles in and out.
+// `modulargan preset export|import`: flags in, one line out; the work is core/engine/presets.ts.
 
-import { readFile } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
-import { formatFileError, readProjectFile, savePresetFile } from '../core/files/documents';
-import { BUNDLE_EXTENSION, exportPresetBundle, importPresetBundle } from '../core/files/preset-bundle';
-import { makePreset } from '../core/graph/presets';
+import { DocumentError } from '../core/engine/documents';
+import { exportProjectPreset, unpackPresetBundle } from '../core/engine/presets';
+import { printDocumentErrors } from './flags';
 
 export interface PresetExportOptions {
   output: string;
@@ -22,45 +20,30 @@ function parseParam(spec: string): { node: string; param: string; name?: string 
 }
 
 export async function presetExportCommand(file: string, opts: PresetExportOptions, log: (line: string) => void): Promise<number> {
-  const doc = await readProjectFile(file);
-  if (!doc.ok) {
-    for (const e of doc.errors) log(formatFileError(file, { ...e, message: `error: ${e.message}` }));
-    return 1;
-  }
-  const project = doc.value.value;
   try {
-    const preset = makePreset(project.graph, {
-      name: opts.name ?? project.name,
-      description: project.description,
+    const { preset, path } = await exportProjectPreset(file, {
+      output: opts.output,
+      name: opts.name,
       nodes: opts.nodes?.split(',').map((s) => s.trim()).filter(Boolean),
       params: (opts.param ?? []).map(parseParam),
-      layout: project.layout.nodes,
+      withWeights: opts.withWeights,
     });
-    const out = resolve(opts.output);
-    if (out.endsWith(BUNDLE_EXTENSION)) await exportPresetBundle(preset, { baseDir: dirname(resolve(file)), outPath: out, withWeights: opts.withWeights ?? false });
-    else if (opts.withWeights) throw new Error(`weights can only be bundled into a ${BUNDLE_EXTENSION} file`);
-    else await savePresetFile(out, preset);
-    log(`preset '${preset.name}' (${preset.graph.nodes.length} nodes; exposes ${preset.exposed.inputs.length} inputs, ${preset.exposed.outputs.length} outputs, ${preset.exposed.params.length} parameters) written to ${out}`);
+    log(`preset '${preset.name}' (${preset.graph.nodes.length} nodes; exposes ${preset.exposed.inputs.length} inputs, ${preset.exposed.outputs.length} outputs, ${preset.exposed.params.length} parameters) written to ${path}`);
     return 0;
   } catch (e) {
+    if (e instanceof DocumentError) return printDocumentErrors(e, log);
     log(`error: ${(e as Error).message}`);
     return 1;
   }
 }
 
 export async function presetImportCommand(file: string, opts: { into: string }, log: (line: string) => void): Promise<number> {
-  let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(await readFile(file));
+    const r = await unpackPresetBundle(file, opts.into);
+    log(`preset '${r.preset.name}' ${r.preset.presetVersion} unpacked into ${r.dir}`);
+    return 0;
   } catch (e) {
-    log(`${file}: error: cannot read it (${(e as Error).message})`);
-    return 1;
+    if (e instanceof DocumentError) return printDocumentErrors(e, log);
+    throw e;
   }
-  const r = await importPresetBundle(bytes, opts.into);
-  if (!r.ok) {
-    for (const e of r.errors) log(`${basename(file)}: error: ${e.message}`);
-    return 1;
-  }
-  log(`preset '${r.value.preset.name}' ${r.value.preset.presetVersion} unpacked into ${r.value.dir}`);
-  return 0;
 }

@@ -3,7 +3,7 @@
 // 'child-process-gone' event. The adapter joins the two, so the page can say "it ran out of
 // memory" rather than a bare number.
 
-import type { EngineChild, EngineRequest } from '../core/api/engine-process';
+import type { EngineChild, EngineRequest } from '../core/engine/engine-process';
 
 export interface UtilityProcessLike {
   /** Undefined before the process has spawned and again once it has exited. */

@@ -2,8 +2,8 @@
 // it never blocks the window or main. Arguments: the state folder and the demo project.
 // It imports no 'electron': Electron gives it `process.parentPort`.
 
-import { type ParentPortLike, serveEngine } from '../core/api/engine-process';
-import { createEngineService } from '../core/api/engine-service';
+import { type ParentPortLike, serveEngine } from '../core/engine/engine-process';
+import { createEngineService } from '../core/engine/service';
 
 const [stateDir, demoPath] = process.argv.slice(2);
 const port = (process as unknown as { parentPort?: ParentPortLike }).parentPort;

@@ -4,7 +4,7 @@
 // restarting the engine; the rest goes to the engine process. Run events go back to the
 // page after their own check.
 
-import type { EngineLink } from '../core/api/engine-process';
+import type { EngineLink } from '../core/engine/engine-process';
 import { type Reply, checkParams, checkResult, describeIssues } from '../core/api/schemas';
 import type { EngineInfo, FolderInfo, RecoveryRecord, RunEvent } from '../core/api/types';
 import { CALL_CHANNEL, RUN_EVENT_CHANNEL, pageCallSchema } from './messages';

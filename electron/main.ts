@@ -5,8 +5,8 @@
 import { BrowserWindow, Menu, app, dialog, ipcMain, session, shell, utilityProcess } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { superviseEngine } from '../core/api/engine-process';
-import { createStateFiles } from '../core/api/state-files';
+import { superviseEngine } from '../core/engine/engine-process';
+import { createStateFiles } from '../core/engine/state-files';
 import type { MenuCommand } from '../core/api/types';
 import { createDialogs } from './dialogs';
 import { type GoneDetails, utilityEngineChild } from './engine-child';

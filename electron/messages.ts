@@ -1,6 +1,6 @@
 // What travels between the page and main, with a schema for each hop. The page's calls
 // reach main on CALL_CHANNEL; main forwards engine calls to the utility process (that hop's
-// schemas are core/api/engine-process.ts'); main passes run events and menu commands to the page.
+// schemas are core/engine/engine-process.ts'); main passes run events and menu commands to the page.
 
 import { z } from 'zod';
 

@@ -2,8 +2,8 @@
 // run here, so the engine can run out of memory or crash while the web server and the page
 // stay up. Arguments: the state folder and the demo project.
 
-import { type ParentPortLike, serveEngine } from '../core/api/engine-process';
-import { createEngineService } from '../core/api/engine-service';
+import { type ParentPortLike, serveEngine } from '../core/engine/engine-process';
+import { createEngineService } from '../core/engine/service';
 
 const [stateDir, demoPath] = process.argv.slice(2);
 const send = process.send?.bind(process);

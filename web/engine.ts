@@ -5,7 +5,7 @@ import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type EngineChild, type SupervisedEngine, superviseEngine } from '../core/api/engine-process';
+import { type EngineChild, type SupervisedEngine, superviseEngine } from '../core/engine/engine-process';
 
 export interface EngineProcessOptions {
   readonly stateDir: string;

@@ -9,9 +9,9 @@ import { extname, join, normalize, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { dispatchCall } from '../core/api/dispatch';
-import type { EngineLink, SupervisedEngine } from '../core/api/engine-process';
+import type { EngineLink, SupervisedEngine } from '../core/engine/engine-process';
 import { type Reply, checkParams, checkResult } from '../core/api/schemas';
-import { createStateFiles } from '../core/api/state-files';
+import { createStateFiles } from '../core/engine/state-files';
 import type { EngineApi, RecoveryRecord, RunEvent } from '../core/api/types';
 import { TOKEN_COOKIE, checkRequest, contentSecurityPolicy, newToken, requestTarget } from './security';
 

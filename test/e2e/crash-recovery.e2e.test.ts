@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SupervisedEngine } from '../../core/api/engine-process';
+import type { SupervisedEngine } from '../../core/engine/engine-process';
 import type { Project } from '../../core/graph';
 import { startEngineProcess } from '../../web/engine';
 import { type WebHost, startWebHost } from '../../web/host';

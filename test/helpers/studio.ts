@@ -2,7 +2,7 @@
 // page, and a Chromium page (not yet navigated). One call sets all of it up, one closes it.
 
 import type { BrowserContext, Page } from 'playwright-core';
-import { type EngineService, createEngineService } from '../../core/api/engine-service';
+import { type EngineService, createEngineService } from '../../core/engine/service';
 import { type WebHost, startWebHost } from '../../web/host';
 import { ensureRendererBuilt } from '../../web/renderer-build';
 import { launchChromium } from './browser';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { evalCommand } from '../../cli/eval';
-import { createEngineService } from '../../core/api/engine-service';
+import { createEngineService } from '../../core/engine/service';
 import type { RunEvent } from '../../core/api/types';
 import { tinyProject } from '../helpers/training';
 

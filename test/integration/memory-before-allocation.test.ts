@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createEngineService } from '../../core/api/engine-service';
+import { createEngineService } from '../../core/engine/service';
 import type { RunEvent } from '../../core/api/types';
 import { evalCommand } from '../../cli/eval';
 import { trainCommand } from '../../cli/train';

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createEngineService } from '../../core/api/engine-service';
+import { createEngineService } from '../../core/engine/service';
 import type { RunEvent } from '../../core/api/types';
 import { initBackend } from '../../core/runtime/backends';
 import { RunFolderBusyError } from '../../core/train/run-lock';

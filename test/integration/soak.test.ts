@@ -6,7 +6,7 @@ import vm from 'node:vm';
 import * as tf from '@tensorflow/tfjs-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngineService } from '../../core/api/engine-service';
+import { createEngineService } from '../../core/engine/service';
 import type { BatchReportInfo, RunEvent } from '../../core/api/types';
 import { initBackend } from '../../core/runtime/backends';
 import { runTraining } from '../../core/train/run';

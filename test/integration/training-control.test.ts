@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createEngineService } from '../../core/api/engine-service';
+import { createEngineService } from '../../core/engine/service';
 import type { RunEvent } from '../../core/api/types';
 import { initBackend } from '../../core/runtime/backends';
 import { runTraining } from '../../core/train/run';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { trainCommand } from '../../cli/train';
-import { createEngineService } from '../../core/api/engine-service';
+import { createEngineService } from '../../core/engine/service';
 import { readProjectFile, saveProjectFile } from '../../core/files/documents';
 import { readWeightsFile } from '../../core/files/weights-file';
 import { COLOR_MNIST, type Graph, type Project, analyze, analyzeTrainingGraph, applyTrainingGraph, buildTrainingGraph, transformerFor } from '../../core/graph';

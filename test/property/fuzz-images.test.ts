@@ -5,7 +5,7 @@ import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngineService } from '../../core/api/engine-service';
+import { createEngineService } from '../../core/engine/service';
 import { readCelebaImage } from '../../core/data/celeba';
 import { ImageFileError, encodePng, readImage, readXmp } from '../../core/data/images';
 import { PROVENANCE_FORMAT, provenanceXmp } from '../../core/graph/format/provenance';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dispatchCall } from '../../../core/api/dispatch';
-import { type EngineMessage, serveEngine } from '../../../core/api/engine-process';
+import { type EngineMessage, serveEngine } from '../../../core/engine/engine-process';
 import type { EngineApi } from '../../../core/api/types';
 
 // The engine's end of the link: whatever a service throws becomes a reply with a string

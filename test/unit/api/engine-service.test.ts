@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RunEvent, checkParams, checkResult, dispatchCall } from '../../../core/api';
-import { createEngineService } from '../../../core/api/engine-service';
+import { createEngineService } from '../../../core/engine/service';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'modulargan-api-'));

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../../core/api';
-import { createEngineService } from '../../../core/api/engine-service';
+import { createEngineService } from '../../../core/engine/service';
 import { readXmp } from '../../../core/data/images';
 import type { Graph } from '../../../core/graph';
 

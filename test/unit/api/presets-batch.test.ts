@@ -5,7 +5,7 @@ import { unzipSync, zipSync } from 'fflate';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunEvent, checkParams, checkRunEvent, dispatchCall } from '../../../core/api';
-import { createEngineService } from '../../../core/api/engine-service';
+import { createEngineService } from '../../../core/engine/service';
 import { writeWeightsFile } from '../../../core/files/weights-file';
 import { makePresetNode } from '../../../core/graph/preset-node';
 import { createModule } from '../../../core/modules/create';

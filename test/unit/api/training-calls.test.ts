@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createEngineService } from '../../../core/api/engine-service';
+import { createEngineService } from '../../../core/engine/service';
 import type { DatasetRefInfo } from '../../../core/api/types';
 
 /** Suggested groups (read-only arrays) as a dataset entry's attributes. */

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type EngineChild, type EngineRequest, superviseEngine } from '../../../core/api/engine-process';
+import { type EngineChild, type EngineRequest, superviseEngine } from '../../../core/engine/engine-process';
 import type { EngineExitInfo, RunEvent } from '../../../core/api';
 import { emptyProject } from '../../../core/graph';
 import { type GoneDetails, type UtilityProcessLike, utilityEngineChild } from '../../../electron/engine-child';

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { EngineApi, RunEvent } from '../../../core/api';
 import { emptyProject } from '../../../core/graph';
 import { createDialogs } from '../../../electron/dialogs';
-import { type EngineChild, type ParentPortLike, serveEngine, superviseEngine } from '../../../core/api/engine-process';
+import { type EngineChild, type ParentPortLike, serveEngine, superviseEngine } from '../../../core/engine/engine-process';
 import { type IpcEventLike, type IpcMainLike, registerMainIpc } from '../../../electron/main-ipc';
 import { CALL_CHANNEL, MENU_CHANNEL, RUN_EVENT_CHANNEL } from '../../../electron/messages';
 import { type IpcRendererLike, createPreloadBridge } from '../../../electron/preload-bridge';

@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { createEngineService } from '../../../core/api/engine-service';
+import { createEngineService } from '../../../core/engine/service';
 import type { Reply } from '../../../core/api/schemas';
 import { dispatchCall } from '../../../core/api/dispatch';
 import { type IpcEventLike, type IpcMainLike, registerMainIpc } from '../../../electron/main-ipc';

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTrainingService } from '../../../core/api/training-service';
+import { createTrainingService } from '../../../core/engine/training-service';
 import { writeWeightsFile } from '../../../core/files/weights-file';
 import { CELEBA } from '../../../core/graph/attributes';
 import { createModule } from '../../../core/modules/create';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { EngineApi, RunEvent } from '../../../core/api';
-import { type EngineChild, type EngineRequest, superviseEngine } from '../../../core/api/engine-process';
+import { type EngineChild, type EngineRequest, superviseEngine } from '../../../core/engine/engine-process';
 import { emptyProject } from '../../../core/graph';
 import { type WebHost, startWebHost } from '../../../web/host';
 import { noPresetOrBatchCalls } from '../../helpers/fake-engine';

@@ -9,12 +9,13 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { zipSync } from 'fflate';
 import { readPresetFile, savePresetFile } from '../files/documents';
-import { BUNDLE_EXTENSION, PRESET_ENTRY, exportPresetBundle, importPresetBundle } from '../files/preset-bundle';
+import { BUNDLE_EXTENSION, PRESET_ENTRY, exportPresetBundle, importPresetBundle, readPresetBundleFile } from '../files/preset-bundle';
 import type { Preset } from '../graph/format/preset';
 import { type Graph, mapWeightsPaths } from '../graph/graph';
 import { PRESET_NODE_KIND, expandPresetNodes } from '../graph/preset-node';
 import { bumpVersion, makePreset } from '../graph/presets';
-import type { ExportPresetRequest, PresetEntry, PresetSource } from './types';
+import type { ExportPresetRequest, PresetEntry, PresetSource } from '../api/types';
+import { PRESET_DOCUMENT_SUFFIX, writePreset } from './presets';
 
 const BUNDLED = 'bundled/';
 
@@ -92,16 +93,15 @@ export function createPresetLibrary(dirs: { readonly user: string; readonly bund
       const sel = expandSelection(req.graph, req.nodes, req.params);
       const preset = makePreset(sel.graph, { name: req.name, description: req.description, nodes: sel.nodes, params: sel.params, layout: req.layout });
       const out = req.path ? resolve(req.path) : null;
-      if (out && !out.endsWith(BUNDLE_EXTENSION) && !out.endsWith('.mgpreset.json')) throw new Error(`${out}: a preset file name ends with ${BUNDLE_EXTENSION} or .mgpreset.json`);
-      if (out?.endsWith('.mgpreset.json') && req.withWeights) throw new Error(`weights can only be bundled into a ${BUNDLE_EXTENSION} file`);
+      if (out && !out.endsWith(BUNDLE_EXTENSION) && !out.endsWith(PRESET_DOCUMENT_SUFFIX)) throw new Error(`${out}: a preset file name ends with ${BUNDLE_EXTENSION} or ${PRESET_DOCUMENT_SUFFIX}`);
+      if (out?.endsWith(PRESET_DOCUMENT_SUFFIX) && req.withWeights) throw new Error(`weights can only be bundled into a ${BUNDLE_EXTENSION} file`);
       // The library always gets a bundle: that is how presets enter it, checked.
       const tmp = await mkdtemp(join(tmpdir(), 'modulargan-export-'));
       try {
         const bundle = join(tmp, `preset${BUNDLE_EXTENSION}`);
         await exportPresetBundle(preset, { baseDir: req.baseDir, outPath: bundle, withWeights: req.withWeights });
         const bytes = new Uint8Array(await readFile(bundle));
-        if (out?.endsWith(BUNDLE_EXTENSION)) await exportPresetBundle(preset, { baseDir: req.baseDir, outPath: out, withWeights: req.withWeights });
-        else if (out) await savePresetFile(out, preset);
+        if (out) await writePreset(preset, out, { baseDir: req.baseDir, withWeights: req.withWeights });
         return { entry: await install(bytes), path: out };
       } finally {
         await rm(tmp, { recursive: true, force: true });
@@ -111,11 +111,10 @@ export function createPresetLibrary(dirs: { readonly user: string; readonly bund
     async import(source: PresetSource): Promise<PresetEntry> {
       let bytes: Uint8Array;
       if ('path' in source) {
-        try {
-          bytes = new Uint8Array(await readFile(resolve(source.path)));
-        } catch (e) {
-          throw new Error(`${source.path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-        }
+        // Checked before it is read: a regular file no larger than a bundle may be.
+        const read = await readPresetBundleFile(resolve(source.path));
+        if (!read.ok) throw new Error(`${source.path}: ${read.errors.map((e) => e.message).join('; ')}`);
+        bytes = new Uint8Array(read.value);
       } else bytes = new Uint8Array(Buffer.from(source.bytes, 'base64'));
       // A bare preset document goes through the same checks as a bundle holding only it.
       const isZip = bytes[0] === 0x50 && bytes[1] === 0x4b;

@@ -1,7 +1,9 @@
 // The engine, in process: files (open, save, recent, recovery), runs with previews, batch
 // runs over folders, the preset library, provenance of output PNGs, and training
 // (training-service.ts). The web host serves it over HTTP + WebSocket, Electron's engine
-// process over a message port, and tests call it directly.
+// process over a message port, and tests call it directly. Documents are opened, backends
+// chosen and batches run by the same functions the command line calls (documents.ts,
+// backends.ts, batch.ts).
 
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -9,22 +11,24 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { encodePng, readImage, readXmp } from '../data/images';
-import { formatFileError, readProjectFile, saveProjectFile } from '../files/documents';
-import { type Graph, mapWeightsPaths } from '../graph/graph';
+import { saveProjectFile } from '../files/documents';
+import { mapWeightsPaths } from '../graph/graph';
 import type { Project } from '../graph/format/project';
 import { parseProvenanceXmp } from '../graph/format/provenance';
 import { expandPresetNodes } from '../graph/preset-node';
-import { runBatch } from '../runtime/batch';
-import { initBackend } from '../runtime/backends';
-import { type Batch, type RunContext, RunError, runGraph } from '../runtime/executor';
+import { type Batch, type RunContext, runGraph } from '../runtime/executor';
 import { outputFolders } from '../runtime/output-folders';
+import { sharedInferenceEngine } from './backends';
+import { runBatchJob } from './batch';
+import { openProject, projectPath } from './documents';
+import { errorNode, errorText } from './errors';
 import { createPresetLibrary } from './preset-library';
 import { createStateFiles } from './state-files';
 import { createTrainingService } from './training-service';
 import { buildTrainingGraph } from '../graph/training-graph';
 import { applyTrainingGraph } from '../graph/training-edit';
 import { suggestMapping } from '../graph/attribute-mapping';
-import { type BatchRequest, DEMOS, type DemoName, type EngineApi, type EngineInfo, type OpenedProject, type RunEvent, type RunRequest } from './types';
+import { type BatchRequest, DEMOS, type DemoName, type EngineApi, type EngineInfo, type RunEvent, type RunRequest } from '../api/types';
 
 export interface EngineServiceOptions {
   /** Where the recent list and the recovery file live (Electron: userData). */
@@ -40,23 +44,6 @@ export interface EngineServiceOptions {
 export interface EngineService extends EngineApi {
   /** Cancels every run and waits for them to stop. */
   close(): Promise<void>;
-}
-
-const PROJECT_SUFFIX = '.mgproj.json';
-
-/** The web host writes only project files: a path chosen by the user, never anything else. */
-function projectPath(path: string): string {
-  const abs = resolve(path);
-  if (!abs.endsWith(PROJECT_SUFFIX)) throw new Error(`${path}: a project file name ends with ${PROJECT_SUFFIX}`);
-  return abs;
-}
-
-async function load(path: string): Promise<OpenedProject> {
-  const abs = projectPath(path);
-  const r = await readProjectFile(abs);
-  if (!r.ok) throw new Error(r.errors.map((e) => formatFileError(abs, e)).join('\n'));
-  const notes = r.value.migratedFrom ? [`upgraded from version ${r.value.migratedFrom}; saving writes the current version`] : [];
-  return { path: abs, project: r.value.value, baseDir: dirname(abs), notes };
 }
 
 /**
@@ -90,7 +77,8 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
   const library = createPresetLibrary({ user: join(opts.stateDir, 'presets'), bundled: opts.bundledPresetsDir ?? resolve(dirname(opts.demoPath), '..', 'presets') });
   const listeners = new Set<(e: RunEvent) => void>();
   const runs = new Map<string, { abort: AbortController; done: Promise<void> }>();
-  let backend: Promise<unknown> | undefined;
+  // One backend for the engine's lifetime; onnxruntime does the work on CPUs.
+  const startEngine = sharedInferenceEngine();
   const emit = (e: RunEvent) => {
     for (const l of listeners) l(e);
   };
@@ -99,10 +87,8 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
   async function execute(runId: string, req: RunRequest, signal: AbortSignal): Promise<void> {
     const previews = req.previews ?? 4;
     try {
-      // One backend for the engine's lifetime; onnxruntime does the work on CPUs.
-      backend ??= initBackend('auto', { gradients: false });
-      await backend;
-      const graph = expandPresetNodes(req.graph as Graph).graph;
+      const engine = await startEngine();
+      const graph = expandPresetNodes(req.graph).graph;
       // Image outputs with a Folder write their images there, as the node promises.
       const folders = await outputFolders(graph, req.baseDir);
       const notWritten = new Set<string>();
@@ -141,6 +127,7 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
         {
           ...(folders ? { exclude: folders.exclude, screen: (items, listings) => folders.screen(items, listings) } : {}),
           baseDir: req.baseDir,
+          engine,
           seed: req.seed ?? 0,
           count: req.count ?? 4,
           batchSize: req.batchSize ?? 4,
@@ -160,25 +147,20 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
         skipped: result.skipped.map((s) => `${s.file}: ${s.reason}`),
       });
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      emit({ type: 'failed', runId, message, node: e instanceof RunError ? e.node : undefined });
+      emit({ type: 'failed', runId, message: errorText(e), node: errorNode(e) });
     }
   }
 
   async function executeBatch(runId: string, req: BatchRequest, signal: AbortSignal): Promise<void> {
     try {
-      backend ??= initBackend('auto', { gradients: false });
-      await backend;
-      // Preset nodes run as their subgraphs; the outputs' provenance holds the expanded graph.
-      const report = await runBatch(
-        expandPresetNodes(req.graph as Graph).graph,
+      const report = await runBatchJob(
         { ...req, signal },
-        { onProgress: (p) => emit({ type: 'batch-progress', runId, done: p.done, total: p.total, imagesPerSecond: p.imagesPerSecond, etaSeconds: p.etaSeconds }) },
+        { startEngine, onProgress: (p) => emit({ type: 'batch-progress', runId, done: p.done, total: p.total, imagesPerSecond: p.imagesPerSecond, etaSeconds: p.etaSeconds }) },
       );
-      // runBatch wrote the report (as it went, and at the end) to report.reportPath.
+      // runBatchJob wrote the report (as it went, and at the end) to report.reportPath.
       emit({ type: 'batch-finished', runId, report });
     } catch (e) {
-      emit({ type: 'batch-failed', runId, message: e instanceof Error ? e.message : String(e), node: e instanceof RunError ? e.node : undefined });
+      emit({ type: 'batch-failed', runId, message: errorText(e), node: errorNode(e) });
     }
   }
 
@@ -195,7 +177,7 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
       return { version: opts.version ?? '0.1.0', host: opts.host, nativeDialogs: false, documentsDir: documentsDir() };
     },
     async openDemo(which: DemoName = 'translation') {
-      const demo = await load(join(dirname(opts.demoPath), DEMOS[which].file));
+      const demo = await openProject(join(dirname(opts.demoPath), DEMOS[which].file));
       // Untitled, with its image folders and weights files made absolute: Save As puts it
       // anywhere and it still runs.
       const absolute = (p: unknown) => (typeof p === 'string' && p && !isAbsolute(p) ? resolve(demo.baseDir, p) : p);
@@ -204,7 +186,7 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
       return { ...demo, path: null, project: { ...demo.project, graph } };
     },
     async openProject(path) {
-      const opened = await load(path);
+      const opened = await openProject(path);
       await state.touchRecent(opened.path!);
       return opened;
     },

@@ -5,8 +5,8 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../files/atomic';
-import { recoveryRecordSchema } from './schemas';
-import type { RecoveryRecord } from './types';
+import { recoveryRecordSchema } from '../api/schemas';
+import type { RecoveryRecord } from '../api/types';
 
 export const RECENT_LIMIT = 10;
 

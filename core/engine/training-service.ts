@@ -10,17 +10,16 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { encodePng } from '../data/images';
 import { openDataset } from '../data/open';
 import { DEFAULT_DATASET_GROUPS, type DatasetSource } from '../graph/attributes';
-import { readProjectFile, formatFileError } from '../files/documents';
 import type { Graph } from '../graph/graph';
-import type { Project } from '../graph/format/project';
 import type { AttributeGroup } from '../graph/ports';
-import { initBackend } from '../runtime/backends';
 import { type CheckpointManifest, checkpointWeightsFiles, inferenceWeights, readCheckpointManifest, readIndex } from '../train/checkpoint';
 import { type SampleNow, defaultRunDir, runTraining } from '../train/run';
 import { sampleLatest } from '../train/sample-now';
-import type { CheckpointInfo, DatasetPreview, DatasetRefInfo, RunEvent, SampleInfo, TrainingRequest } from './types';
+import type { CheckpointInfo, DatasetPreview, DatasetRefInfo, RunEvent, SampleInfo, TrainingRequest } from '../api/types';
+import { MODULE_KINDS } from '../graph/training-graph';
+import { startTrainingBackend } from './backends';
+import { readProject } from './documents';
 
-const MODULE_KINDS = new Set(['encoder', 'generator', 'transformer', 'reconstructor']);
 const CHECKPOINT_ID = /^iter-\d{1,12}$/;
 
 interface ActiveTraining {
@@ -32,13 +31,6 @@ interface ActiveTraining {
   done: Promise<void>;
   /** Makes a sample grid of the model in memory, once the run has built it. */
   sample: SampleNow | null;
-}
-
-async function readProject(path: string): Promise<Project> {
-  const abs = resolve(path);
-  const r = await readProjectFile(abs);
-  if (!r.ok) throw new Error(r.errors.map((e) => formatFileError(abs, e)).join('\n'));
-  return r.value.value;
 }
 
 const pngUrl = (png: Uint8Array) => `data:image/png;base64,${Buffer.from(png).toString('base64')}`;
@@ -69,7 +61,7 @@ function describeLabels(groups: readonly AttributeGroup[], labels: Float32Array)
 
 async function openCheckpoint(projectPath: string, checkpointId: string) {
   if (!CHECKPOINT_ID.test(checkpointId)) throw new Error(`'${checkpointId}' does not name a checkpoint`);
-  const project = await readProject(projectPath);
+  const project = await readProject(resolve(projectPath));
   const dir = join(defaultRunDir(projectPath), 'checkpoints', checkpointId);
   if (!(await stat(join(dir, 'manifest.json')).catch(() => null))) throw new Error(`checkpoint ${checkpointId} is not in ${dirname(dir)}`);
   // Its names become paths the graph loads and the freeze copies: checked, never trusted.
@@ -91,9 +83,9 @@ export function createTrainingService(emit: (e: RunEvent) => void) {
 
   async function train(runId: string, req: TrainingRequest, t: ActiveTraining): Promise<void> {
     try {
-      const project = await readProject(req.projectPath);
+      const project = await readProject(resolve(req.projectPath));
       // Same backend choice as `modulargan train`, so both give the same losses.
-      await initBackend((project.training?.backend ?? 'auto') as Parameters<typeof initBackend>[0], { probeAll: false });
+      await startTrainingBackend(undefined, { backend: project.training?.backend, file: req.projectPath });
       const runDir = defaultRunDir(req.projectPath);
       const root = join(runDir, 'checkpoints');
       const result = await runTraining(resolve(req.projectPath), {
@@ -186,7 +178,7 @@ export function createTrainingService(emit: (e: RunEvent) => void) {
       if (active.size && !running) throw new Error('another project is training in this studio: its samples come as it runs; stop it to sample this one');
       if (running) throw new Error('the training is still building its model: its first sample grid comes in a moment');
       const project = await readProject(file);
-      await initBackend((project.training?.backend ?? 'auto') as Parameters<typeof initBackend>[0], { probeAll: false });
+      await startTrainingBackend(undefined, { backend: project.training?.backend, file });
       const s = await sampleLatest(file);
       return { iteration: s.iteration, png: pngUrl(s.png), source: s.checkpoint ? 'checkpoint' : 'untrained' };
     },

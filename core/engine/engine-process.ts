@@ -9,9 +9,9 @@
 // Pure TypeScript: the host hands in how to spawn the process.
 
 import { z } from 'zod';
-import { dispatchCall } from './dispatch';
-import { type Reply, checkRunEvent, describeIssues, replySchema } from './schemas';
-import type { EngineApi, EngineExitInfo, RunEvent } from './types';
+import { dispatchCall } from '../api/dispatch';
+import { type Reply, checkRunEvent, describeIssues, replySchema } from '../api/schemas';
+import type { EngineApi, EngineExitInfo, RunEvent } from '../api/types';
 
 /** host -> engine process */
 export const engineRequestSchema = z.object({ id: z.number().int().nonnegative(), method: z.string().max(64), params: z.array(z.unknown()).max(8) });
