@@ -28,12 +28,21 @@ function alive(pid: number): boolean {
   }
 }
 
+export interface SweepOptions {
+  /**
+   * Every process that wrote into these folders is known to be done (a queued batch whose jobs
+   * have all ended): files older than this many milliseconds are leftovers whatever their pid
+   * says, which on another machine means nothing here.
+   */
+  readonly writersDoneAfterMs?: number;
+}
+
 /**
  * Removes the leftover temporary files of our whole-file writes in `dirs` (not below them):
  * only files named by our pattern, only when their writer is no longer running or they are
  * older than an hour. Returns what it removed; folders that cannot be read are passed over.
  */
-export async function sweepStaleTemporaries(dirs: Iterable<string>, now = Date.now()): Promise<string[]> {
+export async function sweepStaleTemporaries(dirs: Iterable<string>, now = Date.now(), opts: SweepOptions = {}): Promise<string[]> {
   const removed: string[] = [];
   for (const dir of new Set(dirs)) {
     const names = await readdir(dir).catch(() => [] as string[]);
@@ -43,7 +52,7 @@ export async function sweepStaleTemporaries(dirs: Iterable<string>, now = Date.n
       const st = await lstat(path).catch(() => null);
       if (!st?.isFile()) continue;
       const pid = WITH_PID.exec(name)?.[1];
-      const old = now - st.mtimeMs > STALE_AFTER_MS;
+      const old = now - st.mtimeMs > (opts.writersDoneAfterMs ?? STALE_AFTER_MS);
       if (old || (pid !== undefined && !alive(Number(pid)))) {
         await rm(path, { force: true }).catch(() => undefined);
         removed.push(path);

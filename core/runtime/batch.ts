@@ -12,7 +12,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import picomatch from 'picomatch';
 import { writeFileAtomic } from '../files/atomic';
 import type { Graph } from '../graph/graph';
-import { type Batch, type EngineChoice, type RunContext, RunError, type RunProgress, type Skipped, plannedOutputs, runGraph } from './executor';
+import { type Batch, type EngineChoice, type OutputInfo, type RunContext, RunError, type RunProgress, type Skipped, plannedOutputs, runGraph } from './executor';
 import { createOutputGuard } from './output-guard';
 import { type WriteProblem, createOutputWriter, writeErrorReason } from './output-writer';
 
@@ -33,6 +33,39 @@ export interface BatchOptions {
   readonly signal?: AbortSignal;
   /** Where the JSON report goes (default <output>/batch-report.json). */
   readonly report?: string;
+  /** Run only this share of a batch planned elsewhere (planBatch): a queued job. */
+  readonly share?: BatchShare;
+}
+
+/**
+ * One job's share of a batch that planBatch listed and screened once for all of them: the
+ * folder is not listed again, finished inputs are not dropped again (the plan did that; what
+ * is there now an earlier attempt at this share may have written), no temporaries are swept
+ * (other machines may be writing beside us) and no report file is written (the planner merges
+ * the shares' reports into one).
+ */
+export interface BatchShare {
+  /** The inputs, relative to the input folder, in the plan's order. */
+  readonly files: readonly string[];
+  /** Whether the file at an output's path was written by an earlier attempt at this share. */
+  readonly writtenBefore?: (path: string) => Promise<boolean>;
+}
+
+/** What a batch would do, decided before anything runs: the same listing, filters and guards as runBatch. */
+export interface BatchPlan {
+  readonly input: string;
+  readonly output: string;
+  readonly reportPath: string;
+  /** The graph as it runs (an image input left empty takes the folder). */
+  readonly graph: Graph;
+  /** What each input makes, in the writer's order (for the outputs' paths). */
+  readonly outputs: readonly OutputInfo[];
+  /** The inputs to run, relative to `input`, in the order a run takes them. */
+  readonly files: readonly string[];
+  /** Inputs that will not run, relative to `input`, with the reason a run reports. */
+  readonly skipped: readonly Skipped[];
+  /** Inputs whose outputs are all there (with skipExisting). */
+  readonly alreadyDone: number;
 }
 
 /** The report is rewritten at most this often while the run goes on (and once at the end). */
@@ -71,9 +104,8 @@ function batchSource(graph: Graph): string {
   return sources[0]!.id;
 }
 
-/** Runs `graph` over `opts.input`, writing PNGs (with provenance) into `opts.output`. Throws RunError when it cannot start. */
-export async function runBatch(given: Graph, opts: BatchOptions, events: BatchEvents = {}): Promise<BatchReport> {
-  const t0 = performance.now();
+/** What a batch run and its plan share: the folders, the outputs, the guard and the filter. */
+async function setUp(given: Graph, opts: BatchOptions) {
   const source = batchSource(given);
   // An image input left empty (a preset's, say) takes the batch's folder, so the graph validates.
   const graph = {
@@ -89,8 +121,59 @@ export async function runBatch(given: Graph, opts: BatchOptions, events: BatchEv
   // exclude). The guard refuses outputs that would land on inputs, skips inputs whose output
   // another input already has, and with skipExisting drops those whose outputs are all there.
   const outputs = plannedOutputs(graph, opts.masks);
-  const guard = await createOutputGuard({ outDir: out, outputs, skipExisting: opts.skipExisting, extraFiles: [reportPath] });
+  const share = opts.share;
+  const guard = await createOutputGuard({ outDir: out, outputs, skipExisting: opts.skipExisting && !share, extraFiles: share ? [] : [reportPath], sweep: !share });
   const glob = opts.glob ? picomatch(opts.glob, { basename: !opts.glob.includes('/'), dot: false }) : undefined;
+  return { source, graph, input, out, reportPath, outputs, guard, glob };
+}
+
+/** Thrown by planBatch's screen once it knows the plan: nothing after the screen runs. */
+class Planned extends Error {}
+
+/** Lists and screens a batch as runBatch would, without running it. Throws RunError as runBatch does. */
+export async function planBatch(given: Graph, opts: Omit<BatchOptions, 'share'>): Promise<BatchPlan> {
+  const { source, graph, input, out, reportPath, outputs, guard, glob } = await setUp(given, opts);
+  const rel = (f: string) => relative(input, f) || f;
+  const skipped: Skipped[] = [];
+  let files: string[] | undefined;
+  let alreadyDone = 0;
+  try {
+    // The run itself lists and screens, so the plan cannot drift from what a run would do.
+    await runGraph(
+      graph,
+      {
+        baseDir: opts.baseDir,
+        images: { [source]: input },
+        recursive: opts.recursive,
+        filter: glob ? (f) => glob(f) : undefined,
+        exclude: guard.exclude,
+        masks: opts.masks,
+        batchSize: opts.batchSize ?? 8,
+        onSkip: (s) => skipped.push({ file: rel(s.file), reason: s.reason }),
+        screen: async (items, listings) => {
+          const verdict = await guard.screen(items, listings);
+          const first = (i: number) => Object.values(items.find((x) => x.index === i)?.files ?? {})[0] ?? `item ${i}`;
+          for (const x of verdict.skip) skipped.push({ file: rel(first(x.index)), reason: x.reason });
+          const out = new Set([...verdict.drop, ...verdict.skip.map((x) => x.index)]);
+          files = items.filter((x) => !out.has(x.index)).map((x) => rel(first(x.index)));
+          alreadyDone = guard.alreadyDone;
+          throw new Planned();
+        },
+      },
+      () => undefined,
+    );
+  } catch (e) {
+    if (!(e instanceof Planned)) throw e;
+  }
+  if (!files) throw new RunError('the batch could not be planned: its input was never listed');
+  return { input, output: out, reportPath, graph, outputs, files, skipped: skipped.sort((a, b) => (a.file < b.file ? -1 : 1)), alreadyDone };
+}
+
+/** Runs `graph` over `opts.input`, writing PNGs (with provenance) into `opts.output`. Throws RunError when it cannot start. */
+export async function runBatch(given: Graph, opts: BatchOptions, events: BatchEvents = {}): Promise<BatchReport> {
+  const t0 = performance.now();
+  const { source, graph, input, out, reportPath, guard, glob } = await setUp(given, opts);
+  const share = opts.share;
 
   const ctrl = new AbortController();
   const onAbort = () => ctrl.abort();
@@ -102,7 +185,13 @@ export async function runBatch(given: Graph, opts: BatchOptions, events: BatchEv
   let processed = 0;
   let stoppedBy: string | undefined;
   let engine = '';
-  const writer = createOutputWriter({ outDir: out, graph, existing: opts.skipExisting ? 'keep' : opts.overwrite ? 'replace' : 'refuse', guard });
+  const writer = createOutputWriter({
+    outDir: out,
+    graph,
+    existing: opts.skipExisting ? 'keep' : opts.overwrite ? 'replace' : 'refuse',
+    guard,
+    writtenBefore: share?.writtenBefore,
+  });
 
   const snapshot = (end?: { cancelled: boolean; processed: number; engine: string }): BatchReport => {
     const seconds = (performance.now() - t0) / 1000;
@@ -131,6 +220,7 @@ export async function runBatch(given: Graph, opts: BatchOptions, events: BatchEv
   let reporting = Promise.resolve();
   const saveReport = (report: () => BatchReport): Promise<void> => {
     lastReport = Date.now();
+    if (share) return reporting;
     reporting = reporting.then(async () => {
       try {
         await mkdir(dirname(reportPath), { recursive: true });
@@ -166,6 +256,7 @@ export async function runBatch(given: Graph, opts: BatchOptions, events: BatchEv
         baseDir: opts.baseDir,
         engine: opts.engine ?? 'auto',
         images: { [source]: input },
+        listed: share ? { [source]: share.files.map((f) => join(input, f)) } : undefined,
         recursive: opts.recursive,
         filter: glob ? (rel) => glob(rel) : undefined,
         exclude: guard.exclude,

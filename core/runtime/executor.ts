@@ -43,6 +43,12 @@ export interface RunOptions {
   /** Folders (real paths) never searched for inputs: an output folder inside an input folder. */
   readonly exclude?: readonly string[];
   /**
+   * The input files of an image input (absolute paths inside its folder), by node id, taken as
+   * they are instead of listing the folder: a queued batch job's share of a folder listed once
+   * by whoever planned the batch. Filters do not apply to them.
+   */
+  readonly listed?: Readonly<Record<string, readonly string[]>>;
+  /**
    * Sees every item before anything is loaded or built, with what each image input's listing
    * found, and says which items not to run: skipped with a reason (reported like unreadable
    * files), or dropped quietly (done already). Throws a RunError to refuse the whole run.
@@ -259,6 +265,11 @@ async function makeEngine(choice: EngineChoice, steps: readonly PlanStep[], modu
   }
 }
 
+function withImages(graph: Graph, images: RunOptions['images']): Graph {
+  if (!images || !Object.keys(images).length) return graph;
+  return { ...graph, nodes: graph.nodes.map((n) => (n.kind === 'image-input' && images[n.id] !== undefined ? { ...n, params: { ...n.params, path: images[n.id] } } : n)) };
+}
+
 export async function runGraph(graph: Graph, opts: RunOptions, onBatch: (b: Batch, ctx: RunContext) => Promise<void> | void): Promise<RunResult> {
   const t0 = performance.now();
   // Images given for an input (--input) stand in for its path before validation, so an
@@ -270,11 +281,6 @@ export async function runGraph(graph: Graph, opts: RunOptions, onBatch: (b: Batc
   const seed = opts.seed ?? 0;
   const batchSize = Math.max(1, opts.batchSize ?? 8);
   checkRunMemory(steps, batchSize);
-function withImages(graph: Graph, images: RunOptions['images']): Graph {
-  if (!images || !Object.keys(images).length) return graph;
-  return { ...graph, nodes: graph.nodes.map((n) => (n.kind === 'image-input' && images[n.id] !== undefined ? { ...n, params: { ...n.params, path: images[n.id] } } : n)) };
-}
-
 
   // Sources: image files per image input (paired by index), and how many items to make.
   const imageNodes = steps.filter((s) => s.kind === 'image-input');
@@ -296,11 +302,12 @@ function withImages(graph: Graph, images: RunOptions['images']): Graph {
     const path = opts.images?.[s.node] ?? (s.params.path as string);
     let src: Awaited<ReturnType<typeof resolveImageSource>>;
     try {
-      src = await resolveImageSource(here(base, path), opts.recursive, opts.exclude);
+      const given = opts.listed?.[s.node];
+      src = given ? { root: here(base, path), folder: true, files: [...given], others: [], unusable: [] } : await resolveImageSource(here(base, path), opts.recursive, opts.exclude);
     } catch (e) {
       throw new RunError(`${nodeName(node)}: ${(e as Error).message}`, s.node);
     }
-    const keep = (f: string) => !opts.filter || opts.filter(relative(src.root, f));
+    const keep = (f: string) => !opts.filter || !!opts.listed?.[s.node] || opts.filter(relative(src.root, f));
     files.set(s.node, src.files.filter(keep));
     roots.set(s.node, src.root);
     listings.push({ node: s.node, root: src.root, folder: src.folder, found: [...src.files, ...src.others, ...src.unusable.map((u) => u.file)] });

@@ -21,6 +21,11 @@ export interface OutputGuardOptions {
   readonly skipExisting?: boolean;
   /** Other files the run writes (the batch report): never an input, never an output. */
   readonly extraFiles?: readonly string[];
+  /**
+   * Remove leftover temporary files of killed runs (default true). A queued job's share of a
+   * batch leaves them: a writer on another machine has a process id that means nothing here.
+   */
+  readonly sweep?: boolean;
 }
 
 export interface OutputGuard extends WriteCheck {
@@ -204,7 +209,7 @@ export async function createOutputGuard(opts: OutputGuardOptions): Promise<Outpu
       );
     alreadyDone = drop.length;
     // Leftovers of killed runs, in the folders this run writes (and no others).
-    swept = await sweepStaleTemporaries([realOut, ...[...claimed.keys(), ...(opts.extraFiles ?? [])].map((p) => dirname(p))]);
+    if (opts.sweep !== false) swept = await sweepStaleTemporaries([realOut, ...[...claimed.keys(), ...(opts.extraFiles ?? [])].map((p) => dirname(p))]);
     return { skip, drop };
   };
 

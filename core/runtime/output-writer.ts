@@ -28,6 +28,12 @@ export interface OutputWriterOptions {
   readonly graph: Graph;
   readonly existing?: ExistingOutputs;
   readonly guard?: WriteCheck;
+  /**
+   * Whether the file at an output's path was put there by an earlier attempt at this same
+   * work (a queued job run twice): it is counted as written and left alone, so each output is
+   * written once whatever `existing` says.
+   */
+  readonly writtenBefore?: (path: string) => Promise<boolean>;
 }
 
 export interface WriteProblem {
@@ -179,9 +185,19 @@ export function createOutputWriter(opts: OutputWriterOptions) {
         const pixels = o.kind === 'mask' ? slice.map((x) => x * scale * 2 - 1) : slice;
         const path = join(opts.outDir, outputPath(item, o, ctx.outputs));
         try {
+          if (await opts.writtenBefore?.(path)) {
+            written.push(path);
+            continue;
+          }
           const done = await writeWhole(path, await encodePng(pixels, w, h, c as 1 | 3, xmp), { existing: opts.existing ?? 'refuse', root: opts.outDir, guard: opts.guard });
-          (done === 'kept' ? kept : written).push(path);
+          // Kept: there before the run, unless another attempt at the same work put it there just now.
+          (done === 'kept' && !(await opts.writtenBefore?.(path)) ? kept : written).push(path);
         } catch (e) {
+          // Another attempt at the same work, running at once, put it there first.
+          if (e instanceof OutputExistsError && (await opts.writtenBefore?.(path))) {
+            written.push(path);
+            continue;
+          }
           problems.push({ path, reason: writeErrorReason(e) });
           if (isDiskError(e)) fatal ??= `${writeErrorReason(e)}, writing ${path}`;
         }
