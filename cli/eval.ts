@@ -1,10 +1,8 @@
 // `modulargan eval <project> --report <dir>`: the evaluation report of a trained project
-// (classification error per target, the StarGAN-style baseline, ablations, FID, pictures).
+// (classification error per target, the StarGAN-style baseline, ablations, FID, pictures):
+// flags in, lines out; the work is core/engine's evaluate.
 
-import { isBackendPreference } from '../core/runtime/backend-report';
-import { initBackend } from '../core/runtime/backends';
-import { describeAccuracy, evaluateProject, prepareClassifier } from '../core/eval/evaluate';
-import { projectDataset, readProject } from '../core/eval/runs';
+import { evaluate } from '../core/engine/eval';
 
 export interface EvalCommandOptions {
   report?: string;
@@ -31,38 +29,33 @@ const count = (v: string | undefined, name: string, min = 1): number | undefined
 /** Returns the exit code: 0 report written, 1 it could not be made (the message says why). */
 export async function evalCommand(file: string, opts: EvalCommandOptions, log: (line: string) => void): Promise<number> {
   try {
-    const backend = opts.backend ?? 'auto';
-    if (!isBackendPreference(backend)) throw new Error(`--backend must be auto, native, tfjs-node-gpu, webgpu, wasm or cpu, got '${backend}'`);
-    if (!opts.report && !opts.classifierOnly) throw new Error('--report <dir> is needed (or --classifier-only)');
     const classifierIterations = count(opts.iterationsClassifier, 'iterations-classifier', 0);
     const classifierWidth = count(opts.classifierWidth, 'classifier-width');
     const maxImages = count(opts.maxImages, 'max-images', 2);
     const variantIterations = count(opts.trainBaseline, 'train-baseline');
     const seed = count(opts.seed, 'seed', 0);
-    const report = await initBackend(backend, { probeAll: false });
-    log(`backend: ${report.active}`);
-    const classifierSettings = {
-      ...(classifierIterations === undefined ? {} : { classifierIterations }),
-      ...(classifierWidth === undefined ? {} : { classifierWidth }),
-      ...(seed === undefined ? {} : { seed }),
-      retrainClassifier: !!opts.retrainClassifier,
-    };
-    if (opts.classifierOnly) {
-      // The classifier needs only the dataset: it can be trained (and checked) before the GAN is.
-      const project = await readProject(file);
-      const c = await prepareClassifier(file, await projectDataset(project, file), classifierSettings, log);
-      log(describeAccuracy(c.accuracy));
+    const outcome = await evaluate(
+      {
+        file,
+        ...(opts.report ? { reportDir: opts.report } : {}),
+        classifierOnly: !!opts.classifierOnly,
+        ...(opts.backend ? { backend: opts.backend } : {}),
+        ...(classifierIterations === undefined ? {} : { classifierIterations }),
+        ...(classifierWidth === undefined ? {} : { classifierWidth }),
+        ...(seed === undefined ? {} : { seed }),
+        retrainClassifier: !!opts.retrainClassifier,
+        ...(maxImages === undefined ? {} : { maxImages }),
+        ...(variantIterations === undefined ? {} : { variantIterations }),
+        trainNoCycle: !!opts.trainNoCycle,
+        baseline: opts.baseline === false ? 'skip' : typeof opts.baseline === 'string' ? { project: opts.baseline } : 'train',
+      },
+      log,
+    );
+    if (outcome.kind === 'classifier') {
+      log(outcome.summary);
       return 0;
     }
-    const { report: r, reportDir } = await evaluateProject(file, {
-      reportDir: opts.report!,
-      ...classifierSettings,
-      ...(maxImages === undefined ? {} : { maxImages }),
-      ...(variantIterations === undefined ? {} : { variantIterations }),
-      trainNoCycle: !!opts.trainNoCycle,
-      baseline: opts.baseline === false ? 'skip' : typeof opts.baseline === 'string' ? { project: opts.baseline } : 'train',
-      log,
-    });
+    const { report: r, reportDir } = outcome;
     const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
     const print = (title: string, t: NonNullable<typeof r.attributeAccuracy>) => {
       log(`${title} (${t.columns.join(', ')}):`);

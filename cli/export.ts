@@ -1,14 +1,15 @@
-// `modulargan export`: a trained run's modules and a project that uses them, in one folder.
+// `modulargan export`: a trained run's modules and a project that uses them, in one folder, or
+// with --torch a folder to train the project with PyTorch elsewhere; flags in, lines out, the
+// work in core/engine/export.ts.
 
-import { exportTrainedModules } from '../core/train/export';
-import { exportTorchBundle } from './export-torch';
+import { exportModules, exportTorchBundle } from '../core/engine/export';
 
 export interface ExportCommandOptions {
   output?: string;
   checkpoint?: string;
   half?: boolean;
   project?: string;
-  /** Instead: a folder to train the project with PyTorch elsewhere (cli/export-torch.ts). */
+  /** Instead: a folder to train the project with PyTorch elsewhere (core/engine/export-torch.ts). */
   torch?: string;
 }
 
@@ -21,7 +22,7 @@ export async function exportCommand(file: string, opts: ExportCommandOptions, lo
       return 0;
     }
     if (!opts.output) throw new Error('--output is required (or --torch DIR for a PyTorch training folder)');
-    const r = await exportTrainedModules(file, { out: opts.output, checkpoint: opts.checkpoint, storage: opts.half ? 'float16' : 'float32', project: opts.project });
+    const r = await exportModules({ file, output: opts.output, checkpoint: opts.checkpoint, storage: opts.half ? 'float16' : 'float32', project: opts.project });
     const kb = (b: number) => `${(b / 1024).toFixed(0)} KB`;
     for (const m of r.modules) log(`${m.node} -> ${m.file} (${kb(m.bytes)})`);
     log(`wrote ${r.project}: iteration ${r.iteration}, ${r.modules.length} modules, ${kb(r.modules.reduce((a, m) => a + m.bytes, 0))}${opts.half ? ' in half precision' : ''}`);

@@ -2,11 +2,9 @@
 // (iterations/s, ETA, the main losses) and a plain line per checkpoint when not on a TTY.
 
 import { SingleBar } from 'cli-progress';
-import { isBackendPreference } from '../core/runtime/backend-report';
-import { initBackend } from '../core/runtime/backends';
-import { TrainSetupError, runTraining } from '../core/train/run';
-import { readProjectFile } from '../core/files/documents';
-import { torchTrainCommand } from './train-torch';
+import { RunError } from '../core/engine/errors';
+import { trainProject } from '../core/engine/train';
+import { torchProgress } from './train-torch';
 
 export interface TrainCommandOptions {
   iterations?: string;
@@ -15,7 +13,7 @@ export interface TrainCommandOptions {
   backend?: string;
   stopAfter?: string;
   quiet?: boolean;
-  /** 'builtin' (default) or 'torch' (python/modulargan_torch, see cli/train-torch.ts). */
+  /** One of TRAINING_ENGINES (core/engine/train.ts): builtin (default) or torch (python/modulargan_torch). */
   engine?: string;
   /** With --engine torch: local processes (torchrun). */
   nproc?: string;
@@ -24,7 +22,7 @@ export interface TrainCommandOptions {
 const count = (v: string | undefined, name: string): number | undefined => {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new TrainSetupError(`--${name} must be a whole number of at least 1, got '${v}'`);
+  if (!Number.isInteger(n) || n < 1) throw new RunError(`--${name} must be a whole number of at least 1, got '${v}'`);
   return n;
 };
 
@@ -46,45 +44,43 @@ export async function trainCommand(file: string, opts: TrainCommandOptions, log:
   try {
     const iterations = count(opts.iterations, 'iterations');
     const stopAfter = count(opts.stopAfter, 'stop-after');
-    const engine = opts.engine ?? 'builtin';
-    if (engine !== 'builtin' && engine !== 'torch') throw new TrainSetupError(`--engine must be builtin or torch, got '${engine}'`);
-    if (opts.nproc !== undefined && engine !== 'torch') throw new TrainSetupError('--nproc needs --engine torch (the built-in engine runs in one process)');
-    if (engine === 'torch') {
-      const nproc = count(opts.nproc, 'nproc');
-      const torchOpts = { resume: !!opts.resume, restart: !!opts.restart, quiet: !!opts.quiet, ...(iterations ? { iterations } : {}), ...(stopAfter ? { stopAfter } : {}), ...(nproc ? { nproc } : {}) };
-      return await torchTrainCommand(file, torchOpts, log, signal);
-    }
-    const read = await readProjectFile(file);
-    const fromProject = read.ok ? read.value.value.training?.backend : undefined;
-    const backend = opts.backend ?? fromProject ?? 'auto';
-    if (!isBackendPreference(backend)) throw new TrainSetupError(`--backend must be auto, tfjs-node-gpu, webgpu, wasm or cpu, got '${backend}'`);
-    const report = await initBackend(backend, { probeAll: false });
-    log(`backend: ${report.active}`);
+    const nproc = count(opts.nproc, 'nproc');
     const tty = !opts.quiet && process.stderr.isTTY;
     let lastLine = 0;
-    const result = await runTraining(file, {
-      ...(iterations ? { iterations } : {}),
-      ...(stopAfter ? { stopAfter } : {}),
-      resume: !!opts.resume,
-      restart: !!opts.restart,
-      // Named in the run folder's lock, for whoever is refused while this run writes it.
-      command: ['modulargan train', file, ...(opts.resume ? ['--resume'] : []), ...(opts.restart ? ['--restart'] : [])].join(' '),
-      ...(signal ? { signal } : {}),
-      log,
-      onProgress: (p) => {
-        const l = p.losses;
-        const fmt = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(3));
-        const payload = { left: duration(p.etaSeconds), its: p.iterationsPerSecond.toFixed(2), speed: p.imagesPerSecond.toFixed(1), d: fmt(l.d_total), g: fmt(l.g_total) };
-        if (tty) {
-          bar ??= new SingleBar({ format: 'training {bar} {value}/{total} | {its} it/s, {speed} img/s | ETA {left} | D {d} G {g}', hideCursor: true, etaBuffer: 20 });
-          if (!bar.isActive) bar.start(p.total, p.done, payload);
-          bar.update(p.done, payload);
-        } else if (!opts.quiet && (Date.now() - lastLine > 10_000 || p.done === p.total)) {
-          lastLine = Date.now();
-          log(`iteration ${p.done}/${p.total}, ${payload.its} it/s, ${payload.speed} img/s, ETA ${payload.left}, D ${payload.d}, G ${payload.g}`);
-        }
+    const outcome = await trainProject(
+      {
+        file,
+        engine: opts.engine,
+        backend: opts.backend,
+        ...(iterations ? { iterations } : {}),
+        ...(stopAfter ? { stopAfter } : {}),
+        ...(nproc ? { nproc } : {}),
+        resume: !!opts.resume,
+        restart: !!opts.restart,
+        // Named in the run folder's lock, for whoever is refused while this run writes it.
+        command: ['modulargan train', file, ...(opts.resume ? ['--resume'] : []), ...(opts.restart ? ['--restart'] : [])].join(' '),
+        ...(signal ? { signal } : {}),
       },
-    });
+      {
+        log,
+        onTorchIteration: torchProgress(!!opts.quiet, log),
+        onProgress: (p) => {
+          const l = p.losses;
+          const fmt = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(3));
+          const payload = { left: duration(p.etaSeconds), its: p.iterationsPerSecond.toFixed(2), speed: p.imagesPerSecond.toFixed(1), d: fmt(l.d_total), g: fmt(l.g_total) };
+          if (tty) {
+            bar ??= new SingleBar({ format: 'training {bar} {value}/{total} | {its} it/s, {speed} img/s | ETA {left} | D {d} G {g}', hideCursor: true, etaBuffer: 20 });
+            if (!bar.isActive) bar.start(p.total, p.done, payload);
+            bar.update(p.done, payload);
+          } else if (!opts.quiet && (Date.now() - lastLine > 10_000 || p.done === p.total)) {
+            lastLine = Date.now();
+            log(`iteration ${p.done}/${p.total}, ${payload.its} it/s, ${payload.speed} img/s, ETA ${payload.left}, D ${payload.d}, G ${payload.g}`);
+          }
+        },
+      },
+    );
+    if (outcome.engine === 'torch') return outcome.exitCode;
+    const { result } = outcome;
     bar?.stop();
     if (result.status === 'non-finite') {
       log(`error: ${result.message}`);

@@ -6,11 +6,11 @@
 // `<name>.stargan.mgproj.json` and `<name>.nocycle.mgproj.json` and trained by the same
 // trainer (runTraining), into their own `.train/` folders.
 
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Dataset } from '../data/dataset';
 import { openDataset } from '../data/open';
-import { formatFileError, readProjectFile } from '../files/documents';
+import { formatFileError, readProjectFile, saveProjectFile } from '../files/documents';
 import { readWeightsFile } from '../files/weights-file';
 import type { Project } from '../graph/format/project';
 import type { Graph, GraphEdge, GraphNode } from '../graph/graph';
@@ -76,21 +76,21 @@ export function baselineGraph(graph: Graph): Graph {
   return { nodes: [...graph.nodes.filter((n) => !drop.has(n.id)), cond, tAll], edges };
 }
 
-/** Writes the derived project of a variant beside the user's (same dataset paths: they are resolved against the same folder). */
+/**
+ * Writes the derived project of a variant beside the user's (same dataset paths: they are
+ * resolved against the same folder). The user's project is read as every reader reads it
+ * (checked, upgraded to the current version), so the variant is a current, valid project that
+ * keeps the fields this version does not know.
+ */
 export async function writeVariantProject(projectFile: string, v: Variant): Promise<string> {
-  const raw = JSON.parse(await readFile(projectFile, 'utf8')) as Record<string, unknown> & { graph: Graph; training: Record<string, unknown>; name?: string };
-  const out: Record<string, unknown> = { ...raw, checkpoints: [] };
-  if (v === 'stargan') {
-    out.graph = baselineGraph(raw.graph);
-    out.name = `${raw.name ?? 'project'} (StarGAN-style baseline)`;
-    // Its layout lists nodes it no longer has; the editor places new nodes itself.
-    delete out.layout;
-  } else {
-    out.training = { ...raw.training, lambdaCyc: 0 };
-    out.name = `${raw.name ?? 'project'} (no cycle loss)`;
-  }
+  const project = await readProject(projectFile);
+  const out: Project =
+    v === 'stargan'
+      ? // Its layout lists nodes it no longer has; the editor places new nodes itself.
+        { ...project, checkpoints: [], graph: baselineGraph(project.graph) as Project['graph'], name: `${project.name || 'project'} (StarGAN-style baseline)`, layout: { nodes: {} } }
+      : { ...project, checkpoints: [], training: { ...project.training!, lambdaCyc: 0 }, name: `${project.name || 'project'} (no cycle loss)` };
   const file = variantFile(projectFile, v);
-  await writeFile(file, `${JSON.stringify(out, null, 2)}\n`);
+  await saveProjectFile(file, out);
   return file;
 }
 

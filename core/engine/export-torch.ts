@@ -7,10 +7,11 @@
 
 import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { exportDatasetRef, defaultExportFolder, refGroups } from '../core/data/export-folder';
-import { formatFileError, readProjectFile, saveProjectFile } from '../core/files/documents';
-import { describeGroups } from '../core/graph/ports';
-import { TORCH_PACKAGE_DIR } from '../core/train/torch-engine';
+import { exportDatasetRef, defaultExportFolder, refGroups } from '../data/export-folder';
+import { saveProjectFile } from '../files/documents';
+import { describeGroups } from '../graph/ports';
+import { TORCH_PACKAGE_DIR } from '../train/torch-engine';
+import { readProject } from './documents';
 
 export interface TorchBundle {
   readonly folder: string;
@@ -74,9 +75,7 @@ srun --kill-on-bad-exit=1 bash -c 'NPROC=\${SLURM_GPUS_ON_NODE:-1} bash train.sh
 
 /** Writes the bundle for `projectFile` into `dir`; returns what it wrote and what the user must know. */
 export async function exportTorchBundle(projectFile: string, dir: string, log: (line: string) => void = () => {}): Promise<TorchBundle> {
-  const read = await readProjectFile(projectFile);
-  if (!read.ok) throw new Error(read.errors.map((e) => formatFileError(projectFile, e)).join('\n'));
-  const project = read.value.value;
+  const project = await readProject(projectFile);
   const t = project.training;
   if (!t) throw new Error(`${projectFile}: the project has no "training" section`);
   const ref = project.datasets.find((d) => d.id === t.dataset);

@@ -1,0 +1,86 @@
+// Training a project file, for every front door: which engine trains (the built-in one, or
+// PyTorch through python/modulargan_torch), which backend the built-in one runs on (asked
+// for, else the project's training.backend, else auto), and the run itself
+// (core/train/run.ts, or core/train/torch-engine.ts). The studio's Training tab
+// (training-service.ts) starts its backend the same way, so both give the same losses.
+
+import type { Losses } from '../train/trainer';
+import { type TrainProgress, type TrainRunResult, defaultRunDir, runTraining } from '../train/run';
+import { runTorchTraining } from '../train/torch-engine';
+import { startTrainingBackend } from './backends';
+import { readProject } from './documents';
+import { RunError } from './errors';
+
+export type { Losses, TrainProgress, TrainRunResult };
+
+/** Who trains: the engine in this process, or PyTorch. */
+export const TRAINING_ENGINES = ['builtin', 'torch'] as const;
+export type TrainingEngine = (typeof TRAINING_ENGINES)[number];
+
+export interface TrainJob {
+  /** The project file; its run folder is "<project>.train" beside it. */
+  readonly file: string;
+  /** A TRAINING_ENGINES name (default builtin). */
+  readonly engine?: string;
+  /** The built-in engine's backend (default: training.backend, else auto). */
+  readonly backend?: string;
+  /** Overrides training.iterations. */
+  readonly iterations?: number;
+  /** Stop after this many iterations, with a checkpoint, as if interrupted. */
+  readonly stopAfter?: number;
+  readonly resume?: boolean;
+  readonly restart?: boolean;
+  /** With the torch engine: data-parallel processes on this machine (torchrun). */
+  readonly nproc?: number;
+  /** Who writes the run folder, named in its lock ("modulargan train p.mgproj.json --resume"). */
+  readonly command?: string;
+  readonly signal?: AbortSignal;
+}
+
+export interface TrainEvents {
+  /** Lines for the user: the backend, dataset notes, where it resumed, the PyTorch side's output. */
+  readonly log?: (line: string) => void;
+  /** The built-in engine's progress after each iteration. */
+  readonly onProgress?: (p: TrainProgress) => void;
+  /** The PyTorch engine's iterations, as they land in the run's log.jsonl. */
+  readonly onTorchIteration?: (iteration: number, losses: Losses) => void;
+}
+
+export type TrainOutcome = { readonly engine: 'builtin'; readonly backend: string; readonly result: TrainRunResult } | { readonly engine: 'torch'; readonly exitCode: number };
+
+export const isTrainingEngine = (name: string): name is TrainingEngine => (TRAINING_ENGINES as readonly string[]).includes(name);
+
+/** Trains a project; throws (DocumentError, RunError, or the trainer's setup errors) with a message for the user when it cannot start. */
+export async function trainProject(job: TrainJob, events: TrainEvents = {}): Promise<TrainOutcome> {
+  const engine = job.engine ?? 'builtin';
+  const log = events.log ?? (() => {});
+  if (!isTrainingEngine(engine)) throw new RunError(`--engine must be ${TRAINING_ENGINES.join(' or ')}, got '${engine}'`);
+  if (job.nproc !== undefined && engine !== 'torch') throw new RunError('--nproc needs --engine torch (the built-in engine runs in one process)');
+  if (engine === 'torch') {
+    const exitCode = await runTorchTraining(job.file, defaultRunDir(job.file), {
+      resume: !!job.resume,
+      restart: !!job.restart,
+      ...(job.iterations ? { iterations: job.iterations } : {}),
+      ...(job.stopAfter ? { stopAfter: job.stopAfter } : {}),
+      ...(job.nproc ? { nproc: job.nproc } : {}),
+      log,
+      ...(job.signal ? { signal: job.signal } : {}),
+      ...(events.onTorchIteration ? { onIteration: events.onTorchIteration } : {}),
+    });
+    return { engine, exitCode };
+  }
+  const project = await readProject(job.file);
+  const report = await startTrainingBackend(job.backend, { backend: project.training?.backend, file: job.file });
+  log(`backend: ${report.active}`);
+  const result = await runTraining(job.file, {
+    ...(job.iterations ? { iterations: job.iterations } : {}),
+    ...(job.stopAfter ? { stopAfter: job.stopAfter } : {}),
+    resume: !!job.resume,
+    restart: !!job.restart,
+    ...(job.command ? { command: job.command } : {}),
+    ...(job.signal ? { signal: job.signal } : {}),
+    log,
+    ...(events.onProgress ? { onProgress: events.onProgress } : {}),
+  });
+  return { engine, backend: report.active, result };
+}
