@@ -24,6 +24,10 @@ export interface BatchCommandOptions {
   batch?: string;
   report?: string;
   quiet?: boolean;
+  /** redis://host:port[/db]: spread the batch over queue workers (cli/batch-queue.ts). */
+  queue?: string;
+  queueName?: string;
+  jobSize?: string;
 }
 
 /**
@@ -32,6 +36,8 @@ export interface BatchCommandOptions {
  * full or read-only disk stopped the run, or the report could not be written; 130 cancelled.
  */
 export async function batchCommand(file: string, opts: BatchCommandOptions, log: (line: string) => void, signal?: AbortSignal): Promise<number> {
+  // Loaded only when asked: the queue client adds half a second to every start.
+  if (opts.queue !== undefined) return (await import('./batch-queue')).queuedBatchCommand(file, { ...opts, queue: opts.queue }, log, signal);
   let bar: SingleBar | undefined;
   try {
     const report = await runBatchJob(

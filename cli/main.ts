@@ -11,6 +11,7 @@ import { type PresetExportOptions, presetExportCommand, presetImportCommand } fr
 import { type RunCommandOptions, runCommand } from './run';
 import { type TrainCommandOptions, trainCommand } from './train';
 import { validateCommand } from './validate';
+import type { WorkerCommandOptions } from './worker';
 
 // Backend choices come from the engine's one list, so help and refusals never drift from it.
 const INFERENCE_HELP = listChoices(INFERENCE_BACKENDS);
@@ -72,12 +73,36 @@ export function buildProgram(): Command {
     .option('--backend <name>', INFERENCE_HELP, 'auto')
     .option('--batch <n>', 'images per batch', '8')
     .option('--report <file>', 'where to write the JSON report (default <output>/batch-report.json)')
+    .option('--queue <url>', 'spread the batch over queue workers (modulargan worker) through Redis: redis://HOST:PORT[/DB]; the report is the same')
+    .option('--job-size <n>', 'with --queue: files per queued share (default 4 batches; a multiple of --batch keeps the batches of a local run)')
+    .option('--queue-name <name>', 'with --queue: the queue the workers listen on (default modulargan-batch)')
     .option('-q, --quiet', 'no progress bar')
     .action(async (file: string, opts: BatchCommandOptions) => {
       const ctrl = new AbortController();
       // Ctrl+C finishes the batch in flight, writes the report, and leaves a resumable folder.
       process.once('SIGINT', () => ctrl.abort());
       process.exitCode = await batchCommand(file, opts, (line) => process.stdout.write(`${line}\n`), ctrl.signal);
+    });
+  program
+    .command('worker')
+    .description('Take batch shares from a queue (modulargan batch --queue) and run them here, until Ctrl+C; any number of workers, on any machines that see the same storage.')
+    .requiredOption('--queue <url>', 'the Redis the batches are queued on: redis://HOST:PORT[/DB] (rediss:// for TLS)')
+    .option('--map <remote=local...>', 'read paths under REMOTE (as the submitting machine names them) under LOCAL here, e.g. /mnt/nas=/data')
+    .option('--concurrency <n>', 'shares run at once in this process', '1')
+    .option('--backend <name>', INFERENCE_HELP, 'auto')
+    .option('--name <name>', "this worker's name in progress and reports (default HOST:PID)")
+    .option('--queue-name <name>', 'the queue to listen on (default modulargan-batch)')
+    .option('--lock-seconds <n>', "a share held by a worker that died is taken over after this long (default 15)")
+    .action(async (opts: WorkerCommandOptions) => {
+      const ctrl = new AbortController();
+      // Ctrl+C (or a polite kill) finishes the shares in hand and stops; a second one exits at once.
+      for (const sig of ['SIGINT', 'SIGTERM'] as const)
+        process.once(sig, () => {
+          ctrl.abort();
+          process.once(sig, () => process.exit(130));
+        });
+      const { workerCommand } = await import('./worker');
+      process.exitCode = await workerCommand(opts, (line) => process.stdout.write(`${line}\n`), ctrl.signal);
     });
   const preset = program.command('preset').description('Make presets from projects, and unpack preset bundles.');
   preset

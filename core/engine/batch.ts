@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import type { Graph } from '../graph/graph';
 import { expandPresetNodes } from '../graph/preset-node';
-import { type BatchReport, runBatch } from '../runtime/batch';
+import { type BatchReport, type BatchShare, runBatch } from '../runtime/batch';
 import type { EngineChoice, RunProgress, Skipped } from '../runtime/executor';
 import { chooseInferenceEngine } from './backends';
 import { type OpenedDocument, requireDocument } from './documents';
@@ -42,6 +42,8 @@ export interface BatchJob {
   /** Where the JSON report goes (default <output>/batch-report.json). */
   readonly report?: string;
   readonly signal?: AbortSignal;
+  /** Run only this share of a batch planned elsewhere: a queue worker's job (core/engine/queue). */
+  readonly share?: BatchShare;
 }
 
 export interface BatchJobEvents {
@@ -88,6 +90,7 @@ export async function runBatchJob(job: BatchJob, events: BatchJobEvents = {}): P
         batchSize: job.batchSize ?? 8,
         signal: job.signal,
         report: job.report === undefined ? undefined : resolve(job.report),
+        share: job.share,
       },
       { onProgress: events.onProgress, onSkip: events.onSkip },
     );

@@ -11,8 +11,9 @@ import { join, relative } from 'node:path';
 import { importPresetBundle, MAX_ENTRY_BYTES } from '../../files/preset-bundle';
 import { nodeKind } from '../../graph/catalogue';
 import type { Graph } from '../../graph/graph';
-import { runBatch } from '../../runtime/batch';
-import { type EngineChoice, RunError } from '../../runtime/executor';
+import type { EngineChoice } from '../../runtime/executor';
+import { runBatchJob } from '../batch';
+import { RunError } from '../errors';
 import { type BatchJobData, type BatchJobResult, type ShareProgress, fileIdentity } from './batch-job';
 import type { PathMap } from './path-map';
 
@@ -102,23 +103,25 @@ export async function runShare(job: BatchJobData, ctx: ShareContext): Promise<Ba
     if (!st?.isFile()) return false;
     return job.before[relative(output, path)] !== fileIdentity(st);
   };
-  const report = await runBatch(
-    graphOnThisMachine(job.graph as Graph, map),
+  const report = await runBatchJob(
     {
+      graph: graphOnThisMachine(job.graph as Graph, map),
       baseDir,
       input,
       output,
       masks: job.masks,
       seed: job.seed,
       batchSize: job.batchSize,
-      engine: ctx.engine,
       skipExisting: job.existing === 'keep',
       overwrite: job.existing === 'replace',
       stopOnError: job.stopOnError,
       signal: ctx.signal,
       share: { files: job.files, writtenBefore },
     },
-    { onProgress: (p) => ctx.onProgress?.({ worker: ctx.worker, done: p.done, total: p.total, imagesPerSecond: Math.max(0, p.imagesPerSecond) }) },
+    {
+      startEngine: async () => ctx.engine,
+      onProgress: (p) => ctx.onProgress?.({ worker: ctx.worker, done: p.done, total: p.total, imagesPerSecond: Math.max(0, p.imagesPerSecond) }),
+    },
   );
   const back = (s: string) => map.textToRemote(s);
   return {

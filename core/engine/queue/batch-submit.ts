@@ -12,18 +12,23 @@
 
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { type Job, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { writeFileAtomic } from '../../files/atomic';
+import { readFileHead } from '../../files/documents';
 import { sweepStaleTemporaries } from '../../files/stale-temporaries';
 import type { Graph } from '../../graph/graph';
+import { expandPresetNodes } from '../../graph/preset-node';
 import { type BatchOptions, type BatchPlan, type BatchReport, planBatch } from '../../runtime/batch';
 import { type RunItem, RunError, type RunProgress } from '../../runtime/executor';
 import { outputPath, writeErrorReason } from '../../runtime/output-writer';
-import { type QueueAddress, connectionOptions } from './address';
+import type { BatchJob } from '../batch';
+import { requireDocument } from '../documents';
+import { type QueueAddress, connectionOptions, parseQueueAddress } from './address';
 import {
   BATCH_QUEUE,
+  QUEUE_NAME,
   type BatchJobData,
   SHARE_ATTEMPTS,
   SHARE_BACKOFF_MS,
@@ -193,7 +198,15 @@ export async function runQueuedBatch(graph: Graph, opts: QueuedBatchOptions, eve
 
   const existing = opts.skipExisting ? 'keep' : opts.overwrite ? 'replace' : 'refuse';
   const queuedAt = Date.now();
-  const jobData = async (s: (typeof shares)[number]): Promise<BatchJobData> => ({
+  // Made once per share: what was there before must stay what was there when the batch was
+  // planned, or a share queued again would take its own earlier outputs for the user's.
+  const made = new Map<number, Promise<BatchJobData>>();
+  const jobData = (s: (typeof shares)[number]): Promise<BatchJobData> => {
+    let data = made.get(s.index);
+    if (!data) made.set(s.index, (data = makeJobData(s)));
+    return data;
+  };
+  const makeJobData = async (s: (typeof shares)[number]): Promise<BatchJobData> => ({
     kind: 'batch',
     runId,
     index: s.index,
@@ -378,5 +391,46 @@ export async function runQueuedBatch(graph: Graph, opts: QueuedBatchOptions, eve
     await withTimeout(Promise.all([queue.close(), follow.close(), control.quit()]), CLOSE_TIMEOUT_MS);
     control.disconnect();
     await withTimeout(Promise.all([queue.disconnect(), follow.disconnect()]), 500);
+  }
+}
+
+/** A batch for the queue, from any front door: the engine's BatchJob with where to queue it. */
+export interface QueuedBatchJob extends Omit<BatchJob, 'backend' | 'share'> {
+  /** redis://host:port[/db] */
+  readonly queue: string;
+  readonly queueName?: string;
+  readonly jobSize?: number;
+}
+
+/**
+ * Opens the document (or takes the graph), checks the queue URL, and runs the batch through
+ * the queue. Throws RunError or DocumentError when it cannot start, as runBatchJob does.
+ */
+export async function runQueuedBatchJob(job: QueuedBatchJob, events: QueuedBatchEvents = {}): Promise<QueuedBatchReport> {
+  if ((job.file === undefined) === (job.graph === undefined)) throw new RunError('a batch runs either a document (file) or a graph (graph and baseDir)');
+  const queue = parseQueueAddress(job.queue);
+  if (job.queueName !== undefined && !QUEUE_NAME.test(job.queueName)) throw new RunError(`the queue name must be 1-64 letters, digits, '.', '_' or '-', got '${job.queueName}'`);
+  const doc = job.file !== undefined ? await requireDocument(job.file) : undefined;
+  try {
+    const graph = doc?.graph ?? job.graph!;
+    const baseDir = doc?.baseDir ?? job.baseDir;
+    if (baseDir === undefined) throw new RunError('a batch of a graph needs the folder its relative paths resolve against (baseDir)');
+    // A bundle's weights are in a folder only this machine has: each worker unpacks the bundle itself.
+    const bundle = job.file !== undefined && (await readFileHead(job.file, 2))?.toString('latin1') === 'PK' ? resolve(job.file) : undefined;
+    return await runQueuedBatch(
+      expandPresetNodes(graph).graph,
+      {
+        ...job,
+        baseDir: resolve(baseDir),
+        bundle,
+        queue,
+        seed: job.seed ?? 0,
+        batchSize: job.batchSize ?? 8,
+        report: job.report === undefined ? undefined : resolve(job.report),
+      },
+      events,
+    );
+  } finally {
+    await doc?.cleanup();
   }
 }

@@ -51,6 +51,10 @@ export async function runWorkerHost(opts: WorkerHostOptions): Promise<void> {
   const control = new Redis(connectionOptions(opts.queue, 'worker-control'));
   let lastError = '';
   const onError = (e: Error) => {
+    // A share's end that Redis no longer knows (it restarted empty, or the lock ran out while
+    // it was away): the submitter has it done again, and what this attempt wrote is kept.
+    const gone = /^Missing (key|lock) for job (\S+)/.exec(e.message);
+    if (gone) return opts.log(`job ${gone[2]}: Redis no longer holds it, so its result could not be delivered; the share will be done again (its outputs are kept)`);
     // A Redis that is away says so on every retry: once per cause is enough.
     if (e.message !== lastError) opts.log(`redis ${opts.queue.shown}: ${e.message}; retrying`);
     lastError = e.message;

@@ -1,0 +1,72 @@
+// `modulargan batch … --queue redis://…`: the same batch, spread over queue workers. Flags
+// in; notices, per-worker progress and the merged report's lines out. Planning, queueing,
+// following and merging are core/engine/queue's.
+
+import { SingleBar } from 'cli-progress';
+import { batchExitCode, describeBatchReport } from '../core/engine/batch';
+import { DocumentError } from '../core/engine/documents';
+import { RunError, userErrorMessage } from '../core/engine/errors';
+import { runQueuedBatchJob } from '../core/engine/queue/batch-submit';
+import type { BatchCommandOptions } from './batch';
+import { printDocumentErrors, wholeNumber } from './flags';
+
+export async function queuedBatchCommand(file: string, opts: BatchCommandOptions & { queue: string }, log: (line: string) => void, signal?: AbortSignal): Promise<number> {
+  let bar: SingleBar | undefined;
+  const say = (line: string) => {
+    if (bar?.isActive) bar.stop();
+    log(line);
+  };
+  try {
+    if (opts.backend !== undefined && opts.backend !== 'auto') say(`note: --backend is each worker's choice with a queue (modulargan worker --backend ${opts.backend}); ignored here`);
+    const batchSize = wholeNumber(opts.batch, 'batch', 8) || 1;
+    const jobSize = opts.jobSize === undefined ? undefined : wholeNumber(opts.jobSize, 'job-size', 0);
+    if (jobSize === 0) throw new RunError('--job-size must be at least 1');
+    const report = await runQueuedBatchJob(
+      {
+        file,
+        queue: opts.queue,
+        queueName: opts.queueName,
+        jobSize,
+        input: opts.input,
+        output: opts.output,
+        recursive: opts.recursive,
+        glob: opts.glob,
+        skipExisting: opts.skipExisting,
+        stopOnError: opts.stopOnError,
+        overwrite: opts.overwrite,
+        masks: opts.masks,
+        seed: wholeNumber(opts.seed, 'seed', 0),
+        batchSize,
+        signal,
+        report: opts.report,
+      },
+      {
+        onQueued: (q) => !opts.quiet && say(`queued ${q.files} files as ${q.shares} shares on ${q.queue} (run ${q.runId}); Ctrl+C removes the shares not started`),
+        onNotice: say,
+        onShare: (s) => {
+          if (opts.quiet || process.stderr.isTTY) return;
+          if (s.result) say(`share ${s.index + 1} done on ${s.result.worker}: ${s.result.processed} processed, ${s.result.skipped.length} skipped, ${s.result.failed.length} not written`);
+          else if (s.failure) say(`share ${s.index + 1} failed${s.failure.worker ? ` on ${s.failure.worker}` : ''}: ${s.failure.reason}`);
+        },
+        onProgress: (p) => {
+          if (opts.quiet || !process.stderr.isTTY) return;
+          bar ??= new SingleBar({ format: 'batch {bar} {value}/{total} | {speed} img/s | {workers}', hideCursor: true });
+          const workers = p.workers.map((w) => `${w.worker} ${w.done}`).join(', ') || 'no worker yet';
+          if (!bar.isActive) bar.start(p.total, 0, { speed: '0', workers });
+          bar.update(p.done, { speed: p.imagesPerSecond.toFixed(1), workers });
+        },
+      },
+    );
+    bar?.stop();
+    describeBatchReport(report).forEach((l) => log(l));
+    if (!opts.quiet) for (const w of report.workers) log(`worker ${w.worker}: ${w.shares} shares, ${w.done} images`);
+    return batchExitCode(report, opts.stopOnError);
+  } catch (e) {
+    bar?.stop();
+    if (e instanceof DocumentError) return printDocumentErrors(e, log);
+    const message = userErrorMessage(e);
+    if (message === undefined) throw e;
+    log(`error: ${message}`);
+    return 1;
+  }
+}
