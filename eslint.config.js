@@ -1,13 +1,35 @@
-// Lint, and the layering rule that keeps the arrows of ARCHITECTURE.md pointing one way:
-// core knows no front end; core/graph imports only itself (it loads in the renderer for
-// instant connection checks); the renderer sees only core's graph and api; only the
-// Electron entry files import 'electron'. A wrong import fails `npm run lint`.
+// Lint, and the layering rules that keep the arrows of docs/architecture.md pointing one way,
+// written as allow-lists (as VS Code's layer rules are): each core layer may import only the
+// layers below it and itself,
+//   graph <- modules, data <- files <- runtime <- train <- eval <- engine,
+// the contract (core/api: zod schemas, types derived from them, the generic client and
+// dispatcher) imports only core/graph and zod; nothing in graph or the contract imports Node
+// or TensorFlow.js (both load in the page); the command line, the web host and Electron are
+// adapters that import only core/engine, the contract and core/graph's pure helpers (no
+// command reads a project file or picks a backend itself); the renderer sees only graph and
+// the contract; core knows no front end; only the Electron entry files import 'electron'.
+// A wrong import fails `npm run lint` (test/unit/lint-layering.test.ts checks each rule).
 
+import { builtinModules } from 'node:module';
 import tseslint from 'typescript-eslint';
 import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 
 const FRONT_ENDS = ['./renderer', './electron', './cli', './web'];
 const ELECTRON_ENTRIES = ['electron/main.ts', 'electron/preload.ts'];
+
+/** Each core layer and the core folders it may import (itself included). */
+const CORE_LAYERS = {
+  graph: ['graph'],
+  modules: ['graph', 'modules'],
+  data: ['graph', 'data'],
+  files: ['graph', 'modules', 'data', 'files'],
+  runtime: ['graph', 'modules', 'data', 'files', 'runtime'],
+  train: ['graph', 'modules', 'data', 'files', 'runtime', 'train'],
+  eval: ['graph', 'modules', 'data', 'files', 'runtime', 'train', 'eval'],
+  engine: ['graph', 'modules', 'data', 'files', 'runtime', 'train', 'eval', 'api', 'engine'],
+  api: ['graph', 'api'],
+};
+const ORDER = 'graph <- modules, data <- files <- runtime <- train <- eval <- engine; the contract (api) sits on graph';
 
 const zones = [
   ...FRONT_ENDS.map((from) => ({
@@ -15,12 +37,18 @@ const zones = [
     from,
     message: 'Bad layering: core/ is pure TypeScript and knows no front end.',
   })),
-  {
-    target: './core/graph',
+  ...Object.entries(CORE_LAYERS).map(([layer, allowed]) => ({
+    target: `./core/${layer}`,
     from: './core',
-    except: ['./graph'],
-    message: 'Bad layering: core/graph imports nothing but itself (it must load in the renderer).',
-  },
+    except: allowed.map((l) => `./${l}`),
+    message: `Bad layering: core/${layer} may import only core/{${allowed.join(', ')}} (${ORDER}).`,
+  })),
+  ...['./cli', './web', './electron'].map((target) => ({
+    target,
+    from: './core',
+    except: ['./engine', './api', './graph'],
+    message: 'Bad layering: a front end is an adapter over core/engine; it imports only core/engine, the contract (core/api) and core/graph.',
+  })),
   {
     target: './renderer',
     from: './core',
@@ -35,6 +63,14 @@ const zones = [
 ];
 
 const UI_PACKAGES = ['react', 'react-dom', 'react-dom/*', 'react/*', '@xyflow/*', 'electron', 'electron/*'];
+const NO_UI = { group: UI_PACKAGES, message: 'Bad layering: core/ knows no React, React Flow or Electron.' };
+const NODE_MESSAGE = 'Bad layering: core/graph and the contract (core/api) load in the page: no Node modules, no TensorFlow.js.';
+// Node's own modules by exact name ('fs', 'fs/promises'): as patterns they would also match a
+// relative import of a file that happens to share a name ('../panels/Inspector').
+const nodePaths = (message) => builtinModules.filter((m) => !m.startsWith('_')).map((name) => ({ name, message }));
+const NO_NODE_OR_TFJS = { group: ['node:*', '@tensorflow/*'], message: NODE_MESSAGE };
+/** Any package but zod (relative imports are the zones' business). */
+const ONLY_ZOD = { regex: '^(?!zod$|\\.\\.?/)', message: 'Bad layering: the contract (core/api) imports only core/graph and zod.' };
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'out/**', 'coverage/**', 'release/**', 'test-results/**', 'python/.venv/**'] },
@@ -56,12 +92,15 @@ export default tseslint.config(
   },
   {
     files: ['core/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { patterns: [{ group: UI_PACKAGES, message: 'Bad layering: core/ knows no React, React Flow or Electron.' }] },
-      ],
-    },
+    rules: { 'no-restricted-imports': ['error', { patterns: [NO_UI] }] },
+  },
+  {
+    files: ['core/graph/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: nodePaths(NODE_MESSAGE), patterns: [NO_UI, NO_NODE_OR_TFJS] }] },
+  },
+  {
+    files: ['core/api/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: nodePaths(NODE_MESSAGE), patterns: [NO_UI, NO_NODE_OR_TFJS, ONLY_ZOD] }] },
   },
   {
     files: ['renderer/**'],
@@ -69,9 +108,10 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
+          paths: nodePaths('The renderer runs in a sandboxed page: no Node modules.'),
           patterns: [
             { group: ['electron', 'electron/*'], message: 'Bad layering: the renderer reaches the engine through the api, never electron.' },
-            { group: ['node:*', 'fs', 'path', 'child_process'], message: 'The renderer runs in a sandboxed page: no Node modules.' },
+            { group: ['node:*', '@tensorflow/*'], message: 'The renderer runs in a sandboxed page: no Node modules, and no TensorFlow.js (the engine computes).' },
           ],
         },
       ],

@@ -7,7 +7,7 @@
 
 import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { exportDatasetRef, defaultExportFolder, refGroups } from '../data/export-folder';
+import { exportDatasetRef, defaultExportFolder, refGroups } from '../files/dataset-export';
 import { saveProjectFile } from '../files/documents';
 import { describeGroups } from '../graph/ports';
 import { TORCH_PACKAGE_DIR } from '../train/torch-engine';

@@ -1,10 +1,10 @@
 // Exports, for every front door: a trained run's modules with a project that uses them
 // (core/train/export.ts), a folder to train the project with PyTorch elsewhere
-// (export-torch.ts), and a project's dataset as an image folder + CSV (core/data's
-// export-folder.ts), each from a project file read through the checked reader.
+// (export-torch.ts), and a project's dataset as an image folder + CSV (core/files's
+// dataset-export.ts), each from a project file read through the checked reader.
 
 import { dirname, resolve } from 'node:path';
-import { type DatasetExportSummary, defaultExportFolder, exportDatasetRef } from '../data/export-folder';
+import { type DatasetExportSummary, defaultExportFolder, exportDatasetRef } from '../files/dataset-export';
 import type { WeightsStorage } from '../modules/weights';
 import { type ExportResult, exportTrainedModules } from '../train/export';
 import { readProject } from './documents';

@@ -3,21 +3,13 @@
 // resumed run continues with exactly the same update as an uninterrupted one.
 
 import * as tf from '@tensorflow/tfjs-core';
+import type { InPlaceAdamBackend } from '../runtime/in-place-adam';
 
 export interface AdamState {
   readonly step: number;
   /** Moments by variable key, each as long as its variable. */
   readonly m: ReadonlyMap<string, Float32Array>;
   readonly v: ReadonlyMap<string, Float32Array>;
-}
-
-/**
- * A backend that can run Adam's whole update in place (the native one). It returns false to
- * decline — say, when another tensor shares a variable's data — and the ops below run instead.
- * `coeffs`: [1 − β1, 1 − β2, β1, β2, lr / c1, c2, ε].
- */
-export interface InPlaceAdamBackend {
-  adamUpdateInPlace(w: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tensor, coeffs: Float32Array): boolean;
 }
 
 export class Adam {

@@ -8,7 +8,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { DATASET_EXPORT_FORMAT, defaultExportFolder, exportDatasetRef, refGroups } from '../data/export-folder';
+import { DATASET_EXPORT_FORMAT, defaultExportFolder, exportDatasetRef, refGroups } from '../files/dataset-export';
 import { formatFileError, readProjectFile } from '../files/documents';
 import { sameGroups } from '../graph/ports';
 import type { Losses } from './trainer';

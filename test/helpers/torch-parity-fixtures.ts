@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
-import { defaultExportFolder, exportDatasetRef } from '../../core/data/export-folder';
+import { defaultExportFolder, exportDatasetRef } from '../../core/files/dataset-export';
 import { encodePng } from '../../core/data/images';
 import { openCeleba } from '../../core/data/celeba';
 import sharp from 'sharp';

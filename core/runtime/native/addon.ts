@@ -23,7 +23,7 @@ export interface NativeAddon {
     dy: Float32Array, x: Float32Array, y: Float32Array, gamma: Float32Array, mean: Float32Array, rstd: Float32Array,
     dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, dims: Int32Array, relu: boolean,
   ): void;
-  /** Adam's update of one variable in place; coeffs as InPlaceAdamBackend's (core/train/adam.ts). */
+  /** Adam's update of one variable in place; coeffs as InPlaceAdamBackend's (core/runtime/in-place-adam.ts). */
   adamUpdate(w: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, coeffs: Float32Array): void;
   /** Sets (when given) and returns the number of OpenMP threads. */
   threads(n?: number): number;

@@ -15,7 +15,7 @@ import { batchMatMul } from './matmul-kernel';
 import { concat, splitV } from './split-kernel';
 import { NORM_KERNEL_NAMES, instanceNormGradKernel, instanceNormKernel } from './norm-kernels';
 import { INSTANCE_NORM_GRAD_KERNEL, INSTANCE_NORM_KERNEL } from '../../modules/fused-norm';
-import type { InPlaceAdamBackend } from '../../train/adam';
+import type { InPlaceAdamBackend } from '../in-place-adam';
 
 export const NATIVE_BACKEND = 'native';
 

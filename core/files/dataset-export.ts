@@ -14,13 +14,13 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { syncDir } from '../files/atomic';
+import type { Dataset } from '../data/dataset';
+import { encodePng } from '../data/images';
+import { type DatasetRef, openDataset } from '../data/open';
 import { DEFAULT_DATASET_GROUPS } from '../graph/attributes';
 import type { AttributeGroup } from '../graph/ports';
 import { groupLength, groupsLength } from '../graph/ports';
-import type { Dataset } from './dataset';
-import { encodePng } from './images';
-import { type DatasetRef, openDataset } from './open';
+import { syncDir } from './atomic';
 
 export const DATASET_EXPORT_FORMAT = 'modulargan-dataset';
 
