@@ -63,6 +63,17 @@ export const batchRequestSchema = z.object({
   overwrite: z.boolean().optional(),
   seed: z.number().int().min(0).optional(),
   batchSize: z.number().int().min(1).max(256).optional(),
+  /** Spread over queue workers through this Redis (redis:// or rediss://, checked again by the engine). */
+  queue: z.string().max(2000).regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
+  jobSize: z.number().int().min(1).max(100_000).optional(),
+});
+/** One queue worker's part in a batch spread over a queue. */
+export const batchWorkerSchema = z.object({
+  worker: z.string().max(300),
+  done: z.number(),
+  shares: z.number(),
+  running: z.number(),
+  imagesPerSecond: z.number(),
 });
 export const batchReportSchema = z.object({
   input: z.string(),
@@ -134,7 +145,16 @@ export const runEventSchema = z.discriminatedUnion('type', [
     skipped: z.array(z.string()),
   }),
   z.object({ type: z.literal('failed'), runId: z.string(), message: z.string(), node: z.string().optional() }),
-  z.object({ type: z.literal('batch-progress'), runId: z.string(), done: z.number(), total: z.number(), imagesPerSecond: z.number(), etaSeconds: z.number() }),
+  z.object({
+    type: z.literal('batch-progress'),
+    runId: z.string(),
+    done: z.number(),
+    total: z.number(),
+    imagesPerSecond: z.number(),
+    etaSeconds: z.number(),
+    workers: z.array(batchWorkerSchema).max(10_000).optional(),
+    notice: z.string().max(2000).optional(),
+  }),
   z.object({ type: z.literal('batch-finished'), runId: z.string(), report: batchReportSchema }),
   z.object({ type: z.literal('batch-failed'), runId: z.string(), message: z.string(), node: z.string().optional() }),
   z.object({

@@ -149,6 +149,19 @@ export interface BatchRequest {
   readonly overwrite?: boolean;
   readonly seed?: number;
   readonly batchSize?: number;
+  /** Spread the batch over queue workers (`modulargan worker`) through this Redis: redis://HOST:PORT[/DB]. */
+  readonly queue?: string;
+  /** With a queue: files per queued share (default 4 batches). */
+  readonly jobSize?: number;
+}
+
+/** One queue worker's part in a batch spread over a queue: images done, shares finished and running. */
+export interface BatchWorkerInfo {
+  readonly worker: string;
+  readonly done: number;
+  readonly shares: number;
+  readonly running: number;
+  readonly imagesPerSecond: number;
 }
 
 /** The end of a batch: what was done, and every file skipped or not written, with the reason. */
@@ -182,6 +195,10 @@ export type BatchEvent =
       readonly total: number;
       readonly imagesPerSecond: number;
       readonly etaSeconds: number;
+      /** With a queue: each worker's part so far. */
+      readonly workers?: readonly BatchWorkerInfo[];
+      /** With a queue: the latest thing to know (Redis lost and back, no worker yet). */
+      readonly notice?: string;
     }
   | { readonly type: 'batch-finished'; readonly runId: string; readonly report: BatchReportInfo }
   | { readonly type: 'batch-failed'; readonly runId: string; readonly message: string; readonly node?: string };

@@ -28,7 +28,7 @@ import { createTrainingService } from './training-service';
 import { buildTrainingGraph } from '../graph/training-graph';
 import { applyTrainingGraph } from '../graph/training-edit';
 import { suggestMapping } from '../graph/attribute-mapping';
-import { type BatchRequest, DEMOS, type DemoName, type EngineApi, type EngineInfo, type RunEvent, type RunRequest } from '../api/types';
+import { type BatchRequest, type BatchWorkerInfo, DEMOS, type DemoName, type EngineApi, type EngineInfo, type RunEvent, type RunRequest } from '../api/types';
 
 export interface EngineServiceOptions {
   /** Where the recent list and the recovery file live (Electron: userData). */
@@ -151,8 +151,32 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
     }
   }
 
+  /** A batch spread over queue workers: per-worker progress and notices travel with the progress events. */
+  async function executeQueuedBatch(runId: string, req: BatchRequest & { queue: string }, signal: AbortSignal): Promise<void> {
+    // Loaded only when asked: the queue client costs half a second at start.
+    const { runQueuedBatchJob } = await import('./queue/batch-submit');
+    let progress = { done: 0, total: 0, imagesPerSecond: 0, etaSeconds: 0, workers: [] as BatchWorkerInfo[] };
+    let notice: string | undefined;
+    const send = () => emit({ type: 'batch-progress', runId, ...progress, ...(notice ? { notice } : {}) });
+    const { runId: _queueRun, workers: _workers, ...report } = await runQueuedBatchJob(
+      { ...req, signal },
+      {
+        onProgress: (p) => {
+          progress = { done: p.done, total: p.total, imagesPerSecond: p.imagesPerSecond, etaSeconds: p.etaSeconds, workers: [...p.workers] };
+          send();
+        },
+        onNotice: (line) => {
+          notice = line;
+          send();
+        },
+      },
+    );
+    emit({ type: 'batch-finished', runId, report });
+  }
+
   async function executeBatch(runId: string, req: BatchRequest, signal: AbortSignal): Promise<void> {
     try {
+      if (req.queue !== undefined) return await executeQueuedBatch(runId, { ...req, queue: req.queue }, signal);
       const report = await runBatchJob(
         { ...req, signal },
         { startEngine, onProgress: (p) => emit({ type: 'batch-progress', runId, done: p.done, total: p.total, imagesPerSecond: p.imagesPerSecond, etaSeconds: p.etaSeconds }) },

@@ -341,7 +341,8 @@ export class StudioController {
       if (b.status === 'running' && b.id === null) this.earlyBatch.push(e);
       return;
     }
-    if (e.type === 'batch-progress') s.setBatch({ done: e.done, total: e.total, imagesPerSecond: e.imagesPerSecond, etaSeconds: e.etaSeconds });
+    if (e.type === 'batch-progress')
+      s.setBatch({ done: e.done, total: e.total, imagesPerSecond: e.imagesPerSecond, etaSeconds: e.etaSeconds, workers: e.workers ?? [], notice: e.notice ?? null });
     else if (e.type === 'batch-finished') s.setBatch({ status: e.report.cancelled ? 'cancelled' : 'finished', report: e.report, done: e.report.processed });
     else if (e.type === 'batch-failed') s.setBatch({ status: 'failed', error: e.message });
   }

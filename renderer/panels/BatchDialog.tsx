@@ -16,6 +16,8 @@ export function BatchDialog({ controller, onClose }: { controller: StudioControl
   const [input, setInput] = useState(typeof source === 'string' ? source : '');
   const [output, setOutput] = useState('');
   const [glob, setGlob] = useState('');
+  // A Redis URL sends the batch to queue workers (`modulargan worker`) instead of running it here.
+  const [queue, setQueue] = useState('');
   const [flags, setFlags] = useState({ recursive: false, skipExisting: true, stopOnError: false, overwrite: false });
   const running = batch.status === 'running';
   const r = batch.report;
@@ -35,7 +37,7 @@ export function BatchDialog({ controller, onClose }: { controller: StudioControl
         data-testid="batch-dialog"
         onSubmit={(e) => {
           e.preventDefault();
-          void controller.startBatch({ input: input.trim(), output: output.trim(), ...flags, ...(glob.trim() ? { glob: glob.trim() } : {}) });
+          void controller.startBatch({ input: input.trim(), output: output.trim(), ...flags, ...(glob.trim() ? { glob: glob.trim() } : {}), ...(queue.trim() ? { queue: queue.trim() } : {}) });
         }}
       >
         <h2>Batch run</h2>
@@ -45,6 +47,8 @@ export function BatchDialog({ controller, onClose }: { controller: StudioControl
         <input id="batch-output" data-testid="batch-output" type="text" value={output} disabled={running} onChange={(e) => setOutput(e.target.value)} />
         <label htmlFor="batch-glob">Only files matching (optional, e.g. *.jpg)</label>
         <input id="batch-glob" data-testid="batch-glob" type="text" value={glob} disabled={running} onChange={(e) => setGlob(e.target.value)} />
+        <label htmlFor="batch-queue">Queue (optional: redis://host:port, run by `modulargan worker` on other machines)</label>
+        <input id="batch-queue" data-testid="batch-queue" type="text" placeholder="run here" value={queue} disabled={running} onChange={(e) => setQueue(e.target.value)} />
         {flag('recursive', 'Include subfolders')}
         {flag('skipExisting', 'Skip inputs whose outputs exist (resume)')}
         {flag('stopOnError', 'Stop at the first file that fails')}
@@ -56,6 +60,16 @@ export function BatchDialog({ controller, onClose }: { controller: StudioControl
             <span>
               {batch.done}/{batch.total || '?'} · {batch.imagesPerSecond.toFixed(1)} images/s · ETA {eta(batch.etaSeconds)}
             </span>
+            {batch.workers.length > 0 && (
+              <ul data-testid="batch-workers">
+                {batch.workers.map((w) => (
+                  <li key={w.worker}>
+                    {w.worker}: {w.done} images, {w.shares} shares done{w.running ? `, ${w.running} running at ${w.imagesPerSecond.toFixed(1)} images/s` : ''}
+                  </li>
+                ))}
+              </ul>
+            )}
+            {batch.notice && <p className="muted" data-testid="batch-notice">{batch.notice}</p>}
           </div>
         )}
         {batch.status === 'failed' && (

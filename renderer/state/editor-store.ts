@@ -2,7 +2,7 @@
 // feedback and the run. One small external store (read with useSyncExternalStore); the
 // project stays immutable so core/graph's per-graph caches (canConnect) stay valid.
 
-import type { BatchReportInfo, EngineExitInfo, FolderInfo, PresetEntry } from '../../core/api';
+import type { BatchReportInfo, BatchWorkerInfo, EngineExitInfo, FolderInfo, PresetEntry } from '../../core/api';
 import type { Graph, GraphNode, PortRef, Preset, Project } from '../../core/graph';
 import { canBypass, canConnectWithPresets as canConnect, emptyProject, nodeDefOf } from '../../core/graph';
 import { type Size, autoLayout, estimateSize, freeSpot } from './auto-layout';
@@ -44,6 +44,9 @@ export interface BatchState {
   readonly etaSeconds: number;
   readonly report: BatchReportInfo | null;
   readonly error: string | null;
+  /** A batch sent to a queue: each worker's part, and the latest notice (Redis lost, no worker yet). */
+  readonly workers: readonly BatchWorkerInfo[];
+  readonly notice: string | null;
 }
 
 export interface EditorState {
@@ -80,7 +83,7 @@ export interface EditorState {
 
 const IDLE_RUN: RunState = { id: null, status: 'idle', done: 0, total: 0, previews: {}, previewInfo: {}, warnings: {}, error: null, summary: '', graph: null };
 const EMPTY: ReadonlySet<string> = new Set();
-export const IDLE_BATCH: BatchState = { id: null, status: 'idle', done: 0, total: 0, imagesPerSecond: 0, etaSeconds: 0, report: null, error: null };
+export const IDLE_BATCH: BatchState = { id: null, status: 'idle', done: 0, total: 0, imagesPerSecond: 0, etaSeconds: 0, report: null, error: null, workers: [], notice: null };
 
 export class EditorStore {
   private state: EditorState;

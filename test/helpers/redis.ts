@@ -3,7 +3,7 @@
 // empty Redis, as after a crash without persistence) or pause it (SIGSTOP) for a while.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +54,8 @@ export async function startRedis(): Promise<RedisServer> {
   let port = 0;
   let proc: ChildProcess | undefined;
   const launch = async () => {
+    if (!existsSync('/usr/bin/redis-server') && !existsSync('/usr/local/bin/redis-server'))
+      throw new Error('redis-server is not installed: apt-get install redis-server (Debian) gives the one these tests use');
     const p = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning'], {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
