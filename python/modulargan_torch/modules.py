@@ -135,7 +135,8 @@ class GanModule(nn.Module):
 
     # --- .mgw ---------------------------------------------------------------------------
     def to_weights(self, meta: Optional[Dict[str, Any]] = None) -> Weights:
-        tensors = {name: to_file_layout(p.detach().float().cpu().numpy()) for name, p in self.named_weights()}
+        # A copy: .numpy() of a CPU tensor shares its memory, and the weights change on.
+        tensors = {name: to_file_layout(p.detach().float().cpu().numpy().copy()) for name, p in self.named_weights()}
         return Weights(module=self.kind, node_kind=self.node_kind, params=dict(self.params), seed=self.seed, tensors=tensors, meta=meta)
 
     def _param_differences(self, file_params: Mapping[str, Any]) -> Tuple[List[str], Optional[str]]:

@@ -5,6 +5,7 @@ rank 0 reads a checkpoint and broadcasts it, so a resume needs no shared file sy
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -20,6 +21,7 @@ import torch.distributed as dist
 from .data import BatchLoader, Dataset, open_dataset
 from .distributed import DistContext
 from .files import remove_stale_temporaries, write_file_atomic
+from .image_stats import image_features, image_stats
 from .model import TrainModel, build_train_model
 from .modules import Generator
 from .project import Project, ProjectError, groups_length, read_project
@@ -43,7 +45,7 @@ from .trainer import Losses, NonFiniteLossError, Trainer
 
 CLOSED_MASK = 0.01
 # Settings of the studio's trainer that this engine does not reproduce yet: refused, not ignored.
-UNSUPPORTED: tuple = ()
+UNSUPPORTED = ("monitor",)
 
 
 class TrainSetupError(Exception):
@@ -81,18 +83,10 @@ def train_settings(project: Project, iterations: Optional[int]) -> Dict[str, Any
     for k in UNSUPPORTED:
         v = t.get(k)
         if v not in (None, False, 0, [], {}):
-            raise TrainSetupError(f"{project.file}: training.{k} is set, which the PyTorch engine does not implement yet; train this project with the built-in engine (modulargan train without --engine torch)")
+            raise TrainSetupError(f"{project.file}: training.{k} is set, which the PyTorch engine does not implement (the studio's evaluation measures it); train this project with the built-in engine (modulargan train without --engine torch), or remove training.{k}")
     if iterations is not None:
         t["iterations"] = iterations
     return t
-
-
-def _ema_note(cfg: Dict[str, Any]) -> Optional[str]:
-    # The studio keeps the average beside the weights but its samples, checkpoints and export do
-    # not use it yet, so nothing a run writes depends on it: not kept here either, and said so.
-    if cfg.get("ema") is not None:
-        return f"training.ema {cfg['ema']}: the PyTorch engine does not keep the generator-side weight average (the studio's run folder does not record it either)"
-    return None
 
 
 def _closed_mask_note(part_id: str, mean: float, iteration: int) -> str:
@@ -103,11 +97,29 @@ def _closed_mask_note(part_id: str, mean: float, iteration: int) -> str:
     )
 
 
+def _dataset_image_stats(dataset: Dataset) -> Dict[str, Any]:
+    """Statistics of up to 64 training images spread over the set (datasetImageStats)."""
+    items = dataset.train or dataset.test
+    step = max(1, len(items) // 64)
+    features: List[List[float]] = []
+    for i in range(0, len(items), step):
+        if len(features) == 64:
+            break
+        try:
+            features.append(image_features(dataset.load(items[i])[0]))
+        except Exception:
+            continue
+    return image_stats(features)
+
+
 def _fixed_samples(dataset: Dataset, model: TrainModel, seed: int) -> SampleInputs:
-    items = (dataset.test or dataset.train)[:8]
     s = dataset.image_size
-    images, labels = [], []
-    for i in items:
+    images: List[np.ndarray] = []
+    labels: List[np.ndarray] = []
+    # Test items first; past unreadable ones, training items.
+    for i in [*dataset.test, *dataset.train]:
+        if len(images) == 8:
+            break
         try:
             img, lab = dataset.load(i)
         except Exception:
@@ -218,9 +230,6 @@ def _train(project: Project, cfg: Dict[str, Any], dataset: Dataset, ctx: DistCon
     model = build_train_model(project, dataset.image_size, dataset.groups)
     for n in model.notes:
         say(n)
-    note = _ema_note(cfg)
-    if note:
-        say(note)
     trainer = Trainer(model, cfg, ctx, amp=opts.amp)
     seed = int(cfg["seed"])
     start = 0
@@ -232,6 +241,18 @@ def _train(project: Project, cfg: Dict[str, Any], dataset: Dataset, ctx: DistCon
             raise TrainSetupError(f"{resume_from}: was made with seed {manifest['rng']['seed']}, the project now says {seed}")
         for p in model.all:
             p.module.load_weights(weights[p.id], os.path.join(resume_from, manifest["modules"][p.id]))
+        if trainer.ema is not None:
+            if manifest.get("ema"):
+                # The average goes through the modules (the file format is per module), then the trained weights go in.
+                for p in model.all:
+                    if f"ema:{p.id}" in weights:
+                        p.module.load_weights(weights[f"ema:{p.id}"], os.path.join(resume_from, manifest["ema"][p.id]))
+                trainer.ema.reset()
+                for p in model.all:
+                    p.module.load_weights(weights[p.id], os.path.join(resume_from, manifest["modules"][p.id]))
+            else:
+                # A run that turns the average on when resuming starts it from the weights it resumes.
+                trainer.ema.reset()
         for which, opt in (("d", trainer.d_opt), ("g", trainer.g_opt)):
             step, m, v = optimizers[which]
             opt.set_state(step, m, v, os.path.join(resume_from, f"{manifest['optimizers'][which]}.json"))
@@ -258,30 +279,47 @@ def _train(project: Project, cfg: Dict[str, Any], dataset: Dataset, ctx: DistCon
         if stop_requested[0]:
             sys.exit(130)
         stop_requested[0] = True
+        if ctx.distributed:
+            # torchrun also sends this when another process of the group died: then the
+            # collectives that would agree on a checkpoint never complete. Give a polite stop
+            # time to checkpoint, then leave, so the group restarts without waiting for SIGKILL.
+            import threading
+
+            timer = threading.Timer(float(os.environ.get("MODULARGAN_STOP_GRACE", "20")), lambda: os._exit(143))
+            timer.daemon = True
+            timer.start()
 
     old_handlers = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
 
     def checkpoint(done: int) -> None:
         nonlocal last_checkpoint
         if ctx.is_main:
+            averaged = None
+            if trainer.ema is not None:
+                with trainer.ema.averaged():
+                    averaged = [(p.id, p.module.to_weights()) for p in [model.base, *model.transformers, model.reconstructor]]
             content = CheckpointContent(
                 modules=[(p.id, p.module.to_weights()) for p in model.all],
                 optimizers={f"optimizer-{w}": (o.get_state()[0], o.keys, *o.get_state()[1:]) for w, o in (("d", trainer.d_opt), ("g", trainer.g_opt))},
+                averaged=averaged,
+                decay=trainer.ema.decay if trainer.ema is not None else None,
             )
-            # What the run trained on, as the studio records it (its training-fit check reads it).
-            trained_on = {"dataset": dataset.title, "imageSize": dataset.image_size}
             last_checkpoint = save_checkpoint(ckpt_root, done, seed, model.mode, window, content, opts.keep, {"trainedOn": trained_on})
             say(f"checkpoint {last_checkpoint}")
 
     def write_sample(done: int) -> List[Tuple[str, float]]:
         assert samples is not None
-        png, _, means = sample_grid(model, samples, dataset.image_size, ctx.device)
+        # With training.ema the grid shows the averaged weights: what evaluation and export use.
+        with trainer.ema.averaged() if trainer.ema is not None else contextlib.nullcontext():
+            png, _, means = sample_grid(model, samples, dataset.image_size, ctx.device)
         write_file_atomic(os.path.join(run_dir, "samples", f"iter-{done:06d}.png"), png)
         return means
 
     # Before the first step: what the model makes untrained (or from the weights it starts with).
     if ctx.is_main and start == 0:
         write_sample(0)
+    # Every weights file says what it was trained on (the studio warns when a module is fed something else).
+    trained_on = {"dataset": dataset.title, "imageSize": dataset.image_size, "images": _dataset_image_stats(dataset)} if ctx.is_main else {}
     closed_noted: set = set()
     t0 = time.perf_counter()
     last_line = 0.0

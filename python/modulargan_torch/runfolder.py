@@ -165,10 +165,17 @@ def _pick_best(entries: Sequence[Dict[str, Any]]) -> Optional[str]:
     return str(best["path"])
 
 
+def average_name(part_id: str) -> str:
+    return f"ema-{file_safe(part_id)}.mgw"
+
+
 @dataclass
 class CheckpointContent:
     modules: List[Tuple[str, Any]]  # (part id, Weights)
     optimizers: Dict[str, Tuple[int, List[str], Dict[str, np.ndarray], Dict[str, np.ndarray]]]
+    # training.ema: the generator side's averaged weights, (part id, Weights), and the decay.
+    averaged: Optional[List[Tuple[str, Any]]] = None
+    decay: Optional[float] = None
 
 
 def save_checkpoint(root: str, iteration: int, seed: int, mode: str, window: Sequence[Losses], content: CheckpointContent, keep: int = 3, meta: Optional[Dict[str, Any]] = None) -> str:
@@ -182,6 +189,11 @@ def save_checkpoint(root: str, iteration: int, seed: int, mode: str, window: Seq
             modules[part_id] = f"{file_safe(part_id)}.mgw"
             w.meta = {**(meta or {}), "iteration": iteration, "node": part_id}
             write_weights(os.path.join(tmp, modules[part_id]), w)
+        ema: Dict[str, str] = {}
+        for part_id, w in content.averaged or []:
+            ema[part_id] = average_name(part_id)
+            w.meta = {**(meta or {}), "iteration": iteration, "node": part_id, "ema": content.decay}
+            write_weights(os.path.join(tmp, ema[part_id]), w)
         for opt_name, (step, keys, m, v) in content.optimizers.items():
             write_adam(tmp, opt_name, step, keys, m, v)
         manifest = {
@@ -191,6 +203,7 @@ def save_checkpoint(root: str, iteration: int, seed: int, mode: str, window: Seq
             "createdAt": now_iso(),
             "rng": {"kind": "counter", "seed": seed, "next": iteration},
             "modules": modules,
+            **({"ema": ema} if content.averaged is not None else {}),
             "optimizers": {"d": "optimizer-d", "g": "optimizer-g"},
             "losses": mean_losses(window),
             "window": list(window),
@@ -277,6 +290,8 @@ def load_checkpoint_files(folder: str, part_ids: Sequence[str]) -> Tuple[Dict[st
             raise ValueError(f"{file}: the checkpoint has no weights for module '{pid}'")
         weights[pid] = read_weights(os.path.join(folder, f))
     opts = {which: read_adam(folder, manifest["optimizers"][which]) for which in ("d", "g")}
+    for pid, f in (manifest.get("ema") or {}).items():
+        weights[f"ema:{pid}"] = read_weights(os.path.join(folder, f))
     return manifest, weights, opts
 
 

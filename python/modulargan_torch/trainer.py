@@ -55,6 +55,45 @@ def _trainable(parts: Sequence[Part], frozen: set) -> List[Tuple[str, nn.Paramet
     return out
 
 
+def _f32(x: float) -> float:
+    return float(np.float32(x))
+
+
+class WeightAverage:
+    """shadow <- decay * shadow + (1 - decay) * weight over the G optimiser's weights, in float32."""
+
+    def __init__(self, opt: Adam, decay: float) -> None:
+        if not 0 < decay < 1:
+            raise ValueError(f"training.ema must be between 0 and 1 (exclusive), got {decay}")
+        self.opt = opt
+        self.decay = decay
+        self.shadow: Dict[str, Tensor] = {k: w.detach().clone() for k, w in opt.params.items()}
+
+    @torch.no_grad()
+    def update(self) -> None:
+        d, rest = _f32(self.decay), _f32(1 - self.decay)
+        for k, w in self.opt.params.items():
+            self.shadow[k] = self.shadow[k] * d + w.detach() * rest
+
+    @torch.no_grad()
+    def reset(self) -> None:
+        self.shadow = {k: w.detach().clone() for k, w in self.opt.params.items()}
+
+    @contextlib.contextmanager
+    def averaged(self) -> Iterator[None]:
+        """The averaged values in the weights meanwhile (samples, checkpoints' ema files)."""
+        saved = {k: w.detach().clone() for k, w in self.opt.params.items()}
+        try:
+            with torch.no_grad():
+                for k, w in self.opt.params.items():
+                    w.copy_(self.shadow[k])
+            yield
+        finally:
+            with torch.no_grad():
+                for k, w in self.opt.params.items():
+                    w.copy_(saved[k])
+
+
 class _Inputs:
     """One iteration's tensors for this process: its images, and per D its real and target labels."""
 
@@ -115,6 +154,8 @@ class Trainer:
         g_parts = [model.base, *model.transformers, model.reconstructor]
         self.d_opt = Adam(_trainable(model.discriminators, frozen), cfg["beta1"], cfg["beta2"])
         self.g_opt = Adam(_trainable(g_parts, frozen), cfg["beta1"], cfg["beta2"])
+        # training.ema: the generator side's average, updated after every G update (core/train/ema.ts).
+        self.ema = WeightAverage(self.g_opt, float(cfg["ema"])) if cfg.get("ema") is not None else None
         self.d_side: nn.Module = _DSide(self)
         self.g_side: nn.Module = _GSide(self, [p for p in g_parts if p.id not in frozen])
         if ctx.distributed:
@@ -156,6 +197,8 @@ class Trainer:
         if self.updates_g(k) and len(self.g_opt):
             with self._discriminators_fixed():
                 losses.update(self._update(k, self.g_opt, lr, lambda: self.g_side(k, inp)))
+            if self.ema is not None:
+                self.ema.update()
         return losses
 
     def inputs(self, k: int, images: np.ndarray, labels: np.ndarray) -> _Inputs:

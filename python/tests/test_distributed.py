@@ -24,8 +24,9 @@ TOLERANCE = 1e-5
 
 
 def run(cmd: list, cwd: Path, **env: str) -> subprocess.CompletedProcess:
-    e = {**os.environ, "PYTHONPATH": str(PYTHON_DIR), "OMP_NUM_THREADS": "1", **env}
-    r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300, env=e)
+    # A collective that waits on a lost process gives up after a minute (the default is half an hour).
+    e = {**os.environ, "PYTHONPATH": str(PYTHON_DIR), "OMP_NUM_THREADS": "1", "MODULARGAN_DIST_TIMEOUT": "60", **env}
+    r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=600, env=e)
     return r
 
 

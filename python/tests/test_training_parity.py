@@ -85,13 +85,25 @@ def test_checkpoints_match(runs: Dict[str, Tuple[Path, Path]], name: str) -> Non
         ma, mb = (json.loads((d / "manifest.json").read_text()) for d in (a, b))
         assert sorted(mb) == sorted(ma)
         assert mb["modules"] == ma["modules"] and mb["optimizers"] == ma["optimizers"] and mb["rng"] == ma["rng"]
+        assert list(mb) == list(ma), "manifest keys in the studio's order"
+        files = {**ma["modules"], **{f"ema:{k}": v for k, v in ma.get("ema", {}).items()}}
+        assert mb.get("ema") == ma.get("ema")
         assert mb["iteration"] == ma["iteration"] and len(mb["window"]) == len(ma["window"])
-        for part, file in ma["modules"].items():
+        for part, file in files.items():
             wa, wb = read_weights(str(a / file)), read_weights(str(b / file))
             assert (wb.module, wb.node_kind, wb.seed) == (wa.module, wa.node_kind, wa.seed)
             assert wb.params == wa.params, f"{part}: params differ"
             # iteration and node as the studio writes them (it may record more, e.g. trainedOn).
-            assert {k: wb.meta[k] for k in ("iteration", "node")} == {k: wa.meta[k] for k in ("iteration", "node")}
+            keys = [k for k in ("iteration", "node", "ema") if k in wa.meta]
+            assert {k: wb.meta[k] for k in keys} == {k: wa.meta[k] for k in keys}
+            if "trainedOn" in wa.meta:
+                ta, tb = wa.meta["trainedOn"], wb.meta["trainedOn"]
+                # The title names the dataset's folder, which is a copy here.
+                same = tb["dataset"].replace(str(runs[name][1].parent), "") == ta["dataset"].replace(str(runs[name][0].parent), "")
+                assert same and tb["imageSize"] == ta["imageSize"], (tb["dataset"], ta["dataset"])
+                if "images" in ta:
+                    assert tb["images"]["count"] == ta["images"]["count"]
+                    assert np.allclose(tb["images"]["mean"], ta["images"]["mean"], atol=1e-6) and np.allclose(tb["images"]["std"], ta["images"]["std"], atol=1e-6)
             assert list(wb.tensors) == list(wa.tensors)
             for tensor in wa.tensors:
                 err = float(np.abs(wa.tensors[tensor] - wb.tensors[tensor]).max())
@@ -114,20 +126,24 @@ def test_samples_are_written_at_the_same_iterations(runs: Dict[str, Tuple[Path, 
     assert py == ts and py
 
 
-def test_a_resumed_run_continues_exactly(studio: Path, runs: Dict[str, Tuple[Path, Path]], tmp_path: Path) -> None:
-    _, straight = runs["translation"]
-    project = straight.parent / "translation.mgproj.json"
+@pytest.mark.parametrize("name", ["translation", "augmented"])
+def test_a_resumed_run_continues_exactly(studio: Path, runs: Dict[str, Tuple[Path, Path]], tmp_path: Path, name: str) -> None:
+    """Including the weight average (augmented has training.ema), which the checkpoint carries."""
+    _, straight = runs[name]
+    project = straight.parent / f"{name}.mgproj.json"
     run = tmp_path / "resumed.train"
     train(project, run, stop_after=2)
     assert read_log(run / "log.jsonl")[-1]["iteration"] == 1
     opts = RunOptions(run_dir=str(run), resume=True, progress=False, log=lambda line: None)
     assert run_training(str(project), CPU, opts).status == "done"
     assert read_log(run / "log.jsonl") == read_log(straight / "log.jsonl")
-    for part, file in json.loads((straight / "checkpoints" / "iter-000004" / "manifest.json").read_text())["modules"].items():
-        a = read_weights(str(straight / "checkpoints" / "iter-000004" / file))
-        b = read_weights(str(run / "checkpoints" / "iter-000004" / file))
+    last = json.loads((straight / "checkpoints" / "index.json").read_text())["checkpoints"][-1]["path"]
+    manifest = json.loads((straight / "checkpoints" / last / "manifest.json").read_text())
+    for part, file in {**manifest["modules"], **manifest.get("ema", {})}.items():
+        a = read_weights(str(straight / "checkpoints" / last / file))
+        b = read_weights(str(run / "checkpoints" / last / file))
         for t in a.tensors:
-            assert np.array_equal(a.tensors[t], b.tensors[t]), f"{part}: {t} differs after resuming"
+            assert np.array_equal(a.tensors[t], b.tensors[t]), f"{file}: {t} differs after resuming"
 
 
 def test_resuming_the_studios_checkpoint_continues_its_run(studio: Path, runs: Dict[str, Tuple[Path, Path]], tmp_path: Path) -> None:
