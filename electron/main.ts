@@ -5,7 +5,7 @@
 import { BrowserWindow, Menu, app, dialog, ipcMain, session, shell, utilityProcess } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { superviseEngine } from '../core/engine/engine-process';
+import { AUTO_RESTART, superviseEngine } from '../core/engine/engine-process';
 import { createStateFiles } from '../core/engine/state-files';
 import type { MenuCommand } from '../core/api/types';
 import { createDialogs } from './dialogs';
@@ -45,8 +45,11 @@ else {
       app.on('child-process-gone', listener);
       return () => void app.off('child-process-gone', listener);
     };
-    // The engine can die (out of memory, a crash) and be restarted; the window stays.
-    const link = superviseEngine(() => utilityEngineChild(utilityProcess.fork(paths.engine, [stateDir, paths.demo], { serviceName, stdio: 'inherit' }), serviceName, onGone));
+    // The engine can die (out of memory, a crash); the window stays, and a fresh engine is
+    // started a moment later (a few times a minute at most), or when the page asks.
+    const link = superviseEngine(() => utilityEngineChild(utilityProcess.fork(paths.engine, [stateDir, paths.demo], { serviceName, stdio: 'inherit' }), serviceName, onGone), {
+      autoRestart: AUTO_RESTART,
+    });
     // A running training writes a checkpoint before the app exits.
     installQuitGuard(app, () => link.call('stopAllTraining', []));
     registerMainIpc(ipcMain, {

@@ -1,16 +1,19 @@
 // Starts the web host's engine in a child process (web/engine-child.ts, through tsx) and
-// supervises it: if it dies the host reports it to the page and can start a fresh one.
+// supervises it: if it dies the host reports it to the page and starts a fresh one by itself
+// a moment later (a few times a minute at most), or when the page asks.
 
 import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type EngineChild, type SupervisedEngine, superviseEngine } from '../core/engine/engine-process';
+import { AUTO_RESTART, type AutoRestart, type EngineChild, type SupervisedEngine, superviseEngine } from '../core/engine/engine-process';
 
 export interface EngineProcessOptions {
   readonly stateDir: string;
   readonly demoPath: string;
   readonly log?: (line: string) => void;
+  /** Restart a dead engine without being asked (default AUTO_RESTART); false: only when asked. */
+  readonly autoRestart?: AutoRestart | false;
 }
 
 const CHILD = join(import.meta.dirname, 'engine-child.ts');
@@ -54,5 +57,5 @@ function forkEngine(opts: EngineProcessOptions): EngineChild {
 }
 
 export function startEngineProcess(opts: EngineProcessOptions): SupervisedEngine {
-  return superviseEngine(() => forkEngine(opts), { log: opts.log });
+  return superviseEngine(() => forkEngine(opts), { log: opts.log, autoRestart: opts.autoRestart ?? AUTO_RESTART });
 }

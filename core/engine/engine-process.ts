@@ -5,7 +5,8 @@
 // - serveEngine: the engine's side; checks each request, runs it, posts replies and events.
 // - superviseEngine: the host's side; numbered calls, checked replies and events, and when
 //   the process exits unasked, an 'engine-exited' event saying how and what it was doing,
-//   and restart() to start a fresh one.
+//   then (with autoRestart) a fresh process a moment later, 'engine-restarted', at most a few
+//   times a minute, so a crash loop stops; restart() starts one on request.
 // Pure TypeScript: the host hands in how to spawn the process.
 
 import { z } from 'zod';
@@ -85,17 +86,37 @@ const REASONS: Readonly<Record<string, string>> = {
   'integrity-failure': 'its code failed an integrity check',
 };
 
-export function describeExit(who: string, code: number | null, signal: string | null, reason: string | undefined, running: readonly string[]): string {
+/** What comes after a death: the user restarts it, the host restarts it by itself, or the host gave up (it died too often). */
+export type AfterExit = { readonly kind: 'manual' } | { readonly kind: 'automatic' } | { readonly kind: 'gave-up'; readonly restarts: number; readonly withinSeconds: number };
+
+export function describeExit(who: string, code: number | null, signal: string | null, reason: string | undefined, running: readonly string[], after: AfterExit = { kind: 'manual' }): string {
   const how = signal ? `killed by ${signal}` : `exit code ${code ?? 'unknown'}`;
   // SIGKILL from nobody in particular is most often the system's out-of-memory killer.
   const why = reason ? `${REASONS[reason] ?? reason} (${how})` : signal === 'SIGKILL' ? `${how}; the system may have run out of memory` : how;
   const doing = running.length ? ` while it was running ${running.join(', ')}` : '';
-  return `The ${who} stopped${doing}: ${why}. The graph you are editing is unchanged; restart the engine to go on.`;
+  const next =
+    after.kind === 'automatic'
+      ? 'a fresh engine is being started'
+      : after.kind === 'gave-up'
+        ? `it was restarted ${after.restarts} times within ${after.withinSeconds} s and is not restarted again by itself; restart the engine once the cause is mended`
+        : 'restart the engine to go on';
+  return `The ${who} stopped${doing}: ${why}. The graph you are editing is unchanged; ${next}.`;
 }
 
-export function superviseEngine(spawn: () => EngineChild, opts: { name?: string; log?: (line: string) => void } = {}): SupervisedEngine {
+/** Restarting a dead engine without being asked: after `delayMs`, at most `perMinute` times in any 60 s. */
+export interface AutoRestart {
+  readonly delayMs: number;
+  readonly perMinute: number;
+}
+export const AUTO_RESTART: AutoRestart = { delayMs: 1500, perMinute: 3 };
+
+export function superviseEngine(spawn: () => EngineChild, opts: { name?: string; log?: (line: string) => void; autoRestart?: AutoRestart | false } = {}): SupervisedEngine {
   const name = opts.name ?? 'engine process';
   const log = opts.log ?? console.error;
+  const auto = opts.autoRestart || undefined;
+  /** When the automatic restarts of the last minute began. */
+  const autoRestarts: number[] = [];
+  let autoTimer: ReturnType<typeof setTimeout> | undefined;
   const listeners = new Set<(e: RunEvent) => void>();
   const pending = new Map<number, { method: string; done: (r: Reply) => void }>();
   /** runId -> what it is, for the runs the engine has started and not yet ended. */
@@ -147,12 +168,25 @@ export function superviseEngine(spawn: () => EngineChild, opts: { name?: string;
       if (c !== child) return; // replaced or closed on purpose
       const running = [...active.values(), ...[...pending.values()].filter((p) => !STARTS[p.method]).map((p) => `a call to ${p.method}`)];
       const who = c.pid === undefined ? name : `${name} (pid ${c.pid})`;
-      const info: EngineExitInfo = { process: who, code, signal, ...(reason ? { reason } : {}), running, message: describeExit(who, code, signal, reason, running) };
+      const now = Date.now();
+      while (autoRestarts.length && now - autoRestarts[0]! >= 60_000) autoRestarts.shift();
+      const after: AfterExit = !auto ? { kind: 'manual' } : autoRestarts.length < auto.perMinute ? { kind: 'automatic' } : { kind: 'gave-up', restarts: autoRestarts.length, withinSeconds: 60 };
+      const info: EngineExitInfo = { process: who, code, signal, ...(reason ? { reason } : {}), running, message: describeExit(who, code, signal, reason, running, after) };
       exited = info;
       active.clear();
       failPending(info.message);
       log(`host: ${info.message}`);
       emit({ type: 'engine-exited', ...info });
+      if (auto && after.kind === 'automatic') {
+        autoRestarts.push(now);
+        // A moment's wait: the page shows what happened, and a process that dies at once does not spin.
+        autoTimer = setTimeout(() => {
+          autoTimer = undefined;
+          // Unless a restart (or a close) came first.
+          if (exited === info) restart().catch((e: unknown) => log(`host: the ${name} could not be restarted: ${(e as Error).message}`));
+        }, auto.delayMs);
+        autoTimer.unref?.();
+      }
     });
   }
 
@@ -165,6 +199,22 @@ export function superviseEngine(spawn: () => EngineChild, opts: { name?: string;
     if (old && !exited) old.kill();
     await wasGone;
   };
+
+  function restart(): Promise<void> {
+    clearTimeout(autoTimer);
+    autoTimer = undefined;
+    restarting ??= (async () => {
+      try {
+        await retire();
+        exited = null;
+        start();
+      } finally {
+        restarting = null;
+      }
+      emit({ type: 'engine-restarted' });
+    })();
+    return restarting;
+  }
 
   start();
   return {
@@ -196,20 +246,10 @@ export function superviseEngine(spawn: () => EngineChild, opts: { name?: string;
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    restart() {
-      restarting ??= (async () => {
-        try {
-          await retire();
-          exited = null;
-          start();
-        } finally {
-          restarting = null;
-        }
-        emit({ type: 'engine-restarted' });
-      })();
-      return restarting;
-    },
+    restart,
     async close() {
+      clearTimeout(autoTimer);
+      autoTimer = undefined;
       if (child) await retire();
     },
   };

@@ -34,7 +34,8 @@ afterEach(() => {
 });
 
 const logged: string[] = [];
-const engine = startEngineProcess({ stateDir, demoPath: DEMO, log: (l) => logged.push(l) });
+// Restarted only on request here: these tests follow each death to the page's restart.
+const engine = startEngineProcess({ stateDir, demoPath: DEMO, log: (l) => logged.push(l), autoRestart: false });
 let host: WebHost;
 beforeAll(async () => {
   host = await startWebHost({ engine, stateDir, staticDir, log: (l) => logged.push(l) });

@@ -7,10 +7,10 @@ import { startEngineProcess } from '../../../web/engine';
 
 // The web host's engine in a real child process: killed with SIGKILL it is reported with its
 // pid and signal, calls fail with that message instead of hanging, and a restart gives a
-// fresh process that answers.
+// fresh process that answers (restarts without asking: test/integration/engine-auto-restart.test.ts).
 
 const state = mkdtempSync(join(tmpdir(), 'modulargan-engine-child-'));
-const engine = startEngineProcess({ stateDir: state, demoPath: join(import.meta.dirname, '../../../test/fixtures/demo/demo.mgproj.json'), log: () => undefined });
+const engine = startEngineProcess({ stateDir: state, demoPath: join(import.meta.dirname, '../../../test/fixtures/demo/demo.mgproj.json'), log: () => undefined, autoRestart: false });
 afterAll(() => engine.close());
 
 describe('the web host engine process', () => {
