@@ -10,7 +10,7 @@ import { serializeDocument } from '../core/graph/format/migrate';
 import { projectSchema } from '../core/graph/format/project';
 import { benchGraph3T, type InferenceCase } from './inference';
 
-async function makePhotos(dir: string, count: number): Promise<void> {
+export async function makePhotos(dir: string, count: number): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const w = 178;
   const h = 218;

@@ -1,6 +1,6 @@
 // `npm run bench`: prints one JSON object with every benchmark's numbers.
 //   npm run bench                 everything
-//   npm run bench -- graph        only some sections (graph, ceiling, kernels, inference, batch, editor, training, torch)
+//   npm run bench -- graph        only some sections (graph, ceiling, kernels, inference, batch, queue, editor, training, torch)
 //   npm run bench -- training --quick   the standard configuration only, fewer iterations
 //   npm run bench -- --backends=webgpu   time only these tfjs backends
 import { availableParallelism, cpus } from 'node:os';
@@ -13,6 +13,7 @@ import { benchKernels } from './kernels';
 import { benchTrainer } from './trainer';
 import { benchTraining } from './training-section';
 import { benchTorch } from './torch-section';
+import { benchQueue } from './queue-section';
 
 const args = process.argv.slice(2);
 const wanted = new Set(args.filter((a) => !a.startsWith('--')));
@@ -58,6 +59,10 @@ if (run('batch')) {
       { size: 128, base: 64, resBlocks: 6, images: 200 },
     ]),
   };
+}
+if (run('queue')) {
+  // The same folder through a real Redis with one, then two workers of one core each.
+  results.queue = await benchQueue({ size: 64, base: 32, resBlocks: 3, images: 400, jobSize: 32 }).catch((e: Error) => ({ error: e.message }));
 }
 if (run('editor')) {
   // The editor bench drives a page, so it is type-checked with the renderer's DOM types
