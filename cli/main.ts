@@ -2,6 +2,7 @@
 
 import { Command } from 'commander';
 import { BACKEND_NAMES, INFERENCE_BACKENDS, TRAINING_BACKENDS, listChoices } from '../core/engine/backends';
+import { TRAINING_ENGINES } from '../core/engine/train';
 import { backendsCommand } from './backends';
 import { type EvalCommandOptions, evalCommand } from './eval';
 import { type ExportCommandOptions, exportCommand } from './export';
@@ -134,7 +135,7 @@ export function buildProgram(): Command {
     .option('--restart', "discard an earlier run's checkpoints, samples and log")
     .option('--backend <name>', `${TRAINING_HELP} (default: training.backend, else auto)`)
     .option('--stop-after <n>', 'stop after this many iterations, with a checkpoint, as if interrupted')
-    .option('--engine <name>', 'builtin (default), or torch: PyTorch (python/modulargan_torch), on CUDA with mixed precision where there is a GPU; same run folder')
+    .option('--engine <name>', `${listChoices(TRAINING_ENGINES)}: builtin (default) trains here; torch with PyTorch (python/modulargan_torch), on CUDA with mixed precision where there is a GPU; same run folder`)
     .option('--nproc <n>', 'with --engine torch: data-parallel processes on this machine (torchrun), e.g. one per GPU')
     .option('-q, --quiet', 'no progress output')
     .action(async (file: string, opts: TrainCommandOptions) => {

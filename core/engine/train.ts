@@ -7,7 +7,7 @@
 import type { Losses } from '../train/trainer';
 import { type TrainProgress, type TrainRunResult, defaultRunDir, runTraining } from '../train/run';
 import { runTorchTraining } from '../train/torch-engine';
-import { startTrainingBackend } from './backends';
+import { parseTrainingBackend, startTrainingBackend } from './backends';
 import { readProject } from './documents';
 import { RunError } from './errors';
 
@@ -69,6 +69,8 @@ export async function trainProject(job: TrainJob, events: TrainEvents = {}): Pro
     });
     return { engine, exitCode };
   }
+  // A backend asked for by name is checked before the project is read: the flag is at fault, whatever the file holds.
+  if (job.backend !== undefined) parseTrainingBackend(job.backend);
   const project = await readProject(job.file);
   const report = await startTrainingBackend(job.backend, { backend: project.training?.backend, file: job.file });
   log(`backend: ${report.active}`);

@@ -15,6 +15,7 @@ import { readWeightsFile } from '../files/weights-file';
 import type { Project } from '../graph/format/project';
 import type { Graph, GraphEdge, GraphNode } from '../graph/graph';
 import type { AttributeGroup } from '../graph/ports';
+import { MODULE_KINDS } from '../graph/training-graph';
 import { inferenceWeights, readCheckpointManifest, readIndex } from '../train/checkpoint';
 import { type TrainModel, type TrainModelPlan, buildPlannedModel, planTrainModel } from '../train/model';
 import { defaultRunDir, runTraining } from '../train/run';
@@ -111,7 +112,6 @@ export interface LoadedRun {
   readonly model: TrainModel;
 }
 
-const MODULE_KINDS = new Set(['encoder', 'generator', 'transformer', 'reconstructor']);
 
 /** The model options a project's run was trained with, for `graph` (its weights pointing where they should). */
 async function runPlan(project: Project, projectFile: string, dataset: Dataset, graph: Graph): Promise<TrainModelPlan> {

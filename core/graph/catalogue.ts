@@ -28,8 +28,10 @@ export interface Signature {
 }
 
 export type NodeCategory = 'input' | 'module' | 'output' | 'training';
+/** The ModularGAN networks, the one list: a module node runs one, a weights file names its own. */
+export const MODULES = ['E', 'G', 'T', 'R', 'D'] as const;
 /** Which ModularGAN network a module node runs; the executor and trainer key on this. */
-export type ModuleKind = 'E' | 'G' | 'T' | 'R' | 'D';
+export type ModuleKind = (typeof MODULES)[number];
 
 export interface NodeKindDef {
   readonly kind: string;
@@ -491,6 +493,15 @@ export const CATALOGUE: readonly NodeKindDef[] = [
 
 const BY_KIND = new Map(CATALOGUE.map((d) => [d.kind, d]));
 export const nodeKind = (kind: string): NodeKindDef | undefined => BY_KIND.get(kind);
+
+// Lists of kinds, read off the catalogue rather than typed out again, so a kind added there
+// is in each list it belongs to.
+/** The node kind of each module ('T' -> 'transformer'). */
+export const MODULE_NODE_KIND = Object.fromEntries(CATALOGUE.filter((d) => d.module).map((d) => [d.module!, d.kind])) as Readonly<Record<ModuleKind, string>>;
+/** Node kinds of the modules a project's graph holds (every module but D, which exists only in training): what checkpoints save and load. */
+export const GRAPH_MODULE_KINDS: ReadonlySet<string> = new Set(CATALOGUE.filter((d) => d.module && d.module !== 'D').map((d) => d.kind));
+/** Node kinds that exist only in the training graph: datasets, discriminators and losses. */
+export const TRAINING_NODE_KINDS: ReadonlySet<string> = new Set(CATALOGUE.filter((d) => d.category === 'training' || d.module === 'D').map((d) => d.kind));
 
 /** Default parameters of a kind, e.g. for a node just dropped from the palette. */
 export const defaultParams = (def: NodeKindDef): Record<string, unknown> => withDefaults(def.params, {});

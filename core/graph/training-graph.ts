@@ -6,6 +6,7 @@
 // use it.
 
 import { DEFAULT_DATASET_GROUPS, type DatasetSource } from './attributes';
+import { GRAPH_MODULE_KINDS } from './catalogue';
 import { encodeCondition } from './conditions';
 import { analyze } from './connect';
 import { type Graph, type GraphEdge, type GraphNode, nodeName } from './graph';
@@ -13,7 +14,8 @@ import type { Project } from './format/project';
 import { type AttributeGroup, describeGroups, sameGroups } from './ports';
 import type { Analysis, Diagnostic } from './validate';
 
-export const MODULE_KINDS: ReadonlySet<string> = new Set(['encoder', 'generator', 'transformer', 'reconstructor']);
+/** The module nodes a project's graph trains (the catalogue's, D aside). */
+export const MODULE_KINDS: ReadonlySet<string> = GRAPH_MODULE_KINDS;
 /** Training-graph node ids: a prefix that project node ids are unlikely to use. */
 export const TRAINING_IDS = { data: 'data', noise: 'z', baseCondition: 'a0' } as const;
 

@@ -1,7 +1,7 @@
 // One entry point from a graph node (its kind and parameters) to a built module.
 
 import type * as tf from '@tensorflow/tfjs-core';
-import { type ModuleKind, nodeKind } from '../graph/catalogue';
+import { MODULE_NODE_KIND, type ModuleKind, nodeKind } from '../graph/catalogue';
 import { Discriminator, discriminatorWeights } from './discriminator';
 import { Encoder, encoderWeights } from './encoder';
 import { Generator, generatorWeights } from './generator';
@@ -23,14 +23,9 @@ export type ModuleNodeKind = keyof typeof CONSTRUCTORS;
 
 export const isModuleNodeKind = (kind: string): kind is ModuleNodeKind => Object.hasOwn(CONSTRUCTORS, kind);
 
-/** The node kind that builds a module kind ('T' → 'transformer'). */
-export const MODULE_NODE_KINDS: Readonly<Record<ModuleKind, ModuleNodeKind>> = {
-  E: 'encoder',
-  G: 'generator',
-  T: 'transformer',
-  R: 'reconstructor',
-  D: 'discriminator',
-};
+/** The node kind that builds a module kind ('T' → 'transformer'), as the catalogue says. */
+export const MODULE_NODE_KINDS = MODULE_NODE_KIND as Readonly<Record<ModuleKind, ModuleNodeKind>>;
+for (const k of Object.values(MODULE_NODE_KINDS)) if (!isModuleNodeKind(k)) throw new Error(`the catalogue's module node kind '${k}' has no module class`);
 
 /**
  * Builds the module a node of `nodeKind` runs, from the node's parameters (defaults filled

@@ -20,7 +20,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { nodeKind } from '../graph/catalogue';
+import { MODULES, nodeKind } from '../graph/catalogue';
 import { MAX_JSON_DEPTH, tooDeepAt } from '../graph/format/json';
 import { withDefaults } from '../graph/params';
 import { describeGroups, type AttributeGroup } from '../graph/ports';
@@ -45,7 +45,7 @@ const TensorEntry = z.object({
 const Header = z.looseObject({
   format: z.literal(WEIGHTS_FORMAT),
   version: z.int().positive(),
-  module: z.enum(['E', 'G', 'T', 'R', 'D']),
+  module: z.enum(MODULES),
   nodeKind: z.string(),
   params: z.record(z.string(), z.unknown()),
   seed: z.number(),

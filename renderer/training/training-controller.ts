@@ -4,7 +4,7 @@
 // Training runs in the engine, so the editor stays usable while it goes on.
 
 import type { RunEvent, TrainingEvent } from '../../core/api';
-import { type AttributeGroup, type Project, type TrainingSettingKey, analyzeTrainingGraph, trainingSettingProblem, applyTrainingGraph, buildTrainingGraph, emptyProject, transformerFor } from '../../core/graph';
+import { type AttributeGroup, MODULE_KINDS, type Project, type TrainingSettingKey, analyzeTrainingGraph, trainingSettingProblem, applyTrainingGraph, buildTrainingGraph, emptyProject, transformerFor } from '../../core/graph';
 import type { StudioController } from '../app/controller';
 import { autoLayout } from '../state/auto-layout';
 import { compactLayout } from './compact-layout';
@@ -13,7 +13,6 @@ import { EMPTY_SERIES, INITIAL_TRAINING, TrainingStore, type TrainingStatus, app
 
 const isLive = (s: TrainingStatus): boolean => s === 'starting' || s === 'running' || s === 'paused' || s === 'stopping';
 
-const MODULE_KINDS = new Set(['encoder', 'generator', 'transformer', 'reconstructor']);
 /** How many of the trainer's notes the view keeps (a folder of bad images would otherwise flood it). */
 const NOTES_KEPT = 20;
 type DatasetRef = Project['datasets'][number];

@@ -2,6 +2,7 @@
 // outputs become graph outputs, modules become their operators. One session then runs the
 // chain end to end, letting onnxruntime fuse and schedule across module boundaries.
 
+import { TRAINING_NODE_KINDS } from '../../graph/catalogue';
 import type { AttributeGroup } from '../../graph/ports';
 import { groupsLength } from '../../graph/ports';
 import type { PlanStep } from '../../graph/plan';
@@ -27,7 +28,7 @@ function nchw(t: PortType | undefined, node: string): Dims {
 }
 
 /** Node kinds that only exist for training; they have no place in an inference model. */
-const TRAINING_ONLY = new Set(['dataset', 'discriminator', 'adversarial-loss', 'classification-loss', 'reconstruction-loss', 'cycle-loss']);
+const TRAINING_ONLY = TRAINING_NODE_KINDS;
 
 export function exportPlan(
   steps: readonly PlanStep[],
