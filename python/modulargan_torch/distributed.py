@@ -83,10 +83,19 @@ def start(device: str = "auto") -> DistContext:
         backend = "nccl" if want_cuda else "gloo"
         # A lost node makes the others wait in a collective; the timeout ends the wait so torchrun can restart the group.
         timeout = datetime.timedelta(seconds=int(os.environ.get("MODULARGAN_DIST_TIMEOUT", "1800")))
-        if want_cuda:
-            dist.init_process_group(backend=backend, timeout=timeout, device_id=dev) if _accepts_device_id() else dist.init_process_group(backend=backend, timeout=timeout)
+        kwargs = {"backend": backend, "timeout": timeout}
+        if want_cuda and _accepts_device_id():
+            kwargs["device_id"] = dev
+        restart = os.environ.get("TORCHELASTIC_RESTART_COUNT")
+        if restart is not None and os.environ.get("TORCHELASTIC_USE_AGENT_STORE") == "True":
+            # After torchrun restarted the group (a process was lost), a new round could read
+            # the last round's addresses from the agent's store and fail to connect: each
+            # round gets keys of its own.
+            base = dist.TCPStore(os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"]), world, False, timeout=timeout)
+            store = dist.PrefixStore(f"modulargan/round-{restart}/", base)
+            dist.init_process_group(store=store, rank=rank, world_size=world, **kwargs)  # type: ignore[arg-type]
         else:
-            dist.init_process_group(backend=backend, timeout=timeout)
+            dist.init_process_group(**kwargs)  # type: ignore[arg-type]
     return DistContext(rank, world, local_rank, dev, backend)
 
 
