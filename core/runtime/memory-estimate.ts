@@ -10,7 +10,9 @@
 // were fitted to tf.profile's peak bytes of real training steps on the cpu backend and
 // checked against the wasm heap of the standard iteration (test/unit/runtime/memory-estimate.test.ts).
 
-export type ModuleNodeKind = 'encoder' | 'generator' | 'transformer' | 'reconstructor' | 'discriminator';
+import type { ModuleNodeKind } from '../modules/create';
+
+export type { ModuleNodeKind };
 
 export interface ModuleSpec {
   /** Node id, for messages. */

@@ -8,7 +8,7 @@ import { access } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Graph, GraphNode } from '../graph/graph';
 import { type AttributeGroup, describeGroups, groupLength, sameGroups } from '../graph/ports';
-import { type GanModule, createModule } from '../modules/create';
+import { type GanModule, type ModuleNodeKind, createModule } from '../modules/create';
 import { resolveModuleParams } from '../modules/module';
 import type { Discriminator } from '../modules/discriminator';
 import type { Encoder } from '../modules/encoder';
@@ -79,7 +79,7 @@ const label = (n: GraphNode) => `${n.label ?? n.id} (node '${n.id}')`;
 /** One module of a training model before it is built: its node, kind and parameters. */
 export interface PartPlan {
   readonly node: GraphNode;
-  readonly kind: 'encoder' | 'generator' | 'transformer' | 'reconstructor' | 'discriminator';
+  readonly kind: ModuleNodeKind;
   /** The node's parameters with what training sets (image size, D's settings, weights paths). */
   readonly params: Readonly<Record<string, unknown>>;
   /** The same with the catalogue's defaults filled in and checked. */
