@@ -9,6 +9,7 @@ import { type TrainProgress, type TrainRunResult, defaultRunDir, runTraining } f
 import { runTorchTraining } from '../train/torch-engine';
 import { parseTrainingBackend, startTrainingBackend } from './backends';
 import { readProject } from './documents';
+import { withTrainingMonitor } from './monitor';
 import { RunError } from './errors';
 
 export type { Losses, TrainProgress, TrainRunResult };
@@ -74,15 +75,18 @@ export async function trainProject(job: TrainJob, events: TrainEvents = {}): Pro
   const project = await readProject(job.file);
   const report = await startTrainingBackend(job.backend, { backend: project.training?.backend, file: job.file });
   log(`backend: ${report.active}`);
-  const result = await runTraining(job.file, {
-    ...(job.iterations ? { iterations: job.iterations } : {}),
-    ...(job.stopAfter ? { stopAfter: job.stopAfter } : {}),
-    resume: !!job.resume,
-    restart: !!job.restart,
-    ...(job.command ? { command: job.command } : {}),
-    ...(job.signal ? { signal: job.signal } : {}),
-    log,
-    ...(events.onProgress ? { onProgress: events.onProgress } : {}),
-  });
+  const result = await withTrainingMonitor(job.file, project, log, (measure) =>
+    runTraining(job.file, {
+      ...(job.iterations ? { iterations: job.iterations } : {}),
+      ...(job.stopAfter ? { stopAfter: job.stopAfter } : {}),
+      resume: !!job.resume,
+      restart: !!job.restart,
+      ...(job.command ? { command: job.command } : {}),
+      ...(job.signal ? { signal: job.signal } : {}),
+      log,
+      ...(measure ? { measure } : {}),
+      ...(events.onProgress ? { onProgress: events.onProgress } : {}),
+    }),
+  );
   return { engine, backend: report.active, result };
 }

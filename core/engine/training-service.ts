@@ -19,6 +19,7 @@ import type { CheckpointInfo, DatasetPreview, DatasetRefInfo, RunEvent, SampleIn
 import { MODULE_KINDS } from '../graph/training-graph';
 import { startTrainingBackend } from './backends';
 import { readProject } from './documents';
+import { withTrainingMonitor } from './monitor';
 
 const CHECKPOINT_ID = /^iter-\d{1,12}$/;
 
@@ -88,7 +89,9 @@ export function createTrainingService(emit: (e: RunEvent) => void) {
       await startTrainingBackend(undefined, { backend: project.training?.backend, file: req.projectPath });
       const runDir = defaultRunDir(req.projectPath);
       const root = join(runDir, 'checkpoints');
-      const result = await runTraining(resolve(req.projectPath), {
+      const note = (message: string) => emit({ type: 'training-note', runId, message: message.slice(0, 2000) });
+      const result = await withTrainingMonitor(resolve(req.projectPath), project, note, (measure) => runTraining(resolve(req.projectPath), {
+        ...(measure ? { measure } : {}),
         ...(req.iterations ? { iterations: req.iterations } : {}),
         resume: req.resume !== undefined,
         ...(req.resume && req.resume !== 'latest' ? { from: join(root, req.resume) } : {}),
@@ -114,8 +117,8 @@ export function createTrainingService(emit: (e: RunEvent) => void) {
             .then((checkpoint) => emit({ type: 'training-checkpoint', runId, checkpoint }))
             .catch(() => emit({ type: 'training-failed', runId, message: `checkpoint ${iteration} was written but cannot be read back` }));
         },
-        log: (message) => emit({ type: 'training-note', runId, message: message.slice(0, 2000) }),
-      });
+        log: note,
+      }));
       emit({
         type: 'training-finished',
         runId,

@@ -8,6 +8,7 @@ import { evaluateProject } from '../../core/eval/evaluate';
 import { createTrainingMonitor } from '../../core/eval/monitor';
 import { readIndex } from '../../core/train/checkpoint';
 import { runTraining } from '../../core/train/run';
+import { trainProject } from '../../core/engine/train';
 import { readLog, tinyProject } from '../helpers/training';
 import { useCpuBackend } from '../helpers/tf';
 
@@ -60,4 +61,18 @@ describe('training.monitor', () => {
     expect(each.color).toBeCloseTo(logged.eval_acc_color!, 9);
     expect(each.background).toBeCloseTo(logged.eval_acc_background!, 9);
   }, 180_000);
+
+  it('is set up by the engine for every front door that trains (modulargan train, the studio)', async () => {
+    const file = tinyProject((p) => {
+      for (const n of (p.graph as { nodes: { kind: string; params: Record<string, unknown> }[] }).nodes) if (n.kind !== 'transformer') n.params.imageSize = 16;
+      (p.datasets as Record<string, unknown>[])[0]!.imageSize = 16;
+      Object.assign(p.training as object, { iterations: 2, batchSize: 2, nCritic: 1, checkpointEvery: 100, sampleEvery: 100, dDepth: 2, monitor: { ...monitor, every: 2 } });
+    });
+    const lines: string[] = [];
+    const out = await trainProject({ file, backend: 'cpu' }, { log: (l) => lines.push(l) });
+    expect(out.engine).toBe('builtin');
+    expect(lines.some((l) => /monitoring every 2 iterations/.test(l))).toBe(true);
+    const log = readLog(join(dirname(file), 'tiny.train', 'log.jsonl'));
+    expect(log.map((l) => typeof l.eval_fid === 'number')).toEqual([false, true]);
+  }, 120_000);
 });
