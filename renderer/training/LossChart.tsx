@@ -9,10 +9,11 @@ import type { LossSeries } from './training-state';
 
 const COLOURS = ['#e6194b', '#3cb44b', '#ffe119', '#4363d8', '#f58231', '#911eb4', '#46f0f0', '#f032e6', '#bcf60c', '#fabebe', '#008080'];
 
-export function LossChart({ series }: { series: LossSeries }) {
+/** `title` and `smoothable`: the measured values (training.monitor) are a few raw points, not smoothed. */
+export function LossChart({ series, title = 'Losses', smoothable = true, testId = 'loss-chart' }: { series: LossSeries; title?: string; smoothable?: boolean; testId?: string }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
-  const [smoothing, setSmoothing] = useState(0.6);
+  const [smoothing, setSmoothing] = useState(smoothable ? 0.6 : 0);
   const terms = useMemo(() => Object.keys(series.terms).sort(), [series.terms]);
   const termKey = terms.join(',');
   const data = useMemo(
@@ -28,7 +29,7 @@ export function LossChart({ series }: { series: LossSeries }) {
       height: 220,
       scales: { x: { time: false } },
       axes: [{ stroke: '#aab', grid: { stroke: '#333a' } }, { stroke: '#aab', grid: { stroke: '#333a' } }],
-      series: [{ label: 'iteration' }, ...terms.map((t, i) => ({ label: t, stroke: COLOURS[i % COLOURS.length], width: 1.5, spanGaps: true }))],
+      series: [{ label: 'iteration' }, ...terms.map((t, i) => ({ label: t, stroke: COLOURS[i % COLOURS.length], width: 1.5, spanGaps: true, ...(smoothable ? {} : { points: { show: true, size: 6 } }) }))],
       cursor: { drag: { x: true, y: false } },
     };
     plot.current = new uPlot(opts, data, box.current);
@@ -50,13 +51,15 @@ export function LossChart({ series }: { series: LossSeries }) {
     if (plot.current && x.length > 1) plot.current.setScale('x', { min: x[0]!, max: x.at(-1)! });
   };
   return (
-    <section className="loss-chart" data-testid="loss-chart" data-points={series.x.length}>
+    <section className="loss-chart" data-testid={testId} data-points={series.x.length}>
       <div className="chart-tools">
-        <h3>Losses</h3>
-        <label>
-          Smoothing <input type="range" min={0} max={0.99} step={0.01} value={smoothing} onChange={(e) => setSmoothing(Number(e.target.value))} data-testid="smoothing" />{' '}
-          {smoothing.toFixed(2)}
-        </label>
+        <h3>{title}</h3>
+        {smoothable && (
+          <label>
+            Smoothing <input type="range" min={0} max={0.99} step={0.01} value={smoothing} onChange={(e) => setSmoothing(Number(e.target.value))} data-testid="smoothing" />{' '}
+            {smoothing.toFixed(2)}
+          </label>
+        )}
         <button onClick={reset} title="Show all iterations (or double-click the plot)">
           Reset zoom
         </button>

@@ -4,7 +4,7 @@
 // samples and the checkpoints. The graph has the middle to itself, drawn compact, so it fits.
 
 import { ReactFlowProvider } from '@xyflow/react';
-import type { ReactNode } from 'react';
+import { type ReactNode, useMemo } from 'react';
 import { analyzeTrainingGraph } from '../../core/graph';
 import { GraphCanvas } from '../canvas/GraphCanvas';
 import { Inspector } from '../panels/Inspector';
@@ -18,6 +18,7 @@ import { SampleGrid } from './SampleGrid';
 import { TrainingPalette } from './TrainingPalette';
 import { TrainingSettings } from './TrainingSettings';
 import type { TrainingController } from './training-controller';
+import { splitMeasured } from './training-state';
 import { useTraining } from './use-training';
 
 /** What the training graph's quick add offers: what its palette offers. */
@@ -25,7 +26,13 @@ const TRAINING_KINDS = ['transformer'];
 
 function Curves({ c }: { c: TrainingController }) {
   const series = useTraining(c, (s) => s.series);
-  return <LossChart series={series} />;
+  const { losses, measured } = useMemo(() => splitMeasured(series), [series]);
+  return (
+    <>
+      <LossChart series={losses} />
+      {measured.x.length > 0 && <LossChart series={measured} title="Measured (training.monitor): FID, error, accuracy" smoothable={false} testId="measured-chart" />}
+    </>
+  );
 }
 
 export function TrainingView({ c }: { c: TrainingController }) {

@@ -61,6 +61,23 @@ export const INITIAL_TRAINING: TrainingState = {
 };
 
 /** Appends one iteration's losses; a term seen first now gets nulls for the earlier points. */
+/** Keys training.monitor logs (eval_fid, eval_error, eval_acc_<group>): a chart of their own, not losses. */
+export const MEASURED_PREFIX = 'eval_';
+
+/**
+ * The losses, and the measured values on the iterations that have one (a few points a run, at
+ * another scale than the losses: FID in the hundreds, accuracies in [0, 1]).
+ */
+export function splitMeasured(s: LossSeries): { losses: LossSeries; measured: LossSeries } {
+  const pick = (measured: boolean) => Object.fromEntries(Object.entries(s.terms).filter(([k]) => k.startsWith(MEASURED_PREFIX) === measured));
+  const measuredTerms = pick(true);
+  const rows = s.x.map((_, i) => i).filter((i) => Object.values(measuredTerms).some((v) => v[i] !== null && v[i] !== undefined));
+  return {
+    losses: { x: s.x, terms: pick(false) },
+    measured: { x: rows.map((i) => s.x[i]!), terms: Object.fromEntries(Object.entries(measuredTerms).map(([k, v]) => [k, rows.map((i) => v[i] ?? null)])) },
+  };
+}
+
 export function appendLosses(s: LossSeries, iteration: number, losses: Readonly<Record<string, number>>): LossSeries {
   const n = s.x.length;
   const terms: Record<string, (number | null)[]> = {};
