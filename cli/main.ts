@@ -94,6 +94,8 @@ export function buildProgram(): Command {
     .option('--name <name>', "this worker's name in progress and reports (default HOST:PID)")
     .option('--queue-name <name>', 'the queue to listen on (default modulargan-batch)')
     .option('--lock-seconds <n>', "a share held by a worker that died is taken over after this long (default 15)")
+    .option('--train [queue]', 'also take queued trainings (modulargan train --queue), one at a time, from this queue (default modulargan-train)')
+    .option('--train-lock-seconds <n>', 'a training held by a worker that died is taken over after this long, from its checkpoint (default 300)')
     .action(async (opts: WorkerCommandOptions) => {
       const ctrl = new AbortController();
       // Ctrl+C (or a polite kill) finishes the shares in hand and stops; a second one exits at once.
@@ -137,6 +139,8 @@ export function buildProgram(): Command {
     .option('--stop-after <n>', 'stop after this many iterations, with a checkpoint, as if interrupted')
     .option('--engine <name>', `${listChoices(TRAINING_ENGINES)}: builtin (default) trains here; torch with PyTorch (python/modulargan_torch), on CUDA with mixed precision where there is a GPU; same run folder`)
     .option('--nproc <n>', 'with --engine torch: data-parallel processes on this machine (torchrun), e.g. one per GPU')
+    .option('--queue <url>', 'train on a queue worker started with --train (a GPU machine, say) through Redis: redis://HOST:PORT[/DB]; its log is printed here')
+    .option('--queue-name <name>', 'with --queue: the training queue (default modulargan-train; a pool of workers may listen on its own)')
     .option('-q, --quiet', 'no progress output')
     .action(async (file: string, opts: TrainCommandOptions) => {
       const ctrl = new AbortController();

@@ -17,6 +17,9 @@ export interface TrainCommandOptions {
   engine?: string;
   /** With --engine torch: local processes (torchrun). */
   nproc?: string;
+  /** redis://host:port[/db]: train on a queue worker started with --train (cli/train-queue.ts). */
+  queue?: string;
+  queueName?: string;
 }
 
 const count = (v: string | undefined, name: string): number | undefined => {
@@ -40,6 +43,8 @@ function duration(seconds: number): string {
  * NaN/Inf, 130 interrupted through `signal` (Ctrl+C) after writing a checkpoint.
  */
 export async function trainCommand(file: string, opts: TrainCommandOptions, log: (line: string) => void, signal?: AbortSignal): Promise<number> {
+  // Loaded only when asked: the queue client adds half a second to every start.
+  if (opts.queue !== undefined) return (await import('./train-queue')).queuedTrainCommand(file, { ...opts, queue: opts.queue }, log, signal);
   let bar: SingleBar | undefined;
   try {
     const iterations = count(opts.iterations, 'iterations');

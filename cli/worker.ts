@@ -6,6 +6,7 @@ import { RunError, userErrorMessage } from '../core/engine/errors';
 import { parseQueueAddress } from '../core/engine/queue/address';
 import { QUEUE_NAME } from '../core/engine/queue/batch-job';
 import { parsePathMaps } from '../core/engine/queue/path-map';
+import { TRAIN_QUEUE } from '../core/engine/queue/train-job';
 import { runWorkerHost } from '../core/engine/queue/worker';
 import { wholeNumber } from './flags';
 
@@ -17,6 +18,9 @@ export interface WorkerCommandOptions {
   name?: string;
   queueName?: string;
   lockSeconds?: string;
+  /** true, or the training queue's name. */
+  train?: boolean | string;
+  trainLockSeconds?: string;
 }
 
 /** Exit codes: 0 stopped when asked; 1 could not start (a bad flag, a backend that does not load). */
@@ -29,9 +33,14 @@ export async function workerCommand(opts: WorkerCommandOptions, log: (line: stri
     const lockSeconds = opts.lockSeconds === undefined ? undefined : wholeNumber(opts.lockSeconds, 'lock-seconds', 15);
     if (lockSeconds !== undefined && lockSeconds < 2) throw new RunError('--lock-seconds must be at least 2');
     if (opts.queueName !== undefined && !QUEUE_NAME.test(opts.queueName)) throw new RunError(`--queue-name must be 1-64 letters, digits, '.', '_' or '-', got '${opts.queueName}'`);
+    const trainQueue = opts.train === undefined || opts.train === false ? undefined : opts.train === true ? TRAIN_QUEUE : opts.train;
+    if (trainQueue !== undefined && !QUEUE_NAME.test(trainQueue)) throw new RunError(`--train takes a queue name of 1-64 letters, digits, '.', '_' or '-', got '${trainQueue}'`);
+    const trainLockSeconds = opts.trainLockSeconds === undefined ? undefined : wholeNumber(opts.trainLockSeconds, 'train-lock-seconds', 300);
+    if (trainLockSeconds !== undefined && trainLockSeconds < 2) throw new RunError('--train-lock-seconds must be at least 2');
     const engine = await chooseInferenceEngine(opts.backend ?? 'auto');
     for (const p of map.pairs) log(`paths under ${p.remote} are read as ${p.local}`);
-    await runWorkerHost({ queue, queueName: opts.queueName, map, concurrency, engine, name: opts.name, lockSeconds, log, signal });
+    const train = trainQueue === undefined ? undefined : { queueName: trainQueue, lockSeconds: trainLockSeconds };
+    await runWorkerHost({ queue, queueName: opts.queueName, map, concurrency, engine, name: opts.name, lockSeconds, train, log, signal });
     return 0;
   } catch (e) {
     const message = userErrorMessage(e);

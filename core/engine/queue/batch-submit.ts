@@ -324,7 +324,12 @@ export async function runQueuedBatch(graph: Graph, opts: QueuedBatchOptions, eve
       const state = await job.getState();
       if (state === 'completed') {
         const r = batchResultSchema.safeParse(job.returnvalue);
-        if (r.success) settle(index, { index, files: s.files, result: r.data, worker: r.data.worker });
+        if (r.success && r.data.cancelled && !aborted) {
+          // Stopped on its worker though nobody cancelled the run (its lock was lost): not done.
+          notice(`share ${index + 1}/${shares.length} was stopped on ${r.data.worker} before its end; queued again`);
+          await job.remove().catch(() => undefined);
+          await requeue(s);
+        } else if (r.success) settle(index, { index, files: s.files, result: r.data, worker: r.data.worker });
         else settle(index, { index, files: s.files, failure: { reason: `its worker returned no valid result (${r.error.issues[0]?.message ?? 'unreadable'})`, worker: job.processedBy } });
       } else if (state === 'failed') settle(index, { index, files: s.files, failure: { reason: job.failedReason || 'no reason given', worker: job.processedBy } });
     };
