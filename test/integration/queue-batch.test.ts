@@ -4,8 +4,10 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Queue } from 'bullmq';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BATCH_QUEUE } from '../../core/engine/queue/batch-job';
 import { type RedisServer, startRedis } from '../helpers/redis';
 import { writeTinyProject } from '../helpers/projects';
 
@@ -155,4 +157,20 @@ describe('modulargan batch --queue with real workers', () => {
     for (const w of helpers) w.p.kill('SIGTERM');
     expect(await Promise.all(helpers.map((w) => w.exit))).toEqual([0, 0]);
   }, 90_000);
+
+  it('removes the shares not started on Ctrl+C and reports the run cancelled', async () => {
+    // No worker runs now: every share waits.
+    const coord = start([...batchArgs, '-o', 'cancelled', '--queue', redis.url, '--job-size', '2']);
+    await coord.waitFor(/queued 33 files as 17 shares/, 30_000);
+    coord.p.kill('SIGINT');
+    expect(await Promise.race([coord.exit, new Promise((r) => setTimeout(() => r('timeout'), 20_000))])).toBe(130);
+    const report = JSON.parse(readFileSync(join(dir, 'cancelled', 'batch-report.json'), 'utf8'));
+    expect(report).toMatchObject({ finished: false, cancelled: true, processed: 0, written: 0 });
+    const queue = new Queue(BATCH_QUEUE, { connection: { host: '127.0.0.1', port: redis.port } });
+    try {
+      expect(await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed')).toEqual({ waiting: 0, active: 0, delayed: 0, completed: 0, failed: 0 });
+    } finally {
+      await queue.close();
+    }
+  }, 60_000);
 });
