@@ -72,7 +72,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     log = (lambda line: print(line, flush=True)) if ctx.is_main else (lambda line: None)
     if ctx.is_main:
         where = f"{ctx.world} processes ({ctx.backend})" if ctx.distributed else "1 process"
-        amp = " with AMP" if args.amp and ctx.device.type == "cuda" else ""
+        amp = (" with AMP (bfloat16)" if torch.cuda.is_bf16_supported() else " in float32 (this GPU has no bfloat16)") if args.amp and ctx.device.type == "cuda" else ""
         log(f"engine: PyTorch {torch.__version__} on {ctx.device.type}{amp}, {where}")
     command = "python -m modulargan_torch " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
     opts = RunOptions(

@@ -130,7 +130,9 @@ class Trainer:
         self.cfg = cfg
         self.ctx = ctx
         self.device = ctx.device
-        self.amp = amp and ctx.device.type == "cuda"
+        # bfloat16 autocast only: float16 would need loss scaling through the gradient penalty's
+        # double backward; on GPUs without bfloat16 the run stays in float32.
+        self.amp = amp and ctx.device.type == "cuda" and torch.cuda.is_bf16_supported()
         ids = {p.id for p in model.all}
         for f in cfg.get("frozen", []):
             if f not in ids:
@@ -376,8 +378,7 @@ class Trainer:
     # --- updates --------------------------------------------------------------------------
     def _autocast(self) -> Any:
         if self.amp:
-            dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-            return torch.autocast(device_type="cuda", dtype=dtype)
+            return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
     @contextlib.contextmanager
