@@ -11,7 +11,7 @@
 // batch in flight, as a local run stops.
 
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, stat } from 'node:fs/promises';
+import { lstat, mkdir, readdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { type Job, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -87,6 +87,15 @@ const REPORT_EVERY_MS = 1000;
 const NO_WORKER_NOTICE_MS = 15_000;
 /** A closing client that cannot reach Redis is dropped after this long. */
 const CLOSE_TIMEOUT_MS = 3000;
+
+/** A temporary file this old, once every share has ended, was left by a writer that died. */
+const SWEEP_GRACE_MS = 2000;
+
+/** Whether any of `dirs` holds a file named like a whole-file write's temporary. */
+async function anyTemporaries(dirs: Iterable<string>): Promise<boolean> {
+  for (const d of dirs) if ((await readdir(d).catch(() => [] as string[])).some((n) => n.startsWith('.') && n.endsWith('.tmp'))) return true;
+  return false;
+}
 
 const newRunId = () => `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 
@@ -384,7 +393,14 @@ export async function runQueuedBatch(graph: Graph, opts: QueuedBatchOptions, eve
     }
 
     // Every share has ended: what is left of a killed writer's temporary files is a leftover.
-    await sweepStaleTemporaries(outputFolders(plan), Date.now(), { writersDoneAfterMs: 2000 });
+    // One younger than the grace period (its worker was killed just before the end) is
+    // waited for: the folder must hold the outputs and nothing else, as after a local run.
+    const folders = outputFolders(plan);
+    await sweepStaleTemporaries(folders, Date.now(), { writersDoneAfterMs: SWEEP_GRACE_MS });
+    if (await anyTemporaries(folders)) {
+      await new Promise((r) => setTimeout(r, SWEEP_GRACE_MS));
+      await sweepStaleTemporaries(folders, Date.now(), { writersDoneAfterMs: SWEEP_GRACE_MS });
+    }
     // The books are closed: the jobs and the cancel flag go.
     await withTimeout(
       Promise.all([inBatches(shares, 100, async (s) => void (await queue.remove(s.id).catch(() => 0))), control.del(cancelKey(queueName, runId))]),
