@@ -12,6 +12,7 @@ import { type PresetExportOptions, presetExportCommand, presetImportCommand } fr
 import { type RunCommandOptions, runCommand } from './run';
 import { type TrainCommandOptions, trainCommand } from './train';
 import { validateCommand } from './validate';
+import type { ServeCommandOptions } from './serve';
 import type { WorkerCommandOptions } from './worker';
 
 // Backend choices come from the engine's one list, so help and refusals never drift from it.
@@ -106,6 +107,24 @@ export function buildProgram(): Command {
         });
       const { workerCommand } = await import('./worker');
       process.exitCode = await workerCommand(opts, (line) => process.stdout.write(`${line}\n`), ctrl.signal);
+    });
+  program
+    .command('serve')
+    .description("Serve the engine and the studio's page for another machine: a browser there (or the studio app's Connect) uses this machine's engine, GPU and folders.")
+    .option('--listen <host:port>', 'the address to listen on: 127.0.0.1:PORT (default, port 8470; reach it through an SSH tunnel), 0.0.0.0:PORT or [::]:PORT for every address (needs --cert/--key, or --insecure)')
+    .option('--token-file <file>', 'the access token, in a file only you can read (default: MODULARGAN_TOKEN, else one made and kept in <state>/serve-token, mode 600)')
+    .option('--cert <file>', 'serve over HTTPS with this certificate (PEM)')
+    .option('--key <file>', "the certificate's private key (PEM, no passphrase)")
+    .option('--insecure', 'allow plain HTTP on an address other machines can reach (only on a network you trust)')
+    .option('--root <dir...>', 'the only folders the studio may read and write (datasets, projects, outputs); repeat for several')
+    .option('--host-name <name...>', 'names the studio is reached by besides its addresses (a DNS name, or NAME:PORT at the end of a tunnel)')
+    .option('--print-url', 'print the address with the access token in it')
+    .option('--state <dir>', 'the engine\'s state folder (recent projects, presets, the kept token)')
+    .action(async (opts: ServeCommandOptions) => {
+      // Loaded only when asked: the web host and its engine process are not the other commands' business.
+      const { serveCommand } = await import('./serve');
+      const code = await serveCommand(opts, (line) => process.stdout.write(`${line}\n`), (line) => process.stderr.write(`${line}\n`));
+      if (code) process.exit(code);
     });
   const preset = program.command('preset').description('Make presets from projects, and unpack preset bundles.');
   preset

@@ -1,11 +1,12 @@
 // The web host's engine process (forked by web/engine.ts): tensor work, files and training
 // run here, so the engine can run out of memory or crash while the web server and the page
-// stay up. Arguments: the state folder and the demo project.
+// stay up. Arguments: the state folder, the demo project, and the roots the engine's calls
+// are limited to (modulargan serve --root), if any.
 
 import { type ParentPortLike, serveEngine } from '../core/engine/engine-process';
 import { createEngineService } from '../core/engine/service';
 
-const [stateDir, demoPath] = process.argv.slice(2);
+const [stateDir, demoPath, ...roots] = process.argv.slice(2);
 const send = process.send?.bind(process);
 if (!send || !stateDir || !demoPath) {
   console.error('web/engine-child: start me with child_process.fork(file, [stateDir, demoPath])');
@@ -17,7 +18,7 @@ const port: ParentPortLike = {
   // event that would end the engine before 'disconnect' can stop its training cleanly.
   postMessage: (m) => void send(m, (e: Error | null) => e && console.error(`engine: a message to the host was lost: ${e.message}`)),
 };
-const service = createEngineService({ stateDir, demoPath, host: 'web' });
+const service = createEngineService({ stateDir, demoPath, host: 'web', ...(roots.length ? { roots } : {}) });
 serveEngine(port, service);
 
 // Ctrl+C in the terminal reaches the whole process group: the web host decides when the

@@ -11,6 +11,8 @@ import { AUTO_RESTART, type AutoRestart, type EngineChild, type SupervisedEngine
 export interface EngineProcessOptions {
   readonly stateDir: string;
   readonly demoPath: string;
+  /** The only folders the engine's calls may name (modulargan serve --root); none: no limits. */
+  readonly roots?: readonly string[];
   readonly log?: (line: string) => void;
   /** Restart a dead engine without being asked (default AUTO_RESTART); false: only when asked. */
   readonly autoRestart?: AutoRestart | false;
@@ -22,7 +24,7 @@ const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 function forkEngine(opts: EngineProcessOptions): EngineChild {
   const log = opts.log ?? console.error;
-  const child = fork(CHILD, [opts.stateDir, opts.demoPath], { execArgv: ['--import', TSX], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(CHILD, [opts.stateDir, opts.demoPath, ...(opts.roots ?? [])], { execArgv: ['--import', TSX], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let onExit: ((code: number | null, signal: NodeJS.Signals | null, reason?: string) => void) | undefined;
   let reported = false;
   const exit = (code: number | null, signal: NodeJS.Signals | null, reason?: string) => {

@@ -1,9 +1,12 @@
-// The web host: the studio's page and the engine API on 127.0.0.1, behind a random token.
+// The web host: the studio's page and the engine API behind a token, on 127.0.0.1 (npm run
+// web) or on the address `modulargan serve` is given, over TLS when it has a certificate.
 // HTTP POST /api/call/<method> carries calls; a WebSocket at /api/events carries run events.
 // The engine runs in a child process (web/engine.ts) that may die and be restarted while
 // this server and the page stay up; tests may hand in an engine in this process instead.
 
 import { STATUS_CODES, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import { hostname } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -13,7 +16,7 @@ import type { EngineLink, SupervisedEngine } from '../core/engine/engine-process
 import { type Reply, checkParams, checkResult } from '../core/api/schemas';
 import { createStateFiles } from '../core/engine/state-files';
 import type { EngineApi, RecoveryRecord, RunEvent } from '../core/api/types';
-import { TOKEN_COOKIE, checkRequest, contentSecurityPolicy, newToken, requestTarget } from './security';
+import { type HostNames, TOKEN_COOKIE, checkRequest, contentSecurityPolicy, hostNames, isWildcard, newToken, requestTarget } from './security';
 
 export interface WebHostOptions {
   /** The engine in a child process (what `npm run web` uses)... */
@@ -28,6 +31,12 @@ export interface WebHostOptions {
   /** The built renderer (index.html and assets/). */
   readonly staticDir: string;
   readonly port?: number;
+  /** The address to listen on; 127.0.0.1 by default (modulargan serve checks any other first). */
+  readonly listen?: string;
+  /** Serve over TLS with this certificate and key (PEM). */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  /** Names the host is known by besides its addresses (a DNS name; NAME:PORT for a tunnel's end). */
+  readonly hostNames?: readonly string[];
   readonly token?: string;
   /** Where the host's own troubles go (a failed accept, a handler that threw); console.error by default. */
   readonly log?: (line: string) => void;
@@ -59,6 +68,8 @@ const DRAIN_MAX = 64 * 1024 * 1024;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 /** Events written to a WebSocket and not yet read by its client, at most. */
 const MAX_EVENT_BACKLOG = 32 * 1024 * 1024;
+/** How often event sockets are pinged; one that has not answered the last ping by the next is closed. */
+const PING_MS = 20_000;
 
 /**
  * A call's body, or null when it is over MAX_BODY (declared or sent). Rejects when the client
@@ -109,7 +120,10 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
   const root = normalize(opts.staticDir + sep);
   const log = opts.log ?? console.error;
   const sockets = new Set<WebSocket>();
+  const listen = opts.listen ?? '127.0.0.1';
+  const tls = !!opts.tls;
   let port = 0;
+  let own: HostNames = { hosts: new Set(), origins: new Set() };
 
   const send = (res: ServerResponse, status: number, body: string | Buffer, headers: Record<string, string> = {}) => {
     res.writeHead(status, { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', ...headers });
@@ -138,7 +152,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const verdict = checkRequest(req, token, port);
+    const verdict = checkRequest(req, token, own);
     if (!verdict.ok) return send(res, verdict.status, `refused: ${verdict.reason}\n`, { 'content-type': 'text/plain' });
     const url = requestTarget(req)!; // checkRequest refused any other
 
@@ -164,7 +178,8 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
         const why = e instanceof TypeError ? 'the body is not valid UTF-8' : (e as Error).message;
         return sendJson(res, 400, { ok: false, error: `malformed request: ${why}` });
       }
-      return sendJson(res, 200, await answer(call[1], params));
+      const reply = await answer(call[1], params);
+      return sendJson(res, !reply.ok && reply.refused ? 403 : 200, reply);
     }
 
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'GET only\n');
@@ -185,28 +200,33 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     }
     const headers: Record<string, string> = { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' };
     if (rel === 'index.html') {
-      headers['content-security-policy'] = contentSecurityPolicy(port);
-      // The token travels once in the URL; later requests (scripts, API) carry this cookie.
-      headers['set-cookie'] = `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+      headers['content-security-policy'] = contentSecurityPolicy(req.headers.host!.toLowerCase(), tls);
+      // The token travels once in the URL; later requests (scripts, API) carry this cookie
+      // (never over plain HTTP once the page came over TLS).
+      headers['set-cookie'] = `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/${tls ? '; Secure' : ''}`;
     }
     return send(res, 200, body, headers);
   }
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((e: Error) => {
       log(`web host: ${req.method} ${req.url}: ${e.message}`);
       // Headers already out: the answer cannot be changed, only cut short.
       if (res.headersSent) res.destroy();
       else send(res, 500, `error: ${e.message}\n`, { connection: 'close' });
     });
-  });
+  };
+  const server = opts.tls ? createTlsServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : createServer(onRequest);
+  // A client that fails the TLS handshake (a plain-HTTP request, a refused certificate) is
+  // its own trouble, not the host's.
+  server.on('tlsClientError', () => undefined);
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 });
   server.on('upgrade', (req, socket, head) => {
     // Node takes its own 'error' listener off an upgraded socket: a client resetting it
     // (before or after the refusal is written) would otherwise end the host.
     socket.on('error', () => socket.destroy());
     try {
-      const verdict = checkRequest(req, token, port);
+      const verdict = checkRequest(req, token, own);
       const status = !verdict.ok ? verdict.status : requestTarget(req)!.pathname !== '/api/events' ? 404 : 0;
       if (status) {
         socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -221,6 +241,8 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
   function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);
+      alive.set(ws, true);
+      ws.on('pong', () => alive.set(ws, true));
       ws.on('close', () => sockets.delete(ws));
       // A frame over maxPayload (or any protocol error) is emitted as 'error': unheard, it
       // would be thrown and end the host. That one socket is closed; the host goes on.
@@ -229,6 +251,19 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
       if (engine.exited) ws.send(JSON.stringify({ type: 'engine-exited', ...engine.exited } satisfies RunEvent));
     });
   }
+  // A client whose network went away without a word (a laptop closed, a route lost) leaves a
+  // socket that looks open: pinged, and closed once it stops answering.
+  const alive = new WeakMap<WebSocket, boolean>();
+  const pinger = setInterval(() => {
+    for (const ws of sockets) {
+      if (!alive.get(ws)) ws.terminate();
+      else {
+        alive.set(ws, false);
+        ws.ping();
+      }
+    }
+  }, PING_MS);
+  pinger.unref();
   const unsubscribe = engine.onRunEvent((e) => {
     const text = JSON.stringify(e);
     for (const ws of sockets) {
@@ -243,12 +278,20 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
 
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => (server.off('error', fail), ok()));
+    server.listen(opts.port ?? 0, listen.replace(/^\[(.*)\]$/, '$1'), () => (server.off('error', fail), ok()));
   });
   // From now on the server's own errors (a failed accept) arrive here; unheard, one would end the host.
   server.on('error', (e) => log(`web host: ${e.message}`));
   port = (server.address() as { port: number }).port;
-  const origin = `http://127.0.0.1:${port}`;
+  try {
+    own = hostNames(listen, port, { tls, extra: opts.hostNames });
+  } catch (e) {
+    server.close();
+    throw e;
+  }
+  // The address to give out: the one listened on, or the machine's name when it is all of them.
+  const shown = isWildcard(listen) ? hostname() : listen.includes(':') && !listen.startsWith('[') ? `[${listen}]` : listen;
+  const origin = `${tls ? 'https' : 'http'}://${shown}:${port}`;
   return {
     url: `${origin}/?token=${token}`,
     origin,
@@ -256,6 +299,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     token,
     async close() {
       unsubscribe();
+      clearInterval(pinger);
       for (const ws of sockets) ws.terminate();
       wss.close();
       server.closeAllConnections();

@@ -19,6 +19,9 @@ export function errorText(e: unknown): string {
   return 'the engine failed without saying why';
 }
 
+/** A call refused for what it asks to reach (a path outside the folders an engine serves), not failed at its work. */
+export class RefusedError extends Error {}
+
 /** Runs one call from an untrusted sender. Never throws: failures become { ok: false }. */
 export async function dispatchCall(service: EngineApi, method: unknown, params: unknown): Promise<Reply> {
   try {
@@ -27,7 +30,7 @@ export async function dispatchCall(service: EngineApi, method: unknown, params: 
     const result = await fn.apply(service, call.params);
     return { ok: true, result: checkResult(call.method, result) };
   } catch (e) {
-    return { ok: false, error: errorText(e) };
+    return { ok: false, error: errorText(e), ...(e instanceof RefusedError ? { refused: true as const } : {}) };
   }
 }
 

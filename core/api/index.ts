@@ -3,3 +3,4 @@
 export * from './types';
 export * from './schemas';
 export * from './dispatch';
+export * from './reconnect';

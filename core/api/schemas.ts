@@ -34,6 +34,13 @@ export const engineInfoSchema = z.object({
   nativeDialogs: z.boolean(),
   /** The folder an untitled project is proposed to be saved in (the user's documents, or home). */
   documentsDir: z.string().max(4096).optional(),
+  /**
+   * The only folders the user may read and write (modulargan serve --root), as the engine's
+   * machine names them; absent: no limits (the local studio).
+   */
+  roots: z.array(z.string().max(4096)).max(256).optional(),
+  /** The engine's address when the page uses an engine on another machine (Electron connected to modulargan serve). */
+  remote: z.string().max(2000).optional(),
 });
 export const openedProjectSchema = z.object({
   /** null for an untitled document (the bundled demo opens untitled so Save never overwrites it). */
@@ -209,6 +216,25 @@ export const folderInfoSchema = z.object({
   opened: z.boolean(),
 });
 
+/** One entry of a folder listing: a subfolder or a file the studio can use. */
+export const folderEntrySchema = z.object({
+  name: z.string().max(1024),
+  path,
+  kind: z.enum(['folder', 'project', 'preset', 'image', 'weights', 'table']),
+});
+/** A folder's subfolders and the files the studio reads (projects, presets, images, weights, attribute tables). */
+export const folderListingSchema = z.object({
+  /** The folder listed, absolute; null for the list of roots (what the user may browse). */
+  path: path.nullable(),
+  /** Where "up" goes: the parent folder, or null at the top (a root, or the file system's top). */
+  parent: path.nullable(),
+  /** Whether `parent` null means "back to the list of roots" rather than the top of the disk. */
+  rooted: z.boolean(),
+  entries: z.array(folderEntrySchema).max(5000),
+  /** More entries than were listed. */
+  truncated: z.boolean(),
+});
+
 /**
  * Everything the engine tells as it goes: run, batch and training events (each with its
  * run's id), and the engine's own life (engine-exited, engine-restarted: they belong to no run).
@@ -299,7 +325,25 @@ export const runEventSchema = z.discriminatedUnion('type', [
     message: z.string(),
   }),
   z.object({ type: z.literal('engine-restarted') }),
+  /**
+   * The page's link to an engine on another machine dropped ('reconnecting': calls fail
+   * meanwhile) or is back ('connected': running jobs re-attached). Said by the transport, not the engine.
+   */
+  z.object({ type: z.literal('engine-connection'), state: z.enum(['reconnecting', 'connected']), message: z.string().max(2000) }),
 ]);
+
+/**
+ * A run, batch or training the engine is running (or ended a moment ago), with the latest
+ * event of each kind it sent: what a page that reconnects replays to catch up.
+ */
+export const jobInfoSchema = z.object({
+  runId: z.string(),
+  kind: z.enum(['run', 'batch', 'training']),
+  running: z.boolean(),
+  /** A training's project file; a batch's input folder. */
+  subject: z.string().max(4096).optional(),
+  events: z.array(runEventSchema).max(32),
+});
 
 /**
  * The engine's methods: each one's parameters (a tuple) and result, declared once. EngineApi
@@ -378,6 +422,10 @@ export const API_SCHEMAS = {
   sampleNow: { params: z.tuple([path]), result: sampleInfoSchema },
   /** Opens a folder (e.g. an image output's) in the file manager where the host can; `baseDir` resolves a relative path. */
   openFolder: { params: z.tuple([path, z.string().max(4096)]), result: folderInfoSchema },
+  /** A folder's subfolders and studio files, for the page's folder browser; null: where to start (the roots, or home). */
+  listFolder: { params: z.tuple([path.nullable()]), result: folderListingSchema },
+  /** The runs, batches and trainings running (and the last few ended), each with its latest events: a reconnecting page catches up with these. */
+  listJobs: { params: z.tuple([]), result: z.array(jobInfoSchema) },
 } satisfies Record<string, { params: z.ZodType<readonly unknown[]>; result: z.ZodType }>;
 
 /** Methods that are request/response calls (onRunEvent, a subscription, is not one). */
@@ -392,7 +440,12 @@ export const callSchema = z.object({ method: z.string().refine(isApiMethod, 'is 
 
 /** A reply as it travels back. */
 // result is optional: JSON (the web host) drops the `undefined` result of a void call.
-export const replySchema = z.union([z.object({ ok: z.literal(true), result: z.unknown().optional() }), z.object({ ok: z.literal(false), error: z.string() })]);
+// refused: the call asked for something it may not have (a path outside the roots), as
+// opposed to failing at its work; the web host answers such a reply with 403.
+export const replySchema = z.union([
+  z.object({ ok: z.literal(true), result: z.unknown().optional() }),
+  z.object({ ok: z.literal(false), error: z.string(), refused: z.literal(true).optional() }),
+]);
 export type Reply = z.infer<typeof replySchema>;
 
 /** A payload that failed its schema: says where, in words. */

@@ -15,6 +15,8 @@ import type {
   engineInfoSchema,
   exportPresetRequestSchema,
   folderInfoSchema,
+  folderListingSchema,
+  jobInfoSchema,
   openedProjectSchema,
   presetEntrySchema,
   presetSourceSchema,
@@ -48,6 +50,9 @@ export type CheckpointInfo = z.output<typeof checkpointInfoSchema>;
 export type DatasetPreview = z.output<typeof datasetPreviewSchema>;
 export type SampleInfo = z.output<typeof sampleInfoSchema>;
 export type FolderInfo = z.output<typeof folderInfoSchema>;
+export type FolderListing = z.output<typeof folderListingSchema>;
+export type FolderEntry = FolderListing['entries'][number];
+export type JobInfo = z.output<typeof jobInfoSchema>;
 
 /** Everything on the event channel: run, batch and training events, and the engine's life. */
 export type RunEvent = z.output<typeof runEventSchema>;

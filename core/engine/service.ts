@@ -28,7 +28,12 @@ import { createTrainingService } from './training-service';
 import { buildTrainingGraph } from '../graph/training-graph';
 import { applyTrainingGraph } from '../graph/training-edit';
 import { suggestMapping } from '../graph/attribute-mapping';
-import { type BatchRequest, type BatchWorkerInfo, DEMOS, type DemoName, type EngineApi, type EngineInfo, type RunEvent, type RunRequest } from '../api/types';
+import { type ApiMethod, type BatchRequest, type BatchWorkerInfo, DEMOS, type DemoName, type EngineApi, type EngineInfo, type RunEvent, type RunRequest } from '../api/types';
+import { API_METHODS } from '../api/schemas';
+import { checkCallPaths } from './call-paths';
+import { listFolder } from './folder-listing';
+import { createJobJournal } from './jobs';
+import { type PathGuard, createPathGuard, realPathOf, resolveRoots } from './path-guard';
 
 export interface EngineServiceOptions {
   /** Where the recent list and the recovery file live (Electron: userData). */
@@ -39,6 +44,12 @@ export interface EngineServiceOptions {
   readonly version?: string;
   /** Read-only presets shipped with the studio; default: assets/presets beside the demo's folder. */
   readonly bundledPresetsDir?: string;
+  /**
+   * The only folders a call may name (modulargan serve --root): every path of every call is
+   * checked against them first (call-paths.ts); the studio's bundled files may still be read.
+   * Absent: no limits, as the local studio has.
+   */
+  readonly roots?: readonly string[];
 }
 
 export interface EngineService extends EngineApi {
@@ -72,16 +83,28 @@ function documentsDir(): string {
   return existsSync(docs) ? docs : home;
 }
 
+/** The guard for `roots`, resolved once; the bundled demos and presets stay readable. */
+async function rootGuard(roots: readonly string[], bundled: readonly string[]): Promise<PathGuard> {
+  const real = await resolveRoots(roots);
+  const readOnly = await Promise.all(bundled.map((d) => realPathOf(resolve(d))));
+  return createPathGuard(real, readOnly);
+}
+
 export function createEngineService(opts: EngineServiceOptions): EngineService {
   const state = createStateFiles(opts.stateDir);
-  const library = createPresetLibrary({ user: join(opts.stateDir, 'presets'), bundled: opts.bundledPresetsDir ?? resolve(dirname(opts.demoPath), '..', 'presets') });
+  const bundledPresets = opts.bundledPresetsDir ?? resolve(dirname(opts.demoPath), '..', 'presets');
+  const library = createPresetLibrary({ user: join(opts.stateDir, 'presets'), bundled: bundledPresets });
   const listeners = new Set<(e: RunEvent) => void>();
   const runs = new Map<string, { abort: AbortController; done: Promise<void> }>();
   // One backend for the engine's lifetime; onnxruntime does the work on CPUs.
   const startEngine = sharedInferenceEngine();
+  const jobs = createJobJournal();
   const emit = (e: RunEvent) => {
+    jobs.record(e);
     for (const l of listeners) l(e);
   };
+  let guarding: Promise<PathGuard> | undefined;
+  const guard = () => (opts.roots ? (guarding ??= rootGuard(opts.roots, [dirname(opts.demoPath), bundledPresets])) : undefined);
   const training = createTrainingService(emit);
 
   async function execute(runId: string, req: RunRequest, signal: AbortSignal): Promise<void> {
@@ -188,9 +211,10 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
     }
   }
 
-  const start = (run: (runId: string, signal: AbortSignal) => Promise<void>) => {
+  const start = (kind: 'run' | 'batch', subject: string | undefined, run: (runId: string, signal: AbortSignal) => Promise<void>) => {
     const runId = randomUUID();
     const abort = new AbortController();
+    jobs.started(runId, kind, subject);
     const done = run(runId, abort.signal).finally(() => runs.delete(runId));
     runs.set(runId, { abort, done });
     return { runId };
@@ -198,7 +222,9 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
 
   const service: EngineService = {
     async info() {
-      return { version: opts.version ?? '0.1.0', host: opts.host, nativeDialogs: false, documentsDir: documentsDir() };
+      const roots = (await guard())?.roots;
+      // Served to other machines, a new project is proposed inside the folders it may use.
+      return { version: opts.version ?? '0.1.0', host: opts.host, nativeDialogs: false, documentsDir: roots?.[0] ?? documentsDir(), ...(roots ? { roots: [...roots] } : {}) };
     },
     async openDemo(which: DemoName = 'translation') {
       const demo = await openProject(join(dirname(opts.demoPath), DEMOS[which].file));
@@ -220,14 +246,21 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
       await state.touchRecent(abs);
       return { path: abs };
     },
-    listRecent: () => state.recent(),
+    async listRecent() {
+      const recent = await state.recent();
+      const g = await guard();
+      if (!g) return recent;
+      // Projects opened before the engine was served, elsewhere on its disk, are not shown.
+      const inside = await Promise.all(recent.map(async (p) => g.holds(await realPathOf(p).catch(() => ''), 'read')));
+      return recent.filter((_, i) => inside[i]);
+    },
     saveRecovery: (record) => state.setRecovery(record),
     loadRecovery: () => state.recovery(),
     async chooseProjectPath() {
       return null; // no native dialogs here: the page asks for a path itself
     },
     async startRun(req) {
-      return start((id, signal) => execute(id, req, signal));
+      return start('run', undefined, (id, signal) => execute(id, req, signal));
     },
     async cancelRun(runId) {
       runs.get(runId)?.abort.abort();
@@ -249,7 +282,7 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
       return { graph, seed, createdAt, app, ...(input ? { input } : {}) };
     },
     async startBatch(req) {
-      return start((id, signal) => executeBatch(id, req, signal));
+      return start('batch', req.input, (id, signal) => executeBatch(id, req, signal));
     },
     async cancelBatch(runId) {
       runs.get(runId)?.abort.abort();
@@ -265,7 +298,11 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
     },
     datasetColumns: (ref, baseDir) => training.datasetColumns(ref, baseDir),
     datasetPreview: (ref, baseDir, count) => training.datasetPreview(ref, baseDir, count),
-    startTraining: (req) => training.startTraining(req),
+    async startTraining(req) {
+      const started = await training.startTraining(req);
+      jobs.started(started.runId, 'training', resolve(req.projectPath));
+      return started;
+    },
     pauseTraining: (id) => training.pauseTraining(id),
     resumeTraining: (id) => training.resumeTraining(id),
     stopTraining: (id) => training.stopTraining(id),
@@ -286,6 +323,12 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
       // An engine cannot show a window: Electron's main answers this call itself (its shell).
       return { path: abs, exists, opened: false };
     },
+    async listFolder(path) {
+      return listFolder(path, { guard: await guard(), home: documentsDir() });
+    },
+    async listJobs() {
+      return jobs.list();
+    },
     onRunEvent(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -297,5 +340,14 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
       await Promise.all([...runs.values()].map((r) => r.done));
     },
   };
+  if (!opts.roots) return service;
+  // Served with roots: every call's paths are checked before it runs.
+  for (const m of API_METHODS) {
+    const call = service[m] as (...a: unknown[]) => Promise<unknown>;
+    (service as unknown as Record<ApiMethod, unknown>)[m] = async (...params: unknown[]) => {
+      await checkCallPaths((await guard())!, m, params);
+      return call.apply(service, params);
+    };
+  }
   return service;
 }

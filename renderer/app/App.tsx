@@ -54,6 +54,17 @@ function EngineBanner({ onRestart }: { onRestart: () => Promise<void> }) {
   );
 }
 
+/** The link to an engine on another machine dropped: said until it is back (runs go on there). */
+function ReconnectingBanner() {
+  const message = useEditor((s) => s.reconnecting);
+  if (!message) return null;
+  return (
+    <div className="banner" role="status" data-testid="reconnecting">
+      <strong>Reconnecting…</strong> {message}
+    </div>
+  );
+}
+
 export function App({ api, onReady }: { api: StudioBridge; onReady?: (c: StudioController, t: TrainingController) => void }) {
   const [pathRequest, setPathRequest] = useState<PathRequest | null>(null);
   const [recovery, setRecovery] = useState<RecoveryRecord | null>(null);
@@ -132,6 +143,7 @@ export function App({ api, onReady }: { api: StudioBridge; onReady?: (c: StudioC
               </button>
             </div>
           )}
+          <ReconnectingBanner />
           <EngineBanner
             onRestart={async () => {
               // If the engine was already down when the page opened, nothing is loaded yet: start over.

@@ -327,6 +327,8 @@ export class StudioController {
   private onEngineEvent(e: EngineEvent): void {
     const s = this.store;
     if (e.type === 'engine-restarted') return s.setEngineExit(null);
+    // Runs go on over there; the transport re-attaches to them once the link is back.
+    if (e.type === 'engine-connection') return s.setReconnecting(e.state === 'reconnecting' ? e.message : null);
     const { type: _type, ...info } = e;
     s.setEngineExit(info);
     const message = `the engine stopped (${info.signal ?? `exit code ${info.code}`})`;
@@ -348,7 +350,7 @@ export class StudioController {
   }
 
   onRunEvent(e: RunEvent): void {
-    if (e.type === 'engine-exited' || e.type === 'engine-restarted') return this.onEngineEvent(e);
+    if (e.type === 'engine-exited' || e.type === 'engine-restarted' || e.type === 'engine-connection') return this.onEngineEvent(e);
     if (e.type.startsWith('batch-')) return this.onBatchEvent(e);
     // Training events belong to the training view's controller.
     if (e.type.startsWith('training-')) return;

@@ -71,6 +71,8 @@ export interface EditorState {
   readonly batch: BatchState;
   /** Why the engine process is not running (it died), or null while it runs. */
   readonly engineExit: EngineExitInfo | null;
+  /** The link to an engine on another machine dropped and is being made again: what to show meanwhile; null while linked. */
+  readonly reconnecting: string | null;
   /** Counts requests to fit the graph into view (F, the canvas menu). */
   readonly fits: number;
   /** The keyboard shortcut overlay (?) is open. */
@@ -112,6 +114,7 @@ export class EditorStore {
       presets: [],
       batch: IDLE_BATCH,
       engineExit: null,
+      reconnecting: null,
       fits: 0,
       help: false,
       viewer: null,
@@ -268,6 +271,10 @@ export class EditorStore {
   /** The engine died (or is back, with null). The document and its history are not touched. */
   setEngineExit(engineExit: EngineExitInfo | null): void {
     this.set({ engineExit });
+  }
+  /** The link to the engine dropped (what to say), or is back (null). */
+  setReconnecting(reconnecting: string | null): void {
+    if (reconnecting !== this.state.reconnecting) this.set({ reconnecting });
   }
 
   connect(from: PortRef, to: PortRef): edits.ConnectOutcome {

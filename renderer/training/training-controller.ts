@@ -49,6 +49,7 @@ export class TrainingController {
   start(): () => void {
     this.runLoads = this.editor.getState().loads;
     const offEvents = this.api.onRunEvent((e) => this.onEvent(e));
+    void this.attach();
     const offGraph = this.graphStore.subscribe(() => this.onGraphEdit());
     // Undo, redo and edits in the editor change the project: the training graph follows.
     const offProject = this.editor.subscribe(() => {
@@ -60,6 +61,24 @@ export class TrainingController {
       offGraph();
       offProject();
     };
+  }
+
+  /**
+   * A training the engine was already running when this page opened (it was reloaded, or
+   * opened on another machine): shown, with its latest progress, so it can be followed,
+   * paused and stopped here.
+   */
+  async attach(): Promise<void> {
+    let jobs: Awaited<ReturnType<typeof this.api.listJobs>> = [];
+    try {
+      jobs = await this.api.listJobs();
+    } catch {
+      return; // an engine that cannot say has nothing to attach to
+    }
+    const job = jobs.find((j) => j.kind === 'training' && j.running);
+    if (!job || isLive(this.store.getState().status)) return;
+    this.store.set({ runId: job.runId, status: 'running', message: job.subject ? `Training ${job.subject}` : '' });
+    for (const e of job.events) this.onEvent(e);
   }
 
   show(view: 'editor' | 'training'): void {
@@ -315,7 +334,8 @@ export class TrainingController {
           iterationsPerSecond: t.iterationsPerSecond,
           etaSeconds: t.etaSeconds,
           lr: t.lr,
-          series: appendLosses(s.series, t.iteration, t.losses),
+          // A page that reconnects is sent the latest progress again: one point per iteration.
+          series: s.series.x.length && t.iteration <= s.series.x.at(-1)! ? s.series : appendLosses(s.series, t.iteration, t.losses),
           ...(s.status === 'starting' ? { status: 'running' as const } : {}),
           ...(s.series.x.length === 0 ? { message: '' } : {}),
         });

@@ -41,7 +41,7 @@ export const noTrainingCalls: Pick<EngineApi, TrainingCall> = {
 /** The preset, provenance, batch and training calls, for fake engines in tests that do not use them. */
 export const noPresetOrBatchCalls: Pick<
   EngineApi,
-  'choosePresetPath' | 'listPresets' | 'exportPreset' | 'importPreset' | 'renamePreset' | 'setPresetVersion' | 'readProvenance' | 'startBatch' | 'cancelBatch' | 'restartEngine' | 'openFolder' | TrainingCall
+  'choosePresetPath' | 'listPresets' | 'exportPreset' | 'importPreset' | 'renamePreset' | 'setPresetVersion' | 'readProvenance' | 'startBatch' | 'cancelBatch' | 'restartEngine' | 'openFolder' | 'listFolder' | 'listJobs' | TrainingCall
 > = {
   ...noTrainingCalls,
   restartEngine: async () => undefined,
@@ -55,4 +55,6 @@ export const noPresetOrBatchCalls: Pick<
   startBatch: absent,
   cancelBatch: async () => undefined,
   openFolder: async (path) => ({ path, exists: true, opened: false }),
+  listFolder: absent,
+  listJobs: async () => [],
 };
