@@ -12,6 +12,7 @@ import type { Graph } from '../graph/graph';
 import { projectSchema } from '../graph/format/project';
 import { presetSchema } from '../graph/format/preset';
 import { DEMO_NAMES } from './demos';
+import { MAX_LOCAL_PROCESSES, TRAINING_ENGINES } from './training-engines';
 
 const path = z.string().min(1).max(4096);
 
@@ -163,6 +164,21 @@ export const trainingRequestSchema = z.object({
   resume: z.union([z.literal('latest'), checkpointId]).optional(),
   /** Discard an earlier run in the run folder. */
   restart: z.boolean().optional(),
+  /** Who trains (default builtin): the engine itself, or PyTorch in a process of its own (trainingEngines says which are here). */
+  engine: z.enum(TRAINING_ENGINES).optional(),
+  /** With engine torch: data-parallel processes on the engine's machine (torchrun), e.g. one per GPU. */
+  nproc: z.number().int().min(1).max(MAX_LOCAL_PROCESSES).optional(),
+}).refine((r) => r.nproc === undefined || r.engine === 'torch', { path: ['nproc'], message: 'needs engine torch (the built-in engine trains in one process)' });
+/** A training engine on the engine's machine: whether it can train here, and why not. */
+export const trainingEngineInfoSchema = z.object({
+  name: z.enum(TRAINING_ENGINES),
+  available: z.boolean(),
+  /** What trains (e.g. "PyTorch 2.5.1 in /usr/bin/python3"), or why it cannot here and what to install. */
+  reason: z.string().max(2000),
+  /** The most processes a run may ask for: 1 where there is no working data-parallel launcher. */
+  maxProcesses: z.number().int().min(1).max(MAX_LOCAL_PROCESSES),
+  /** Why its runs cannot pause; absent when they pause between iterations. */
+  cannotPause: z.string().max(500).optional(),
 });
 const losses = z.record(z.string(), z.number());
 /** A checkpoint in a project's run folder. */
@@ -390,6 +406,8 @@ export const API_SCHEMAS = {
   datasetPreview: { params: z.tuple([datasetRefSchema, z.string(), z.number().int().min(1).max(32)]), result: datasetPreviewSchema },
   /** Suggested attribute groups (one per transformer) for a dataset's columns. */
   suggestMapping: { params: z.tuple([z.array(z.string().max(200)).max(1000)]), result: z.array(suggestedGroupSchema) },
+  /** The training engines (TRAINING_ENGINES), each with whether it can train on the engine's machine and why not. */
+  trainingEngines: { params: z.tuple([]), result: z.array(trainingEngineInfoSchema) },
   /** Starts joint training in the engine; training events report it. One training at a time. */
   startTraining: { params: z.tuple([trainingRequestSchema]), result: z.object({ runId: z.string() }) },
   /** Pauses between iterations; the model stays in memory. */

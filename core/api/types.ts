@@ -25,12 +25,14 @@ import type {
   runEventSchema,
   runRequestSchema,
   sampleInfoSchema,
+  trainingEngineInfoSchema,
   trainingRequestSchema,
 } from './schemas';
 import type { datasetRefSchema } from '../graph/format/schemas';
 
 export type { ApiMethod };
 export { DEMOS, type DemoName } from './demos';
+export { TRAINING_ENGINES, type TrainingEngine, isTrainingEngine, MAX_LOCAL_PROCESSES } from './training-engines';
 
 /** A project's dataset entry (the `datasets` section). */
 export type DatasetRefInfo = z.output<typeof datasetRefSchema>;
@@ -46,6 +48,7 @@ export type BatchRequest = z.output<typeof batchRequestSchema>;
 export type BatchWorkerInfo = z.output<typeof batchWorkerSchema>;
 export type BatchReportInfo = z.output<typeof batchReportSchema>;
 export type TrainingRequest = z.output<typeof trainingRequestSchema>;
+export type TrainingEngineInfo = z.output<typeof trainingEngineInfoSchema>;
 export type CheckpointInfo = z.output<typeof checkpointInfoSchema>;
 export type DatasetPreview = z.output<typeof datasetPreviewSchema>;
 export type SampleInfo = z.output<typeof sampleInfoSchema>;

@@ -99,6 +99,7 @@ export const CALL_PATHS: { readonly [M in ApiMethod]: PathsOf<M> } = {
   datasetColumns: (ref, baseDir) => [{ path: baseDir, access: 'read', what: "the project's folder" }, ...datasetPaths(ref, baseDir)],
   datasetPreview: (ref, baseDir) => [{ path: baseDir, access: 'read', what: "the project's folder" }, ...datasetPaths(ref, baseDir)],
   suggestMapping: none,
+  trainingEngines: none,
   startTraining: (req) => trainedProject(req.projectPath),
   pauseTraining: none,
   resumeTraining: none,

@@ -25,6 +25,7 @@ import { errorNode, errorText } from './errors';
 import { createPresetLibrary } from './preset-library';
 import { createStateFiles } from './state-files';
 import { createTrainingService } from './training-service';
+import { trainingEngineReport } from './training-engine-report';
 import { buildTrainingGraph } from '../graph/training-graph';
 import { applyTrainingGraph } from '../graph/training-edit';
 import { suggestMapping } from '../graph/attribute-mapping';
@@ -298,6 +299,7 @@ export function createEngineService(opts: EngineServiceOptions): EngineService {
     },
     datasetColumns: (ref, baseDir) => training.datasetColumns(ref, baseDir),
     datasetPreview: (ref, baseDir, count) => training.datasetPreview(ref, baseDir, count),
+    trainingEngines: () => trainingEngineReport(),
     async startTraining(req) {
       const started = await training.startTraining(req);
       jobs.started(started.runId, 'training', resolve(req.projectPath));

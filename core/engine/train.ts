@@ -11,12 +11,11 @@ import { parseTrainingBackend, startTrainingBackend } from './backends';
 import { readProject } from './documents';
 import { withTrainingMonitor } from './monitor';
 import { RunError } from './errors';
+import { TRAINING_ENGINES, isTrainingEngine } from '../api/training-engines';
 
 export type { Losses, TrainProgress, TrainRunResult };
-
-/** Who trains: the engine in this process, or PyTorch. */
-export const TRAINING_ENGINES = ['builtin', 'torch'] as const;
-export type TrainingEngine = (typeof TRAINING_ENGINES)[number];
+// Who trains: the engine in this process, or PyTorch; the one list is the contract's.
+export { TRAINING_ENGINES, type TrainingEngine, isTrainingEngine } from '../api/training-engines';
 
 export interface TrainJob {
   /** The project file; its run folder is "<project>.train" beside it. */
@@ -30,6 +29,8 @@ export interface TrainJob {
   /** Stop after this many iterations, with a checkpoint, as if interrupted. */
   readonly stopAfter?: number;
   readonly resume?: boolean;
+  /** Resume from this checkpoint folder instead of the latest (later checkpoints are dropped). */
+  readonly from?: string;
   readonly restart?: boolean;
   /** With the torch engine: data-parallel processes on this machine (torchrun). */
   readonly nproc?: number;
@@ -45,11 +46,13 @@ export interface TrainEvents {
   readonly onProgress?: (p: TrainProgress) => void;
   /** The PyTorch engine's iterations, as they land in the run's log.jsonl. */
   readonly onTorchIteration?: (iteration: number, losses: Losses) => void;
+  /** A sample grid was written (PNG bytes; the PyTorch engine's as it lands in samples/). */
+  readonly onSample?: (png: Uint8Array, iteration: number) => void;
+  /** A checkpoint was written (its folder; the PyTorch engine's once index.json lists it). */
+  readonly onCheckpoint?: (dir: string, iteration: number) => void;
 }
 
 export type TrainOutcome = { readonly engine: 'builtin'; readonly backend: string; readonly result: TrainRunResult } | { readonly engine: 'torch'; readonly exitCode: number };
-
-export const isTrainingEngine = (name: string): name is TrainingEngine => (TRAINING_ENGINES as readonly string[]).includes(name);
 
 /** Trains a project; throws (DocumentError, RunError, or the trainer's setup errors) with a message for the user when it cannot start. */
 export async function trainProject(job: TrainJob, events: TrainEvents = {}): Promise<TrainOutcome> {
@@ -61,12 +64,15 @@ export async function trainProject(job: TrainJob, events: TrainEvents = {}): Pro
     const exitCode = await runTorchTraining(job.file, defaultRunDir(job.file), {
       resume: !!job.resume,
       restart: !!job.restart,
+      ...(job.from ? { from: job.from } : {}),
       ...(job.iterations ? { iterations: job.iterations } : {}),
       ...(job.stopAfter ? { stopAfter: job.stopAfter } : {}),
       ...(job.nproc ? { nproc: job.nproc } : {}),
       log,
       ...(job.signal ? { signal: job.signal } : {}),
       ...(events.onTorchIteration ? { onIteration: events.onTorchIteration } : {}),
+      ...(events.onSample ? { onSample: events.onSample } : {}),
+      ...(events.onCheckpoint ? { onCheckpoint: events.onCheckpoint } : {}),
     });
     return { engine, exitCode };
   }
@@ -81,11 +87,14 @@ export async function trainProject(job: TrainJob, events: TrainEvents = {}): Pro
       ...(job.stopAfter ? { stopAfter: job.stopAfter } : {}),
       resume: !!job.resume,
       restart: !!job.restart,
+      ...(job.from ? { from: job.from } : {}),
       ...(job.command ? { command: job.command } : {}),
       ...(job.signal ? { signal: job.signal } : {}),
       log,
       ...(measure ? { measure } : {}),
       ...(events.onProgress ? { onProgress: events.onProgress } : {}),
+      ...(events.onSample ? { onSample: events.onSample } : {}),
+      ...(events.onCheckpoint ? { onCheckpoint: events.onCheckpoint } : {}),
     }),
   );
   return { engine, backend: report.active, result };

@@ -20,6 +20,9 @@ import { MODULE_KINDS } from '../graph/training-graph';
 import { startTrainingBackend } from './backends';
 import { readProject } from './documents';
 import { withTrainingMonitor } from './monitor';
+import { checkpointInfo, pngUrl } from './checkpoint-info';
+import { TORCH_CANNOT_PAUSE } from './training-engine-report';
+import { newestTorchSample, trainWithTorch } from './torch-training';
 
 const CHECKPOINT_ID = /^iter-\d{1,12}$/;
 
@@ -27,20 +30,13 @@ interface ActiveTraining {
   readonly abort: AbortController;
   /** The project file it trains, absolute. */
   readonly project: string;
+  /** Who trains: the engine itself, or PyTorch in a process of its own (no pause, no model here). */
+  readonly engine: 'builtin' | 'torch';
   paused: boolean;
   wake: (() => void) | null;
   done: Promise<void>;
   /** Makes a sample grid of the model in memory, once the run has built it. */
   sample: SampleNow | null;
-}
-
-const pngUrl = (png: Uint8Array) => `data:image/png;base64,${Buffer.from(png).toString('base64')}`;
-
-async function checkpointInfo(root: string, id: string, best: boolean): Promise<CheckpointInfo> {
-  const path = join(root, id);
-  const m = JSON.parse(await readFile(join(path, 'manifest.json'), 'utf8')) as CheckpointManifest;
-  const losses = Object.fromEntries(Object.entries(m.losses).filter(([, v]) => Number.isFinite(v)));
-  return { id, iteration: m.iteration, createdAt: m.createdAt, losses, best, path };
 }
 
 /** Decodes a label vector into each group's value, for the preview's captions. */
@@ -148,13 +144,17 @@ export function createTrainingService(emit: (e: RunEvent) => void) {
       // tfjs has one global backend and the trainer holds its memory: one training at a time.
       if (active.size) throw new Error('a training is already running in this studio: stop it first');
       const runId = randomUUID();
-      const t: ActiveTraining = { abort: new AbortController(), project: resolve(req.projectPath), paused: false, wake: null, done: Promise.resolve(), sample: null };
+      const engine = req.engine ?? 'builtin';
+      const t: ActiveTraining = { abort: new AbortController(), project: resolve(req.projectPath), engine, paused: false, wake: null, done: Promise.resolve(), sample: null };
       active.set(runId, t);
-      t.done = train(runId, req, t).finally(() => active.delete(runId));
+      const run = engine === 'torch' ? trainWithTorch(runId, req, t.abort.signal, emit) : train(runId, req, t);
+      t.done = run.finally(() => active.delete(runId));
       return { runId };
     },
     async pauseTraining(runId: string) {
-      get(runId).paused = true;
+      const t = get(runId);
+      if (t.engine === 'torch') throw new Error(TORCH_CANNOT_PAUSE);
+      t.paused = true;
     },
     async resumeTraining(runId: string) {
       const t = get(runId);
@@ -173,6 +173,7 @@ export function createTrainingService(emit: (e: RunEvent) => void) {
     async sampleNow(projectPath: string): Promise<SampleInfo> {
       const file = resolve(projectPath);
       const running = [...active.values()].find((t) => t.project === file);
+      if (running?.engine === 'torch') return newestTorchSample(file);
       if (running?.sample) {
         const s = await running.sample();
         return { iteration: s.iteration, png: pngUrl(s.png), source: 'training' };

@@ -4,13 +4,15 @@
 // processes) and follow the run folder's log.jsonl as it grows, so progress reads as it does
 // for the built-in trainer. The run folder, its lock, log and checkpoints are the same.
 
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { open, readFile, stat } from 'node:fs/promises';
+import { open, readFile, readdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { DATASET_EXPORT_FORMAT, defaultExportFolder, exportDatasetRef, refGroups } from '../files/dataset-export';
 import { formatFileError, readProjectFile } from '../files/documents';
 import { sameGroups } from '../graph/ports';
+import { readIndex } from './checkpoint';
 import type { Losses } from './trainer';
 
 /** The repository's python/ folder (the package's source), where this checkout has one. */
@@ -26,27 +28,52 @@ export interface TorchPython {
 /** Why no usable Python was found, with what to do. */
 export class TorchUnavailableError extends Error {}
 
+const PROBE = ['-c', 'import torch, modulargan_torch; print(torch.__version__)'];
+
+const pythonCandidates = () =>
+  [process.env.MODULARGAN_PYTHON, join(TORCH_PACKAGE_DIR, '.venv', 'bin', 'python'), 'python3', '/usr/bin/python3'].filter((p): p is string => !!p && (!p.includes('/') || existsSync(p)));
+
+const found = (python: string, stdout: string): TorchPython => {
+  const torchVersion = stdout.trim().split('\n').at(-1) ?? '?';
+  return { python, torchVersion, torchrun: Number(torchVersion.split('.')[0]) >= 2 };
+};
+
+const unavailable = (tried: readonly string[]) =>
+  new TorchUnavailableError(
+    `no Python here imports torch and modulargan_torch (tried ${tried.join('; ')}). Install PyTorch (pip install torch, or apt install python3-torch) ` +
+      `and this package (pip install -e ${TORCH_PACKAGE_DIR}), or point MODULARGAN_PYTHON at a Python that has them`,
+  );
+
 /**
  * The first of $MODULARGAN_PYTHON, python/.venv/bin/python and python3 that imports torch
  * with this checkout's package on its path.
  */
 export function findTorchPython(): TorchPython {
-  const candidates = [process.env.MODULARGAN_PYTHON, join(TORCH_PACKAGE_DIR, '.venv', 'bin', 'python'), 'python3', '/usr/bin/python3'].filter(
-    (p): p is string => !!p && (!p.includes('/') || existsSync(p)),
-  );
   const tried: string[] = [];
-  for (const python of candidates) {
-    const r = spawnSync(python, ['-c', 'import torch, modulargan_torch; print(torch.__version__)'], { encoding: 'utf8', env: torchEnv(), timeout: 60_000 });
-    if (r.status === 0) {
-      const torchVersion = r.stdout.trim().split('\n').at(-1) ?? '?';
-      return { python, torchVersion, torchrun: Number(torchVersion.split('.')[0]) >= 2 };
-    }
+  for (const python of pythonCandidates()) {
+    const r = spawnSync(python, PROBE, { encoding: 'utf8', env: torchEnv(), timeout: 60_000 });
+    if (r.status === 0) return found(python, r.stdout);
     tried.push(`${python}: ${(r.error?.message ?? r.stderr.trim().split('\n').at(-1)) || `exit ${r.status}`}`);
   }
-  throw new TorchUnavailableError(
-    `no Python here imports torch and modulargan_torch (tried ${tried.join('; ')}). Install PyTorch (pip install torch, or apt install python3-torch) ` +
-      `and this package (pip install -e ${TORCH_PACKAGE_DIR}), or point MODULARGAN_PYTHON at a Python that has them`,
-  );
+  throw unavailable(tried);
+}
+
+/**
+ * findTorchPython without blocking: importing torch takes seconds, and the studio's engine
+ * answers other calls meanwhile.
+ */
+export async function probeTorchPython(): Promise<TorchPython> {
+  const tried: string[] = [];
+  for (const python of pythonCandidates()) {
+    try {
+      const r = await promisify(execFile)(python, PROBE, { encoding: 'utf8', env: torchEnv(), timeout: 60_000 });
+      return found(python, r.stdout);
+    } catch (e) {
+      const err = e as { stderr?: string; code?: number | string; message: string };
+      tried.push(`${python}: ${err.stderr?.trim().split('\n').at(-1) || (typeof err.code === 'string' ? err.message : `exit ${err.code}`)}`);
+    }
+  }
+  throw unavailable(tried);
 }
 
 /** The environment for the Python side: this checkout's package importable, one thread pool per process. */
@@ -89,11 +116,20 @@ export interface TorchTrainOptions {
   restart?: boolean;
   stopAfter?: number;
   runDir?: string;
+  /** Continue from this checkpoint folder (later ones are dropped) instead of the latest. */
+  from?: string;
   device?: 'auto' | 'cpu' | 'cuda';
   /** Lines the Python side prints (notes, checkpoints, the final line). */
   log: (line: string) => void;
-  /** Each iteration's log line as it lands in log.jsonl. */
+  /**
+   * Each iteration's log line as it lands in log.jsonl. A resumed run rewrites the log to the
+   * lines before its checkpoint, and those come again: the caller knows where it resumed.
+   */
   onIteration?: (iteration: number, losses: Losses) => void;
+  /** A sample grid the run wrote (samples/iter-N.png, PNG bytes), as the built-in trainer's onSample. */
+  onSample?: (png: Uint8Array, iteration: number) => void;
+  /** A checkpoint checkpoints/index.json lists that was not there before (its folder). */
+  onCheckpoint?: (dir: string, iteration: number) => void;
   signal?: AbortSignal;
 }
 
@@ -108,7 +144,8 @@ export function torchTrainArgs(py: TorchPython, projectFile: string, o: Omit<Tor
     'train',
     resolve(projectFile),
     ...(o.iterations ? ['--iterations', String(o.iterations)] : []),
-    ...(o.resume ? ['--resume'] : []),
+    ...(o.resume && !o.from ? ['--resume'] : []),
+    ...(o.from ? ['--from', resolve(o.from)] : []),
     ...(o.restart ? ['--restart'] : []),
     ...(o.stopAfter ? ['--stop-after', String(o.stopAfter)] : []),
     ...(o.runDir ? ['--run-dir', resolve(o.runDir)] : []),
@@ -118,13 +155,24 @@ export function torchTrainArgs(py: TorchPython, projectFile: string, o: Omit<Tor
   ];
 }
 
-/** Reads lines appended to a file since the last call. */
-function follower(file: string): () => Promise<string[]> {
-  let at = 0;
+/**
+ * Reads lines appended to a file since the last call, from its end when made: the lines
+ * already there are an earlier run's. A file replaced (a resumed run rewrites the log,
+ * a restart deletes it) is read again from its start.
+ */
+async function follower(file: string): Promise<() => Promise<string[]>> {
+  const first = await stat(file).catch(() => null);
+  let at = first?.size ?? 0;
+  let ino = first?.ino ?? -1;
   let rest = '';
   return async () => {
-    const size = await stat(file).then((s) => s.size, () => -1);
-    if (size < at) at = 0; // rewritten (a resumed run truncates it)
+    const s = await stat(file).catch(() => null);
+    const size = s?.size ?? -1;
+    if (s && (s.ino !== ino || size < at)) {
+      at = 0;
+      rest = '';
+      ino = s.ino;
+    }
     if (size <= at) return [];
     const fh = await open(file, 'r');
     try {
@@ -141,15 +189,64 @@ function follower(file: string): () => Promise<string[]> {
   };
 }
 
+const SAMPLE_FILE = /^iter-(\d{1,12})\.png$/;
+
+/**
+ * Follows what a run writes besides its log: sample grids (new names, or rewritten ones:
+ * a resumed run writes its iterations' grids again) and the checkpoints index.json lists.
+ * What is there when it is made belongs to an earlier run.
+ */
+async function runFolderWatch(runDir: string, o: Pick<TorchTrainOptions, 'onSample' | 'onCheckpoint'>): Promise<() => Promise<void>> {
+  const samplesDir = join(runDir, 'samples');
+  const root = join(runDir, 'checkpoints');
+  const grids = async () => {
+    const names = await readdir(samplesDir).catch(() => [] as string[]);
+    const out = new Map<string, { iteration: number; mark: string }>();
+    for (const name of names) {
+      const m = SAMPLE_FILE.exec(name);
+      const s = m && (await stat(join(samplesDir, name)).catch(() => null));
+      if (s?.isFile()) out.set(name, { iteration: Number(m![1]), mark: `${s.mtimeMs}:${s.size}` });
+    }
+    return out;
+  };
+  const checkpoints = async () => new Map((await readIndex(root).catch(() => ({ checkpoints: [] }))).checkpoints.map((c) => [c.path, `${c.iteration}:${c.createdAt}`]));
+  const seenGrids = new Map([...(await grids())].map(([k, v]) => [k, v.mark]));
+  const seenCheckpoints = await checkpoints();
+  return async () => {
+    if (o.onSample) {
+      const now = [...(await grids())].filter(([name, g]) => seenGrids.get(name) !== g.mark).sort((a, b) => a[1].iteration - b[1].iteration);
+      for (const [name, g] of now) {
+        // Written atomically (a temporary renamed into place), so a name seen is whole.
+        const png = await readFile(join(samplesDir, name)).catch(() => null);
+        if (!png) continue;
+        seenGrids.set(name, g.mark);
+        o.onSample(new Uint8Array(png), g.iteration);
+      }
+    }
+    if (o.onCheckpoint) {
+      const index = await readIndex(root).catch(() => null);
+      for (const c of [...(index?.checkpoints ?? [])].sort((a, b) => a.iteration - b.iteration)) {
+        const mark = `${c.iteration}:${c.createdAt}`;
+        if (seenCheckpoints.get(c.path) === mark) continue;
+        seenCheckpoints.set(c.path, mark);
+        o.onCheckpoint(join(root, c.path), c.iteration);
+      }
+    }
+  };
+}
+
 /** Trains with PyTorch; resolves to the Python side's exit code (0, 1, 3 or 130 as the built-in trainer's). */
 export async function runTorchTraining(projectFile: string, runDir: string, o: TorchTrainOptions): Promise<number> {
-  const py = findTorchPython();
+  const py = await probeTorchPython();
   const n = o.nproc ?? 1;
   if (n > 1 && !py.torchrun)
     throw new TorchUnavailableError(`--nproc ${n} needs torchrun, which PyTorch ${py.torchVersion} cannot run on this Python; use PyTorch 2 (MODULARGAN_PYTHON=...) or --nproc 1`);
   const note = await ensureTorchDataset(projectFile);
   if (note) o.log(note);
   o.log(`engine: PyTorch ${py.torchVersion} (${py.python})${n > 1 ? `, ${n} processes` : ''}`);
+  // What the run folder holds before the run starts is an earlier run's.
+  const [next, watch] = await Promise.all([follower(join(runDir, 'log.jsonl')), runFolderWatch(runDir, o)]);
+  if (o.signal?.aborted) return 130;
   // Its own process group: a terminal's Ctrl+C reaches only us, and we ask once (SIGTERM),
   // so the Python side finishes its iteration and writes a checkpoint; a second signal there
   // would stop it at once.
@@ -169,8 +266,10 @@ export async function runTorchTraining(projectFile: string, runDir: string, o: T
   relay(child.stderr);
   const stop = () => child.kill('SIGTERM');
   o.signal?.addEventListener('abort', stop, { once: true });
-  const next = follower(join(runDir, 'log.jsonl'));
-  const poll = async () => {
+  // One poll at a time: a slow disk must not have two read the same lines.
+  let polling: Promise<void> = Promise.resolve();
+  const poll = () => (polling = polling.then(pollOnce, pollOnce));
+  const pollOnce = async () => {
     for (const line of await next()) {
       try {
         const { iteration, ...losses } = JSON.parse(line) as { iteration: number } & Losses;
@@ -179,6 +278,7 @@ export async function runTorchTraining(projectFile: string, runDir: string, o: T
         // a line being written; the next poll has it whole
       }
     }
+    await watch();
   };
   const timer = setInterval(() => void poll(), 500);
   try {

@@ -10,6 +10,7 @@ type TrainingCall =
   | 'datasetColumns'
   | 'datasetPreview'
   | 'suggestMapping'
+  | 'trainingEngines'
   | 'startTraining'
   | 'pauseTraining'
   | 'resumeTraining'
@@ -27,6 +28,7 @@ export const noTrainingCalls: Pick<EngineApi, TrainingCall> = {
   datasetColumns: absent,
   datasetPreview: absent,
   suggestMapping: absent,
+  trainingEngines: async () => [{ name: 'builtin', available: true, reason: 'trains in this fake engine', maxProcesses: 1 }],
   startTraining: absent,
   pauseTraining: absent,
   resumeTraining: absent,

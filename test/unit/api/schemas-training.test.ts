@@ -1,6 +1,7 @@
 // The training calls' and events' schemas: what a page may send, what comes back.
 import { describe, expect, it } from 'vitest';
 import { PayloadError, checkParams, checkResult, checkRunEvent } from '../../../core/api/schemas';
+import { MAX_LOCAL_PROCESSES, TRAINING_ENGINES } from '../../../core/api/training-engines';
 
 describe('training call schemas', () => {
   it('accepts a training request and refuses checkpoint ids that are paths', () => {
@@ -11,6 +12,18 @@ describe('training call schemas', () => {
     expect(() => checkParams('loadCheckpointIntoGraph', ['/p/a.mgproj.json', 'iter-1/../../x'])).toThrow(/checkpoint/);
     expect(() => checkParams('datasetPreview', [{ id: 'd', source: 'colormnist', imageSize: 32 }, '/', 500])).toThrow(PayloadError);
     expect(checkParams('suggestMapping', [['Black_Hair', 'Male']]).params).toEqual([['Black_Hair', 'Male']]);
+  });
+
+  it('takes the training engine from the one list, and processes only for PyTorch', () => {
+    for (const engine of TRAINING_ENGINES) expect(checkParams('startTraining', [{ projectPath: '/p/a.mgproj.json', engine }]).params[0]).toMatchObject({ engine });
+    expect(checkParams('startTraining', [{ projectPath: '/p/a.mgproj.json', engine: 'torch', nproc: 2 }]).params[0]).toMatchObject({ engine: 'torch', nproc: 2 });
+    expect(() => checkParams('startTraining', [{ projectPath: '/p/a.mgproj.json', engine: 'tensorflow' }])).toThrow(/refused startTraining call: 0\.engine: .*"builtin"\|"torch"/);
+    expect(() => checkParams('startTraining', [{ projectPath: '/p/a.mgproj.json', nproc: 2 }])).toThrow('refused startTraining call: 0.nproc: needs engine torch (the built-in engine trains in one process)');
+    expect(() => checkParams('startTraining', [{ projectPath: '/p/a.mgproj.json', engine: 'builtin', nproc: 1 }])).toThrow(/0\.nproc: needs engine torch/);
+    for (const nproc of [0, 1.5, MAX_LOCAL_PROCESSES + 1]) expect(() => checkParams('startTraining', [{ projectPath: '/p/a.mgproj.json', engine: 'torch', nproc }])).toThrow(/0\.nproc/);
+    const torch = { name: 'torch', available: false, reason: 'no Python here imports torch', maxProcesses: 1, cannotPause: 'it runs in its own process' };
+    expect(checkResult('trainingEngines', [{ name: 'builtin', available: true, reason: 'here', maxProcesses: 1 }, torch])).toHaveLength(2);
+    expect(() => checkResult('trainingEngines', [{ ...torch, name: 'jax' }])).toThrow(PayloadError);
   });
 
   it('checks checkpoint lists and dataset previews coming back', () => {
