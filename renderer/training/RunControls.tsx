@@ -1,8 +1,73 @@
-// Start, pause, resume, stop; resume from a checkpoint; iterations/s, ETA, learning rate.
+// Start, pause, resume, stop; resume from a checkpoint; who trains (the built-in engine, or
+// PyTorch where the engine's machine has it, with its processes); iterations/s, ETA, learning rate.
 
 import { useState, useSyncExternalStore } from 'react';
+import { TRAINING_ENGINES, type TrainingEngine } from '../../core/api';
 import type { TrainingController } from './training-controller';
+import type { TrainingState } from './training-state';
 import { useTraining } from './use-training';
+
+const ENGINE_TITLES: { readonly [E in TrainingEngine]: string } = { builtin: 'Built-in', torch: 'PyTorch' };
+
+/** Who trains the next start: the engines the machine has (the others shown, greyed, with why not), and PyTorch's processes. */
+function EngineChoice({ c, s }: { c: TrainingController; s: TrainingState }) {
+  const [problem, setProblem] = useState<string | null>(null);
+  const [draft, setDraft] = useState<string | null>(null);
+  const info = (name: TrainingEngine) => s.engines.find((e) => e.name === name);
+  const chosen = info(s.engine);
+  const max = chosen?.maxProcesses ?? 1;
+  return (
+    <>
+      <label className="train-engine">
+        Engine{' '}
+        <select
+          value={s.engine}
+          onChange={(e) => setProblem(c.setEngine(e.target.value as TrainingEngine))}
+          data-testid="train-engine"
+          aria-label="Training engine"
+          title={chosen?.reason ?? 'The built-in trainer'}
+        >
+          {TRAINING_ENGINES.map((name) => {
+            const e = info(name);
+            const off = name !== 'builtin' && !e?.available;
+            return (
+              <option key={name} value={name} disabled={off} title={e?.reason ?? (name === 'builtin' ? '' : 'looking for it…')} data-testid={`train-engine-${name}`}>
+                {ENGINE_TITLES[name]}
+                {off ? (e ? ' (not found)' : ' (looking…)') : ''}
+              </option>
+            );
+          })}
+        </select>
+      </label>
+      {s.engine === 'torch' && (
+        <label className="train-nproc" title={max > 1 ? 'Data-parallel processes on the engine’s machine (torchrun): one per GPU, or a few on CPUs' : chosen?.reason}>
+          processes{' '}
+          <input
+            type="number"
+            min={1}
+            max={max}
+            step={1}
+            value={draft ?? String(s.nproc)}
+            disabled={max === 1}
+            data-testid="train-nproc"
+            onChange={(e) => {
+              setDraft(e.target.value);
+              setProblem(c.setProcesses(e.target.value.trim() === '' ? NaN : Number(e.target.value)));
+            }}
+            onBlur={() => {
+              if (!problem) setDraft(null);
+            }}
+          />
+        </label>
+      )}
+      {problem && (
+        <span className="field-problem" role="alert" data-testid="train-engine-problem">
+          {problem}
+        </span>
+      )}
+    </>
+  );
+}
 
 /** "1 h 05 min", "3 min 20 s", "12 s". */
 export function duration(seconds: number): string {
@@ -41,10 +106,12 @@ export function RunControls({ c }: { c: TrainingController }) {
             <button onClick={() => void c.startTraining(from)} disabled={!!blocked || !s.checkpoints.length} data-testid="train-resume-from">
               Resume from it
             </button>
+            <EngineChoice c={c} s={s} />
           </>
         )}
         {s.status === 'running' && (
-          <button onClick={() => void c.pause()} data-testid="train-pause">
+          // A run whose engine cannot wait between iterations gets no pretend pause: the button says why.
+          <button onClick={() => void c.pause()} disabled={!!s.cannotPause} title={s.cannotPause ?? 'Waits after this iteration; the model stays in memory'} data-testid="train-pause">
             ❚❚ Pause
           </button>
         )}

@@ -3,7 +3,7 @@
 // set-up, run control, checkpoints, and the "add a transformer, train only it" flow.
 // Training runs in the engine, so the editor stays usable while it goes on.
 
-import type { RunEvent, TrainingEvent } from '../../core/api';
+import type { RunEvent, TrainingEngine, TrainingEvent } from '../../core/api';
 import { type AttributeGroup, MODULE_KINDS, type Project, type TrainingSettingKey, analyzeTrainingGraph, trainingSettingProblem, applyTrainingGraph, buildTrainingGraph, emptyProject, transformerFor } from '../../core/graph';
 import type { StudioController } from '../app/controller';
 import { autoLayout } from '../state/auto-layout';
@@ -86,7 +86,42 @@ export class TrainingController {
     if (view === 'training') {
       this.refreshGraph();
       void this.refreshCheckpoints();
+      void this.refreshEngines();
     }
+  }
+
+  /**
+   * Which training engines the engine's machine has. Asked again each time the view opens
+   * while PyTorch is missing: installing it needs no restart.
+   */
+  async refreshEngines(): Promise<void> {
+    const known = this.store.getState().engines;
+    if (known.length && known.every((e) => e.available)) return;
+    try {
+      const engines = await this.api.trainingEngines();
+      const { engine } = this.store.getState();
+      // An engine chosen earlier that is gone (PyTorch uninstalled) falls back to the built-in one.
+      this.store.set({ engines, ...(engines.some((e) => e.name === engine && e.available) ? {} : { engine: 'builtin' as const, nproc: 1 }) });
+    } catch {
+      // An engine that cannot say offers its built-in trainer only.
+    }
+  }
+
+  /** Chooses who trains the next start; an engine not available here is refused with its reason. */
+  setEngine(name: TrainingEngine): string | null {
+    const info = this.store.getState().engines.find((e) => e.name === name);
+    if (name !== 'builtin' && !info?.available) return info ? `Not available: ${info.reason}` : 'The engine has not said whether it can train with this';
+    this.store.set({ engine: name, nproc: 1 });
+    return null;
+  }
+
+  /** Data-parallel processes for a PyTorch run; a number it cannot run is refused with the reason. */
+  setProcesses(n: number): string | null {
+    const info = this.store.getState().engines.find((e) => e.name === this.store.getState().engine);
+    const max = info?.maxProcesses ?? 1;
+    if (!Number.isInteger(n) || n < 1 || n > max) return max === 1 ? `This engine trains in one process here${info ? ` (${info.reason})` : ''}` : `Processes must be a whole number from 1 to ${max}, not ${Number.isNaN(n) ? 'empty' : n}`;
+    this.store.set({ nproc: n });
+    return null;
   }
 
   private say(message: string): void {
@@ -101,8 +136,9 @@ export class TrainingController {
   private forgetRun(): void {
     this.runLoads = this.editor.getState().loads;
     if (isLive(this.store.getState().status)) return;
-    const { view } = this.store.getState();
-    this.store.set({ ...INITIAL_TRAINING, view });
+    // The engines and the choice among them are the machine's and the user's, not the document's.
+    const { view, engines, engine, nproc } = this.store.getState();
+    this.store.set({ ...INITIAL_TRAINING, view, engines, engine, nproc });
     this.early = [];
     void this.refreshCheckpoints();
   }
@@ -251,9 +287,17 @@ export class TrainingController {
       if (!this.confirm('Start over? The earlier run of this project (its checkpoints, samples and log) will be discarded.')) return;
       restart = true;
     }
-    this.store.set({ status: 'starting', runId: null, series: EMPTY_SERIES, sample: null, iteration: 0, lr: null, notes: [], message: resume ? `Resuming from ${resume}…` : 'Starting…' });
+    const { engine, nproc, engines } = this.store.getState();
+    const cannotPause = engines.find((e) => e.name === engine)?.cannotPause ?? null;
+    this.store.set({ status: 'starting', runId: null, series: EMPTY_SERIES, sample: null, iteration: 0, lr: null, notes: [], cannotPause, message: resume ? `Resuming from ${resume}…` : 'Starting…' });
     try {
-      const { runId } = await this.api.startTraining({ projectPath, ...(resume ? { resume } : {}), ...(restart ? { restart } : {}) });
+      const { runId } = await this.api.startTraining({
+        projectPath,
+        ...(resume ? { resume } : {}),
+        ...(restart ? { restart } : {}),
+        ...(engine !== 'builtin' ? { engine } : {}),
+        ...(engine === 'torch' && nproc > 1 ? { nproc } : {}),
+      });
       this.store.set({ runId, status: 'running' });
       const early = this.early.filter((e) => e.runId === runId);
       this.early = [];

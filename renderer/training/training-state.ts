@@ -3,7 +3,7 @@
 // preview and attribute suggestions. Events from the engine update it; React reads it
 // through useSyncExternalStore.
 
-import type { CheckpointInfo, DatasetPreview } from '../../core/api';
+import type { CheckpointInfo, DatasetPreview, TrainingEngine, TrainingEngineInfo } from '../../core/api';
 import type { SuggestedGroup } from '../../core/graph';
 
 export type TrainingStatus = 'idle' | 'starting' | 'running' | 'paused' | 'stopping' | 'done' | 'stopped' | 'failed';
@@ -36,6 +36,13 @@ export interface TrainingState {
   readonly preview: DatasetPreview | null;
   readonly columns: readonly string[];
   readonly suggestions: readonly SuggestedGroup[];
+  /** The training engines the engine's machine has, and why not (empty until asked). */
+  readonly engines: readonly TrainingEngineInfo[];
+  /** Who trains the next start, and with how many processes (PyTorch only). */
+  readonly engine: TrainingEngine;
+  readonly nproc: number;
+  /** Why the run shown cannot pause (its engine's reason), or null when it can. */
+  readonly cannotPause: string | null;
 }
 
 export const EMPTY_SERIES: LossSeries = { x: [], terms: {} };
@@ -58,6 +65,10 @@ export const INITIAL_TRAINING: TrainingState = {
   preview: null,
   columns: [],
   suggestions: [],
+  engines: [],
+  engine: 'builtin',
+  nproc: 1,
+  cannotPause: null,
 };
 
 /** Appends one iteration's losses; a term seen first now gets nulls for the earlier points. */

@@ -126,6 +126,37 @@ describe('TrainingController', () => {
     expect(c.store.getState().status).toBe('stopped');
   });
 
+  it('offers PyTorch only where the engine found it, and starts it with its processes; its run has no pretend pause', async () => {
+    const { c, api } = setup();
+    const engines = vi.fn(async () => [
+      { name: 'builtin' as const, available: true, reason: 'here', maxProcesses: 1 },
+      { name: 'torch' as const, available: false, reason: 'no Python here imports torch', maxProcesses: 1, cannotPause: 'its own process' },
+    ]);
+    (api as unknown as { trainingEngines: typeof engines }).trainingEngines = engines;
+    c.show('training');
+    await vi.waitFor(() => expect(c.store.getState().engines).toHaveLength(2));
+    expect(c.setEngine('torch')).toBe('Not available: no Python here imports torch');
+    expect(c.store.getState().engine).toBe('builtin');
+    expect(c.setProcesses(2)).toBe('This engine trains in one process here (here)');
+
+    // Asked again when the view opens while PyTorch is missing: it was installed meanwhile.
+    engines.mockResolvedValueOnce([
+      { name: 'builtin', available: true, reason: 'here', maxProcesses: 1 },
+      { name: 'torch', available: true, reason: 'PyTorch 2.5 in /usr/bin/python3', maxProcesses: 64, cannotPause: 'its own process' },
+    ]);
+    c.show('training');
+    await vi.waitFor(() => expect(c.store.getState().engines[1]!.available).toBe(true));
+    expect(c.setEngine('torch')).toBeNull();
+    expect(c.setProcesses(0)).toBe('Processes must be a whole number from 1 to 64, not 0');
+    expect(c.setProcesses(NaN)).toMatch(/not empty/);
+    expect(c.setProcesses(4)).toBeNull();
+    await c.startTraining();
+    expect(api.startTraining).toHaveBeenCalledWith({ projectPath: '/p/tiny.mgproj.json', restart: true, engine: 'torch', nproc: 4 });
+    expect(c.store.getState().cannotPause).toBe('its own process');
+    c.show('training');
+    expect(engines).toHaveBeenCalledTimes(2); // all found: not asked again
+  });
+
   it('loads a checkpoint into the editor graph and shows the editor', async () => {
     const { c, store } = setup();
     c.show('training');
