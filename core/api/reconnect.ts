@@ -129,7 +129,7 @@ export function reconnectingEvents(opts: ReconnectOptions): ReconnectingEvents {
         // Said once per drop, and only of a link that had been up: a page that never
         // reached the engine shows the calls' own errors.
         if (opened)
-          opts.deliver({ type: 'engine-connection', state: 'reconnecting', message: `the link to the engine at ${opts.where} dropped; reconnecting… (runs go on there)` });
+          opts.deliver({ type: 'engine-connection', state: 'reconnecting', message: `the link to the engine at ${opts.where} dropped; runs go on there, and the studio catches up once it is back` });
         timer = timers.set(open, wait);
       },
     });

@@ -169,7 +169,7 @@ export function App({ api, onReady }: { api: StudioBridge; onReady?: (c: StudioC
         </div>
         {dialog === 'export-preset' && <ExportPresetDialog controller={controller} onClose={() => setDialog(null)} />}
         {dialog === 'batch' && <BatchDialog controller={controller} onClose={() => setDialog(null)} />}
-        {pathRequest && <PathDialog request={pathRequest} />}
+        {pathRequest && <PathDialog request={pathRequest} browse={api} />}
         <ShortcutHelp />
         <PreviewViewer controller={controller} />
         <FolderNote />

@@ -2,7 +2,7 @@
 // graphs from PNGs) over the engine API.
 // UI-free, so it runs the same in Electron and the browser, and in unit tests with a fake API.
 
-import type { BatchRequest, DemoName, EngineEvent, EngineInfo, MenuCommand, RecoveryRecord, RunEvent, StudioBridge } from '../../core/api';
+import type { BatchRequest, DemoName, EngineEvent, FolderEntry, EngineInfo, MenuCommand, RecoveryRecord, RunEvent, StudioBridge } from '../../core/api';
 import { type Graph, analyzeWithPresets as analyze, emptyProject, expandPresetNodes, nodeKind, selectionWarning } from '../../core/graph';
 import { autoLayout } from '../state/auto-layout';
 import { type EditorStore, IDLE_BATCH } from '../state/editor-store';
@@ -15,6 +15,8 @@ type RunOnlyEvent = Exclude<RunEvent, EngineEvent>;
 export interface PathPurpose {
   readonly title: string;
   readonly label: string;
+  /** The files the folder browser offers (default: projects). */
+  readonly kinds?: readonly FolderEntry['kind'][];
 }
 export type AskPath = (mode: 'open' | 'save', suggested: string | null, recent: readonly string[], purpose?: PathPurpose) => Promise<string | null>;
 
@@ -256,7 +258,7 @@ export class StudioController {
       const ask = () =>
         this.info?.nativeDialogs
           ? this.api.choosePresetPath()
-          : this.ui.askPath('open', null, [], { title: 'Import preset', label: 'Path of the preset (…/name.mgpreset or …/name.mgpreset.json), on the machine running the studio' });
+          : this.ui.askPath('open', null, [], { title: 'Import preset', label: 'Path of the preset (…/name.mgpreset or …/name.mgpreset.json), on the machine running the studio', kinds: ['preset'] });
       const target = path ?? (await ask());
       if (!target) return;
       const entry = await this.api.importPreset({ path: target });

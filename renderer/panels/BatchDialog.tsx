@@ -6,6 +6,7 @@ import { useState } from 'react';
 import type { StudioController } from '../app/controller';
 import { useEditor } from '../state/use-editor';
 import { useEscape } from './use-escape';
+import { BrowseButton } from './FolderBrowser';
 
 const eta = (s: number) => (s >= 60 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${Math.round(s)} s`);
 
@@ -42,9 +43,15 @@ export function BatchDialog({ controller, onClose }: { controller: StudioControl
       >
         <h2>Batch run</h2>
         <label htmlFor="batch-input">Input folder (only read, never changed)</label>
-        <input id="batch-input" data-testid="batch-input" autoFocus type="text" value={input} disabled={running} onChange={(e) => setInput(e.target.value)} />
+        <div className="row path-row">
+          <input id="batch-input" data-testid="batch-input" autoFocus type="text" value={input} disabled={running} onChange={(e) => setInput(e.target.value)} />
+          <BrowseButton api={controller.api} testId="batch-input-browse" title="Input folder" pick={['folder']} start={() => input.trim() || null} onPick={setInput} disabled={running} />
+        </div>
         <label htmlFor="batch-output">Output folder (one PNG per input, with the graph in its metadata)</label>
-        <input id="batch-output" data-testid="batch-output" type="text" value={output} disabled={running} onChange={(e) => setOutput(e.target.value)} />
+        <div className="row path-row">
+          <input id="batch-output" data-testid="batch-output" type="text" value={output} disabled={running} onChange={(e) => setOutput(e.target.value)} />
+          <BrowseButton api={controller.api} testId="batch-output-browse" title="Output folder" pick={['folder']} start={() => output.trim() || input.trim() || null} onPick={setOutput} disabled={running} />
+        </div>
         <label htmlFor="batch-glob">Only files matching (optional, e.g. *.jpg)</label>
         <input id="batch-glob" data-testid="batch-glob" type="text" value={glob} disabled={running} onChange={(e) => setGlob(e.target.value)} />
         <label htmlFor="batch-queue">Queue (optional: redis://host:port, run by `modulargan worker` on other machines)</label>

@@ -19,7 +19,7 @@ export function Toolbar({ controller, onDialog }: { controller: StudioController
       <button onClick={() => controller.newProject()} title="New project">
         New
       </button>
-      <button onClick={() => void controller.open()} title="Open… (Ctrl+O)">
+      <button onClick={() => void controller.open()} title="Open… (Ctrl+O)" data-testid="open">
         Open
       </button>
       <button onClick={() => void controller.save()} title="Save (Ctrl+S)" data-testid="save">

@@ -6,6 +6,8 @@
 import { useState } from 'react';
 import { DATASET_SOURCES, DEFAULT_DATASET_GROUPS, type DatasetSource } from '../../core/graph';
 import { useEditor } from '../state/use-editor';
+import { BrowseButton, type BrowseFor } from '../panels/FolderBrowser';
+import { absoluteIn } from '../app/paths';
 import type { TrainingController } from './training-controller';
 import { useTraining } from './use-training';
 
@@ -16,19 +18,36 @@ const SOURCE_NAMES: Record<DatasetSource, string> = {
   'image-folder': 'Image folder + CSV',
 };
 
-/** A text field that commits on blur or Enter (one undo step per edit, not per key). */
-function PathField({ label, value, onCommit, testId }: { label: string; value: string; onCommit: (v: string) => void; testId: string }) {
+/**
+ * A text field that commits on blur or Enter (one undo step per edit, not per key), with a
+ * Browse… button over the engine's folders (relative values start from the project's folder).
+ */
+function PathField({ label, value, onCommit, testId, c, pick }: { label: string; value: string; onCommit: (v: string) => void; testId: string; c: TrainingController; pick: readonly BrowseFor[] }) {
   const [draft, setDraft] = useState(value);
+  const baseDir = useEditor((s) => s.baseDir);
   return (
     <label className="param">
       {label}
-      <input
-        value={draft}
-        onChange={(e) => setDraft(e.target.value)}
-        onBlur={() => draft !== value && onCommit(draft.trim())}
-        onKeyDown={(e) => e.key === 'Enter' && (e.target as HTMLInputElement).blur()}
-        data-testid={testId}
-      />
+      <span className="row path-row">
+        <input
+          value={draft}
+          onChange={(e) => setDraft(e.target.value)}
+          onBlur={() => draft !== value && onCommit(draft.trim())}
+          onKeyDown={(e) => e.key === 'Enter' && (e.target as HTMLInputElement).blur()}
+          data-testid={testId}
+        />
+        <BrowseButton
+          api={c.studio.api}
+          testId={`${testId}-browse`}
+          title={label}
+          pick={pick}
+          start={() => (draft.trim() ? absoluteIn(baseDir || null, draft.trim()) : baseDir || null)}
+          onPick={(p) => {
+            setDraft(p);
+            if (p !== value) onCommit(p);
+          }}
+        />
+      </span>
     </label>
   );
 }
@@ -54,9 +73,9 @@ export function DatasetPanel({ c }: { c: TrainingController }) {
           ))}
         </select>
       </label>
-      {external && <PathField key={`p-${ds.path}`} label="Folder" value={ds.path ?? ''} onCommit={(v) => c.setDataset({ path: v })} testId="dataset-path" />}
+      {external && <PathField key={`p-${ds.path}`} label="Folder" value={ds.path ?? ''} onCommit={(v) => c.setDataset({ path: v })} testId="dataset-path" c={c} pick={['folder']} />}
       {ds.source === 'image-folder' && (
-        <PathField key={`c-${ds.csv}`} label="CSV (default: attributes.csv in the folder)" value={ds.csv ?? ''} onCommit={(v) => c.setDataset({ csv: v })} testId="dataset-csv" />
+        <PathField key={`c-${ds.csv}`} label="CSV (default: attributes.csv in the folder)" value={ds.csv ?? ''} onCommit={(v) => c.setDataset({ csv: v })} testId="dataset-csv" c={c} pick={['table']} />
       )}
       <label className="param">
         Image size

@@ -16,11 +16,14 @@ function checkInstalled(): void {
     throw new Error(`Chromium is not installed at ${CHROMIUM}: run "apt-get install -y --no-install-recommends chromium" (CI's .ci/run does), or set CHROMIUM_PATH`);
 }
 
-/** A fresh browser profile each time, so no state leaks between runs. */
-export async function launchChromium(viewport = { width: 1400, height: 860 }): Promise<BrowserContext> {
+/**
+ * A fresh browser profile each time, so no state leaks between runs. `ignoreHTTPSErrors`:
+ * accept a test's self-signed certificate (as a user who checked its fingerprint would).
+ */
+export async function launchChromium(viewport = { width: 1400, height: 860 }, opts: { ignoreHTTPSErrors?: boolean } = {}): Promise<BrowserContext> {
   checkInstalled();
   const profile = mkdtempSync(join(tmpdir(), 'modulargan-chromium-'));
-  return chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, viewport, headless: true });
+  return chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, viewport, headless: true, ...opts });
 }
 
 /**

@@ -36,7 +36,7 @@ describe('reconnecting events', () => {
     await h.events.ready;
     h.send(progress('t1', 3));
     h.sockets[0]!.closed();
-    expect(h.got.at(-1)).toMatchObject({ type: 'engine-connection', state: 'reconnecting', message: expect.stringMatching(/https:\/\/gpu:8470 dropped; reconnecting/) });
+    expect(h.got.at(-1)).toMatchObject({ type: 'engine-connection', state: 'reconnecting', message: expect.stringMatching(/https:\/\/gpu:8470 dropped; runs go on there/) });
     // Two failed attempts: one message in all, waits growing.
     h.tick();
     h.sockets[1]!.closed();
