@@ -49,6 +49,7 @@ function EngineChoice({ c, s }: { c: TrainingController; s: TrainingState }) {
             step={1}
             value={draft ?? String(s.nproc)}
             disabled={max === 1}
+            style={{ width: '4.5em' }}
             data-testid="train-nproc"
             onChange={(e) => {
               setDraft(e.target.value);
