@@ -250,7 +250,13 @@ export async function runTorchTraining(projectFile: string, runDir: string, o: T
   // Its own process group: a terminal's Ctrl+C reaches only us, and we ask once (SIGTERM),
   // so the Python side finishes its iteration and writes a checkpoint; a second signal there
   // would stop it at once.
-  const child: ChildProcess = spawn(py.python, torchTrainArgs(py, projectFile, { ...o, runDir }), { env: torchEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child: ChildProcess = spawn(py.python, torchTrainArgs(py, projectFile, { ...o, runDir }), {
+    // The run stops itself (with a checkpoint, releasing the run folder) if this process dies:
+    // it runs detached, so nothing else would tell it.
+    env: { ...torchEnv(), MODULARGAN_PARENT_PID: String(process.pid) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   const orphaned = () => child.kill('SIGKILL');
   process.once('exit', orphaned);
   const relay = (stream: NodeJS.ReadableStream | null) => {

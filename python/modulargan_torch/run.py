@@ -78,6 +78,33 @@ class RunResult:
     message: Optional[str] = None
 
 
+def watch_parent(pid_text: Optional[str], every: float = 2.0) -> None:
+    """Stops the run politely (SIGTERM to itself: a checkpoint, the run folder released) once
+    the process that started it (the studio's engine, MODULARGAN_PARENT_PID) is gone: a run
+    started detached would otherwise train on, holding the run folder, with no one to follow it."""
+    if not pid_text or not pid_text.isdigit():
+        return
+    import threading
+
+    parent = int(pid_text)
+
+    def alive() -> bool:
+        try:
+            os.kill(parent, 0)
+            return True
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+
+    def watch() -> None:
+        while alive():
+            time.sleep(every)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def train_settings(project: Project, iterations: Optional[int]) -> Dict[str, Any]:
     t = dict(project.require_training())
     for k in UNSUPPORTED:
@@ -290,6 +317,7 @@ def _train(project: Project, cfg: Dict[str, Any], dataset: Dataset, ctx: DistCon
             timer.start()
 
     old_handlers = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    watch_parent(os.environ.get("MODULARGAN_PARENT_PID"))
 
     def checkpoint(done: int) -> None:
         nonlocal last_checkpoint

@@ -86,3 +86,22 @@ def test_a_stale_lock_of_a_dead_process_is_taken_over(tmp_path: Path) -> None:
     lock = lock_run_folder(str(tmp_path), "new writer")
     assert json.loads((tmp_path / "run.lock").read_text())["command"] == "new writer"
     lock.release()
+
+
+@needs_node
+def test_a_run_whose_starter_died_stops_itself_with_a_checkpoint(studio: Path, tmp_path: Path) -> None:
+    """The studio starts runs detached: when its engine dies the run must not train on, holding
+    the run folder, with no one to follow it (MODULARGAN_PARENT_PID names the starter)."""
+    project = copy_case(studio, "translation", tmp_path)
+    starter = subprocess.Popen(["sleep", "5"])
+    env = {**os.environ, "PYTHONPATH": str(PYTHON_DIR), "OMP_NUM_THREADS": "1", "MODULARGAN_PARENT_PID": str(starter.pid)}
+    run = subprocess.Popen([sys.executable, "-m", "modulargan_torch", "train", project.name, "--iterations", "100000", "-q"],
+                           cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    starter.wait()
+    out, _ = run.communicate(timeout=120)
+    folder = tmp_path / "translation.train"
+    index = json.loads((folder / "checkpoints" / "index.json").read_text())
+    done = index["checkpoints"][-1]["iteration"]
+    assert 0 < done < 100000, out
+    assert [l["iteration"] for l in read_log(folder / "log.jsonl")][-1] == done - 1
+    assert not (folder / "run.lock").exists(), "the lock is released"
