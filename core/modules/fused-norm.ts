@@ -5,6 +5,7 @@
 // penalty differentiates twice.
 
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedPathEnabled } from './fusion';
 
 /** Kernel names a backend registers to provide the fused norm: [y, mean, rstd] and [dx, dγ, dβ]. */
 export const INSTANCE_NORM_KERNEL = 'ModularGanInstanceNorm';
@@ -16,7 +17,7 @@ export interface InstanceNormAttrs {
 }
 
 export function hasFusedInstanceNorm(): boolean {
-  return tf.getKernel(INSTANCE_NORM_KERNEL, tf.getBackend()) !== undefined;
+  return fusedPathEnabled('instanceNorm') && tf.getKernel(INSTANCE_NORM_KERNEL, tf.getBackend()) !== undefined;
 }
 
 function fused(relu: boolean, epsilon: number) {

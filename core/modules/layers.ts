@@ -3,6 +3,7 @@
 // its variables that tf.grad / tf.variableGrads can differentiate, twice where needed.
 
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedLeakyRelu, hasFusedLeakyRelu } from './fused-leaky-relu';
 import { fusedInstanceNorm, hasFusedInstanceNorm } from './fused-norm';
 
 /** Instance norm's epsilon, as in the paper's PyTorch reference (InstanceNorm2d). */
@@ -58,9 +59,10 @@ export function relu<T extends tf.Tensor>(x: T): T {
 /**
  * Leaky ReLU as relu(x) − a·relu(−x). tf.leakyRelu has no second derivative in tfjs-core
  * (the gradient penalty throws through it); this form is built from relu only, whose double
- * backprop is correct.
+ * backprop is correct. One fused kernel with the same values where the backend has it.
  */
 export function leakyRelu<T extends tf.Tensor>(x: T, slope: number): T {
+  if (slope > 0 && hasFusedLeakyRelu()) return fusedLeakyRelu(x, slope);
   return tf.sub(tf.relu(x), tf.mul(slope, tf.relu(tf.neg(x)))) as T;
 }
 

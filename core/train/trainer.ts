@@ -9,6 +9,7 @@ import type { Batch } from '../data/loader';
 import { seededPermutation, shuffleWith } from '../data/loader';
 import type { GanModule } from '../modules/create';
 import type { Generator } from '../modules/generator';
+import { leanVariableGrads } from '../runtime/lean-gradients';
 import { gaussian } from '../runtime/noise';
 import { Adam, learningRateAt } from './adam';
 import { type AugmentKind, augment } from './augment';
@@ -317,7 +318,7 @@ export class Trainer {
   private update(k: number, opt: Adam, lr: number, f: () => Record<string, tf.Scalar>): Losses {
     const parts: Record<string, tf.Scalar> = {};
     const keyOf = new Map([...opt.vars].map(([key, v]) => [v.name, key]));
-    const { value, grads } = tf.variableGrads(() => {
+    const { value, grads } = leanVariableGrads(() => {
       const terms = f();
       for (const [name, t] of Object.entries(terms)) parts[name] = tf.keep(t);
       return terms[Object.keys(terms).find((n) => n.endsWith('_total'))!]!;

@@ -17,6 +17,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sgemm", Napi::Function::New(env, Sgemm));
   exports.Set("binary", Napi::Function::New(env, Binary));
   exports.Set("unary", Napi::Function::New(env, Unary));
+  exports.Set("leakyRelu", Napi::Function::New(env, LeakyRelu));
+  exports.Set("leakyReluGrad", Napi::Function::New(env, LeakyReluGrad));
   exports.Set("reduceInner", Napi::Function::New(env, ReduceInner));
   exports.Set("reduceMiddle", Napi::Function::New(env, ReduceMiddle));
   exports.Set("instanceNormForward", Napi::Function::New(env, InstanceNormForward));

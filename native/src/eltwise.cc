@@ -168,3 +168,38 @@ Napi::Value ReduceMiddle(const Napi::CallbackInfo& info) {
   }
   return info.Env().Undefined();
 }
+
+// leakyRelu(x, y, slope): y = x where x > 0, slope·x elsewhere (NaN passes through).
+Napi::Value LeakyRelu(const Napi::CallbackInfo& info) {
+  auto xa = info[0].As<Napi::Float32Array>();
+  const float* x = xa.Data();
+  float* y = Out(info[1]);
+  const long n = static_cast<long>(xa.ElementLength());
+  if (info[1].As<Napi::Float32Array>().ElementLength() != xa.ElementLength())
+    throw Napi::RangeError::New(info.Env(), "leakyRelu: x and y must have the same length");
+  const float a = info[2].As<Napi::Number>().FloatValue();
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
+  for (long i = 0; i < n; i++) {
+    const float v = x[i];
+    y[i] = v > 0 ? v : v * a;
+  }
+  return info.Env().Undefined();
+}
+
+// leakyReluGrad(dy, y, dx, slope): dx = dy where y > 0, slope·dy where y < 0, 0 at 0 (as
+// relu(x) − slope·relu(−x) differentiates). The sign of the output is the sign of the input
+// for any positive slope, so the output serves as the mask: it is what the next layer keeps
+// anyway, and the input need not be kept at all.
+Napi::Value LeakyReluGrad(const Napi::CallbackInfo& info) {
+  auto dya = info[0].As<Napi::Float32Array>();
+  const float* dy = dya.Data();
+  const float* y = In(info[1]);
+  float* dx = Out(info[2]);
+  const long n = static_cast<long>(dya.ElementLength());
+  if (info[1].As<Napi::Float32Array>().ElementLength() != dya.ElementLength() || info[2].As<Napi::Float32Array>().ElementLength() != dya.ElementLength())
+    throw Napi::RangeError::New(info.Env(), "leakyReluGrad: dy, y and dx must have the same length");
+  const float a = info[3].As<Napi::Number>().FloatValue();
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
+  for (long i = 0; i < n; i++) dx[i] = y[i] > 0 ? dy[i] : (y[i] < 0 ? dy[i] * a : 0.0f);
+  return info.Env().Undefined();
+}

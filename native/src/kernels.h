@@ -9,6 +9,8 @@ Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo& info);
 Napi::Value Sgemm(const Napi::CallbackInfo& info);
 Napi::Value Binary(const Napi::CallbackInfo& info);
 Napi::Value Unary(const Napi::CallbackInfo& info);
+Napi::Value LeakyRelu(const Napi::CallbackInfo& info);
+Napi::Value LeakyReluGrad(const Napi::CallbackInfo& info);
 Napi::Value ReduceInner(const Napi::CallbackInfo& info);
 Napi::Value ReduceMiddle(const Napi::CallbackInfo& info);
 Napi::Value InstanceNormForward(const Napi::CallbackInfo& info);

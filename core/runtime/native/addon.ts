@@ -16,6 +16,10 @@ export interface NativeAddon {
   sgemm(a: Float32Array, b: Float32Array, c: Float32Array, dims: Int32Array): void;
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, shape: Int32Array, aStrides: Int32Array, bStrides: Int32Array): void;
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
+  /** y = x > 0 ? x : slope·x (absent from addons built before it). */
+  leakyRelu?(x: Float32Array, y: Float32Array, slope: number): void;
+  /** dx = y > 0 ? dy : y < 0 ? slope·dy : 0. */
+  leakyReluGrad?(dy: Float32Array, y: Float32Array, dx: Float32Array, slope: number): void;
   reduceInner(x: Float32Array, out: Float32Array, outer: number, inner: number, scale: number): void;
   reduceMiddle(x: Float32Array, out: Float32Array, outer: number, middle: number, inner: number, scale: number): void;
   instanceNormForward(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, rstd: Float32Array, dims: Int32Array, eps: number, relu: boolean): void;

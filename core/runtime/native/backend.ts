@@ -15,6 +15,8 @@ import { batchMatMul } from './matmul-kernel';
 import { concat, splitV } from './split-kernel';
 import { NORM_KERNEL_NAMES, instanceNormGradKernel, instanceNormKernel } from './norm-kernels';
 import { INSTANCE_NORM_GRAD_KERNEL, INSTANCE_NORM_KERNEL } from '../../modules/fused-norm';
+import { LEAKY_RELU_GRAD_KERNEL, LEAKY_RELU_KERNEL } from '../../modules/fused-leaky-relu';
+import { LEAKY_RELU_KERNEL_NAMES, hasLeakyReluKernels, leakyReluGradKernel, leakyReluKernel } from './leaky-relu-kernels';
 import type { InPlaceAdamBackend } from '../in-place-adam';
 
 export const NATIVE_BACKEND = 'native';
@@ -88,7 +90,7 @@ class NativeBackend extends MathBackendCPU implements InPlaceAdamBackend {
 
 /** Which kernels are native: for reports. */
 export function nativeKernelNames(): string[] {
-  return [...Object.keys(NATIVE_KERNELS), ...NORM_KERNEL_NAMES, 'AdamUpdate'];
+  return [...Object.keys(NATIVE_KERNELS), ...NORM_KERNEL_NAMES, ...(registeredWith && hasLeakyReluKernels(registeredWith) ? LEAKY_RELU_KERNEL_NAMES : []), 'AdamUpdate'];
 }
 
 function timed<T>(name: string, f: () => T): T {
@@ -129,9 +131,13 @@ export function registerNativeBackend(addon: NativeAddon): void {
     };
     tf.registerKernel({ ...k, backendName: NATIVE_BACKEND, kernelFunc });
   }
-  // Kernels of our own (no cpu counterpart): the fused instance norm core/modules asks for.
+  // Kernels of our own (no cpu counterpart): the fused instance norm and leaky ReLU core/modules asks for.
   tf.registerKernel({ kernelName: INSTANCE_NORM_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: (args) => timed(INSTANCE_NORM_KERNEL, () => instanceNormKernel(args, addon)) });
   tf.registerKernel({ kernelName: INSTANCE_NORM_GRAD_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: (args) => timed(INSTANCE_NORM_GRAD_KERNEL, () => instanceNormGradKernel(args, addon)) });
+  if (hasLeakyReluKernels(addon)) {
+    tf.registerKernel({ kernelName: LEAKY_RELU_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: (args) => timed(LEAKY_RELU_KERNEL, () => leakyReluKernel(args, addon)) });
+    tf.registerKernel({ kernelName: LEAKY_RELU_GRAD_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: (args) => timed(LEAKY_RELU_GRAD_KERNEL, () => leakyReluGradKernel(args, addon)) });
+  }
   // Priority 0: never chosen by tfjs on its own, only by initBackend or an explicit setBackend.
   tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(addon), 0);
   registeredWith = addon;
