@@ -4,6 +4,7 @@
 // is cheap next to the convolution and lets oneDNN use its fastest (blocked) kernels.
 // Primitives are built once per geometry and kept: building one costs far more than a
 // small convolution, and a training run repeats the same few dozen shapes.
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <vector>
@@ -56,14 +57,34 @@ float* Floats(const Napi::Value& v, size_t expected, const char* what) {
 }
 
 // One cached convolution: the primitive and, where oneDNN's weight layout differs from HWIO,
-// the reorder between them and the buffer in oneDNN's layout.
+// the reorder between them.
 struct Entry {
   dnnl::primitive prim;
   memory::desc weiMd;
   bool reorder = false;
-  dnnl::primitive toInternal;  // HWIO -> internal (forward, backward-data)
-  memory weiInternal;
+  dnnl::primitive toInternal;  // HWIO -> internal (forward, backward-data); internal -> HWIO (backward-weights)
 };
+
+// The weights in oneDNN's layout live only for one call, and calls never overlap (JS runs one
+// kernel at a time), so every convolution shares one buffer, grown to the largest. A buffer per
+// cached convolution held a copy of each weight per batch size and direction: 0.8 GB for the
+// paper discriminators' last layer alone.
+void* WeightScratch(size_t bytes) {
+  static void* buf = nullptr;
+  static size_t size = 0;
+  if (bytes > size) {
+    std::free(buf);
+    buf = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+    if (!buf) {
+      size = 0;
+      throw std::bad_alloc();
+    }
+    size = bytes;
+  }
+  return buf;
+}
+
+memory Internal(const Entry& e) { return memory(e.weiMd, Engine(), WeightScratch(e.weiMd.get_size())); }
 
 enum Kind { kFwd = 0, kBwdData = 1, kBwdWeights = 2 };
 
@@ -100,7 +121,6 @@ Entry& Get(Kind kind, const Geom& g) {
   }
   e->reorder = e->weiMd != user;
   if (e->reorder) {
-    e->weiInternal = memory(e->weiMd, eng);
     e->toInternal = kind == kBwdWeights ? dnnl::reorder(dnnl::reorder::primitive_desc(eng, e->weiMd, eng, user))
                                         : dnnl::reorder(dnnl::reorder::primitive_desc(eng, user, eng, e->weiMd));
   }
@@ -134,9 +154,10 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
     auto& eng = Engine();
     auto& s = Stream();
     memory wUser(g.Wei(tag::hwio), eng, w);
-    if (e.reorder) e.toInternal.execute(s, {{DNNL_ARG_FROM, wUser}, {DNNL_ARG_TO, e.weiInternal}});
+    memory wInt = e.reorder ? Internal(e) : wUser;
+    if (e.reorder) e.toInternal.execute(s, {{DNNL_ARG_FROM, wUser}, {DNNL_ARG_TO, wInt}});
     e.prim.execute(s, {{DNNL_ARG_SRC, memory(g.Src(), eng, x)},
-                       {DNNL_ARG_WEIGHTS, e.reorder ? e.weiInternal : wUser},
+                       {DNNL_ARG_WEIGHTS, wInt},
                        {DNNL_ARG_DST, memory(g.Dst(), eng, y)}});
     s.wait();
   });
@@ -153,9 +174,10 @@ Napi::Value Conv2dBackpropInput(const Napi::CallbackInfo& info) {
     auto& eng = Engine();
     auto& s = Stream();
     memory wUser(g.Wei(tag::hwio), eng, w);
-    if (e.reorder) e.toInternal.execute(s, {{DNNL_ARG_FROM, wUser}, {DNNL_ARG_TO, e.weiInternal}});
+    memory wInt = e.reorder ? Internal(e) : wUser;
+    if (e.reorder) e.toInternal.execute(s, {{DNNL_ARG_FROM, wUser}, {DNNL_ARG_TO, wInt}});
     e.prim.execute(s, {{DNNL_ARG_DIFF_DST, memory(g.Dst(), eng, dy)},
-                       {DNNL_ARG_WEIGHTS, e.reorder ? e.weiInternal : wUser},
+                       {DNNL_ARG_WEIGHTS, wInt},
                        {DNNL_ARG_DIFF_SRC, memory(g.Src(), eng, dx)}});
     s.wait();
   });
@@ -172,10 +194,11 @@ Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo& info) {
     auto& eng = Engine();
     auto& s = Stream();
     memory wUser(g.Wei(tag::hwio), eng, dw);
+    memory wInt = e.reorder ? Internal(e) : wUser;
     e.prim.execute(s, {{DNNL_ARG_SRC, memory(g.Src(), eng, x)},
                        {DNNL_ARG_DIFF_DST, memory(g.Dst(), eng, dy)},
-                       {DNNL_ARG_DIFF_WEIGHTS, e.reorder ? e.weiInternal : wUser}});
-    if (e.reorder) e.toInternal.execute(s, {{DNNL_ARG_FROM, e.weiInternal}, {DNNL_ARG_TO, wUser}});
+                       {DNNL_ARG_DIFF_WEIGHTS, wInt}});
+    if (e.reorder) e.toInternal.execute(s, {{DNNL_ARG_FROM, wInt}, {DNNL_ARG_TO, wUser}});
     s.wait();
   });
 }
