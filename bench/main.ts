@@ -2,6 +2,7 @@
 //   npm run bench                 everything
 //   npm run bench -- graph        only some sections (graph, ceiling, kernels, inference, batch, queue, editor, training, torch)
 //   npm run bench -- training --quick   the standard configuration only, fewer iterations
+//   npm run bench -- peer         only the PyTorch 2.x peer beside the native trainer (also part of training)
 //   npm run bench -- --backends=webgpu   time only these tfjs backends
 import { availableParallelism, cpus } from 'node:os';
 import { initBackend } from '../core/runtime/backends';
@@ -14,6 +15,7 @@ import { benchTrainer } from './trainer';
 import { benchTraining } from './training-section';
 import { benchTorch } from './torch-section';
 import { benchQueue } from './queue-section';
+import { benchPeer } from './peer-section';
 
 const args = process.argv.slice(2);
 const wanted = new Set(args.filter((a) => !a.startsWith('--')));
@@ -79,6 +81,9 @@ if (run('training')) {
   for (const backend of ['native', 'wasm'] as const)
     if (!only || only.includes(backend)) trainer.push(await benchTrainer({ backend, iterations: backend === 'wasm' ? 1 : 3 }).catch((e: Error) => ({ backend, error: e.message })));
   (results.training as Record<string, unknown>).trainer = trainer;
+  // PyTorch 2.x beside the trainer, each side in its own process (its peak memory its own).
+  if (!only || only.includes('native')) (results.training as Record<string, unknown>).pytorchPeer = await benchPeer({ quick: args.includes('--quick') });
 }
+if (run('peer') && !run('training')) results.pytorchPeer = await benchPeer({ quick: args.includes('--quick') });
 if (run('torch')) results.torch = await benchTorch({ quick: args.includes('--quick') });
 process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

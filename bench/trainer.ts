@@ -9,6 +9,7 @@ import type { Graph } from '../core/graph/graph';
 import type { AttributeGroup } from '../core/graph/ports';
 import type { BackendName } from '../core/runtime/backend-report';
 import { initBackend } from '../core/runtime/backends';
+import { kernelProfile, setKernelProfiling } from '../core/runtime/native/kernel-profile';
 import { gaussian } from '../core/runtime/noise';
 import { buildTrainModel, disposeModel } from '../core/train/model';
 import { Trainer } from '../core/train/trainer';
@@ -23,6 +24,8 @@ export interface TrainingBenchOptions {
   /** Timed iterations after one warm-up (default 3). */
   iterations?: number;
   backend?: BackendName;
+  /** After the timed iterations, one more with every native kernel timed (native only). */
+  profile?: boolean;
 }
 
 const GROUPS: AttributeGroup[] = [
@@ -88,6 +91,23 @@ export async function benchTrainer(opts: TrainingBenchOptions = {}): Promise<Rec
       if (k > 0) times.push((performance.now() - t0) / 1000);
     }
     const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
+    let profile: Record<string, unknown> | undefined;
+    if (opts.profile && report.active === 'native') {
+      setKernelProfiling(true);
+      const t0 = performance.now();
+      try {
+        trainer.step(iterations + 1, { index: iterations + 1, size: batch, images, labels });
+      } finally {
+        setKernelProfiling(false);
+      }
+      const ms = performance.now() - t0;
+      const kernels = kernelProfile();
+      profile = {
+        iterationMs: Math.round(ms),
+        outsideKernelsMs: Math.round(ms - kernels.reduce((a, k) => a + k.ms, 0)),
+        kernels: kernels.slice(0, 12).map((k) => ({ kernel: k.kernel, ms: Math.round(k.ms), calls: k.calls, ...(k.flops ? { gflops: Math.round(k.flops / k.ms / 1e5) / 10 } : {}) })),
+      };
+    }
     const wasmHeap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.length;
     return {
       note: 'one D + one G update per iteration (E, 3 T, R, 3 D), median of the timed iterations after one warm-up',
@@ -98,6 +118,7 @@ export async function benchTrainer(opts: TrainingBenchOptions = {}): Promise<Rec
       peakRssMiB: Math.round(Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 2 ** 20),
       peakTensorMiB: Math.round(peakTensorBytes / 2 ** 20),
       ...(wasmHeap ? { wasmHeapMiB: Math.round(wasmHeap / 2 ** 20) } : {}),
+      ...(profile ? { profile } : {}),
       target: '>= 0.73-0.84 img/s (tfjs wasm with custom conv-gradient kernels, measured before)',
     };
   } finally {

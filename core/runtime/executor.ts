@@ -253,10 +253,14 @@ function addMaskSum(values: Map<string, HostTensor>, keys: readonly string[]): v
   values.set('mask:sum', { data: sum, shape: masks[0]!.shape });
 }
 
-/** Which engine runs the plan: onnxruntime on CPUs, tfjs when a GPU backend is active. */
+/** The engine 'auto' runs a plan on: tfjs when a GPU backend is active, else onnxruntime. */
+export function autoInferenceEngine(): 'onnxruntime' | 'tfjs' {
+  return ['webgpu', 'tensorflow', 'webgl'].includes(tf.getBackend()) ? 'tfjs' : 'onnxruntime';
+}
+
+/** Which engine runs the plan: the one asked for, or autoInferenceEngine's; onnxruntime falls back to tfjs. */
 async function makeEngine(choice: EngineChoice, steps: readonly PlanStep[], modules: Map<string, GanModule>, requests: OutputRequest[]): Promise<InferenceEngine> {
-  const gpu = ['webgpu', 'tensorflow', 'webgl'].includes(tf.getBackend());
-  if (choice === 'tfjs' || (choice === 'auto' && gpu)) return createTfjsEngine(steps, modules, requests);
+  if (choice === 'tfjs' || (choice === 'auto' && autoInferenceEngine() === 'tfjs')) return createTfjsEngine(steps, modules, requests);
   try {
     return await createOnnxEngine(steps, modules, requests);
   } catch (e) {
