@@ -6,10 +6,12 @@ import { BrowserWindow, Menu, app, dialog, ipcMain, session, shell, utilityProce
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AUTO_RESTART, superviseEngine } from '../core/engine/engine-process';
+import { connectRemoteEngine } from '../core/engine/remote-engine';
 import { createStateFiles } from '../core/engine/state-files';
 import type { MenuCommand } from '../core/api/types';
 import { createDialogs } from './dialogs';
 import { type GoneDetails, utilityEngineChild } from './engine-child';
+import { createEngineSwitch } from './engine-switch';
 import { registerMainIpc } from './main-ipc';
 import { type MenuItem, menuTemplate } from './menu';
 import { MENU_CHANNEL, RUN_EVENT_CHANNEL } from './messages';
@@ -47,14 +49,25 @@ else {
     };
     // The engine can die (out of memory, a crash); the window stays, and a fresh engine is
     // started a moment later (a few times a minute at most), or when the page asks.
-    const link = superviseEngine(() => utilityEngineChild(utilityProcess.fork(paths.engine, [stateDir, paths.demo], { serviceName, stdio: 'inherit' }), serviceName, onGone), {
+    const own = superviseEngine(() => utilityEngineChild(utilityProcess.fork(paths.engine, [stateDir, paths.demo], { serviceName, stdio: 'inherit' }), serviceName, onGone), {
       autoRestart: AUTO_RESTART,
     });
-    // A running training writes a checkpoint before the app exits.
-    installQuitGuard(app, () => link.call('stopAllTraining', []));
+    // The window uses the app's own engine, or one on another machine the user connected to.
+    const link = createEngineSwitch(own);
+    const state = createStateFiles(stateDir);
+    // A running training of the app's own engine writes a checkpoint before the app exits
+    // (one on another machine goes on there).
+    installQuitGuard(app, () => own.call('stopAllTraining', []));
     registerMainIpc(ipcMain, {
       engine: link,
-      recovery: createStateFiles(stateDir),
+      connect: async (target) => {
+        link.use(target ? await connectRemoteEngine(target) : null);
+        if (target) await state.touchEngine(target);
+        // A fresh page over the engine now in use: its documents, presets and jobs.
+        window?.webContents.reload();
+      },
+      engines: () => state.engines(),
+      recovery: state,
       dialogs: createDialogs({
         showOpenDialog: (o) => dialog.showOpenDialog(window!, o as Electron.OpenDialogOptions),
         showSaveDialog: (o) => dialog.showSaveDialog(window!, o),

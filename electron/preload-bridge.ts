@@ -2,10 +2,15 @@
 // run events and menu commands over two event channels. Nothing else of Electron reaches
 // the page; every event is checked before the page sees it.
 
+import { z } from 'zod';
 import { createApiClient } from '../core/api/dispatch';
 import { checkRunEvent } from '../core/api/schemas';
 import { MENU_COMMANDS, type MenuCommand, type RunEvent, type StudioBridge } from '../core/api/types';
-import { CALL_CHANNEL, MENU_CHANNEL, RUN_EVENT_CHANNEL } from './messages';
+import { type Reply, replySchema } from '../core/api/schemas';
+import { engineTargetSchema } from '../core/api/engine-target';
+import { CALL_CHANNEL, CONNECT_CHANNEL, ENGINES_CHANNEL, MENU_CHANNEL, RUN_EVENT_CHANNEL } from './messages';
+
+const engineListSchema = z.array(engineTargetSchema);
 
 export interface IpcRendererLike {
   invoke(channel: string, ...args: unknown[]): Promise<unknown>;
@@ -37,8 +42,19 @@ export function createPreloadBridge(ipc: IpcRendererLike): StudioBridge {
         listener,
       ),
   );
+  const invoke = async (channel: string, ...args: unknown[]): Promise<unknown> => {
+    const r = replySchema.safeParse(await ipc.invoke(channel, ...args));
+    const reply: Reply = r.success ? r.data : { ok: false, error: 'the studio sent a malformed reply' };
+    if (!reply.ok) throw new Error(reply.error);
+    return reply.result;
+  };
   return {
     ...api,
+    connectEngine: async (target) => void (await invoke(CONNECT_CHANNEL, target)),
+    listEngines: async () => {
+      const list = engineListSchema.safeParse(await invoke(ENGINES_CHANNEL));
+      return list.success ? list.data : [];
+    },
     onMenuCommand: (listener) =>
       subscribe<[MenuCommand, string | undefined]>(
         MENU_CHANNEL,

@@ -57,7 +57,7 @@ export function hostNames(listen: string, port: number, opts: { tls: boolean; ex
     if (bare) hosts.add(n);
   }
   for (const e of opts.extra ?? []) {
-    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(e.trim().toLowerCase());
+    const m = /^(\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?::(\d{1,5}))?$/.exec(e.trim().toLowerCase());
     if (!m) throw new Error(`--host-name '${e}': give a host name or address, or NAME:PORT (a tunnel's end)`);
     hosts.add(m[2] ? `${m[1]}:${m[2]}` : `${m[1]}:${port}`);
     if (!m[2] && bare) hosts.add(m[1]!);

@@ -4,3 +4,4 @@ export * from './types';
 export * from './schemas';
 export * from './dispatch';
 export * from './reconnect';
+export * from './engine-target';

@@ -29,6 +29,7 @@ import type {
   trainingRequestSchema,
 } from './schemas';
 import type { datasetRefSchema } from '../graph/format/schemas';
+import type { EngineTarget } from './engine-target';
 
 export type { ApiMethod };
 export { DEMOS, type DemoName } from './demos';
@@ -85,7 +86,14 @@ export type EngineApi = { [M in keyof typeof API_SCHEMAS]: (...params: ApiParams
 export const MENU_COMMANDS = ['new', 'open', 'save', 'saveAs', 'undo', 'redo', 'run', 'layout', 'openRecent', 'openDemo'] as const;
 export type MenuCommand = (typeof MENU_COMMANDS)[number];
 
-/** What the page sees as `window.modulargan`: the engine API plus native menu commands. */
+/**
+ * What the page sees as `window.modulargan`: the engine API plus native menu commands and,
+ * in the studio app, the engine it uses: its own, or one on another machine (modulargan serve).
+ */
 export type StudioBridge = EngineApi & {
   onMenuCommand?(listener: (command: MenuCommand, arg?: string) => void): () => void;
+  /** Uses the engine at `target` (null: the app's own); the page is loaded again over it. */
+  connectEngine?(target: EngineTarget | null): Promise<void>;
+  /** The engines connected to lately, newest first. */
+  listEngines?(): Promise<EngineTarget[]>;
 };

@@ -1,5 +1,7 @@
-// The engine's own small files in its state folder: the recent-projects list and the
-// autosave's recovery record. Written atomically, so a crash never leaves half a file.
+// The engine's own small files in its state folder: the recent-projects list, the
+// autosave's recovery record, and the engines on other machines the studio app connected
+// to (with their tokens: readable by this user only). Written atomically, so a crash never
+// leaves half a file.
 
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -7,6 +9,7 @@ import { z } from 'zod';
 import { writeFileAtomic } from '../files/atomic';
 import { recoveryRecordSchema } from '../api/schemas';
 import type { RecoveryRecord } from '../api/types';
+import { type EngineTarget, RECENT_ENGINES, engineTargetSchema } from '../api/engine-target';
 
 export const RECENT_LIMIT = 10;
 
@@ -21,7 +24,22 @@ async function readJson(file: string): Promise<unknown> {
 export function createStateFiles(dir: string) {
   const recentFile = join(dir, 'recent.json');
   const recoveryFile = join(dir, 'recovery.json');
+  const enginesFile = join(dir, 'engines.json');
   return {
+    /** Engines connected to lately, newest first; a damaged entry is left out. */
+    async engines(): Promise<EngineTarget[]> {
+      const raw = await readJson(enginesFile);
+      return (Array.isArray(raw) ? raw : []).flatMap((e) => {
+        const r = engineTargetSchema.safeParse(e);
+        return r.success ? [r.data] : [];
+      });
+    },
+    /** Puts `target` first (one entry per address). */
+    async touchEngine(target: EngineTarget): Promise<void> {
+      const list = [target, ...(await this.engines()).filter((e) => e.url !== target.url)].slice(0, RECENT_ENGINES);
+      await mkdir(dir, { recursive: true });
+      await writeFileAtomic(enginesFile, JSON.stringify(list, null, 2), { backup: false, mode: 0o600 });
+    },
     async recent(): Promise<string[]> {
       const r = z.array(z.string()).safeParse(await readJson(recentFile));
       return r.success ? r.data.slice(0, RECENT_LIMIT) : [];

@@ -16,6 +16,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 export interface AtomicWriteOptions {
   /** Keep the file being replaced as `<path>.bak` (default true). */
   readonly backup?: boolean;
+  /** The file's permissions, set exactly (a file of secrets: 0o600); default: the replaced file's, else 0o666 less the umask. */
+  readonly mode?: number;
 }
 
 export const backupPath = (path: string): string => `${path}.bak`;
@@ -49,10 +51,11 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
   const tmp = join(dir, `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   writing.add(tmp);
   try {
-    const fh = await open(tmp, 'wx', keep ? keep.mode & 0o7777 : 0o666);
+    const fh = await open(tmp, 'wx', opts.mode ?? (keep ? keep.mode & 0o7777 : 0o666));
     try {
-      // open's mode passes through the umask; the old file's permissions are set exactly.
-      if (keep) await fh.chmod(keep.mode & 0o7777);
+      // open's mode passes through the umask; the old file's permissions (or those asked for) are set exactly.
+      if (opts.mode !== undefined) await fh.chmod(opts.mode);
+      else if (keep) await fh.chmod(keep.mode & 0o7777);
       if (keep && (keep.uid !== process.getuid?.() || keep.gid !== process.getgid?.())) await fh.chown(keep.uid, keep.gid).catch(() => undefined); // only root may give a file away
       await fh.writeFile(data);
       await fh.sync();

@@ -8,6 +8,8 @@ import { GraphCanvas } from '../canvas/GraphCanvas';
 import { Inspector } from '../panels/Inspector';
 import { Palette } from '../panels/Palette';
 import { BatchDialog } from '../panels/BatchDialog';
+import { ConnectDialog } from '../panels/ConnectDialog';
+import { engineConnector } from '../transport/connector';
 import { ExportPresetDialog } from '../panels/ExportPresetDialog';
 import { PathDialog, type PathRequest } from '../panels/PathDialog';
 import { StatusBar } from '../panels/StatusBar';
@@ -69,7 +71,8 @@ export function App({ api, onReady }: { api: StudioBridge; onReady?: (c: StudioC
   const [pathRequest, setPathRequest] = useState<PathRequest | null>(null);
   const [recovery, setRecovery] = useState<RecoveryRecord | null>(null);
   const [startError, setStartError] = useState<string | null>(null);
-  const [dialog, setDialog] = useState<'export-preset' | 'batch' | null>(null);
+  const [dialog, setDialog] = useState<'export-preset' | 'batch' | 'engine' | null>(null);
+  const connector = useMemo(() => engineConnector(api), [api]);
   const store = useMemo(() => new EditorStore(), []);
   const controller = useMemo(
     () =>
@@ -169,6 +172,7 @@ export function App({ api, onReady }: { api: StudioBridge; onReady?: (c: StudioC
         </div>
         {dialog === 'export-preset' && <ExportPresetDialog controller={controller} onClose={() => setDialog(null)} />}
         {dialog === 'batch' && <BatchDialog controller={controller} onClose={() => setDialog(null)} />}
+        {dialog === 'engine' && <ConnectDialog controller={controller} connector={connector} onClose={() => setDialog(null)} />}
         {pathRequest && <PathDialog request={pathRequest} browse={api} />}
         <ShortcutHelp />
         <PreviewViewer controller={controller} />

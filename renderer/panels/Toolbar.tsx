@@ -4,7 +4,7 @@ import { DEMOS, type DemoName } from '../../core/api';
 import type { StudioController } from '../app/controller';
 import { useEditor, useStore } from '../state/use-editor';
 
-export function Toolbar({ controller, onDialog }: { controller: StudioController; onDialog: (d: 'export-preset' | 'batch') => void }) {
+export function Toolbar({ controller, onDialog }: { controller: StudioController; onDialog: (d: 'export-preset' | 'batch' | 'engine') => void }) {
   const store = useStore();
   const name = useEditor((s) => s.history.present.name);
   const path = useEditor((s) => s.path);
@@ -54,6 +54,9 @@ export function Toolbar({ controller, onDialog }: { controller: StudioController
       <span className="sep" />
       <button onClick={() => onDialog('export-preset')} title="Export the graph or the selection as a preset" data-testid="export-preset">
         Export preset
+      </button>
+      <button onClick={() => onDialog('engine')} title="The engine the studio uses: this computer's, or one on another machine (modulargan serve)" data-testid="engine">
+        Engine…
       </button>
       <button onClick={() => onDialog('batch')} title="Run the graph over a folder of images" data-testid="batch">
         Batch

@@ -173,7 +173,7 @@ describe('the preload', () => {
   it('exposes one object, the typed API and menu commands, and nothing of Electron', async () => {
     expect(state.exposed.map(([name]) => name)).toEqual(['modulargan']);
     const api = state.exposed[0]![1] as Record<string, unknown>;
-    expect(Object.keys(api).sort()).toEqual([...API_METHODS, 'onRunEvent', 'onMenuCommand'].sort());
+    expect(Object.keys(api).sort()).toEqual([...API_METHODS, 'onRunEvent', 'onMenuCommand', 'connectEngine', 'listEngines'].sort());
     for (const v of Object.values(api)) expect(typeof v).toBe('function');
     // No way to reach ipcRenderer: calls go over the one invoke channel, as { method, params }.
     await (api.listRecent as () => Promise<unknown>)();
