@@ -77,8 +77,10 @@ export class TrainingController {
     }
     const job = jobs.find((j) => j.kind === 'training' && j.running);
     if (!job || isLive(this.store.getState().status)) return;
-    this.store.set({ runId: job.runId, status: 'running', message: job.subject ? `Training ${job.subject}` : '' });
+    this.store.set({ runId: job.runId, status: 'running' });
     for (const e of job.events) this.onEvent(e);
+    // Said after the replay, whose first progress clears the message.
+    if (job.subject) this.store.set({ message: `Training ${job.subject} (started before this page opened)` });
   }
 
   show(view: 'editor' | 'training'): void {
