@@ -12,6 +12,11 @@ export interface NativeAddon {
   conv2dForward(x: Float32Array, w: Float32Array, y: Float32Array, geom: Int32Array): void;
   conv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, geom: Int32Array): void;
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geom: Int32Array): void;
+  /**
+   * A stride-1 conv onto at most 4 channels: dst[n,y,x,o] = Σ src[n, y+ky−padTop, x+kx−padLeft, c]·wt[ky][kx][o][c].
+   * dims: [n, h, w, ci, oh, ow, co, kh, kw, padTop, padLeft]. False where it has no fast path (absent from older builds).
+   */
+  conv2dNarrow?(src: Float32Array, wt: Float32Array, dst: Float32Array, dims: Int32Array): boolean;
   /** dims: [batch, m, n, k, transA, transB, aBatchStride, bBatchStride]. */
   sgemm(a: Float32Array, b: Float32Array, c: Float32Array, dims: Int32Array): void;
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, shape: Int32Array, aStrides: Int32Array, bStrides: Int32Array): void;

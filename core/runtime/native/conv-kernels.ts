@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type KernelArgs, type NativeKernel, alloc, floats, output, sizeOf } from './kernel-utils';
 import { recordFlops } from './kernel-profile';
+import { fusedPathEnabled } from '../../modules/fusion';
 
 type Shape4 = [number, number, number, number];
 interface ConvAttrs {
@@ -35,6 +36,37 @@ function info(xShape: number[], filterShape: number[], a: ConvAttrs, dilations: 
   return sizeOf(c.outShape) === 0 ? undefined : c;
 }
 
+/**
+ * Stride 1 onto at most 4 channels from a multiple of 8: R's conv to RGB, T's mask conv, and
+ * (filter flipped) the input gradient of E's conv from RGB. oneDNN pads the few channels to
+ * its vector width and ran these at 15-45 GFLOP/s; the addon's narrow kernel vectorises along
+ * the many channels instead (native/src/conv_narrow.cc).
+ */
+function narrow(c: tf.backend_util.Conv2DInfo, few: number, many: number): boolean {
+  return fusedPathEnabled('narrowConv') && few <= 4 && many % 8 === 0 && c.strideHeight === 1 && c.strideWidth === 1 && c.dilationHeight === 1 && c.dilationWidth === 1;
+}
+
+/** The forward conv on the narrow kernel: wt is the filter with each tap's [in][out] transposed. */
+function forwardNarrow(addon: Parameters<NativeKernel>[1], xv: Float32Array, wv: Float32Array, y: Float32Array, c: tf.backend_util.Conv2DInfo): boolean {
+  const { filterHeight: kh, filterWidth: kw, inChannels: ci, outChannels: co } = c;
+  const wt = new Float32Array(wv.length);
+  for (let t = 0; t < kh * kw; t++)
+    for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) wt[(t * co + o) * ci + i] = wv[(t * ci + i) * co + o]!;
+  const dims = Int32Array.from([c.batchSize, c.inHeight, c.inWidth, ci, c.outHeight, c.outWidth, co, kh, kw, c.padInfo.top, c.padInfo.left]);
+  return addon.conv2dNarrow!(xv, wt, y, dims);
+}
+
+/** The input gradient on the narrow kernel: dy convolved with the filter turned by 180°, pads mirrored. */
+function inputGradNarrow(addon: Parameters<NativeKernel>[1], dyv: Float32Array, wv: Float32Array, dx: Float32Array, c: tf.backend_util.Conv2DInfo): boolean {
+  const { filterHeight: kh, filterWidth: kw, inChannels: ci, outChannels: co } = c;
+  // [ky][kx][ci][co] flipped in ky, kx is already [tap][out = ci][in = co].
+  const wt = new Float32Array(wv.length);
+  for (let y = 0; y < kh; y++)
+    for (let x = 0; x < kw; x++) wt.set(wv.subarray(((kh - 1 - y) * kw + (kw - 1 - x)) * ci * co, ((kh - 1 - y) * kw + (kw - 1 - x) + 1) * ci * co), (y * kw + x) * ci * co);
+  const dims = Int32Array.from([c.batchSize, c.outHeight, c.outWidth, co, c.inHeight, c.inWidth, ci, kh, kw, kh - 1 - c.padInfo.top, kw - 1 - c.padInfo.left]);
+  return addon.conv2dNarrow!(dyv, wt, dx, dims);
+}
+
 export const conv2d: NativeKernel = (args: KernelArgs, addon) => {
   const { x, filter } = args.inputs;
   const a = args.attrs as unknown as ConvAttrs;
@@ -43,7 +75,8 @@ export const conv2d: NativeKernel = (args: KernelArgs, addon) => {
   const c = xv && wv ? info(x!.shape, filter!.shape, a, a.dilations) : undefined;
   if (!c) return undefined;
   const y = alloc(args, sizeOf(c.outShape));
-  addon.conv2dForward(xv!, wv!, y, convGeometry(c));
+  const done = addon.conv2dNarrow && narrow(c, c.outChannels, c.inChannels) && forwardNarrow(addon, xv!, wv!, y, c);
+  if (!done) addon.conv2dForward(xv!, wv!, y, convGeometry(c));
   recordFlops('Conv2D', convFlops(c));
   return output(args, c.outShape, y);
 };
@@ -56,7 +89,8 @@ export const conv2dBackpropInput: NativeKernel = (args, addon) => {
   const c = dyv && wv ? info(a.inputShape, filter!.shape, a) : undefined;
   if (!c) return undefined;
   const dx = alloc(args, sizeOf(a.inputShape));
-  addon.conv2dBackpropInput(dyv!, wv!, dx, convGeometry(c));
+  const done = addon.conv2dNarrow && narrow(c, c.inChannels, c.outChannels) && inputGradNarrow(addon, dyv!, wv!, dx, c);
+  if (!done) addon.conv2dBackpropInput(dyv!, wv!, dx, convGeometry(c));
   recordFlops('Conv2DBackpropInput', convFlops(c));
   return output(args, [...a.inputShape], dx);
 };
