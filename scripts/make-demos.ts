@@ -1,5 +1,5 @@
 // `npm run demos`: the studio's bundled demos, made from the two committed quality runs
-// (train them first, see the README):
+// (train them first: docs/results.md gives the commands):
 //   assets/projects/faces-32.mgproj.json      -> assets/demo/demo.mgproj.json (translation, opened by npm start)
 //   assets/projects/colormnist-32.style.mgproj.json -> assets/demo/generation.mgproj.json
 //     (the ColorMNIST run's second stage, on the first stage's final checkpoint)
