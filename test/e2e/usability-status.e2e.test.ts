@@ -5,7 +5,7 @@
 // dialog; exporting a selection in pieces warns; a missing weights file is named in words;
 // Save as proposes an absolute path outside the install folder.
 
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -145,7 +145,12 @@ describe('the Training tab', () => {
 
 describe('an image input with no images to read', () => {
   it('is a problem on the node before Run, and Run says so instead of failing later', async () => {
-    await page.evaluate((f) => window.__studio!.controller.open(f), join(REPO_ROOT, 'assets', 'projects', 'faces-32.mgproj.json'));
+    // The shipped faces project with its image input's path cleared, as a user leaves it to fill.
+    const shipped = JSON.parse(readFileSync(join(REPO_ROOT, 'assets', 'projects', 'faces-32.mgproj.json'), 'utf8')) as { graph: { nodes: { id: string; params: Record<string, unknown> }[] } };
+    shipped.graph.nodes.find((n) => n.id === 'photos')!.params = {};
+    const file = join(mkdtempSync(join(tmpdir(), 'mg-no-images-')), 'faces-32.mgproj.json');
+    writeFileSync(file, JSON.stringify(shipped));
+    await page.evaluate((f) => window.__studio!.controller.open(f), file);
     await page.getByTestId('node-photos').waitFor();
     await expect.poll(() => page.getByTestId('validity').textContent()).toMatch(/1 problem/);
     expect(await page.getByTestId('node-photos').locator('.node-error').textContent()).toMatch(/Image input 'face'.*file or folder/);

@@ -1,10 +1,10 @@
 // An image input with nothing to read is a validation problem on its node, on the command
-// line as in the studio (issue 19): the shipped faces project, whose image input is left for
-// the user to fill, no longer passes as valid only to fail in Run with "holds no images".
-// Images given with --input still stand in for the empty path.
+// line as in the studio (issue 19): a project whose image input is left for the user to fill
+// (the shipped faces project with its path cleared) no longer passes as valid only to fail in
+// Run with "holds no images". Images given with --input still stand in for the empty path.
 
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,7 +12,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'mg-validate-input-'));
-const faces = join(root, 'assets', 'projects', 'faces-32.mgproj.json');
+const faces = join(dir, 'faces-32.mgproj.json');
+const shipped = JSON.parse(readFileSync(join(root, 'assets', 'projects', 'faces-32.mgproj.json'), 'utf8')) as { graph: { nodes: { id: string; params: Record<string, unknown> }[] } };
+shipped.graph.nodes.find((n) => n.id === 'photos')!.params = {};
+writeFileSync(faces, JSON.stringify(shipped));
 const cli = (...args: string[]) =>
   promisify(execFile)(process.execPath, [join(root, 'bin/modulargan.mjs'), ...args], { cwd: dir }).then(
     (r) => ({ code: 0, out: r.stdout }),
