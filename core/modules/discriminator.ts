@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedParams } from '../graph/catalogue';
 import { groupsLength, type AttributeGroup } from '../graph/ports';
-import { conv2d, leakyRelu } from './layers';
+import { conv2d, convLeakyRelu } from './layers';
 import { ModuleBase, type Shape, type VariableSpec, convSpec } from './module';
 
 export const DISCRIMINATOR_SLOPE = 0.01;
@@ -60,7 +60,7 @@ export class Discriminator extends ModuleBase {
     return tf.tidy(() => {
       let x = inputs.image;
       for (let i = 0; i < this.int('depth'); i++)
-        x = leakyRelu(conv2d(x, this.get(`D.conv${i}.weight`) as tf.Tensor4D, 2, 1), DISCRIMINATOR_SLOPE);
+        x = convLeakyRelu(x, this.get(`D.conv${i}.weight`) as tf.Tensor4D, 2, 1, DISCRIMINATOR_SLOPE);
       const n = x.shape[0];
       const patch = conv2d(x, this.get('D.src.weight') as tf.Tensor4D, 1, 1);
       const logits = this.conditionLength

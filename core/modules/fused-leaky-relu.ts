@@ -1,5 +1,6 @@
-// Leaky ReLU as one kernel where the backend has it (the native CPU backend), with gradients
-// that are themselves differentiable: D's gradient penalty differentiates it twice. The plain
+// Leaky ReLU as one kernel where the backend has it (the native CPU backend), alone or as the
+// output stage of D's convolutions, with gradients that are themselves differentiable: D's
+// gradient penalty differentiates it twice. The plain
 // form (layers.ts: relu(x) − a·relu(−x)) runs five ops forward and more backward, and keeps
 // two copies of each activation for them; this keeps only its output, which the next
 // convolution keeps anyway (for a positive slope the output's sign is the input's), and
@@ -14,6 +15,15 @@ export const LEAKY_RELU_KERNEL = 'ModularGanLeakyRelu';
 export const LEAKY_RELU_GRAD_KERNEL = 'ModularGanLeakyReluGrad';
 
 export interface LeakyReluAttrs {
+  slope: number;
+}
+
+/** y = leakyRelu(conv2d(x, filter)), NHWC, no dilation. Inputs {x, filter}; attrs ConvLeakyReluAttrs. */
+export const CONV_LEAKY_RELU_KERNEL = 'ModularGanConv2DLeakyRelu';
+
+export interface ConvLeakyReluAttrs {
+  strides: [number, number];
+  pad: number;
   slope: number;
 }
 
@@ -38,11 +48,41 @@ function registerGradients(): void {
       y: () => tf.zerosLike(saved[0]!),
     }),
   });
+  // The conv's own gradients of the activation's gradient: ops that have gradients themselves,
+  // so the penalty's second derivative goes through. The activation's gradient is made once,
+  // here, for both (the engine frees it with the node's other temporaries).
+  tf.registerGradient({
+    kernelName: CONV_LEAKY_RELU_KERNEL,
+    inputsToSave: ['x', 'filter'],
+    outputsToSave: [true],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, filter, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+      const { strides, pad, slope } = attrs as unknown as ConvLeakyReluAttrs;
+      const dz = tf.engine().runKernel(LEAKY_RELU_GRAD_KERNEL, { dy: dy as tf.Tensor, y }, { slope } as never) as tf.Tensor4D;
+      const conv = { strides, pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
+      return {
+        x: () => tf.engine().runKernel('Conv2DBackpropInput', { dy: dz, filter }, { ...conv, inputShape: x.shape } as never) as tf.Tensor,
+        filter: () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: dz }, { ...conv, filterShape: filter.shape } as never) as tf.Tensor,
+      };
+    },
+  });
 }
 
 /** Whether the current backend runs the fused kernel (and the fast paths are on). */
 export function hasFusedLeakyRelu(): boolean {
   return fusedPathEnabled('leakyRelu') && tf.getKernel(LEAKY_RELU_KERNEL, tf.getBackend()) !== undefined && tf.getKernel(LEAKY_RELU_GRAD_KERNEL, tf.getBackend()) !== undefined;
+}
+
+/** Whether the current backend runs conv + leaky ReLU as one kernel (and that path is on). */
+export function hasFusedConvLeakyRelu(): boolean {
+  return fusedPathEnabled('convLeakyRelu') && hasFusedLeakyRelu() && tf.getKernel(CONV_LEAKY_RELU_KERNEL, tf.getBackend()) !== undefined;
+}
+
+/** leakyRelu(conv2d(x, filter, stride, pad)) as one kernel; only where hasFusedConvLeakyRelu(), slope > 0. */
+export function fusedConvLeakyRelu(x: tf.Tensor4D, filter: tf.Tensor4D, stride: number, pad: number, slope: number): tf.Tensor4D {
+  registerGradients();
+  const attrs: ConvLeakyReluAttrs = { strides: [stride, stride], pad, slope };
+  return tf.engine().runKernel(CONV_LEAKY_RELU_KERNEL, { x, filter }, attrs as never) as tf.Tensor4D;
 }
 
 /** The fused kernel; call only where hasFusedLeakyRelu() holds, with slope > 0. */

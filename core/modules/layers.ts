@@ -3,7 +3,7 @@
 // its variables that tf.grad / tf.variableGrads can differentiate, twice where needed.
 
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedLeakyRelu, hasFusedLeakyRelu } from './fused-leaky-relu';
+import { fusedConvLeakyRelu, fusedLeakyRelu, hasFusedConvLeakyRelu, hasFusedLeakyRelu } from './fused-leaky-relu';
 import { fusedInstanceNorm, hasFusedInstanceNorm } from './fused-norm';
 
 /** Instance norm's epsilon, as in the paper's PyTorch reference (InstanceNorm2d). */
@@ -64,6 +64,12 @@ export function relu<T extends tf.Tensor>(x: T): T {
 export function leakyRelu<T extends tf.Tensor>(x: T, slope: number): T {
   if (slope > 0 && hasFusedLeakyRelu()) return fusedLeakyRelu(x, slope);
   return tf.sub(tf.relu(x), tf.mul(slope, tf.relu(tf.neg(x)))) as T;
+}
+
+/** leakyRelu(conv2d(x, w, stride, pad), slope): one kernel where the backend has it. */
+export function convLeakyRelu(x: tf.Tensor4D, w: tf.Tensor4D, stride: number, pad: number, slope: number): tf.Tensor4D {
+  if (slope > 0 && hasFusedConvLeakyRelu()) return fusedConvLeakyRelu(x, w, stride, pad, slope);
+  return leakyRelu(conv2d(x, w, stride, pad), slope);
 }
 
 /** Looks up one weight by its full name; modules pass their variable map through this. */

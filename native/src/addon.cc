@@ -12,6 +12,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   const dnnl_version_t* v = dnnl_version();
   exports.Set("dnnlVersion", Napi::String::New(env, std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch)));
   exports.Set("conv2dForward", Napi::Function::New(env, Conv2dForward));
+  // conv2dForward takes a leaky ReLU slope as its 5th argument (builds before this ignore it).
+  exports.Set("convLeakyRelu", Napi::Boolean::New(env, true));
   exports.Set("conv2dBackpropInput", Napi::Function::New(env, Conv2dBackpropInput));
   exports.Set("conv2dBackpropFilter", Napi::Function::New(env, Conv2dBackpropFilter));
   exports.Set("conv2dNarrow", Napi::Function::New(env, Conv2dNarrow));

@@ -5,6 +5,7 @@
 // Primitives are built once per geometry and kept: building one costs far more than a
 // small convolution, and a training run repeats the same few dozen shapes.
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <vector>
@@ -86,17 +87,21 @@ void* WeightScratch(size_t bytes) {
 
 memory Internal(const Entry& e) { return memory(e.weiMd, Engine(), WeightScratch(e.weiMd.get_size())); }
 
-enum Kind { kFwd = 0, kBwdData = 1, kBwdWeights = 2 };
+enum Kind { kFwd = 0, kBwdData = 1, kBwdWeights = 2, kFwdLeaky = 3 };
 
 std::map<std::vector<int>, std::unique_ptr<Entry>>& Cache() {
   static std::map<std::vector<int>, std::unique_ptr<Entry>> cache;
   return cache;
 }
 
-Entry& Get(Kind kind, const Geom& g) {
+// `slope`: the leaky ReLU applied to the output (kFwdLeaky only), part of the cache key.
+Entry& Get(Kind kind, const Geom& g, float slope = 0) {
   const int* p = &g.n;
   std::vector<int> key(p, p + kGeomLen);
   key.push_back(kind);
+  int slopeBits;
+  std::memcpy(&slopeBits, &slope, sizeof slopeBits);
+  key.push_back(kind == kFwdLeaky ? slopeBits : 0);
   auto& slot = Cache()[key];
   if (slot) return *slot;
   auto e = std::make_unique<Entry>();
@@ -106,6 +111,15 @@ Entry& Get(Kind kind, const Geom& g) {
   if (kind == kFwd) {
     e->prim = dnnl::convolution_forward(fwdPd);
     e->weiMd = fwdPd.weights_desc();
+  } else if (kind == kFwdLeaky) {
+    // The activation as a post-op: written once, as it leaves the convolution.
+    dnnl::post_ops po;
+    po.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, slope, 0.0f);
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(po);
+    auto pd = dnnl::convolution_forward::primitive_desc(g.FwdDesc(), attr, eng);
+    e->prim = dnnl::convolution_forward(pd);
+    e->weiMd = pd.weights_desc();
   } else if (kind == kBwdData) {
     dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, g.Src(), g.Wei(tag::any), g.Dst(), {g.sh, g.sw},
                                             {g.dh - 1, g.dw - 1}, {g.pt, g.pl}, {g.pb, g.pr});
@@ -143,14 +157,16 @@ Napi::Value Guarded(const Napi::CallbackInfo& info, F body) {
 
 }  // namespace
 
-// conv2dForward(x, w, y, geom): y = conv(x, w).
+// conv2dForward(x, w, y, geom[, slope]): y = conv(x, w), then leaky ReLU with `slope` if given.
 Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
   const Geom g = ReadGeom(info[3]);
   float* x = Floats(info[0], Count(g.n, g.ih, g.iw, g.ic), "x");
   float* w = Floats(info[1], Count(g.kh, g.kw, g.ic, g.oc), "filter");
   float* y = Floats(info[2], Count(g.n, g.oh, g.ow, g.oc), "output");
+  const bool leaky = info.Length() > 4 && info[4].IsNumber();
+  const float slope = leaky ? info[4].As<Napi::Number>().FloatValue() : 0.0f;
   return Guarded(info, [&] {
-    Entry& e = Get(kFwd, g);
+    Entry& e = leaky ? Get(kFwdLeaky, g, slope) : Get(kFwd, g);
     auto& eng = Engine();
     auto& s = Stream();
     memory wUser(g.Wei(tag::hwio), eng, w);

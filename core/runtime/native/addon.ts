@@ -9,7 +9,10 @@ import { fileURLToPath } from 'node:url';
 /** The functions the addon exports; every array is read or written in place, no copies. */
 export interface NativeAddon {
   readonly dnnlVersion: string;
-  conv2dForward(x: Float32Array, w: Float32Array, y: Float32Array, geom: Int32Array): void;
+  /** y = conv(x, w), then leaky ReLU with `slope` when given (only where convLeakyRelu is true). */
+  conv2dForward(x: Float32Array, w: Float32Array, y: Float32Array, geom: Int32Array, slope?: number): void;
+  /** Whether conv2dForward applies a slope given to it (builds before it ignore the argument). */
+  readonly convLeakyRelu?: boolean;
   conv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, geom: Int32Array): void;
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geom: Int32Array): void;
   /**

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './addon';
 import { BufferPool } from './buffer-pool';
-import { conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv-kernels';
+import { conv2d, conv2dBackpropFilter, conv2dBackpropInput, conv2dLeakyRelu } from './conv-kernels';
 import { ELTWISE_KERNELS } from './eltwise-kernels';
 import type { KernelArgs, NativeKernel } from './kernel-utils';
 import { isKernelProfiling, recordKernel } from './kernel-profile';
@@ -15,7 +15,7 @@ import { batchMatMul } from './matmul-kernel';
 import { concat, splitV } from './split-kernel';
 import { NORM_KERNEL_NAMES, instanceNormGradKernel, instanceNormKernel } from './norm-kernels';
 import { INSTANCE_NORM_GRAD_KERNEL, INSTANCE_NORM_KERNEL } from '../../modules/fused-norm';
-import { LEAKY_RELU_GRAD_KERNEL, LEAKY_RELU_KERNEL } from '../../modules/fused-leaky-relu';
+import { CONV_LEAKY_RELU_KERNEL, LEAKY_RELU_GRAD_KERNEL, LEAKY_RELU_KERNEL } from '../../modules/fused-leaky-relu';
 import { LEAKY_RELU_KERNEL_NAMES, hasLeakyReluKernels, leakyReluGradKernel, leakyReluKernel } from './leaky-relu-kernels';
 import type { InPlaceAdamBackend } from '../in-place-adam';
 
@@ -90,7 +90,8 @@ class NativeBackend extends MathBackendCPU implements InPlaceAdamBackend {
 
 /** Which kernels are native: for reports. */
 export function nativeKernelNames(): string[] {
-  return [...Object.keys(NATIVE_KERNELS), ...NORM_KERNEL_NAMES, ...(registeredWith && hasLeakyReluKernels(registeredWith) ? LEAKY_RELU_KERNEL_NAMES : []), 'AdamUpdate'];
+  const leaky = registeredWith && hasLeakyReluKernels(registeredWith) ? [...LEAKY_RELU_KERNEL_NAMES, ...(registeredWith.convLeakyRelu === true ? [CONV_LEAKY_RELU_KERNEL] : [])] : [];
+  return [...Object.keys(NATIVE_KERNELS), ...NORM_KERNEL_NAMES, ...leaky, 'AdamUpdate'];
 }
 
 function timed<T>(name: string, f: () => T): T {
@@ -137,6 +138,8 @@ export function registerNativeBackend(addon: NativeAddon): void {
   if (hasLeakyReluKernels(addon)) {
     tf.registerKernel({ kernelName: LEAKY_RELU_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: (args) => timed(LEAKY_RELU_KERNEL, () => leakyReluKernel(args, addon)) });
     tf.registerKernel({ kernelName: LEAKY_RELU_GRAD_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: (args) => timed(LEAKY_RELU_GRAD_KERNEL, () => leakyReluGradKernel(args, addon)) });
+    if (addon.convLeakyRelu === true)
+      tf.registerKernel({ kernelName: CONV_LEAKY_RELU_KERNEL, backendName: NATIVE_BACKEND, kernelFunc: (args) => timed(CONV_LEAKY_RELU_KERNEL, () => conv2dLeakyRelu(args, addon)) });
   }
   // Priority 0: never chosen by tfjs on its own, only by initBackend or an explicit setBackend.
   tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(addon), 0);

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type KernelArgs, type NativeKernel, alloc, floats, output, sizeOf } from './kernel-utils';
 import { recordFlops } from './kernel-profile';
 import { fusedPathEnabled } from '../../modules/fusion';
+import { CONV_LEAKY_RELU_KERNEL } from '../../modules/fused-leaky-relu';
 
 type Shape4 = [number, number, number, number];
 interface ConvAttrs {
@@ -80,6 +81,20 @@ export const conv2d: NativeKernel = (args: KernelArgs, addon) => {
   recordFlops('Conv2D', convFlops(c));
   return output(args, c.outShape, y);
 };
+
+/** leakyRelu(conv2d(x, filter)) with the activation as oneDNN's post-op (core/modules/fused-leaky-relu.ts). */
+export function conv2dLeakyRelu(args: KernelArgs, addon: Parameters<NativeKernel>[1]): tf.TensorInfo {
+  const { x, filter } = args.inputs;
+  const a = args.attrs as unknown as ConvAttrs & { slope: number };
+  const xv = floats(args, x);
+  const wv = floats(args, filter);
+  const c = xv && wv ? info(x!.shape, filter!.shape, a) : undefined;
+  if (!c) throw new Error(`${CONV_LEAKY_RELU_KERNEL}: x and filter must be non-empty float32 NHWC tensors`);
+  const y = alloc(args, sizeOf(c.outShape));
+  addon.conv2dForward(xv!, wv!, y, convGeometry(c), a.slope);
+  recordFlops(CONV_LEAKY_RELU_KERNEL, convFlops(c));
+  return output(args, c.outShape, y);
+}
 
 export const conv2dBackpropInput: NativeKernel = (args, addon) => {
   const { dy, filter } = args.inputs;

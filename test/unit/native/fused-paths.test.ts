@@ -10,8 +10,8 @@ import { CELEBA } from '../../../core/graph/attributes';
 import type { Graph } from '../../../core/graph/graph';
 import type { AttributeGroup } from '../../../core/graph/ports';
 import { FUSED_PATHS, type FusedPath, setFusedPaths } from '../../../core/modules/fusion';
-import { hasFusedLeakyRelu } from '../../../core/modules/fused-leaky-relu';
-import { leakyRelu } from '../../../core/modules/layers';
+import { hasFusedConvLeakyRelu, hasFusedLeakyRelu } from '../../../core/modules/fused-leaky-relu';
+import { convLeakyRelu, leakyRelu } from '../../../core/modules/layers';
 import { Discriminator } from '../../../core/modules/discriminator';
 import { buildTrainModel, disposeModel } from '../../../core/train/model';
 import { Trainer } from '../../../core/train/trainer';
@@ -118,6 +118,28 @@ describe.skipIf(!addonBuilt)('native fast paths', () => {
       return run();
     });
     expect(fused).toEqual(plain);
+  });
+
+  it('conv + leaky ReLU as one kernel matches the two ops, first and second order (as the gradient penalty takes them)', () => {
+    expect(hasFusedConvLeakyRelu()).toBe(true);
+    const run = () =>
+      tf.tidy(() => {
+        const x = tf.randomUniform([2, 9, 9, 5], -1, 1, 'float32', 11) as tf.Tensor4D;
+        const w = tf.randomUniform([4, 4, 5, 6], -1, 1, 'float32', 12) as tf.Tensor4D;
+        const u = tf.randomUniform([2, 4, 4, 6], -1, 1, 'float32', 13);
+        const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(convLeakyRelu(a as tf.Tensor4D, b as tf.Tensor4D, 2, 1, 0.01), u));
+        const y = convLeakyRelu(x, w, 2, 1, 0.01);
+        const [dx, dw] = tf.grads(f)([x, w]);
+        // d/dw of ‖∂f/∂x‖²: through the kernel's gradient and that gradient's own.
+        const ddw = tf.grad((b: tf.Tensor) => tf.sum(tf.square(tf.grad((a: tf.Tensor) => f(a, b))(x))))(w);
+        return [y, dx!, dw!, ddw].map((t) => t.dataSync().slice() as Float32Array);
+      });
+    const fused = run();
+    const plain = withOff(['convLeakyRelu'], () => {
+      expect(hasFusedConvLeakyRelu()).toBe(false);
+      return run();
+    });
+    fused.forEach((v, i) => expect(relError(plain[i]!, v), ['y', 'dx', 'dw', 'd²w'][i]).toBeLessThan(1e-5));
   });
 
   it('a discriminator with the fused leaky ReLU keeps one activation per layer for the backward pass', () => {
