@@ -4,11 +4,10 @@
 
 import { SingleBar } from 'cli-progress';
 import { batchExitCode, describeBatchReport } from '../core/engine/batch';
-import { DocumentError } from '../core/engine/documents';
-import { RunError, userErrorMessage } from '../core/engine/errors';
+import { RunError } from '../core/engine/errors';
 import { runQueuedBatchJob } from '../core/engine/queue/batch-submit';
-import type { BatchCommandOptions } from './batch';
-import { printDocumentErrors, wholeNumber } from './flags';
+import { type BatchCommandOptions, batchFolderOptions } from './batch';
+import { commandFailed, wholeNumber } from './flags';
 
 export async function queuedBatchCommand(file: string, opts: BatchCommandOptions & { queue: string }, log: (line: string) => void, signal?: AbortSignal): Promise<number> {
   let bar: SingleBar | undefined;
@@ -18,7 +17,6 @@ export async function queuedBatchCommand(file: string, opts: BatchCommandOptions
   };
   try {
     if (opts.backend !== undefined && opts.backend !== 'auto') say(`note: --backend is each worker's choice with a queue (modulargan worker --backend ${opts.backend}); ignored here`);
-    const batchSize = wholeNumber(opts.batch, 'batch', 8) || 1;
     const jobSize = opts.jobSize === undefined ? undefined : wholeNumber(opts.jobSize, 'job-size', 0);
     if (jobSize === 0) throw new RunError('--job-size must be at least 1');
     const report = await runQueuedBatchJob(
@@ -27,18 +25,8 @@ export async function queuedBatchCommand(file: string, opts: BatchCommandOptions
         queue: opts.queue,
         queueName: opts.queueName,
         jobSize,
-        input: opts.input,
-        output: opts.output,
-        recursive: opts.recursive,
-        glob: opts.glob,
-        skipExisting: opts.skipExisting,
-        stopOnError: opts.stopOnError,
-        overwrite: opts.overwrite,
-        masks: opts.masks,
-        seed: wholeNumber(opts.seed, 'seed', 0),
-        batchSize,
+        ...batchFolderOptions(opts),
         signal,
-        report: opts.report,
       },
       {
         onQueued: (q) => !opts.quiet && say(`queued ${q.files} files as ${q.shares} shares on ${q.queue} (run ${q.runId}); Ctrl+C removes the shares not started`),
@@ -63,10 +51,6 @@ export async function queuedBatchCommand(file: string, opts: BatchCommandOptions
     return batchExitCode(report, opts.stopOnError);
   } catch (e) {
     bar?.stop();
-    if (e instanceof DocumentError) return printDocumentErrors(e, log);
-    const message = userErrorMessage(e);
-    if (message === undefined) throw e;
-    log(`error: ${message}`);
-    return 1;
+    return commandFailed(e, log);
   }
 }

@@ -4,9 +4,7 @@
 
 import { SingleBar } from 'cli-progress';
 import { type BatchReport, batchExitCode, describeBatchReport, runBatchJob } from '../core/engine/batch';
-import { DocumentError } from '../core/engine/documents';
-import { userErrorMessage } from '../core/engine/errors';
-import { printDocumentErrors, wholeNumber } from './flags';
+import { commandFailed, wholeNumber } from './flags';
 
 export type { BatchReport };
 
@@ -35,28 +33,30 @@ export interface BatchCommandOptions {
  * take files or whose outputs would land on an input); 2 some files skipped or not written, a
  * full or read-only disk stopped the run, or the report could not be written; 130 cancelled.
  */
+/** The batch's folders, filters and resume flags as the engine takes them, local or queued. */
+export function batchFolderOptions(opts: BatchCommandOptions) {
+  return {
+    input: opts.input,
+    output: opts.output,
+    recursive: opts.recursive,
+    glob: opts.glob,
+    skipExisting: opts.skipExisting,
+    stopOnError: opts.stopOnError,
+    overwrite: opts.overwrite,
+    masks: opts.masks,
+    seed: wholeNumber(opts.seed, 'seed', 0),
+    batchSize: wholeNumber(opts.batch, 'batch', 8) || 1,
+    report: opts.report,
+  };
+}
+
 export async function batchCommand(file: string, opts: BatchCommandOptions, log: (line: string) => void, signal?: AbortSignal): Promise<number> {
   // Loaded only when asked: the queue client adds half a second to every start.
   if (opts.queue !== undefined) return (await import('./batch-queue')).queuedBatchCommand(file, { ...opts, queue: opts.queue }, log, signal);
   let bar: SingleBar | undefined;
   try {
     const report = await runBatchJob(
-      {
-        file,
-        input: opts.input,
-        output: opts.output,
-        recursive: opts.recursive,
-        glob: opts.glob,
-        skipExisting: opts.skipExisting,
-        stopOnError: opts.stopOnError,
-        overwrite: opts.overwrite,
-        masks: opts.masks,
-        backend: opts.backend,
-        seed: wholeNumber(opts.seed, 'seed', 0),
-        batchSize: wholeNumber(opts.batch, 'batch', 8) || 1,
-        signal,
-        report: opts.report,
-      },
+      { file, ...batchFolderOptions(opts), backend: opts.backend, signal },
       {
         onProgress: (p) => {
           if (opts.quiet || !process.stderr.isTTY) return;
@@ -71,10 +71,6 @@ export async function batchCommand(file: string, opts: BatchCommandOptions, log:
     return batchExitCode(report, opts.stopOnError);
   } catch (e) {
     bar?.stop();
-    if (e instanceof DocumentError) return printDocumentErrors(e, log);
-    const message = userErrorMessage(e);
-    if (message === undefined) throw e;
-    log(`error: ${message}`);
-    return 1;
+    return commandFailed(e, log);
   }
 }

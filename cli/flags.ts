@@ -2,7 +2,7 @@
 // and a document that cannot be opened printed one problem a line.
 
 import { DocumentError, formatFileError } from '../core/engine/documents';
-import { RunError } from '../core/engine/errors';
+import { RunError, userErrorMessage } from '../core/engine/errors';
 
 /** A whole-number option, e.g. --batch 8. */
 export function wholeNumber(v: string | undefined, name: string, def: number): number {
@@ -15,5 +15,18 @@ export function wholeNumber(v: string | undefined, name: string, def: number): n
 /** "file:line:col: error: message", one line per problem; returns the exit code 1. */
 export function printDocumentErrors(e: DocumentError, log: (line: string) => void): number {
   for (const err of e.errors) log(formatFileError(e.file, { ...err, message: `error: ${err.message}` }));
+  return 1;
+}
+
+/**
+ * The end of a command that failed: a document's problems one a line, a user's mistake or a
+ * file system's refusal as one "error:" line (exit 1); anything else is a bug and is rethrown
+ * with its stack trace.
+ */
+export function commandFailed(e: unknown, log: (line: string) => void): number {
+  if (e instanceof DocumentError) return printDocumentErrors(e, log);
+  const message = userErrorMessage(e);
+  if (message === undefined) throw e;
+  log(`error: ${message}`);
   return 1;
 }

@@ -2,10 +2,8 @@
 // core/engine's runDocumentToFolder.
 
 import { SingleBar } from 'cli-progress';
-import { DocumentError } from '../core/engine/documents';
-import { userErrorMessage } from '../core/engine/errors';
 import { describeRunResult, runDocumentToFolder, runExitCode } from '../core/engine/run';
-import { printDocumentErrors, wholeNumber } from './flags';
+import { commandFailed, wholeNumber } from './flags';
 
 export interface RunCommandOptions {
   input?: string[];
@@ -59,10 +57,6 @@ export async function runCommand(file: string, opts: RunCommandOptions, log: (li
     return runExitCode(result);
   } catch (e) {
     bar?.stop();
-    if (e instanceof DocumentError) return printDocumentErrors(e, log);
-    const message = userErrorMessage(e);
-    if (message === undefined) throw e;
-    log(`error: ${message}`);
-    return 1;
+    return commandFailed(e, log);
   }
 }

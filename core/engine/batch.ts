@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import type { Graph } from '../graph/graph';
 import { expandPresetNodes } from '../graph/preset-node';
-import { type BatchReport, type BatchShare, runBatch } from '../runtime/batch';
+import { type BatchOptions, type BatchReport, runBatch } from '../runtime/batch';
 import type { EngineChoice, RunProgress, Skipped } from '../runtime/executor';
 import { chooseInferenceEngine } from './backends';
 import { type OpenedDocument, requireDocument } from './documents';
@@ -14,36 +14,19 @@ import { RunError } from './errors';
 
 export type { BatchReport, RunProgress, Skipped };
 
-/** What a batch runs and how: a BatchRequest of the API (graph and baseDir) or a document on disk (file). */
-export interface BatchJob {
+/**
+ * What a batch runs and how: a BatchRequest of the API (graph and baseDir) or a document on
+ * disk (file), with the runtime's batch options (folders, filters, resume, report, share) and
+ * a backend by name instead of a started engine.
+ */
+export interface BatchJob extends Omit<BatchOptions, 'baseDir' | 'engine'> {
   /** A project, preset or preset bundle file to run... */
   readonly file?: string;
   /** ...or a graph (preset nodes allowed), with the folder its relative paths (weights) resolve against. */
   readonly graph?: Graph;
   readonly baseDir?: string;
-  /** The folder of input images. */
-  readonly input: string;
-  /** The folder for the outputs (same relative names, .png). */
-  readonly output: string;
-  readonly recursive?: boolean;
-  /** Only files matching this pattern ('*.jpg', 'faces/**\/*.png'). */
-  readonly glob?: string;
-  /** Skip inputs whose outputs all exist (resume a stopped run). */
-  readonly skipExisting?: boolean;
-  readonly stopOnError?: boolean;
-  /** Replace output files that already exist. */
-  readonly overwrite?: boolean;
-  /** Also write every transformer's mask and their sum. */
-  readonly masks?: boolean;
-  readonly seed?: number;
-  readonly batchSize?: number;
   /** An inference backend by name (INFERENCE_BACKENDS in backends.ts); default auto. */
   readonly backend?: string;
-  /** Where the JSON report goes (default <output>/batch-report.json). */
-  readonly report?: string;
-  readonly signal?: AbortSignal;
-  /** Run only this share of a batch planned elsewhere: a queue worker's job (core/engine/queue). */
-  readonly share?: BatchShare;
 }
 
 export interface BatchJobEvents {

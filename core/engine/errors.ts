@@ -6,17 +6,8 @@ import { writeErrorReason } from '../runtime/output-writer';
 import { DocumentError } from './documents';
 
 export { RunError };
-
-/** What went wrong, as text, whatever was thrown (a value without a message too). */
-export function errorText(e: unknown): string {
-  try {
-    const text = e instanceof Error ? e.message : String(e);
-    if (typeof text === 'string' && text) return text;
-  } catch {
-    // fall through
-  }
-  return 'the engine failed without saying why';
-}
+/** What went wrong, as text, whatever was thrown: the contract's rule, for the engine's own messages too. */
+export { errorText } from '../api/dispatch';
 
 /**
  * The one-line message for an error a run or batch ends with: a RunError's or a document's,
