@@ -403,7 +403,15 @@ export async function runGraph(graph: Graph, opts: RunOptions, onBatch: (b: Batc
       return { items: sorted, sources };
     };
 
-    let next = total > 0 ? load(0) : undefined;
+    // A batch loaded ahead may fail while the one before it is still running (or after a run
+    // that stopped with an error): marked handled now, so it is never an unhandled rejection
+    // that ends the engine; awaiting it below still throws.
+    const ahead = (start: number) => {
+      const p = load(start);
+      p.catch(() => undefined);
+      return p;
+    };
+    let next = total > 0 ? ahead(0) : undefined;
     for (let start = 0; start < total; start += batchSize) {
       if (opts.signal?.aborted) {
         cancelled = true;
@@ -411,7 +419,7 @@ export async function runGraph(graph: Graph, opts: RunOptions, onBatch: (b: Batc
       }
       const batch = await next!;
       // Decode the next batch while this one runs.
-      next = start + batchSize < total ? load(start + batchSize) : undefined;
+      next = start + batchSize < total ? ahead(start + batchSize) : undefined;
       if (!batch.items.length) continue;
       const values = await engine.run(batch.sources);
       addMaskSum(values, maskKeys);
