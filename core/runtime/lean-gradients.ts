@@ -95,12 +95,21 @@ function backprop(engine: EngineInternals, nodes: readonly TapeNode[], y: tf.Ten
     const node = nodes[i]!;
     if (!node.gradient) throw new Error(`Cannot compute gradient: gradient function not found for ${node.kernelName}.`);
     const dys = node.outputs.map((o) => grads.get(o.id) ?? null);
-    const inputGrads = node.gradient(dys);
+    const names = Object.keys(node.inputs);
+    // One scope per node: what its gradient function makes besides the input gradients (zeros
+    // for outputs off the path, a shared intermediate) goes when the node is done.
+    const dxs = engine.tidy(`${node.kernelName} gradient`, () => {
+      const inputGrads = node.gradient!(dys);
+      return names.map((name) => {
+        const f = inputGrads[name];
+        if (!f) throw new Error(`Cannot backprop through input ${name} of ${node.kernelName}. Available gradients: ${Object.keys(inputGrads).join(', ')}.`);
+        return f();
+      });
+    });
     const made = new Set<tf.Tensor>();
-    for (const [name, x] of Object.entries(node.inputs)) {
-      const f = inputGrads[name];
-      if (!f) throw new Error(`Cannot backprop through input ${name} of ${node.kernelName}. Available gradients: ${Object.keys(inputGrads).join(', ')}.`);
-      const dx = engine.tidy(`${node.kernelName} gradient`, f);
+    names.forEach((name, j) => {
+      const x = node.inputs[name]!;
+      const dx = dxs[j]!;
       if (dx.dtype !== 'float32') throw new Error(`The gradient of input '${name}' of ${node.kernelName} must be float32, not ${dx.dtype}`);
       if (!tf.util.arraysEqual(dx.shape, x.shape)) throw new Error(`The gradient of input '${name}' of ${node.kernelName} has shape ${dx.shape}, its input ${x.shape}`);
       made.add(dx);
@@ -115,7 +124,7 @@ function backprop(engine: EngineInternals, nodes: readonly TapeNode[], y: tf.Ten
         if (hold(current, -1) === 0) current.dispose();
         if (!holders.has(dx)) dx.dispose();
       }
-    }
+    });
     // Nothing before this node reads its outputs' gradients or its saved tensors.
     for (const o of node.outputs) {
       const g = grads.get(o.id);
