@@ -35,7 +35,8 @@ export function parseTrainingBackend(name: string, what = '--backend'): BackendP
 
 /**
  * Starts what a run or batch computes with: onnxruntime (tfjs then only holds the weights), a
- * tfjs backend (which then runs the graph), or auto (the executor picks: onnxruntime on CPUs).
+ * tfjs backend (which then runs the graph), or auto (the executor picks: tfjs on GPU backends and
+ * the native one, onnxruntime on the other CPU backends).
  */
 export async function chooseInferenceEngine(name: string = 'auto', what = '--backend'): Promise<EngineChoice> {
   if (!isInferenceBackend(name)) throw new RunError(unknownBackendMessage(name, INFERENCE_BACKENDS, what));
