@@ -6,14 +6,13 @@
 
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { open, readFile, readdir, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { DATASET_EXPORT_FORMAT, defaultExportFolder, exportDatasetRef, refGroups } from '../files/dataset-export';
 import { formatFileError, readProjectFile } from '../files/documents';
 import { sameGroups } from '../graph/ports';
-import { readIndex } from './checkpoint';
-import type { Losses } from './trainer';
+import { type RunFolderEvents, followRunFolder } from './run-follow';
 
 /** The repository's python/ folder (the package's source), where this checkout has one. */
 export const TORCH_PACKAGE_DIR = resolve(import.meta.dirname, '..', '..', 'python');
@@ -109,7 +108,7 @@ export async function ensureTorchDataset(projectFile: string): Promise<string | 
   return `exported dataset '${ref.id}' for PyTorch: ${r.count} images in ${folder}`;
 }
 
-export interface TorchTrainOptions {
+export interface TorchTrainOptions extends RunFolderEvents {
   nproc?: number;
   iterations?: number;
   resume?: boolean;
@@ -121,15 +120,6 @@ export interface TorchTrainOptions {
   device?: 'auto' | 'cpu' | 'cuda';
   /** Lines the Python side prints (notes, checkpoints, the final line). */
   log: (line: string) => void;
-  /**
-   * Each iteration's log line as it lands in log.jsonl. A resumed run rewrites the log to the
-   * lines before its checkpoint, and those come again: the caller knows where it resumed.
-   */
-  onIteration?: (iteration: number, losses: Losses) => void;
-  /** A sample grid the run wrote (samples/iter-N.png, PNG bytes), as the built-in trainer's onSample. */
-  onSample?: (png: Uint8Array, iteration: number) => void;
-  /** A checkpoint checkpoints/index.json lists that was not there before (its folder). */
-  onCheckpoint?: (dir: string, iteration: number) => void;
   signal?: AbortSignal;
 }
 
@@ -155,86 +145,6 @@ export function torchTrainArgs(py: TorchPython, projectFile: string, o: Omit<Tor
   ];
 }
 
-/**
- * Reads lines appended to a file since the last call, from its end when made: the lines
- * already there are an earlier run's. A file replaced (a resumed run rewrites the log,
- * a restart deletes it) is read again from its start.
- */
-async function follower(file: string): Promise<() => Promise<string[]>> {
-  const first = await stat(file).catch(() => null);
-  let at = first?.size ?? 0;
-  let ino = first?.ino ?? -1;
-  let rest = '';
-  return async () => {
-    const s = await stat(file).catch(() => null);
-    const size = s?.size ?? -1;
-    if (s && (s.ino !== ino || size < at)) {
-      at = 0;
-      rest = '';
-      ino = s.ino;
-    }
-    if (size <= at) return [];
-    const fh = await open(file, 'r');
-    try {
-      const buf = Buffer.alloc(size - at);
-      await fh.read(buf, 0, buf.length, at);
-      at = size;
-      const text = rest + buf.toString('utf8');
-      const lines = text.split('\n');
-      rest = lines.pop() ?? '';
-      return lines.filter((l) => l.trim());
-    } finally {
-      await fh.close();
-    }
-  };
-}
-
-const SAMPLE_FILE = /^iter-(\d{1,12})\.png$/;
-
-/**
- * Follows what a run writes besides its log: sample grids (new names, or rewritten ones:
- * a resumed run writes its iterations' grids again) and the checkpoints index.json lists.
- * What is there when it is made belongs to an earlier run.
- */
-async function runFolderWatch(runDir: string, o: Pick<TorchTrainOptions, 'onSample' | 'onCheckpoint'>): Promise<() => Promise<void>> {
-  const samplesDir = join(runDir, 'samples');
-  const root = join(runDir, 'checkpoints');
-  const grids = async () => {
-    const names = await readdir(samplesDir).catch(() => [] as string[]);
-    const out = new Map<string, { iteration: number; mark: string }>();
-    for (const name of names) {
-      const m = SAMPLE_FILE.exec(name);
-      const s = m && (await stat(join(samplesDir, name)).catch(() => null));
-      if (s?.isFile()) out.set(name, { iteration: Number(m![1]), mark: `${s.mtimeMs}:${s.size}` });
-    }
-    return out;
-  };
-  const checkpoints = async () => new Map((await readIndex(root).catch(() => ({ checkpoints: [] }))).checkpoints.map((c) => [c.path, `${c.iteration}:${c.createdAt}`]));
-  const seenGrids = new Map([...(await grids())].map(([k, v]) => [k, v.mark]));
-  const seenCheckpoints = await checkpoints();
-  return async () => {
-    if (o.onSample) {
-      const now = [...(await grids())].filter(([name, g]) => seenGrids.get(name) !== g.mark).sort((a, b) => a[1].iteration - b[1].iteration);
-      for (const [name, g] of now) {
-        // Written atomically (a temporary renamed into place), so a name seen is whole.
-        const png = await readFile(join(samplesDir, name)).catch(() => null);
-        if (!png) continue;
-        seenGrids.set(name, g.mark);
-        o.onSample(new Uint8Array(png), g.iteration);
-      }
-    }
-    if (o.onCheckpoint) {
-      const index = await readIndex(root).catch(() => null);
-      for (const c of [...(index?.checkpoints ?? [])].sort((a, b) => a.iteration - b.iteration)) {
-        const mark = `${c.iteration}:${c.createdAt}`;
-        if (seenCheckpoints.get(c.path) === mark) continue;
-        seenCheckpoints.set(c.path, mark);
-        o.onCheckpoint(join(root, c.path), c.iteration);
-      }
-    }
-  };
-}
-
 /** Trains with PyTorch; resolves to the Python side's exit code (0, 1, 3 or 130 as the built-in trainer's). */
 export async function runTorchTraining(projectFile: string, runDir: string, o: TorchTrainOptions): Promise<number> {
   const py = await probeTorchPython();
@@ -245,7 +155,7 @@ export async function runTorchTraining(projectFile: string, runDir: string, o: T
   if (note) o.log(note);
   o.log(`engine: PyTorch ${py.torchVersion} (${py.python})${n > 1 ? `, ${n} processes` : ''}`);
   // What the run folder holds before the run starts is an earlier run's.
-  const [next, watch] = await Promise.all([follower(join(runDir, 'log.jsonl')), runFolderWatch(runDir, o)]);
+  const look = await followRunFolder(runDir, o);
   if (o.signal?.aborted) return 130;
   // Its own process group: a terminal's Ctrl+C reaches only us, and we ask once (SIGTERM),
   // so the Python side finishes its iteration and writes a checkpoint; a second signal there
@@ -272,21 +182,7 @@ export async function runTorchTraining(projectFile: string, runDir: string, o: T
   relay(child.stderr);
   const stop = () => child.kill('SIGTERM');
   o.signal?.addEventListener('abort', stop, { once: true });
-  // One poll at a time: a slow disk must not have two read the same lines.
-  let polling: Promise<void> = Promise.resolve();
-  const poll = () => (polling = polling.then(pollOnce, pollOnce));
-  const pollOnce = async () => {
-    for (const line of await next()) {
-      try {
-        const { iteration, ...losses } = JSON.parse(line) as { iteration: number } & Losses;
-        o.onIteration?.(iteration, losses);
-      } catch {
-        // a line being written; the next poll has it whole
-      }
-    }
-    await watch();
-  };
-  const timer = setInterval(() => void poll(), 500);
+  const timer = setInterval(() => void look(), 500);
   try {
     return await new Promise<number>((ok, fail) => {
       child.on('error', fail);
@@ -295,7 +191,7 @@ export async function runTorchTraining(projectFile: string, runDir: string, o: T
   } finally {
     clearInterval(timer);
     process.removeListener('exit', orphaned);
-    await poll();
+    await look();
     o.signal?.removeEventListener('abort', stop);
   }
 }
