@@ -107,6 +107,10 @@ const base64 = z.string().max(64 * 1024 * 1024).regex(/^[A-Za-z0-9+/]*={0,2}$/, 
 export const presetSourceSchema = z.union([z.object({ path }).strict(), z.object({ bytes: base64 }).strict()]);
 /** What an output PNG says about how it was made. */
 export const provenanceInfoSchema = z.object({ graph, seed: z.number().int(), createdAt: z.string(), app: z.string(), input: z.string().optional() });
+/** A queue's Redis (redis:// or rediss://, checked again by the engine), for batches and trainings spread over workers. */
+export const queueUrlSchema = z.string().max(2000).regex(/^rediss?:\/\//, 'must be a redis:// URL');
+/** What a queue may be called (a pool of workers may listen on its own). */
+export const QUEUE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 export const batchRequestSchema = z.object({
   graph,
   baseDir: z.string(),
@@ -119,8 +123,8 @@ export const batchRequestSchema = z.object({
   overwrite: z.boolean().optional(),
   seed: z.number().int().min(0).optional(),
   batchSize: z.number().int().min(1).max(256).optional(),
-  /** Spread over queue workers through this Redis (redis:// or rediss://, checked again by the engine). */
-  queue: z.string().max(2000).regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
+  /** Spread over queue workers through this Redis. */
+  queue: queueUrlSchema.optional(),
   jobSize: z.number().int().min(1).max(100_000).optional(),
 });
 /** One queue worker's part in a batch spread over a queue: images done, shares finished and running. */
@@ -168,7 +172,13 @@ export const trainingRequestSchema = z.object({
   engine: z.enum(TRAINING_ENGINES).optional(),
   /** With engine torch: data-parallel processes on the engine's machine (torchrun), e.g. one per GPU. */
   nproc: z.number().int().min(1).max(MAX_LOCAL_PROCESSES).optional(),
-}).refine((r) => r.nproc === undefined || r.engine === 'torch', { path: ['nproc'], message: 'needs engine torch (the built-in engine trains in one process)' });
+  /** Train on a queue worker started with --train (a GPU machine) through this Redis, instead of in the engine. */
+  queue: queueUrlSchema.optional(),
+  /** With queue: the training queue (default modulargan-train; a pool of workers may listen on its own). */
+  queueName: z.string().regex(QUEUE_NAME, "must be 1-64 letters, digits, '.', '_' or '-'").optional(),
+})
+  .refine((r) => r.nproc === undefined || r.engine === 'torch', { path: ['nproc'], message: 'needs engine torch (the built-in engine trains in one process)' })
+  .refine((r) => r.queueName === undefined || r.queue !== undefined, { path: ['queueName'], message: 'needs queue (the Redis the queue is on)' });
 /** A training engine on the engine's machine: whether it can train here, and why not. */
 export const trainingEngineInfoSchema = z.object({
   name: z.enum(TRAINING_ENGINES),

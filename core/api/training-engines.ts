@@ -9,3 +9,7 @@ export const isTrainingEngine = (name: string): name is TrainingEngine => (TRAIN
 
 /** The most data-parallel processes one machine's torchrun is asked for (one per GPU, or a few CPU processes). */
 export const MAX_LOCAL_PROCESSES = 64;
+
+/** Why a training on a queue worker has no Pause (the Training tab shows it on the disabled button). */
+export const QUEUE_CANNOT_PAUSE =
+  'A training on a queue runs on a worker’s machine, which does not wait between iterations: Stop writes a checkpoint there, and "Resume from it" continues exactly where it stopped.';

@@ -21,7 +21,7 @@ const ERROR_LINE = /^error: /;
 const TAIL = 4;
 
 /** The iteration a run continues from: the log's lines before it are rewritten, and come again. */
-async function resumesAt(root: string, resume: TrainingRequest['resume']): Promise<{ iteration: number; dir?: string }> {
+export async function resumesAt(root: string, resume: TrainingRequest['resume']): Promise<{ iteration: number; dir?: string }> {
   if (!resume) return { iteration: 0 };
   const dir = resume === 'latest' ? await latestCheckpoint(root).catch(() => undefined) : join(root, resume);
   if (!dir) return { iteration: 0 };
@@ -104,14 +104,14 @@ export async function trainWithTorch(runId: string, req: TrainingRequest, signal
 }
 
 /**
- * "Sample now" while PyTorch trains: its model is in another process, so the newest grid it
- * wrote (every training.sampleEvery iterations, and at iteration 0).
+ * "Sample now" while PyTorch or a queue worker trains: its model is in another process, so
+ * the newest grid it wrote (every training.sampleEvery iterations, and at iteration 0).
  */
-export async function newestTorchSample(projectPath: string): Promise<SampleInfo> {
+export async function newestRunSample(projectPath: string): Promise<SampleInfo> {
   const dir = join(defaultRunDir(projectPath), 'samples');
   const iterations = (await readdir(dir).catch(() => [] as string[])).map((n) => /^iter-(\d{1,12})\.png$/.exec(n)?.[1]).filter((n) => n !== undefined);
   const newest = iterations.sort((a, b) => Number(a) - Number(b)).at(-1);
-  if (newest === undefined) throw new Error('the PyTorch run has written no sample grid yet: its first comes once it has started (iteration 0 of a fresh run)');
+  if (newest === undefined) throw new Error('the run has written no sample grid yet: its first comes once it has started (iteration 0 of a fresh run)');
   const png = await readFile(join(dir, `iter-${newest}.png`));
   return { iteration: Number(newest), png: pngUrl(new Uint8Array(png)), source: 'training' };
 }

@@ -22,7 +22,9 @@ import { readProject } from './documents';
 import { withTrainingMonitor } from './monitor';
 import { checkpointInfo, pngUrl } from './checkpoint-info';
 import { TORCH_CANNOT_PAUSE } from './training-engine-report';
-import { newestTorchSample, trainWithTorch } from './torch-training';
+import { newestRunSample, trainWithTorch } from './torch-training';
+import { trainOnQueue } from './queued-training';
+import { QUEUE_CANNOT_PAUSE } from '../api/training-engines';
 
 const CHECKPOINT_ID = /^iter-\d{1,12}$/;
 
@@ -32,6 +34,8 @@ interface ActiveTraining {
   readonly project: string;
   /** Who trains: the engine itself, or PyTorch in a process of its own (no pause, no model here). */
   readonly engine: 'builtin' | 'torch';
+  /** Where: in this engine's machine, or on a queue worker (no pause, no model here, whichever engine). */
+  readonly onQueue: boolean;
   paused: boolean;
   wake: (() => void) | null;
   done: Promise<void>;
@@ -145,14 +149,17 @@ export function createTrainingService(emit: (e: RunEvent) => void) {
       if (active.size) throw new Error('a training is already running in this studio: stop it first');
       const runId = randomUUID();
       const engine = req.engine ?? 'builtin';
-      const t: ActiveTraining = { abort: new AbortController(), project: resolve(req.projectPath), engine, paused: false, wake: null, done: Promise.resolve(), sample: null };
+      const onQueue = req.queue !== undefined;
+      const t: ActiveTraining = { abort: new AbortController(), project: resolve(req.projectPath), engine, onQueue, paused: false, wake: null, done: Promise.resolve(), sample: null };
       active.set(runId, t);
-      const run = engine === 'torch' ? trainWithTorch(runId, req, t.abort.signal, emit) : train(runId, req, t);
+      const run =
+        req.queue !== undefined ? trainOnQueue(runId, { ...req, queue: req.queue }, t.abort.signal, emit) : engine === 'torch' ? trainWithTorch(runId, req, t.abort.signal, emit) : train(runId, req, t);
       t.done = run.finally(() => active.delete(runId));
       return { runId };
     },
     async pauseTraining(runId: string) {
       const t = get(runId);
+      if (t.onQueue) throw new Error(QUEUE_CANNOT_PAUSE);
       if (t.engine === 'torch') throw new Error(TORCH_CANNOT_PAUSE);
       t.paused = true;
     },
@@ -173,7 +180,7 @@ export function createTrainingService(emit: (e: RunEvent) => void) {
     async sampleNow(projectPath: string): Promise<SampleInfo> {
       const file = resolve(projectPath);
       const running = [...active.values()].find((t) => t.project === file);
-      if (running?.engine === 'torch') return newestTorchSample(file);
+      if (running && (running.engine === 'torch' || running.onQueue)) return newestRunSample(file);
       if (running?.sample) {
         const s = await running.sample();
         return { iteration: s.iteration, png: pngUrl(s.png), source: 'training' };

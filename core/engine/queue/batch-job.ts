@@ -11,8 +11,8 @@ import { graphSchema } from '../../graph/format/schemas';
 /** The queue every batch job goes to (one queue for all runs; a job names its run). */
 export const BATCH_QUEUE = 'modulargan-batch';
 
-/** A name users may give a queue with --queue-name (BullMQ keys are made from it). */
-export const QUEUE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+/** A name users may give a queue with --queue-name (BullMQ keys are made from it): the contract's, which the studio's requests are checked with. */
+export { QUEUE_NAME } from '../../api/schemas';
 
 /** A file inside the input folder, relative to it: never absolute, never climbing out. */
 const inside = z

@@ -20,6 +20,8 @@ export const trainJobSchema = z.object({
   iterations: count.optional(),
   stopAfter: count.optional(),
   resume: z.boolean(),
+  /** Resume from this checkpoint of the run folder (its name, not a path: the worker's paths may differ) instead of the latest. */
+  from: z.string().regex(/^iter-\d{1,12}$/, 'must name a checkpoint (iter-NNNNNN)').optional(),
   restart: z.boolean(),
   nproc: z.number().int().min(1).max(1024).optional(),
   /** Who asked (host:pid), for the workers' logs. */

@@ -7,10 +7,12 @@
 
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { type Job, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { parseTrainingBackend } from '../backends';
+import { defaultRunDir } from '../../train/run';
 import { readProject } from '../documents';
 import { RunError } from '../errors';
 import { type TrainJob, TRAINING_ENGINES, isTrainingEngine } from '../train';
@@ -37,6 +39,7 @@ export interface QueuedTrainEvents {
 /** Retries of a training whose worker stopped or failed: each goes on from the latest checkpoint. */
 export const TRAIN_ATTEMPTS = 5;
 const NO_WORKER_NOTICE_MS = 15_000;
+const CHECKPOINT_NAME = /^iter-\d{1,12}$/;
 
 const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T | undefined> =>
   Promise.race([p.catch(() => undefined), new Promise<undefined>((r) => setTimeout(() => r(undefined), ms).unref())]);
@@ -52,6 +55,15 @@ export async function runQueuedTraining(job: QueuedTrainJob, events: QueuedTrain
   // Checked here, where the user is: a project that cannot train fails now, not on a worker.
   const project = await readProject(file);
   if (!project.training) throw new RunError(`${file} has no "training" section: nothing to train`);
+  // A checkpoint to resume from travels by name: the worker finds it in the run folder as it sees it.
+  let from: string | undefined;
+  if (job.from !== undefined) {
+    const dir = resolve(job.from);
+    const root = join(defaultRunDir(file), 'checkpoints');
+    from = basename(dir);
+    if (dirname(dir) !== root || !CHECKPOINT_NAME.test(from)) throw new RunError(`${dir} is not a checkpoint of ${file}'s run folder (${root}/iter-NNNNNN)`);
+    if (!(await stat(join(dir, 'manifest.json')).catch(() => null))?.isFile()) throw new RunError(`checkpoint ${from} is not in ${root}`);
+  }
 
   const jobId = `train-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
   const data: TrainJobData = {
@@ -62,7 +74,8 @@ export async function runQueuedTraining(job: QueuedTrainJob, events: QueuedTrain
     ...(job.iterations ? { iterations: job.iterations } : {}),
     ...(job.stopAfter ? { stopAfter: job.stopAfter } : {}),
     ...(job.nproc ? { nproc: job.nproc } : {}),
-    resume: !!job.resume,
+    resume: !!job.resume || from !== undefined,
+    ...(from ? { from } : {}),
     restart: !!job.restart,
     by: `${hostname()}:${process.pid}`,
   };
@@ -122,7 +135,7 @@ export async function runQueuedTraining(job: QueuedTrainJob, events: QueuedTrain
         // Redis forgot it (restarted without its data): queued again, to go on from its checkpoint.
         notice(`the training was lost by Redis; queued again (it resumes from its latest checkpoint)`);
         lastLine = '0';
-        await queue.add('train', { ...data, resume: true, restart: false }, jobOptions);
+        await queue.add('train', { ...data, resume: true, restart: false, from: undefined }, jobOptions);
         continue;
       }
       if (j.processedOn) started = true;

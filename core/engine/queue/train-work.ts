@@ -46,6 +46,8 @@ export async function runQueuedTrainingHere(jobId: string, attempt: number, job:
       ...(job.stopAfter ? { stopAfter: job.stopAfter } : {}),
       ...(job.nproc ? { nproc: job.nproc } : {}),
       resume: again || job.resume,
+      // A later attempt goes on from the latest checkpoint, which the dead attempt may have written after this one.
+      ...(job.from && !again ? { from: join(defaultRunDir(file), 'checkpoints', job.from) } : {}),
       restart: !again && job.restart,
       command: queuedTrainingCommand(jobId, ctx.worker),
       signal: ctx.signal,
@@ -65,7 +67,8 @@ export async function runQueuedTrainingHere(jobId: string, attempt: number, job:
       onTorchIteration: (iteration, losses) =>
         ctx.onProgress({
           worker: ctx.worker,
-          iteration,
+          // Iterations completed, as the built-in trainer's progress counts them (log.jsonl numbers from 0).
+          iteration: iteration + 1,
           total: job.iterations ?? 0,
           iterationsPerSecond: 0,
           imagesPerSecond: 0,

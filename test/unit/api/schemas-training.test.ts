@@ -26,6 +26,17 @@ describe('training call schemas', () => {
     expect(() => checkResult('trainingEngines', [{ ...torch, name: 'jax' }])).toThrow(PayloadError);
   });
 
+  it('takes a queue as the batch does (a redis URL), and a queue name only with a queue', () => {
+    const queued = { projectPath: '/p/a.mgproj.json', queue: 'redis://gpu-box:6379/2', queueName: 'gpu.pool-1' };
+    expect(checkParams('startTraining', [queued]).params[0]).toMatchObject(queued);
+    expect(checkParams('startTraining', [{ projectPath: '/p/a.mgproj.json', queue: 'rediss://u:p@h/0', engine: 'torch', nproc: 8 }]).params[0]).toMatchObject({ nproc: 8 });
+    expect(() => checkParams('startTraining', [{ projectPath: '/p/a.mgproj.json', queue: 'http://h:6379' }])).toThrow('refused startTraining call: 0.queue: must be a redis:// URL');
+    expect(() => checkParams('startBatch', [{ graph: { nodes: [], edges: [] }, baseDir: '/', input: '/i', output: '/o', queue: 'h:6379' }])).toThrow(/0\.queue: must be a redis:\/\/ URL/);
+    expect(() => checkParams('startTraining', [{ projectPath: '/p/a.mgproj.json', queueName: 'gpu' }])).toThrow('refused startTraining call: 0.queueName: needs queue (the Redis the queue is on)');
+    for (const queueName of ['', 'a b', 'x'.repeat(65), 'a:b'])
+      expect(() => checkParams('startTraining', [{ ...queued, queueName }])).toThrow(/0\.queueName: must be 1-64 letters/);
+  });
+
   it('checks checkpoint lists and dataset previews coming back', () => {
     const c = { id: 'iter-000004', iteration: 4, createdAt: 'now', losses: { d_total: 1 }, best: true, path: '/r/iter-000004' };
     expect(checkResult('listCheckpoints', [c])).toEqual([c]);
