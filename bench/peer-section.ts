@@ -63,7 +63,7 @@ function side(command: string, args: readonly string[], env: NodeJS.ProcessEnv):
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const num = (r: Row, k: string) => (typeof r[k] === 'number' ? (r[k] as number) : undefined);
 
-export async function benchPeer(opts: { quick?: boolean; training?: readonly PeerTrainingConfig[] } = {}): Promise<Row> {
+export async function benchPeer(opts: { quick?: boolean; training?: readonly PeerTrainingConfig[]; inference?: boolean } = {}): Promise<Row> {
   let python: string;
   let torchVersion: string;
   try {
@@ -102,7 +102,7 @@ export async function benchPeer(opts: { quick?: boolean; training?: readonly Pee
   }
 
   const inference: Row[] = [];
-  for (const c of opts.quick ? PEER_INFERENCE.slice(1) : PEER_INFERENCE) {
+  for (const c of opts.inference === false ? [] : opts.quick ? PEER_INFERENCE.slice(1) : PEER_INFERENCE) {
     const shape = [c.size, c.base, c.resBlocks, c.batch].map(String);
     const ours = () => side(tsx[0], [...tsx[1], 'infer', ...shape], env);
     const first = ours();
