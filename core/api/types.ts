@@ -33,7 +33,7 @@ import type { EngineTarget } from './engine-target';
 
 export type { ApiMethod };
 export { DEMOS, type DemoName } from './demos';
-export { TRAINING_ENGINES, type TrainingEngine, isTrainingEngine, MAX_LOCAL_PROCESSES } from './training-engines';
+export { TRAINING_ENGINES, type TrainingEngine, isTrainingEngine, MAX_LOCAL_PROCESSES, QUEUE_CANNOT_PAUSE } from './training-engines';
 
 /** A project's dataset entry (the `datasets` section). */
 export type DatasetRefInfo = z.output<typeof datasetRefSchema>;

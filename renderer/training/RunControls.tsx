@@ -1,5 +1,6 @@
 // Start, pause, resume, stop; resume from a checkpoint; who trains (the built-in engine, or
-// PyTorch where the engine's machine has it, with its processes); iterations/s, ETA, learning rate.
+// PyTorch where the engine's machine has it, with its processes) and where (the engine's
+// machine, or a queue worker through Redis); iterations/s, ETA, learning rate.
 
 import { useState, useSyncExternalStore } from 'react';
 import { TRAINING_ENGINES, type TrainingEngine } from '../../core/api';
@@ -15,7 +16,7 @@ function EngineChoice({ c, s }: { c: TrainingController; s: TrainingState }) {
   const [draft, setDraft] = useState<string | null>(null);
   const info = (name: TrainingEngine) => s.engines.find((e) => e.name === name);
   const chosen = info(s.engine);
-  const max = chosen?.maxProcesses ?? 1;
+  const max = c.maxProcesses();
   return (
     <>
       <label className="train-engine">
@@ -29,7 +30,8 @@ function EngineChoice({ c, s }: { c: TrainingController; s: TrainingState }) {
         >
           {TRAINING_ENGINES.map((name) => {
             const e = info(name);
-            const off = name !== 'builtin' && !e?.available;
+            // A queue worker's machine has its own engines: what this one lacks is not refused.
+            const off = name !== 'builtin' && !e?.available && s.runOn === 'here';
             return (
               <option key={name} value={name} disabled={off} title={e?.reason ?? (name === 'builtin' ? '' : 'looking for it…')} data-testid={`train-engine-${name}`}>
                 {ENGINE_TITLES[name]}
@@ -40,7 +42,7 @@ function EngineChoice({ c, s }: { c: TrainingController; s: TrainingState }) {
         </select>
       </label>
       {s.engine === 'torch' && (
-        <label className="train-nproc" title={max > 1 ? 'Data-parallel processes on the engine’s machine (torchrun): one per GPU, or a few on CPUs' : chosen?.reason}>
+        <label className="train-nproc" title={max > 1 ? `Data-parallel processes on the ${s.runOn === 'queue' ? 'worker’s' : 'engine’s'} machine (torchrun): one per GPU, or a few on CPUs` : chosen?.reason}>
           processes{' '}
           <input
             type="number"
@@ -63,6 +65,44 @@ function EngineChoice({ c, s }: { c: TrainingController; s: TrainingState }) {
       )}
       {problem && (
         <span className="field-problem" role="alert" data-testid="train-engine-problem">
+          {problem}
+        </span>
+      )}
+    </>
+  );
+}
+
+/** Where the next start trains: here, or on a queue worker (`modulargan worker --queue … --train`) through a Redis URL. */
+function RunOnChoice({ c, s }: { c: TrainingController; s: TrainingState }) {
+  const [problem, setProblem] = useState<string | null>(null);
+  const here = c.cannotRunOn('here');
+  return (
+    <>
+      <label className="train-run-on">
+        Run on{' '}
+        <select value={s.runOn} onChange={(e) => setProblem(c.setRunOn(e.target.value as 'here' | 'queue'))} data-testid="train-run-on" aria-label="Where the training runs">
+          <option value="here" disabled={!!here} title={here ?? 'The engine’s machine'}>
+            this machine
+          </option>
+          <option value="queue" title="A worker started with: modulargan worker --queue redis://… --train (a GPU machine that sees the project’s folder)">
+            a queue
+          </option>
+        </select>
+      </label>
+      {s.runOn === 'queue' && (
+        <input
+          type="text"
+          value={s.queue}
+          placeholder="redis://host:6379/0"
+          aria-label="Queue address"
+          title="The Redis the workers listen on; the run folder is written beside the project on shared storage"
+          data-testid="train-queue"
+          style={{ width: '16em', maxWidth: '100%' }}
+          onChange={(e) => c.setQueue(e.target.value)}
+        />
+      )}
+      {problem && (
+        <span className="field-problem" role="alert" data-testid="train-run-on-problem">
           {problem}
         </span>
       )}
@@ -108,6 +148,7 @@ export function RunControls({ c }: { c: TrainingController }) {
               Resume from it
             </button>
             <EngineChoice c={c} s={s} />
+            <RunOnChoice c={c} s={s} />
           </>
         )}
         {s.status === 'running' && (

@@ -3,7 +3,7 @@
 // set-up, run control, checkpoints, and the "add a transformer, train only it" flow.
 // Training runs in the engine, so the editor stays usable while it goes on.
 
-import type { RunEvent, TrainingEngine, TrainingEvent } from '../../core/api';
+import { MAX_LOCAL_PROCESSES, QUEUE_CANNOT_PAUSE, type RunEvent, type TrainingEngine, type TrainingEvent, queueUrlSchema } from '../../core/api';
 import { type AttributeGroup, MODULE_KINDS, type Project, type TrainingSettingKey, analyzeTrainingGraph, trainingSettingProblem, applyTrainingGraph, buildTrainingGraph, emptyProject, transformerFor } from '../../core/graph';
 import type { StudioController } from '../app/controller';
 import { autoLayout } from '../state/auto-layout';
@@ -101,29 +101,69 @@ export class TrainingController {
     if (known.length && known.every((e) => e.available)) return;
     try {
       const engines = await this.api.trainingEngines();
-      const { engine } = this.store.getState();
-      // An engine chosen earlier that is gone (PyTorch uninstalled) falls back to the built-in one.
-      this.store.set({ engines, ...(engines.some((e) => e.name === engine && e.available) ? {} : { engine: 'builtin' as const, nproc: 1 }) });
+      const { engine, runOn } = this.store.getState();
+      // An engine chosen earlier that is gone (PyTorch uninstalled) falls back to the built-in one; a queue worker's machine has its own.
+      this.store.set({ engines, ...(runOn === 'queue' || engines.some((e) => e.name === engine && e.available) ? {} : { engine: 'builtin' as const, nproc: 1 }) });
     } catch {
       // An engine that cannot say offers its built-in trainer only.
     }
   }
 
-  /** Chooses who trains the next start; an engine not available here is refused with its reason. */
+  /** Chooses who trains the next start; an engine not available here is refused with its reason (a queue worker's machine has its own). */
   setEngine(name: TrainingEngine): string | null {
-    const info = this.store.getState().engines.find((e) => e.name === name);
-    if (name !== 'builtin' && !info?.available) return info ? `Not available: ${info.reason}` : 'The engine has not said whether it can train with this';
+    const { engines, runOn } = this.store.getState();
+    const info = engines.find((e) => e.name === name);
+    if (runOn === 'here' && name !== 'builtin' && !info?.available) return info ? `Not available: ${info.reason}` : 'The engine has not said whether it can train with this';
     this.store.set({ engine: name, nproc: 1 });
     return null;
+  }
+
+  /** The most processes the next start may ask for: this machine's launcher's, or any on a queue worker's machine. */
+  maxProcesses(): number {
+    const { engines, engine, runOn } = this.store.getState();
+    if (runOn === 'queue') return engine === 'torch' ? MAX_LOCAL_PROCESSES : 1;
+    return engines.find((e) => e.name === engine)?.maxProcesses ?? 1;
   }
 
   /** Data-parallel processes for a PyTorch run; a number it cannot run is refused with the reason. */
   setProcesses(n: number): string | null {
     const info = this.store.getState().engines.find((e) => e.name === this.store.getState().engine);
-    const max = info?.maxProcesses ?? 1;
+    const max = this.maxProcesses();
     if (!Number.isInteger(n) || n < 1 || n > max) return max === 1 ? `This engine trains in one process here${info ? ` (${info.reason})` : ''}` : `Processes must be a whole number from 1 to ${max}, not ${Number.isNaN(n) ? 'empty' : n}`;
     this.store.set({ nproc: n });
     return null;
+  }
+
+  /** Why the next start cannot train there with the engine chosen, or null when it can. */
+  cannotRunOn(where: 'here' | 'queue'): string | null {
+    const { engines, engine } = this.store.getState();
+    const info = engines.find((e) => e.name === engine);
+    if (where === 'here' && engine !== 'builtin' && !info?.available) return `${engine === 'torch' ? 'PyTorch' : engine} cannot train on the engine’s machine${info ? ` (${info.reason})` : ''}: choose the built-in engine first`;
+    return null;
+  }
+
+  /** Trains the next start on the engine's machine, or on a queue worker; refused with the reason where it cannot apply. */
+  setRunOn(where: 'here' | 'queue'): string | null {
+    const problem = this.cannotRunOn(where);
+    if (problem) return problem;
+    const { nproc } = this.store.getState();
+    this.store.set({ runOn: where });
+    // Processes asked of a worker's machine may be more than this one runs.
+    if (nproc > this.maxProcesses()) this.store.set({ nproc: 1 });
+    return null;
+  }
+
+  /** The queue's Redis (redis://host:port[/db]); what is wrong with it is said by Start until mended. */
+  setQueue(url: string): void {
+    this.store.set({ queue: url });
+  }
+
+  private queueProblem(): string | null {
+    const { runOn, queue } = this.store.getState();
+    if (runOn !== 'queue') return null;
+    if (!queue.trim()) return 'Give the queue’s address (redis://host:6379/0) to train on a worker started with `modulargan worker --queue … --train`';
+    const r = queueUrlSchema.safeParse(queue.trim());
+    return r.success ? null : `The queue’s address ${r.error.issues[0]?.message ?? 'is not valid'}, e.g. redis://host:6379/0`;
   }
 
   private say(message: string): void {
@@ -139,8 +179,8 @@ export class TrainingController {
     this.runLoads = this.editor.getState().loads;
     if (isLive(this.store.getState().status)) return;
     // The engines and the choice among them are the machine's and the user's, not the document's.
-    const { view, engines, engine, nproc } = this.store.getState();
-    this.store.set({ ...INITIAL_TRAINING, view, engines, engine, nproc });
+    const { view, engines, engine, nproc, runOn, queue } = this.store.getState();
+    this.store.set({ ...INITIAL_TRAINING, view, engines, engine, nproc, runOn, queue });
     this.early = [];
     void this.refreshCheckpoints();
   }
@@ -158,7 +198,7 @@ export class TrainingController {
     }
     const problems = analyzeTrainingGraph(graph).diagnostics.filter((d) => d.severity === 'error');
     if (problems.length) return `Fix the training graph first (${problems.length} problem${problems.length > 1 ? 's' : ''}, marked in red): ${problems[0]!.message}`;
-    return null;
+    return this.queueProblem();
   }
 
   /**
@@ -289,8 +329,9 @@ export class TrainingController {
       if (!this.confirm('Start over? The earlier run of this project (its checkpoints, samples and log) will be discarded.')) return;
       restart = true;
     }
-    const { engine, nproc, engines } = this.store.getState();
-    const cannotPause = engines.find((e) => e.name === engine)?.cannotPause ?? null;
+    const { engine, nproc, engines, runOn, queue } = this.store.getState();
+    const onQueue = runOn === 'queue';
+    const cannotPause = onQueue ? QUEUE_CANNOT_PAUSE : (engines.find((e) => e.name === engine)?.cannotPause ?? null);
     this.store.set({ status: 'starting', runId: null, series: EMPTY_SERIES, sample: null, iteration: 0, lr: null, notes: [], cannotPause, message: resume ? `Resuming from ${resume}…` : 'Starting…' });
     try {
       const { runId } = await this.api.startTraining({
@@ -299,6 +340,7 @@ export class TrainingController {
         ...(restart ? { restart } : {}),
         ...(engine !== 'builtin' ? { engine } : {}),
         ...(engine === 'torch' && nproc > 1 ? { nproc } : {}),
+        ...(onQueue ? { queue: queue.trim() } : {}),
       });
       this.store.set({ runId, status: 'running' });
       const early = this.early.filter((e) => e.runId === runId);

@@ -41,6 +41,9 @@ export interface TrainingState {
   /** Who trains the next start, and with how many processes (PyTorch only). */
   readonly engine: TrainingEngine;
   readonly nproc: number;
+  /** Where the next start trains: on the engine's machine, or on a queue worker (`modulargan worker --train`) through this Redis. */
+  readonly runOn: 'here' | 'queue';
+  readonly queue: string;
   /** Why the run shown cannot pause (its engine's reason), or null when it can. */
   readonly cannotPause: string | null;
 }
@@ -68,6 +71,8 @@ export const INITIAL_TRAINING: TrainingState = {
   engines: [],
   engine: 'builtin',
   nproc: 1,
+  runOn: 'here',
+  queue: '',
   cannotPause: null,
 };
 
