@@ -1,9 +1,10 @@
 // The Training tab's calls with a queue, through the engine service as the studio makes them,
 // against a real redis-server and a real `modulargan worker --train` process: the events are
 // those of a run here (progress for every iteration with log.jsonl's losses, the worker's
-// lines as notes, samples, checkpoints, finished), Pause is refused with the reason, listJobs
-// has the training, Stop is the command line's Ctrl+C (finished 'stopped', with a checkpoint),
-// and "Resume from it" reaches the worker by the checkpoint's name.
+// lines as notes, samples, checkpoints, finished); Pause is refused with the reason; Sample
+// now gives the worker's newest grid; listJobs has the training; Stop is the command line's
+// Ctrl+C (finished 'stopped', with a checkpoint); "Resume from it" reaches the worker by the
+// checkpoint's name.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -115,6 +116,9 @@ describe('training on a queue worker from the studio', () => {
       if (Date.now() - t0 > 20_000) throw new Error(`no progress: ${ofRun(runId).types.join(', ')}`);
       await sleep(50);
     }
+    // Sample now: the model is on the worker, so the newest grid it wrote (iteration 0's).
+    expect(await service.sampleNow(file)).toMatchObject({ iteration: 0, source: 'training', png: expect.stringMatching(/^data:image\/png;base64,/) });
+    await expect(service.pauseTraining(runId)).rejects.toThrow(QUEUE_CANNOT_PAUSE);
     await service.stopTraining(runId);
     const end = await ended(runId);
     expect(end.type, JSON.stringify(end)).toBe('training-finished');
