@@ -1,6 +1,7 @@
 // The PyTorch 2.x peer beside the native backend, part of `npm run bench -- training`: the
-// project's trainer (bench/trainer.ts) and PyTorch's ordinary best on the same modules
-// (bench/torch_peer.py) for the issue's training configurations, and inference of
+// harness of the training kernel mix (bench/train-step.ts, the iteration the issue measured)
+// and the project's trainer (bench/trainer.ts), each beside PyTorch's ordinary best on the
+// same modules (bench/torch_peer.py) for the issue's training configurations, and inference of
 // E -> 3 T -> R at 64 and 128 px on the engine the executor picks. Each run is a process of
 // its own, so each peak memory (resident set) is its own, and they alternate ours, peer,
 // ours, so a change in the machine's load between them shows instead of passing for a
@@ -63,7 +64,9 @@ function side(command: string, args: readonly string[], env: NodeJS.ProcessEnv):
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const num = (r: Row, k: string) => (typeof r[k] === 'number' ? (r[k] as number) : undefined);
 
-export async function benchPeer(opts: { quick?: boolean; training?: readonly PeerTrainingConfig[]; inference?: boolean } = {}): Promise<Row> {
+export type PeerIteration = 'harness' | 'trainer';
+
+export async function benchPeer(opts: { quick?: boolean; training?: readonly PeerTrainingConfig[]; iterations?: readonly PeerIteration[]; inference?: boolean } = {}): Promise<Row> {
   let python: string;
   let torchVersion: string;
   try {
@@ -80,11 +83,12 @@ export async function benchPeer(opts: { quick?: boolean; training?: readonly Pee
 
   const training: Row[] = [];
   const configs = opts.training ?? (opts.quick ? PEER_TRAINING.slice(0, 2).map((c) => ({ ...c, iterations: 2 })) : PEER_TRAINING);
-  for (const c of configs) {
+  const runs = configs.flatMap((c) => (opts.iterations ?? (['harness', 'trainer'] as const)).map((iteration) => ({ c, iteration })));
+  for (const { c, iteration } of runs) {
     const shape = [c.size, c.base, c.resBlocks, c.dDepth, c.batch, c.iterations].map(String);
-    const ours = (profile: boolean) => side(tsx[0], [...tsx[1], 'train', ...shape, ...(profile ? ['profile'] : [])], env);
+    const ours = (profile: boolean) => side(tsx[0], [...tsx[1], iteration === 'trainer' ? 'train' : 'harness', ...shape, ...(profile ? ['profile'] : [])], env);
     const first = ours(false);
-    const peer = side(python, [PEER, 'train', '--size', shape[0]!, '--base', shape[1]!, '--res-blocks', shape[2]!, '--d-depth', shape[3]!, '--batch', shape[4]!, '--iterations', shape[5]!], env);
+    const peer = side(python, [PEER, 'train', '--iteration', iteration, '--size', shape[0]!, '--base', shape[1]!, '--res-blocks', shape[2]!, '--d-depth', shape[3]!, '--batch', shape[4]!, '--iterations', shape[5]!], env);
     // The second run of ours also times every kernel of one more iteration: where the time goes.
     const second = ours(!opts.quick);
     const oursRate = [first, second].map((r) => num(r, 'imagesPerSecond')).filter((x): x is number => x !== undefined);
@@ -92,7 +96,7 @@ export async function benchPeer(opts: { quick?: boolean; training?: readonly Pee
     const oursMem = Math.max(...[first, second].map((r) => num(r, 'peakRssMiB') ?? 0));
     const peerMem = num(peer, 'peakRssMiB');
     training.push({
-      config: c.name,
+      config: `${c.name}, ${iteration}`,
       shape: { size: c.size, base: c.base, resBlocks: c.resBlocks, dDepth: c.dDepth, batch: c.batch },
       ours: [first, second],
       peer,

@@ -3,13 +3,15 @@ training iteration written the way a PyTorch user writes it, on the studio's own
 (python/modulargan_torch: the same weights, names and initialisation), so the two engines do
 the same arithmetic and only the engine differs.
 
-One iteration is what core/train/trainer.ts runs with n_critic 1: a D update (WGAN loss on
-real and fake in one batch, gradient penalty, BCE on the real images' attribute logits) and a
-G update (adversarial, BCE on the targets, L1 reconstruction, feature cycle), Adam on both.
+One iteration is what core/train/trainer.ts runs with n_critic 1 (--iteration trainer): a D
+update (WGAN loss on real and fake in one batch, gradient penalty, BCE on the real images'
+attribute logits) and a G update (adversarial, BCE on the targets, L1 reconstruction, feature
+cycle through R and E), Adam on both; or bench/train-step.ts's harness of the same kernel mix
+(--iteration harness: the penalty on D's summed patch map, mean BCE, the cycle back through T).
 The ops are PyTorch's own (F.conv2d, F.instance_norm, F.leaky_relu, torch.optim.Adam), not
 the engine's bit-compatibility forms, so the peer is PyTorch at its ordinary best.
 
-    python bench/torch_peer.py train --size 64 --base 32 --res-blocks 3 --d-depth 5 --batch 16
+    python bench/torch_peer.py train --size 64 --base 32 --res-blocks 3 --d-depth 5 --batch 16 [--iteration harness]
     python bench/torch_peer.py infer --size 128 --base 64 --res-blocks 6 --batch 8
 
 Prints one JSON object: images/s (median of the timed runs after one warm-up), the times,
@@ -146,6 +148,37 @@ class Iteration:
             p.requires_grad_(True)
         return {"d": d_loss.item(), "g": g_loss.item()}
 
+    def step_harness(self, x: Tensor, real: Sequence[Tensor], target: Sequence[Tensor], eps: Tensor) -> Dict[str, float]:
+        """bench/train-step.ts's StandardIteration.step."""
+        n = x.shape[0]
+        with torch.no_grad():
+            fakes = [img for img, _ in self.fakes(x, target)]
+        d_loss = x.new_zeros(())
+        for d, fake, r in zip(self.D, fakes, real):
+            patch, logits = discriminate(d, torch.cat([x, fake], 0))
+            wgan = patch[n:].mean() - patch[:n].mean()
+            x_hat = (fake + eps * (x - fake)).requires_grad_(True)
+            (g,) = torch.autograd.grad(discriminate(d, x_hat)[0].sum(), x_hat, create_graph=True)
+            gp = ((g.pow(2).sum(dim=(1, 2, 3)) + 1e-12).sqrt() - 1).pow(2).mean()
+            d_loss = d_loss + wgan + LAMBDA_GP * gp + F.binary_cross_entropy_with_logits(logits[:n], r)
+        self.d_opt.zero_grad(set_to_none=True)
+        d_loss.backward()
+        self.d_opt.step()
+        for p in self.d_params:
+            p.requires_grad_(False)
+        f = encode(self.E, x)
+        g_loss = LAMBDA_REC * (reconstruct(self.R, f) - x).abs().mean()
+        for d, t, c, r in zip(self.D, self.T, target, real):
+            fi = transform(t, f, c)
+            patch, logits = discriminate(d, reconstruct(self.R, fi))
+            g_loss = g_loss - patch.mean() + F.binary_cross_entropy_with_logits(logits, c) + LAMBDA_CYC * (transform(t, fi, r) - f).abs().mean()
+        self.g_opt.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.g_opt.step()
+        for p in self.d_params:
+            p.requires_grad_(True)
+        return {"d": d_loss.item(), "g": g_loss.item()}
+
 
 def labels(n: int, shift: int) -> Tensor:
     v = np.zeros((n, 3), dtype=np.float32)
@@ -172,11 +205,11 @@ def train(a: argparse.Namespace) -> Dict[str, Any]:
         target = [labels(a.batch, k + i + 1) for i in range(3)]
         eps = torch.from_numpy(((np.arange(a.batch) * 37 + k * 11) % 100 / 100).astype(np.float32)).reshape(-1, 1, 1, 1)
         t0 = time.perf_counter()
-        it.step(x, real, target, eps)
+        (it.step_harness if a.iteration == "harness" else it.step)(x, real, target, eps)
         if k > 0:
             times.append(time.perf_counter() - t0)
     median = sorted(times)[len(times) // 2]
-    return {"imagesPerSecond": round(a.batch / median, 3), "secondsPerIteration": [round(t, 3) for t in times]}
+    return {"iteration": a.iteration, "imagesPerSecond": round(a.batch / median, 3), "secondsPerIteration": [round(t, 3) for t in times]}
 
 
 def infer(a: argparse.Namespace) -> Dict[str, Any]:
@@ -208,6 +241,7 @@ def main(argv: Sequence[str]) -> int:
     p.add_argument("--d-depth", type=int, default=5)
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--iterations", type=int, default=3)
+    p.add_argument("--iteration", choices=["trainer", "harness"], default="trainer")
     a = p.parse_args(argv)
     if int(torch.__version__.split(".")[0]) < 2:
         print(json.dumps({"skipped": f"PyTorch {torch.__version__} is not 2.x"}))

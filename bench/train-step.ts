@@ -14,6 +14,7 @@ import { Encoder } from '../core/modules/encoder';
 import { Reconstructor } from '../core/modules/reconstructor';
 import { Transformer } from '../core/modules/transformer';
 import { Adam } from '../core/train/adam';
+import { leanVariableGrads } from '../core/runtime/lean-gradients';
 
 export interface IterationConfig {
   readonly size: number;
@@ -84,7 +85,8 @@ export class StandardIteration {
 
   /** One optimiser step on the loss f; returns the loss. */
   private minimize(opt: Adam, f: () => tf.Scalar): number {
-    const { value, grads } = tf.variableGrads(f, [...opt.vars.values()]);
+    // The trainer's backward pass (core/train/trainer.ts), which frees memory as it goes.
+    const { value, grads } = leanVariableGrads(f, [...opt.vars.values()]);
     opt.apply(new Map(Object.entries(grads)), 1e-4);
     const loss = value.dataSync()[0]!;
     tf.dispose([value, ...Object.values(grads)]);
