@@ -6,7 +6,7 @@
   "targets": [
     {
       "target_name": "modulargan_native",
-      "sources": ["src/addon.cc", "src/conv.cc", "src/conv_narrow.cc", "src/gemm.cc", "src/eltwise.cc", "src/norm.cc", "src/adam.cc"],
+      "sources": ["src/addon.cc", "src/conv.cc", "src/conv_narrow.cc", "src/conv_gemm.cc", "src/gemm.cc", "src/eltwise.cc", "src/norm.cc", "src/adam.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],

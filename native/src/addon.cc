@@ -16,6 +16,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("convLeakyRelu", Napi::Boolean::New(env, true));
   exports.Set("conv2dBackpropInput", Napi::Function::New(env, Conv2dBackpropInput));
   exports.Set("conv2dBackpropFilter", Napi::Function::New(env, Conv2dBackpropFilter));
+  exports.Set("conv2dGemm", Napi::Function::New(env, Conv2dGemm));
   exports.Set("conv2dNarrow", Napi::Function::New(env, Conv2dNarrow));
   exports.Set("sgemm", Napi::Function::New(env, Sgemm));
   exports.Set("binary", Napi::Function::New(env, Binary));

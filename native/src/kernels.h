@@ -6,6 +6,7 @@
 Napi::Value Conv2dForward(const Napi::CallbackInfo& info);
 Napi::Value Conv2dBackpropInput(const Napi::CallbackInfo& info);
 Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo& info);
+Napi::Value Conv2dGemm(const Napi::CallbackInfo& info);
 Napi::Value Conv2dNarrow(const Napi::CallbackInfo& info);
 Napi::Value Sgemm(const Napi::CallbackInfo& info);
 Napi::Value Binary(const Napi::CallbackInfo& info);

@@ -20,6 +20,11 @@ export interface NativeAddon {
    * dims: [n, h, w, ci, oh, ow, co, kh, kw, padTop, padLeft]. False where it has no fast path (absent from older builds).
    */
   conv2dNarrow?(src: Float32Array, wt: Float32Array, dst: Float32Array, dims: Int32Array): boolean;
+  /**
+   * A conv as one matrix product on the HWIO filter as it is: mode 0 forward (x, w -> y), 1 input
+   * gradient (dy, w -> dx), 2 filter gradient (x, dy -> dw); geom as conv2dForward's, no dilation.
+   */
+  conv2dGemm?(mode: 0 | 1 | 2, a: Float32Array, b: Float32Array, out: Float32Array, geom: Int32Array): void;
   /** dims: [batch, m, n, k, transA, transB, aBatchStride, bBatchStride]. */
   sgemm(a: Float32Array, b: Float32Array, c: Float32Array, dims: Int32Array): void;
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, shape: Int32Array, aStrides: Int32Array, bStrides: Int32Array): void;

@@ -68,6 +68,17 @@ function inputGradNarrow(addon: Parameters<NativeKernel>[1], dyv: Float32Array, 
   return addon.conv2dNarrow!(dyv, wt, dx, dims);
 }
 
+/**
+ * Weights at least 16 times the output and over a million (the discriminators' last layers at
+ * 64 and 128 px): one matrix product on the HWIO filter as it is (native/src/conv_gemm.cc)
+ * instead of oneDNN's convolution, which copied the filter into its blocked layout every call
+ * (D's 134 MB last layer: 109 ms a forward call, 24 as the product).
+ */
+function gemmShaped(c: tf.backend_util.Conv2DInfo): boolean {
+  const weights = c.filterHeight * c.filterWidth * c.inChannels * c.outChannels;
+  return fusedPathEnabled('gemmConv') && c.dilationHeight === 1 && c.dilationWidth === 1 && weights >= 2 ** 20 && weights >= 16 * sizeOf(c.outShape);
+}
+
 export const conv2d: NativeKernel = (args: KernelArgs, addon) => {
   const { x, filter } = args.inputs;
   const a = args.attrs as unknown as ConvAttrs;
@@ -76,8 +87,9 @@ export const conv2d: NativeKernel = (args: KernelArgs, addon) => {
   const c = xv && wv ? info(x!.shape, filter!.shape, a, a.dilations) : undefined;
   if (!c) return undefined;
   const y = alloc(args, sizeOf(c.outShape));
-  const done = addon.conv2dNarrow && narrow(c, c.outChannels, c.inChannels) && forwardNarrow(addon, xv!, wv!, y, c);
-  if (!done) addon.conv2dForward(xv!, wv!, y, convGeometry(c));
+  const byNarrow = addon.conv2dNarrow && narrow(c, c.outChannels, c.inChannels) && forwardNarrow(addon, xv!, wv!, y, c);
+  if (!byNarrow && addon.conv2dGemm && gemmShaped(c)) addon.conv2dGemm(0, xv!, wv!, y, convGeometry(c));
+  else if (!byNarrow) addon.conv2dForward(xv!, wv!, y, convGeometry(c));
   recordFlops('Conv2D', convFlops(c));
   return output(args, c.outShape, y);
 };
@@ -91,7 +103,10 @@ export function conv2dLeakyRelu(args: KernelArgs, addon: Parameters<NativeKernel
   const c = xv && wv ? info(x!.shape, filter!.shape, a) : undefined;
   if (!c) throw new Error(`${CONV_LEAKY_RELU_KERNEL}: x and filter must be non-empty float32 NHWC tensors`);
   const y = alloc(args, sizeOf(c.outShape));
-  addon.conv2dForward(xv!, wv!, y, convGeometry(c), a.slope);
+  if (addon.conv2dGemm && addon.leakyRelu && gemmShaped(c)) {
+    addon.conv2dGemm(0, xv!, wv!, y, convGeometry(c));
+    addon.leakyRelu(y, y, a.slope);
+  } else addon.conv2dForward(xv!, wv!, y, convGeometry(c), a.slope);
   recordFlops(CONV_LEAKY_RELU_KERNEL, convFlops(c));
   return output(args, c.outShape, y);
 }
@@ -104,8 +119,9 @@ export const conv2dBackpropInput: NativeKernel = (args, addon) => {
   const c = dyv && wv ? info(a.inputShape, filter!.shape, a) : undefined;
   if (!c) return undefined;
   const dx = alloc(args, sizeOf(a.inputShape));
-  const done = addon.conv2dNarrow && narrow(c, c.inChannels, c.outChannels) && inputGradNarrow(addon, dyv!, wv!, dx, c);
-  if (!done) addon.conv2dBackpropInput(dyv!, wv!, dx, convGeometry(c));
+  const byNarrow = addon.conv2dNarrow && narrow(c, c.inChannels, c.outChannels) && inputGradNarrow(addon, dyv!, wv!, dx, c);
+  if (!byNarrow && addon.conv2dGemm && gemmShaped(c)) addon.conv2dGemm(1, dyv!, wv!, dx, convGeometry(c));
+  else if (!byNarrow) addon.conv2dBackpropInput(dyv!, wv!, dx, convGeometry(c));
   recordFlops('Conv2DBackpropInput', convFlops(c));
   return output(args, [...a.inputShape], dx);
 };
@@ -146,6 +162,7 @@ export const conv2dBackpropFilter: NativeKernel = (args, addon) => {
   if (!c) return undefined;
   let dw: Float32Array;
   if (mirroredFilterGrad(c)) dw = filterGradMirrored(addon, xv!, dyv!, c);
+  else if (addon.conv2dGemm && gemmShaped(c)) addon.conv2dGemm(2, xv!, dyv!, (dw = alloc(args, sizeOf(a.filterShape))), convGeometry(c));
   else addon.conv2dBackpropFilter(xv!, dyv!, (dw = alloc(args, sizeOf(a.filterShape))), convGeometry(c));
   recordFlops('Conv2DBackpropFilter', convFlops(c));
   return output(args, [...a.filterShape], dw);
