@@ -124,6 +124,15 @@ export function buildTrainingGraph(project: Project): Graph {
     edge(`D_${base.id}`, 'logits', `keep_${base.id}`, 'logits');
     edge(TRAINING_IDS.baseCondition, 'condition', `keep_${base.id}`, 'target');
   }
+  // Beyond the paper (lambdaKeep, translation): in each T_i's image every other D reads its own
+  // attribute as the input had it. Drawn, as the whole chain below, from one transformer's D and
+  // target: the first's D also judges what the other transformers made.
+  const first = transformers[0];
+  if (t.mode === 'translation' && (t.lambdaKeep ?? 0) > 0 && first && transformers.length > 1) {
+    nodes.push({ id: `keep_${first.id}`, kind: 'classification-loss', label: 'attributes kept: in each T\'s image every other D reads its attribute unchanged', params: { weight: t.lambdaKeep } });
+    edge(`D_${first.id}`, 'logits', `keep_${first.id}`, 'logits');
+    edge(`target_${first.id}`, 'condition', `keep_${first.id}`, 'target');
+  }
   // Beyond the paper (lambdaChain): all transformers at once, judged by every D. Drawn from the
   // last transformer's D: that D is one of those judging the composed image.
   const last = transformers[transformers.length - 1];

@@ -38,9 +38,11 @@ export interface TrainSettings {
    */
   chainProbability?: number;
   /**
-   * Generation mode (not in the paper; default 0 = off): weight of G's own D reading G's
-   * condition (the digit) in every transformed image, so transformers keep what G made. With no
-   * encoder there is no cycle loss to do that job.
+   * Keeping what was not asked (not in the paper; default 0 = off). Generation mode: weight of
+   * G's own D reading G's condition (the digit) in every transformed image, so transformers keep
+   * what G made (with no encoder there is no cycle loss to do that job). Translation mode: in
+   * each T_i's image every other D reads its attribute as the input had it (or as a transformer
+   * chained before T_i set it), so T_i changes only its own attribute.
    */
   lambdaKeep?: number;
   /**
@@ -147,7 +149,8 @@ export class Trainer {
       }
       if (this.updatesG(k) && this.gOpt.vars.size) {
         Object.assign(losses, this.update(k, this.gOpt, lr, () => this.gLosses(k, inputs)));
-        this.ema?.update();
+        // The count of generator updates so far, this one included.
+        this.ema?.update(Math.floor((k + 1) / this.cfg.nCritic));
       }
       return losses;
     } finally {
@@ -268,6 +271,10 @@ export class Trainer {
     // G's own D, when it reads G's condition: it checks that transformers keep that condition.
     const baseD = model.discriminators[nT]?.module;
     const keepWeight = model.mode === 'generation' && baseD?.conditionLength ? (cfg.lambdaKeep ?? 0) : 0;
+    // Translation: every other D reads its own attribute in T_i's image as it should be there
+    // (the input's value, or the target of a transformer that ran before T_i), so a transformer
+    // leaves alone what it was not asked to change. One T (the StarGAN-style baseline) has no others.
+    const keepOthers = model.mode === 'translation' && nT > 1 ? (cfg.lambdaKeep ?? 0) : 0;
     let adv: tf.Scalar = tf.scalar(0);
     let cls: tf.Scalar = tf.scalar(0);
     let cyc: tf.Scalar = tf.scalar(0);
@@ -280,13 +287,22 @@ export class Trainer {
       adv = tf.sub(adv, tf.mean(criticScore(out.patch)));
       if (d.conditionLength) cls = tf.add(cls, bceWithLogits(out.logits, inp.target[i]!));
       if (keepWeight && i < nT) keep = tf.add(keep, bceWithLogits(baseD!.apply({ image: this.seenByD(image, `keep:${k}:${i}`) }).logits, inp.target[nT]!));
+      if (keepOthers && i < nT) {
+        const before = this.chainBefore(k, i);
+        for (let j = 0; j < nT; j++) {
+          const dj = model.discriminators[j]!.module;
+          if (j === i || !dj.conditionLength) continue;
+          const label = before.includes(j) ? inp.target[j]! : inp.real[j]!;
+          keep = tf.add(keep, bceWithLogits(dj.apply({ image: this.seenByD(image, `keep:${k}:${i}:${j}`) }).logits, label));
+        }
+      }
       // Feature cycle: the translated features should survive a trip through R and E.
       if (feature && model.base.module.kind === 'E') cyc = tf.add(cyc, l1(feature, model.base.module.apply({ image }).feature));
     }
     if (model.base.module.kind === 'E') rec = l1(model.reconstructor.module.apply({ feature: f }).image, x);
     const terms = [weighted(adv, cfg.lambdaAdv), tf.mul(cls, cfg.lambdaCls), tf.mul(rec, cfg.lambdaRec), tf.mul(cyc, cfg.lambdaCyc)];
     // The extra terms are logged only when they are on, so logs of runs without them stay as they were.
-    if (keepWeight) terms.push(tf.mul(keep, keepWeight));
+    if (keepWeight || keepOthers) terms.push(tf.mul(keep, keepWeight || keepOthers));
     const chainWeight = cfg.lambdaChain ?? 0;
     let chain: tf.Scalar | undefined;
     // With one transformer the whole chain is that transformer's own term (the StarGAN-style
@@ -306,7 +322,7 @@ export class Trainer {
       terms.push(tf.mul(chain, chainWeight));
     }
     const total = tf.addN(terms) as tf.Scalar;
-    return { g_adv: adv, g_cls: cls, g_rec: rec, g_cyc: cyc, ...(keepWeight ? { g_keep: keep } : {}), ...(chain ? { g_chain: chain } : {}), g_total: total };
+    return { g_adv: adv, g_cls: cls, g_rec: rec, g_cyc: cyc, ...(keepWeight || keepOthers ? { g_keep: keep } : {}), ...(chain ? { g_chain: chain } : {}), g_total: total };
   }
 
   /** What a D is shown of `images`: themselves, or their augmentation (training.augment) drawn from `key`. */

@@ -60,7 +60,8 @@ def _f32(x: float) -> float:
 
 
 class WeightAverage:
-    """shadow <- decay * shadow + (1 - decay) * weight over the G optimiser's weights, in float32."""
+    """shadow <- b * shadow + (1 - b) * weight over the G optimiser's weights, in float32, with
+    b = min(decay, (1 + n) / (10 + n)) at the n-th update: the warm-up of core/train/ema.ts."""
 
     def __init__(self, opt: Adam, decay: float) -> None:
         if not 0 < decay < 1:
@@ -69,9 +70,13 @@ class WeightAverage:
         self.decay = decay
         self.shadow: Dict[str, Tensor] = {k: w.detach().clone() for k, w in opt.params.items()}
 
+    def decay_at(self, n: int) -> float:
+        return min(self.decay, (1 + n) / (10 + n))
+
     @torch.no_grad()
-    def update(self) -> None:
-        d, rest = _f32(self.decay), _f32(1 - self.decay)
+    def update(self, n: int) -> None:
+        b = self.decay_at(n)
+        d, rest = _f32(b), _f32(1 - b)
         for k, w in self.opt.params.items():
             self.shadow[k] = self.shadow[k] * d + w.detach() * rest
 
@@ -200,7 +205,8 @@ class Trainer:
             with self._discriminators_fixed():
                 losses.update(self._update(k, self.g_opt, lr, lambda: self.g_side(k, inp)))
             if self.ema is not None:
-                self.ema.update()
+                # The count of generator updates so far, this one included.
+                self.ema.update((k + 1) // int(self.cfg["nCritic"]))
         return losses
 
     def inputs(self, k: int, images: np.ndarray, labels: np.ndarray) -> _Inputs:
@@ -315,6 +321,9 @@ class Trainer:
         nt = len(model.transformers)
         base_d = model.discriminators[nt].module if nt < len(model.discriminators) else None
         keep_weight = float(cfg.get("lambdaKeep") or 0) if model.mode == "generation" and base_d is not None and base_d.condition_length else 0.0
+        # Translation: every other D reads its attribute in T_i's image as it should be there (the
+        # input's value, or the target of a transformer chained before T_i). One T has no others.
+        keep_others = float(cfg.get("lambdaKeep") or 0) if model.mode == "translation" and nt > 1 else 0.0
         zero = x.new_zeros((), dtype=torch.float32)
         adv, cls, cyc, rec, keep = zero, zero, zero, zero, zero
         encoder = model.base.module if model.base.module.kind == "E" else None
@@ -329,14 +338,23 @@ class Trainer:
             if keep_weight and i < nt:
                 assert base_d is not None
                 keep = keep + bce_with_logits(base_d(self._seen_by_d(image, f"keep:{k}:{i}"))[1], inp.target[nt])
+            if keep_others and i < nt:
+                before = self.chain_before(k, i)
+                for j in range(nt):
+                    dj = model.discriminators[j].module
+                    assert isinstance(dj, Discriminator)
+                    if j == i or not dj.condition_length:
+                        continue
+                    label = inp.target[j] if j in before else inp.real[j]
+                    keep = keep + bce_with_logits(dj(self._seen_by_d(image, f"keep:{k}:{i}:{j}"))[1], label)
             # Feature cycle: the translated features should survive a trip through R and E.
             if feature is not None and encoder is not None:
                 cyc = cyc + l1(feature, encoder(image))
         if encoder is not None:
             rec = l1(model.reconstructor.module(f), x)
         total = self._weighted(adv, cfg.get("lambdaAdv")) + cls * cfg["lambdaCls"] + rec * cfg["lambdaRec"] + cyc * cfg["lambdaCyc"]
-        if keep_weight:
-            total = total + keep * keep_weight
+        if keep_weight or keep_others:
+            total = total + keep * (keep_weight or keep_others)
         chain: Optional[Tensor] = None
         chain_weight = float(cfg.get("lambdaChain") or 0)
         # With one transformer the whole chain is that transformer's own term: not counted twice.
@@ -358,7 +376,7 @@ class Trainer:
                 chain = chain + bce_with_logits(base_d(self._seen_by_d(image, f"chain-keep:{k}"))[1], inp.target[nt]) * keep_weight
             total = total + chain * chain_weight
         out = {"g_adv": adv, "g_cls": cls, "g_rec": rec, "g_cyc": cyc}
-        if keep_weight:
+        if keep_weight or keep_others:
             out["g_keep"] = keep
         if chain is not None:
             out["g_chain"] = chain

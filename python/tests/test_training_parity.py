@@ -82,6 +82,19 @@ def test_checkpoints_match(runs: Dict[str, Tuple[Path, Path]], name: str) -> Non
         # bound grows by one learning rate per update after the first.
         updates = sum(1 for k in range(entry["iteration"]) if (k + 1) % t["nCritic"] == 0)
         tolerance = max(WEIGHT_TOLERANCE, updates * t["learningRate"]) if updates > 1 else WEIGHT_TOLERANCE
+        # A gradient element at float32 noise level (cancelled to ~1e-5 of its tensor's size) has
+        # no reliable sign, and Adam's first steps move a weight by ±lr whatever the gradient's
+        # size: such elements may differ by 2 lr per update. Found from the studio's first moment.
+        first_moment = {**read_adam(str(a), "optimizer-d")[1], **read_adam(str(a), "optimizer-g")[1]}
+        noise_step = 2 * t["learningRate"] * max(updates, 1)
+
+        def noise_level(part: str, tensor: str, shape: Tuple[int, ...]) -> np.ndarray:
+            m = first_moment.get(f"{part.removeprefix('ema:')}/{tensor}")
+            if m is None or m.size != int(np.prod(shape)):
+                return np.zeros(shape, dtype=bool)
+            m = np.abs(m.reshape(shape))
+            return m <= 1e-4 * float(m.max())
+
         ma, mb = (json.loads((d / "manifest.json").read_text()) for d in (a, b))
         assert sorted(mb) == sorted(ma)
         assert mb["modules"] == ma["modules"] and mb["optimizers"] == ma["optimizers"] and mb["rng"] == ma["rng"]
@@ -106,7 +119,13 @@ def test_checkpoints_match(runs: Dict[str, Tuple[Path, Path]], name: str) -> Non
                     assert np.allclose(tb["images"]["mean"], ta["images"]["mean"], atol=1e-6) and np.allclose(tb["images"]["std"], ta["images"]["std"], atol=1e-6)
             assert list(wb.tensors) == list(wa.tensors)
             for tensor in wa.tensors:
-                err = float(np.abs(wa.tensors[tensor] - wb.tensors[tensor]).max())
+                diff = np.abs(wa.tensors[tensor] - wb.tensors[tensor])
+                beyond = diff > tolerance
+                # Beyond the tolerance: only the odd element with a noise-level gradient, by at most 2 lr per update.
+                flipped = beyond & noise_level(part, tensor, diff.shape)
+                assert int(flipped.sum()) <= max(2, diff.size // 1000), f"{entry['path']}/{file}: {tensor} differs beyond {tolerance:.3g} in {int(flipped.sum())} elements"
+                assert float(diff[flipped].max(initial=0)) <= noise_step, f"{entry['path']}/{file}: {tensor} differs by {float(diff.max()):.3g}"
+                err = float(diff[~flipped].max(initial=0))
                 worst = max(worst, err)
                 assert err <= tolerance, f"{entry['path']}/{file}: {tensor} differs by {err:.3g}"
         for opt in ("optimizer-d", "optimizer-g"):

@@ -102,6 +102,21 @@ describe('applyTrainingGraph', () => {
     expect(q.training).toMatchObject({ lambdaKeep: 5, lambdaCls: 0.5 });
   });
 
+  it('shows the keep term in translation mode (every other D on each T\'s image) and carries its weight back', () => {
+    const p = tiny((raw) => {
+      asTranslation(raw);
+      Object.assign(raw.training as object, { lambdaKeep: 2 });
+    });
+    const g = buildTrainingGraph(p);
+    const keep = g.nodes.filter((n) => n.id.startsWith('keep_'));
+    expect(keep).toEqual([expect.objectContaining({ id: 'keep_T_color', kind: 'classification-loss', params: { weight: 2 } })]);
+    expect(g.edges.some((e) => e.from.node === 'D_T_color' && e.to.node === 'keep_T_color' && e.to.port === 'logits')).toBe(true);
+    expect(errors(p)).toEqual([]);
+    expect(applyTrainingGraph(p, g).training).toEqual(p.training);
+    expect(applyTrainingGraph(p, setParam(g, 'keep_T_color', 'weight', 0.5)).training!.lambdaKeep).toBe(0.5);
+    expect(buildTrainingGraph(tiny(asTranslation)).nodes.some((n) => n.id.startsWith('keep_'))).toBe(false);
+  });
+
   it('shows the whole-chain term (lambdaChain) as a loss of its own and carries its weight back apart from λ_cls', () => {
     expect(buildTrainingGraph(tiny()).nodes.some((n) => n.id.startsWith('chain_'))).toBe(false);
     const p = tiny((raw) => Object.assign(raw.training as object, { lambdaChain: 2 }));
