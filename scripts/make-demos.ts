@@ -3,6 +3,7 @@
 //   assets/projects/faces-32.mgproj.json      -> assets/demo/demo.mgproj.json (translation, opened by npm start)
 //   assets/projects/colormnist-32.style.mgproj.json -> assets/demo/generation.mgproj.json
 //     (the ColorMNIST run's second stage, on the first stage's final checkpoint)
+//   and their StarGAN-style baselines (<project>.stargan.mgproj.json) -> <demo>.stargan.mgproj.json
 // Each run's latest checkpoint is exported in half precision (assets/demo/faces/,
 // assets/demo/colormnist/), a few held-out synthetic faces become the translation demo's
 // inputs, and each demo is also written as a preset in assets/presets/ (the palette's
@@ -42,12 +43,19 @@ async function demo(opts: {
   name: string;
   description: string;
   edit?: (g: Project['graph']) => Project['graph'];
-  preset: { folder: string; name: string; description: string; params: ExposedParam[] };
+  /** The palette preset made of it; baselines have none. */
+  preset?: { folder: string; name: string; description: string; params: ExposedParam[] };
 }): Promise<void> {
   const r = await exportTrainedModules(at(opts.run), { out: at(opts.weights), project: at(opts.project), storage: 'float16' });
   const project = await readProject(r.project);
   const graph = opts.edit ? opts.edit(project.graph) : project.graph;
   await saveProjectFile(r.project, { ...project, name: opts.name, description: opts.description, graph });
+  await rm(`${r.project}.bak`, { force: true });
+  const size = `${(r.modules.reduce((a, m) => a + m.bytes, 0) / 2 ** 20).toFixed(1)} MB`;
+  if (!opts.preset) {
+    console.log(`${opts.project}: iteration ${r.iteration}, ${r.modules.length} modules, ${size}`);
+    return;
+  }
   // The preset is the graph without its image input and output: those become its ports.
   const dir = at('assets', 'presets', opts.preset.folder);
   await mkdir(dir, { recursive: true });
@@ -56,15 +64,17 @@ async function demo(opts: {
   const preset = makePreset(inner, { ...opts.preset, nodes: keep, layout: project.layout.nodes });
   await savePresetFile(join(dir, PRESET_ENTRY), preset);
   // Saves keep the previous version as .bak; shipped assets need none.
-  for (const f of [r.project, join(dir, PRESET_ENTRY)]) await rm(`${f}.bak`, { force: true });
-  console.log(`${opts.project}: iteration ${r.iteration}, ${r.modules.length} modules, ${(r.modules.reduce((a, m) => a + m.bytes, 0) / 2 ** 20).toFixed(1)} MB; preset in assets/presets/${opts.preset.folder}`);
+  await rm(`${join(dir, PRESET_ENTRY)}.bak`, { force: true });
+  console.log(`${opts.project}: iteration ${r.iteration}, ${r.modules.length} modules, ${size}; preset in assets/presets/${opts.preset.folder}`);
 }
 
-// `--only translation|generation` remakes one of them.
-const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+// `--only translation,generation-baseline` (any of translation, translation-baseline,
+// generation, generation-baseline) remakes those.
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1]!.split(',') : undefined;
+const wanted = (key: string) => !only || only.includes(key);
 
 // Held-out faces at 64 px (the encoder resizes them to its 32): the translation demo's inputs.
-if (only !== 'generation') {
+if (wanted('translation')) {
 const images = at('assets', 'demo', 'images');
 await rm(images, { recursive: true, force: true });
 await mkdir(images, { recursive: true });
@@ -95,7 +105,20 @@ await demo({
 });
 }
 
-if (only !== 'translation')
+// Each demo's StarGAN-style baseline beside it, where `modulargan eval` looks for it
+// (<demo>.stargan.mgproj.json), so the shipped comparison can be checked without training.
+if (wanted('translation-baseline'))
+await demo({
+  run: 'assets/projects/faces-32.stargan.mgproj.json',
+  weights: 'assets/demo/faces-stargan',
+  project: 'assets/demo/demo.stargan.mgproj.json',
+  name: 'Baseline: StarGAN-style face translation',
+  description:
+    'One transformer conditioned on hair, smile and glasses at once, trained with the same settings, data and number of iterations as the face demo; `modulargan eval assets/demo/demo.mgproj.json` compares the two. Trained by `modulargan train assets/projects/faces-32.stargan.mgproj.json`.',
+  edit: (g) => ({ ...g, nodes: g.nodes.map((n) => (n.kind === 'image-input' ? { ...n, params: { ...n.params, path: 'images' } } : n)) }),
+});
+
+if (wanted('generation'))
 await demo({
   run: 'assets/projects/colormnist-32.style.mgproj.json',
   weights: 'assets/demo/colormnist',
@@ -115,4 +138,14 @@ await demo({
       { node: 'z', param: 'seed', name: 'Seed' },
     ],
   },
+});
+
+if (wanted('generation-baseline'))
+await demo({
+  run: 'assets/projects/colormnist-32.stargan.mgproj.json',
+  weights: 'assets/demo/colormnist-stargan',
+  project: 'assets/demo/generation.stargan.mgproj.json',
+  name: 'Baseline: StarGAN-style ColorMNIST generation',
+  description:
+    'G and R with one transformer conditioned on colour, style and background at once, trained with the ColorMNIST demo\'s settings for as many iterations as its two stages together; `modulargan eval assets/demo/generation.mgproj.json` compares the two. Trained by `modulargan train assets/projects/colormnist-32.stargan.mgproj.json`.',
 });
