@@ -3,6 +3,7 @@
 //   npm run bench -- graph        only some sections (graph, ceiling, kernels, inference, batch, queue, editor, training, torch)
 //   npm run bench -- training --quick   the standard configuration only, fewer iterations
 //   npm run bench -- peer         only the PyTorch 2.x peer beside the native trainer (also part of training)
+//   npm run bench -- peer --configs=128 --no-inference   only the peer's training configurations naming "128"
 //   npm run bench -- --backends=webgpu   time only these tfjs backends
 import { availableParallelism, cpus } from 'node:os';
 import { initBackend } from '../core/runtime/backends';
@@ -15,13 +16,21 @@ import { benchTrainer } from './trainer';
 import { benchTraining } from './training-section';
 import { benchTorch } from './torch-section';
 import { benchQueue } from './queue-section';
-import { benchPeer } from './peer-section';
+import { PEER_TRAINING, benchPeer } from './peer-section';
 
 const args = process.argv.slice(2);
 const wanted = new Set(args.filter((a) => !a.startsWith('--')));
 const run = (name: string) => wanted.size === 0 || wanted.has(name);
 /** --backends webgpu,wasm limits the tfjs backends timed (e.g. on a GPU machine). */
 const only = args.find((a) => a.startsWith('--backends='))?.slice('--backends='.length).split(',');
+
+/** --configs=128,32 keeps the peer's training configurations whose names contain one of these. */
+const configs = args.find((a) => a.startsWith('--configs='))?.slice('--configs='.length).split(',');
+const peerOptions = {
+  quick: args.includes('--quick'),
+  inference: !args.includes('--no-inference'),
+  ...(configs ? { training: PEER_TRAINING.filter((c) => configs.some((k) => c.name.includes(k))) } : {}),
+};
 
 const results: Record<string, unknown> = {
   machine: { node: process.version, platform: `${process.platform}-${process.arch}`, cpu: cpus()[0]?.model, cores: availableParallelism() },
@@ -82,8 +91,8 @@ if (run('training')) {
     if (!only || only.includes(backend)) trainer.push(await benchTrainer({ backend, iterations: backend === 'wasm' ? 1 : 3 }).catch((e: Error) => ({ backend, error: e.message })));
   (results.training as Record<string, unknown>).trainer = trainer;
   // PyTorch 2.x beside the trainer, each side in its own process (its peak memory its own).
-  if (!only || only.includes('native')) (results.training as Record<string, unknown>).pytorchPeer = await benchPeer({ quick: args.includes('--quick') });
+  if (!only || only.includes('native')) (results.training as Record<string, unknown>).pytorchPeer = await benchPeer(peerOptions);
 }
-if (run('peer') && !run('training')) results.pytorchPeer = await benchPeer({ quick: args.includes('--quick') });
+if (run('peer') && !run('training')) results.pytorchPeer = await benchPeer(peerOptions);
 if (run('torch')) results.torch = await benchTorch({ quick: args.includes('--quick') });
 process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

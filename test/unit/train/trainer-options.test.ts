@@ -91,7 +91,7 @@ describe('trainer options', () => {
     a.dispose();
   });
 
-  it('training.ema: the average follows the recurrence over the weights after each generator update', () => {
+  it('training.ema: the average follows the warmed-up recurrence over the weights after each generator update', () => {
     const trainer = new Trainer(model, { ...settings, ema: 0.8 });
     const key = variableKey('R', Object.keys(model.reconstructor.module.variables)[0]!);
     const w = trainer.gOpt.vars.get(key)!;
@@ -99,7 +99,10 @@ describe('trainer options', () => {
     for (let k = 0; k < 3; k++) {
       trainer.step(k, batch);
       const now = Array.from(w.dataSync());
-      expected = expected.map((s, i) => 0.8 * s + 0.2 * now[i]!);
+      // The k-th iteration's update is the average's n-th: its decay warms up to 0.8.
+      const b = trainer.ema!.decayAt(Math.floor((k + 1) / trainer.cfg.nCritic));
+      expect(b).toBeLessThan(0.8);
+      expected = expected.map((s, i) => b * s + (1 - b) * now[i]!);
       const avg = trainer.ema!.values().get(key)!;
       avg.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5));
       // The average is not the weights themselves.
