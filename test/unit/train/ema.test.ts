@@ -17,7 +17,7 @@ describe('weight average (training.ema)', () => {
       [81, [0.5, 4, -1]],
       [200, [3, 3, 3]],
     ] as const) {
-      w.assign(tf.tensor1d(step));
+      w.assign(tf.tensor1d([...step]));
       ema.update(n);
       expected = expected.map((s, i) => 0.9 * s + 0.1 * step[i]!);
       const got = [...ema.values().get('T/w')!];
