@@ -68,6 +68,9 @@ async function demo(opts: {
   console.log(`${opts.project}: iteration ${r.iteration}, ${r.modules.length} modules, ${size}; preset in assets/presets/${opts.preset.folder}`);
 }
 
+/** The graph with its image input reading the demo's held-out faces (assets/demo/images). */
+const withDemoImages = (g: Project['graph']): Project['graph'] => ({ ...g, nodes: g.nodes.map((n) => (n.kind === 'image-input' ? { ...n, params: { ...n.params, path: 'images' } } : n)) });
+
 // `--only translation,generation-baseline` (any of translation, translation-baseline,
 // generation, generation-baseline) remakes those.
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1]!.split(',') : undefined;
@@ -91,7 +94,7 @@ await demo({
   name: 'Demo: face translation',
   description:
     'Trained modules, ready to run: six held-out synthetic faces in images/ go through E, then the hair, smile and glasses transformers, then R. Change the targets on the condition nodes, reorder or remove transformers, and Run again; the mask sum shows where they acted. Trained by `modulargan train assets/projects/faces-32.mgproj.json`.',
-  edit: (g) => ({ ...g, nodes: g.nodes.map((n) => (n.kind === 'image-input' ? { ...n, params: { ...n.params, path: 'images' } } : n)) }),
+  edit: withDemoImages,
   preset: {
     folder: 'face-translation',
     name: 'Face translation (hair, smile, glasses)',
@@ -115,7 +118,7 @@ await demo({
   name: 'Baseline: StarGAN-style face translation',
   description:
     'One transformer conditioned on hair, smile and glasses at once, trained with the same settings, data and number of iterations as the face demo; `modulargan eval assets/demo/demo.mgproj.json` compares the two. Trained by `modulargan train assets/projects/faces-32.stargan.mgproj.json`.',
-  edit: (g) => ({ ...g, nodes: g.nodes.map((n) => (n.kind === 'image-input' ? { ...n, params: { ...n.params, path: 'images' } } : n)) }),
+  edit: withDemoImages,
 });
 
 if (wanted('generation'))
