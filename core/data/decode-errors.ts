@@ -83,6 +83,9 @@ export async function decodeFailure(file: string, error: unknown, bytes?: Uint8A
   const format = formatOf(look.head);
   if (!format) return `cannot decode it as an image: it is not a PNG, JPEG, WebP, GIF, BMP or TIFF file${told ? ` (${told})` : ''}`;
   const missing = missingEnd(format, look.head, look.tail, look.size);
-  if (missing) return `cannot decode it as an image: truncated ${format} (it ends before ${missing}, ${look.size} bytes in)${told ? `: ${told}` : ''}`;
+  // The cause is known: libvips's words add nothing here, and they vary from call to call (one
+  // CI run's local batch got none for a truncated PNG, its queued twin "vipspng: libpng read
+  // error"), which would make two runs over the same folder report one file differently.
+  if (missing) return `cannot decode it as an image: truncated ${format} (it ends before ${missing}, ${look.size} bytes in)`;
   return `cannot decode it as an image: corrupt or unsupported ${format}${told ? `: ${told}` : ' (the decoder gave no details)'}`;
 }

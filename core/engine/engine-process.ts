@@ -76,7 +76,11 @@ export interface SupervisedEngine extends EngineLink {
 }
 
 /** What a start call sets going, for "what was running" when the engine dies. */
-const STARTS: Readonly<Record<string, string>> = { startRun: 'a run of the graph', startBatch: 'a batch run', startTraining: 'a training run' };
+const STARTS: ReadonlyMap<string, string> = new Map([
+  ['startRun', 'a run of the graph'],
+  ['startBatch', 'a batch run'],
+  ['startTraining', 'a training run'],
+]);
 const ENDS = new Set(['finished', 'failed', 'batch-finished', 'batch-failed', 'training-finished', 'training-failed']);
 const REASONS: Readonly<Record<string, string>> = {
   oom: 'it ran out of memory',
@@ -151,7 +155,11 @@ export function superviseEngine(spawn: () => EngineChild, opts: { name?: string;
         pending.delete(m.data.id);
         const reply = replySchema.safeParse(m.data.reply);
         const r: Reply = reply.success ? reply.data : { ok: false, error: 'the engine sent a malformed reply' };
-        if (p && r.ok && STARTS[p.method] && r.result && typeof r.result === 'object' && 'runId' in r.result) active.set(String(r.result.runId), STARTS[p.method]!);
+        // The reply is the engine's word, not a checked result: only a string run id is tracked
+        // (an object there, e.g. { toString: 1 }, would throw in String()).
+        const started = p && STARTS.get(p.method);
+        const runId = r.ok && r.result && typeof r.result === 'object' && 'runId' in r.result ? r.result.runId : undefined;
+        if (started && typeof runId === 'string') active.set(runId, started);
         p?.done(r);
       } else {
         try {
@@ -166,7 +174,7 @@ export function superviseEngine(spawn: () => EngineChild, opts: { name?: string;
     c.on('exit', (code, signal = null, reason) => {
       ended();
       if (c !== child) return; // replaced or closed on purpose
-      const running = [...active.values(), ...[...pending.values()].filter((p) => !STARTS[p.method]).map((p) => `a call to ${p.method}`)];
+      const running = [...active.values(), ...[...pending.values()].filter((p) => !STARTS.has(p.method)).map((p) => `a call to ${p.method}`)];
       const who = c.pid === undefined ? name : `${name} (pid ${c.pid})`;
       const now = Date.now();
       while (autoRestarts.length && now - autoRestarts[0]! >= 60_000) autoRestarts.shift();

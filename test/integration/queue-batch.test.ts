@@ -159,7 +159,9 @@ describe('modulargan batch --queue with real workers', () => {
   }, 90_000);
 
   it('removes the shares not started on Ctrl+C and reports the run cancelled', async () => {
-    // No worker runs now: every share waits.
+    // No worker runs now (the test before may have failed before stopping its own): every share waits.
+    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    await Promise.all(procs.map((p) => (p.exitCode === null && p.signalCode === null ? new Promise((r) => p.once('exit', r)) : undefined)));
     const coord = start([...batchArgs, '-o', 'cancelled', '--queue', redis.url, '--job-size', '2']);
     await coord.waitFor(/queued 33 files as 17 shares/, 30_000);
     coord.p.kill('SIGINT');

@@ -221,7 +221,8 @@ describe('web host HTTP API under fuzzing', () => {
     expectOnlyValidCallsReached(calls0);
     // The fuzz reached the engine as well as being refused at the door.
     expect(engine.calls.length - calls0).toBeGreaterThan(HTTP_RUNS / 10);
-    expect(statuses.get(200)).toBeGreaterThan(HTTP_RUNS / 2);
+    // About half the fuzzed calls are answered 200 (49-54% in seven runs, one on CI): below a third would not be chance.
+    expect(statuses.get(200)).toBeGreaterThan(HTTP_RUNS / 3);
     // Still up and answering.
     expect(JSON.parse((await post('/api/call/info', '{"params":[]}', { 'content-type': 'application/json' })).body)).toMatchObject({ ok: true });
     expect(diskState(inDir)).toEqual(before);
@@ -359,6 +360,21 @@ describe('Electron IPC handlers under fuzzing (without Electron)', () => {
     }
     expect(seen.length).toBeGreaterThan(HOP_RUNS / 20);
     for (const l of logged) expectReadable(l);
+  });
+
+  // Found by the fuzz above on CI: a start call answered with a run id that is an object, or a
+  // call named like an Object property, threw in main. Kept as fixed cases.
+  it('main from the engine: a start reply whose run id is not text, or a call named like an Object property, throws nothing', async () => {
+    let onMessage: ((m: unknown) => void) | undefined;
+    const posted: { id: number }[] = [];
+    const link = linkOver({ on: ((ev: string, l: (m: unknown) => void) => void (ev === 'message' && (onMessage = l))) as never, postMessage: (m) => void posted.push(m as { id: number }) }, () => {});
+    const cases: [string, unknown][] = [['startRun', { toString: 1 }], ['startTraining', ['x']], ['constructor', 'r1'], ['__proto__', 'r2'], ['startBatch', 'b1']];
+    for (const [method, runId] of cases) {
+      const reply = link.call(method, []);
+      const { id } = posted.at(-1)!;
+      expect(() => onMessage!({ id, reply: { ok: true, result: { runId } } }), method).not.toThrow();
+      expect(await reply).toMatchObject({ ok: true });
+    }
   });
 
   it(`preload: ${HOP_RUNS} fuzzed events and replies reach the page only when valid`, async () => {
