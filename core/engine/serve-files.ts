@@ -87,7 +87,9 @@ export async function readTlsFiles(certFile: string, keyFile: string): Promise<T
     readFile(file).catch((e: NodeJS.ErrnoException) => {
       throw new ServeSetupError(`${flag} ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
     });
-  const [cert, key] = await Promise.all([read(certFile, '--cert'), read(keyFile, '--key')]);
+  // One after the other: with both missing, Promise.all would name whichever read failed first.
+  const cert = await read(certFile, '--cert');
+  const key = await read(keyFile, '--key');
   let x509: X509Certificate;
   try {
     x509 = new X509Certificate(cert);
