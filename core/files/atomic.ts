@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { copyFile, link, lstat, open, readdir, readlink, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { writerRunning } from './process-alive';
 
 export interface AtomicWriteOptions {
   /** Keep the file being replaced as `<path>.bak` (default true). */
@@ -96,15 +97,8 @@ async function keepBackup(path: string, staging: string): Promise<void> {
   await rename(staging, backupPath(path));
 }
 
-/** Whether a process with this id is running (one we may not signal still is). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+/** When a file was last written; undefined when it is gone (then nothing is left to judge). */
+const mtimeOf = (path: string): Promise<number | undefined> => lstat(path).then((st) => st.mtimeMs, () => undefined);
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -121,7 +115,7 @@ export async function removeStaleTemporariesOf(target: string): Promise<void> {
     const m = mine.exec(n);
     if (!m) continue;
     const pid = Number(m[1]);
-    const stale = pid === process.pid ? !writing.has(join(dir, n.replace(/\.bak$/, ''))) : !isAlive(pid);
+    const stale = pid === process.pid ? !writing.has(join(dir, n.replace(/\.bak$/, ''))) : !writerRunning(pid, await mtimeOf(join(dir, n)));
     if (stale) await rm(join(dir, n), { force: true }).catch(() => undefined);
   }
 }
@@ -136,7 +130,7 @@ export async function removeStaleTemporaries(dir: string): Promise<void> {
   for (const n of names) {
     if (!n.startsWith('.') || !(n.endsWith('.tmp') || n.endsWith('.tmp.bak'))) continue;
     const pid = /\.(\d+)\.[0-9a-f]{12}\.tmp(\.bak)?$/.exec(n)?.[1];
-    if (pid !== undefined && (Number(pid) === process.pid ? writing.has(join(dir, n.replace(/\.bak$/, ''))) : isAlive(Number(pid)))) continue;
+    if (pid !== undefined && (Number(pid) === process.pid ? writing.has(join(dir, n.replace(/\.bak$/, ''))) : writerRunning(Number(pid), await mtimeOf(join(dir, n))))) continue;
     await rm(join(dir, n), { recursive: true, force: true });
   }
 }

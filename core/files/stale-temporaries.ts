@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writerRunning } from './process-alive';
 
 /** The hidden name a whole-file write of `name` stages its bytes under, beside the target. */
 export const temporaryName = (name: string): string => `.${name}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
@@ -16,17 +17,6 @@ const WITHOUT_PID = /^\..+\.[0-9a-f]{12}\.tmp$/;
 
 /** No whole-file write takes this long, so an older temporary file is a leftover even if its pid was reused. */
 export const STALE_AFTER_MS = 60 * 60 * 1000;
-
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists but belongs to someone else.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export interface SweepOptions {
   /**
@@ -53,7 +43,7 @@ export async function sweepStaleTemporaries(dirs: Iterable<string>, now = Date.n
       if (!st?.isFile()) continue;
       const pid = WITH_PID.exec(name)?.[1];
       const old = now - st.mtimeMs > (opts.writersDoneAfterMs ?? STALE_AFTER_MS);
-      if (old || (pid !== undefined && !alive(Number(pid)))) {
+      if (old || (pid !== undefined && !writerRunning(Number(pid), st.mtimeMs))) {
         await rm(path, { force: true }).catch(() => undefined);
         removed.push(path);
       }

@@ -15,6 +15,7 @@ import { readFileSync, unlinkSync } from 'node:fs';
 import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { procStat, startTicks } from '../files/process-alive';
 
 export const LOCK_FILE = 'run.lock';
 
@@ -52,19 +53,6 @@ export interface RunLock {
 const held = new Map<string, string>();
 let exitHook = false;
 
-function readStat(pid: number): string[] | undefined {
-  try {
-    // The command name may hold spaces and parentheses: fields start after the last ')'.
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return text.slice(text.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
-
-/** Field 22 of /proc/<pid>/stat (index 19 after the name): when the process started. */
-const processStart = (pid: number): string | undefined => readStat(pid)?.[19];
-
 /** Whether the holder's process still runs; only answerable on the same host. */
 function alive(h: LockHolder): boolean {
   try {
@@ -72,7 +60,7 @@ function alive(h: LockHolder): boolean {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false; // ESRCH: gone
   }
-  const stat = readStat(h.pid);
+  const stat = procStat(h.pid);
   if (stat?.[0] === 'Z') return false; // killed, not yet reaped by its parent
   // The pid was reused by another process since the lock was taken.
   if (h.processStart && stat && stat[19] !== h.processStart) return false;
@@ -160,7 +148,7 @@ async function take(dir: string, file: string, holder: LockHolder, what: string,
  */
 export async function lockRunFolder(dir: string, command: string): Promise<RunLock> {
   const file = join(dir, LOCK_FILE);
-  const start = processStart(process.pid);
+  const start = startTicks(process.pid);
   const holder: LockHolder = {
     pid: process.pid,
     host: hostname(),

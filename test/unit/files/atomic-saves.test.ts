@@ -2,7 +2,7 @@
 // that fails (full disk, file-size limit, link cycle) leaves no temporary; the next save of a
 // file removes what killed saves of it left, but never what a live writer is still writing.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -99,6 +99,10 @@ describe('temporaries of failed and killed saves', () => {
         `.p.json.${dead}.0123456789ab.tmp.old`,
       ];
       for (const n of [...leftovers, ...kept]) writeFileSync(join(dir, n), '');
+      // Written a minute before the live process started: its pid was a dead writer's, since reused.
+      const reused = `.p.json.${live.pid}.aaaaaaaaaaaa.tmp`;
+      writeFileSync(join(dir, reused), '');
+      utimesSync(join(dir, reused), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
       await writeFileAtomic(file, 'new');
       expect(readdirSync(dir).sort()).toEqual(['p.json', 'p.json.bak', ...kept].sort());
       // A run folder's sweep (a new run starting) also leaves the live writer's file alone.
