@@ -1,8 +1,9 @@
 // training.monitor: what `modulargan eval` would say of the model, measured while it trains.
 // Every `every` iterations the eval classifier (trained once, saved where eval keeps it, and
 // reused by eval afterwards) reads held-out items translated to every target; the run logs
-// the FID of those translations and, with every transformer asked for a change, the fraction
-// of items where each attribute is read as asked. The items, targets, seed and classifier are
+// the FID of those translations, with every transformer asked for a change the fraction of
+// items where each attribute is read as asked, and the worst target's fraction of other
+// attributes kept. The items, targets, seed and classifier are
 // eval's, so eval of the checkpoint written at that iteration gives the same numbers.
 
 import type { Dataset } from '../data/dataset';
@@ -18,7 +19,7 @@ export interface MonitorSettings {
 }
 
 export interface TrainingMonitor {
-  /** The log's keys: eval_fid, eval_error (all attributes asked at once), eval_acc_<group>. */
+  /** The log's keys: eval_fid, eval_error (all attributes asked at once), eval_acc_<group>, eval_kept (the worst target's). */
   measure(model: TrainModel): Promise<Record<string, number>>;
   dispose(): void;
 }
@@ -39,6 +40,9 @@ export async function createTrainingMonitor(projectFile: string, dataset: Datase
         ...(m.fid === undefined ? {} : { eval_fid: m.fid }),
         eval_error: m.error[all]!,
         ...Object.fromEntries(Object.entries(m.attributes).map(([g, v]) => [`eval_acc_${g}`, v])),
+        // The target that disturbs what it should leave alone most: a transformer that flips
+        // another attribute shows here long before the accuracies move.
+        ...(Object.keys(m.kept).length ? { eval_kept: Math.min(...Object.values(m.kept)) } : {}),
       };
     },
     dispose: () => classifier.dispose(),

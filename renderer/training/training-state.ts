@@ -76,8 +76,7 @@ export const INITIAL_TRAINING: TrainingState = {
   cannotPause: null,
 };
 
-/** Appends one iteration's losses; a term seen first now gets nulls for the earlier points. */
-/** Keys training.monitor logs (eval_fid, eval_error, eval_acc_<group>): a chart of their own, not losses. */
+/** Keys training.monitor logs (eval_fid, eval_error, eval_acc_<group>, eval_kept): a chart of their own, not losses. */
 export const MEASURED_PREFIX = 'eval_';
 
 /**
@@ -94,6 +93,7 @@ export function splitMeasured(s: LossSeries): { losses: LossSeries; measured: Lo
   };
 }
 
+/** Appends one iteration's losses; a term seen first now gets nulls for the earlier points. */
 export function appendLosses(s: LossSeries, iteration: number, losses: Readonly<Record<string, number>>): LossSeries {
   const n = s.x.length;
   const terms: Record<string, (number | null)[]> = {};

@@ -37,7 +37,7 @@ describe('training.monitor', () => {
     // Only the iteration that completes every 3rd carries the measurement.
     expect(log.map((l) => 'eval_fid' in l)).toEqual([false, false, true]);
     const logged = log[2]!;
-    expect(Object.keys(logged).filter((k) => k.startsWith('eval_')).sort()).toEqual(['eval_acc_background', 'eval_acc_color', 'eval_error', 'eval_fid']);
+    expect(Object.keys(logged).filter((k) => k.startsWith('eval_')).sort()).toEqual(['eval_acc_background', 'eval_acc_color', 'eval_error', 'eval_fid', 'eval_kept']);
     expect(progress[2]!.eval_fid).toBe(logged.eval_fid);
     // The measured checkpoint is the best by FID.
     const index = await readIndex(join(dirname(file), 'tiny.train', 'checkpoints'));
@@ -60,6 +60,9 @@ describe('training.monitor', () => {
     const each = report.attributeAccuracy!.rows.find((r) => r.method === 'ModularGAN')!.values;
     expect(each.color).toBeCloseTo(logged.eval_acc_color!, 9);
     expect(each.background).toBeCloseTo(logged.eval_acc_background!, 9);
+    const kept = Object.values(report.preservation.rows.find((r) => r.method === 'ModularGAN')!.values) as number[];
+    expect(kept.length).toBeGreaterThan(1);
+    expect(logged.eval_kept).toBeCloseTo(Math.min(...kept), 9);
   }, 180_000);
 
   it('is set up by the engine for every front door that trains (modulargan train, the studio)', async () => {
