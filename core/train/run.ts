@@ -115,6 +115,7 @@ export function trainSettings(project: Project, iterations?: number): TrainSetti
     ...(t.lambdaKeep === undefined ? {} : { lambdaKeep: t.lambdaKeep }),
     ...(t.lambdaChain === undefined ? {} : { lambdaChain: t.lambdaChain }),
     ...(t.lambdaClsFake === undefined ? {} : { lambdaClsFake: t.lambdaClsFake }),
+    ...(t.clsFakeOthers ? { clsFakeOthers: true } : {}),
     ...(t.augment?.length ? { augment: t.augment } : {}),
     ...(t.ema === undefined ? {} : { ema: t.ema }),
     seed: t.seed,

@@ -60,6 +60,14 @@ export interface TrainSettings {
    */
   lambdaClsFake?: number;
   /**
+   * With lambdaClsFake, translation with several transformers (not in the paper; default off):
+   * each D's head also learns that the image of one other transformer, drawn per iteration, shows
+   * none of its attributes. Without it a D never judges what another transformer did to its
+   * attribute, so the keep term (lambdaKeep) asks a head that fakes there cannot fool; with it
+   * each D is as strict about every fake as the single D of a StarGAN-style model.
+   */
+  clsFakeOthers?: boolean;
+  /**
    * Differentiable augmentation (not in the paper; default none): every image a D sees, real
    * and fake, goes through these DiffAugment policies first, drawn per image from (seed,
    * iteration, D). For small datasets, where D would otherwise memorise the real images.
@@ -254,6 +262,19 @@ export class Trainer {
         if (fakeWeight) clsFake = tf.add(clsFake, bceWithLogits(logitsFake as tf.Tensor2D, tf.zerosLike(logitsFake!) as tf.Tensor2D));
       }
     });
+    if (fakeWeight && cfg.clsFakeOthers) {
+      const nT = model.transformers.length;
+      for (const i of this.activeD) {
+        const d = model.discriminators[i]!.module;
+        const others = this.activeD.map((o, p) => [o, p] as const).filter(([o]) => o !== i && o < nT);
+        if (i >= nT || !d.conditionLength || !others.length) continue;
+        // One other transformer per D and iteration, drawn from (seed, k, D): its image costs one
+        // more D pass, where judging all of them would cost one per transformer.
+        const [o, p] = others[Math.floor(seedrandom.alea(`${cfg.seed}:cls-fake:${k}:${i}`)() * others.length)]!;
+        const logits = d.apply({ image: this.seenByD(fakes[p]!, `d:${k}:${i}:of:${o}`) }).logits;
+        clsFake = tf.add(clsFake, bceWithLogits(logits, tf.zerosLike(logits) as tf.Tensor2D));
+      }
+    }
     const terms = [weighted(adv, cfg.lambdaAdv), tf.mul(gp, cfg.lambdaGp), tf.mul(cls, cfg.lambdaCls)];
     // Logged only when on, so logs of runs without it stay as they were.
     if (fakeWeight) terms.push(tf.mul(clsFake, fakeWeight));

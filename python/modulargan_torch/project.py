@@ -312,6 +312,8 @@ def _check_training(t: Any, where: str) -> Dict[str, Any]:
     for k in ("lambdaAdv", "lambdaGp", "lambdaCls", "lambdaRec", "lambdaCyc", "lambdaKeep", "lambdaChain", "lambdaClsFake"):
         if k in out and (not _is_number(out[k]) or out[k] < 0):
             raise ProjectError(f"{where}: training.{k} must be a number of at least 0, got {json.dumps(out[k])}")
+    if "clsFakeOthers" in out and not isinstance(out["clsFakeOthers"], bool):
+        raise ProjectError(f"{where}: training.clsFakeOthers must be true or false, got {json.dumps(out['clsFakeOthers'])}")
     if "decayFrom" in out and (not _is_number(out["decayFrom"]) or float(out["decayFrom"]) != int(out["decayFrom"]) or out["decayFrom"] < 0):
         raise ProjectError(f"{where}: training.decayFrom must be a whole number of at least 0")
     if not isinstance(out["frozen"], list) or not all(isinstance(f, str) for f in out["frozen"]):

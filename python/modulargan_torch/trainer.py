@@ -1,8 +1,8 @@
 """One ModularGAN training iteration, as the studio's core/train/trainer.ts runs it: a
 discriminator update every iteration and a generator-side update (E or G, every T, R) every
 n_critic-th, with WGAN-GP, classification, reconstruction and feature-cycle losses and the
-studio's four extra terms (chainProbability, lambdaKeep, lambdaChain, lambdaClsFake). Every
-random draw is a function of (seed, iteration), so optimiser state is all a resume needs.
+studio's four extra terms (chainProbability, lambdaKeep, lambdaChain, lambdaClsFake with
+clsFakeOthers). Every random draw is a function of (seed, iteration), so optimiser state is all a resume needs.
 
 Data-parallel: the D side (every trained D) and the G side (E or G, the transformers, R) are
 two modules, each wrapped in its own DistributedDataParallel when there are several
@@ -303,6 +303,19 @@ class Trainer:
                 cls = cls + bce_with_logits(logits[:n], inp.real[i])
                 if fake_weight:
                     cls_fake = cls_fake + bce_with_logits(logits[n:], torch.zeros_like(logits[n:], dtype=torch.float32))
+        if fake_weight and cfg.get("clsFakeOthers"):
+            # Each transformer's D also reads one other transformer's image, drawn per iteration, as
+            # showing none of its attributes (the studio's clsFakeOthers).
+            nt = len(model.transformers)
+            for i in self.active_d:
+                d = model.discriminators[i].module
+                assert isinstance(d, Discriminator)
+                others = [(o, p) for p, o in enumerate(self.active_d) if o != i and o < nt]
+                if i >= nt or not d.condition_length or not others:
+                    continue
+                o, p = others[int(Alea(f"{cfg['seed']}:cls-fake:{k}:{i}")() * len(others))]
+                logits = d(self._seen_by_d(fakes[p].to(x.dtype), f"d:{k}:{i}:of:{o}"))[1]
+                cls_fake = cls_fake + bce_with_logits(logits, torch.zeros_like(logits, dtype=torch.float32))
         total = self._weighted(adv, cfg.get("lambdaAdv")) + gp * cfg["lambdaGp"] + cls * cfg["lambdaCls"]
         if fake_weight:
             total = total + cls_fake * fake_weight

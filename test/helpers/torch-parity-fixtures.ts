@@ -147,6 +147,7 @@ function translationProject(): Json {
       lambdaKeep: 0.75,
       lambdaChain: 0.5,
       lambdaClsFake: 0.25,
+      clsFakeOthers: true,
       seed: 5,
       checkpointEvery: 2,
       sampleEvery: 2,

@@ -73,12 +73,14 @@ export const trainingSchema = z.looseObject({
   lambdaCyc: weight.default(10),
   /** Composition training: probability that each other transformer runs before T_i (0 = the paper). */
   chainProbability: z.number().min(0).max(1).optional(),
-  /** Generation mode: weight of G's D reading G's condition in transformed images (0 = the paper). */
+  /** Weight of the other Ds reading their attributes as kept in each transformer's image (generation: G's D reads G's condition) (0 = the paper). */
   lambdaKeep: weight.optional(),
   /** Weight of the whole-chain term: all transformers, every D judges the result (0 = the paper). */
   lambdaChain: weight.optional(),
   /** Weight of D's attribute heads learning that fakes show no attribute (0 = the paper). */
   lambdaClsFake: weight.optional(),
+  /** With lambdaClsFake: each D's attribute head also learns that another transformer's images show none of its attributes (off = only its own). */
+  clsFakeOthers: z.boolean().optional(),
   /** DiffAugment policies applied to every image a discriminator sees, real and fake (none = the paper). */
   augment: z.array(z.enum(AUGMENT_KINDS)).max(AUGMENT_KINDS.length).optional(),
   /** Decay of the generator side's weight average, used for samples, evaluation and export (off = the paper). */

@@ -1,0 +1,87 @@
+// clsFakeOthers: with lambdaClsFake, each transformer's D also reads one other transformer's
+// image (drawn per iteration) as showing none of its attributes.
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COLOR_MNIST } from '../../../core/graph/attributes';
+import type { Graph } from '../../../core/graph/graph';
+import type { Batch } from '../../../core/data/loader';
+import { bceWithLogits } from '../../../core/train/losses';
+import { buildTrainModel, disposeModel, type TrainModel } from '../../../core/train/model';
+import { Trainer, type TrainSettings } from '../../../core/train/trainer';
+import { useCpuBackend } from '../../helpers/tf';
+
+beforeAll(useCpuBackend);
+
+const groups = [COLOR_MNIST.digit, COLOR_MNIST.color, COLOR_MNIST.background];
+const t = (id: string, g: 'color' | 'background') => ({ id, kind: 'transformer', params: { baseChannels: 4, resBlocks: 0, attributes: [COLOR_MNIST[g]] } });
+const graph = (...ts: ReturnType<typeof t>[]): Graph => ({
+  nodes: [{ id: 'E', kind: 'encoder', params: { imageSize: 16, baseChannels: 4 } }, ...ts, { id: 'R', kind: 'reconstructor', params: { imageSize: 16, baseChannels: 4 } }],
+  edges: [],
+});
+const base: TrainSettings = { iterations: 10, batchSize: 2, learningRate: 1e-3, beta1: 0.5, beta2: 0.999, nCritic: 1, lambdaGp: 10, lambdaCls: 1, lambdaRec: 10, lambdaCyc: 10, seed: 3, frozen: [], lambdaClsFake: 1 };
+
+interface Internals {
+  inputs(k: number, b: Batch): unknown;
+  baseFeature(inp: unknown): tf.Tensor4D;
+  fakes(k: number, f: tf.Tensor4D, inp: unknown, which: number[]): Map<number, { image: tf.Tensor4D }>;
+}
+
+function batch(): Batch {
+  const images = new Float32Array(2 * 16 * 16 * 3).map((_, i) => Math.sin(i * 0.29) * 0.8);
+  const labels = new Float32Array(2 * 20);
+  for (const [s, on] of [[0, [3, 11, 17]], [1, [8, 14, 15]]] as const) for (const j of on) labels[s * 20 + j] = 1;
+  return { index: 0, size: 2, images, labels };
+}
+
+// A step changes the weights: each trainer gets a model of its own, built from the same seed.
+const built: TrainModel[] = [];
+const two = async () => built[built.push(await buildTrainModel(graph(t('T_color', 'color'), t('T_bg', 'background')), { mode: 'translation', imageSize: 16, datasetGroups: groups, seed: 0, baseDir: '.' })) - 1]!;
+const one = async () => built[built.push(await buildTrainModel(graph(t('T_color', 'color')), { mode: 'translation', imageSize: 16, datasetGroups: groups, seed: 0, baseDir: '.' })) - 1]!;
+afterAll(() => built.forEach(disposeModel));
+
+describe('clsFakeOthers', () => {
+
+  /** Σ over D_i of BCE(D_i(image), 0) for its own transformer's image, and with `others` the other's too. */
+  function expected(model: TrainModel, tr: Trainer, others: boolean): number {
+    const internals = tr as unknown as Internals;
+    return tf.tidy(() => {
+      const inp = internals.inputs(0, batch());
+      const fakes = internals.fakes(0, internals.baseFeature(inp), inp, [0, 1]);
+      let sum = 0;
+      for (const i of [0, 1]) {
+        for (const of of others ? [i, 1 - i] : [i]) {
+          const logits = model.discriminators[i]!.module.apply({ image: fakes.get(of)!.image }).logits;
+          sum += bceWithLogits(logits, tf.zerosLike(logits) as tf.Tensor2D).dataSync()[0]!;
+        }
+      }
+      return sum;
+    });
+  }
+
+  it("adds each D reading another transformer's image as showing none of its attributes; the other terms stay", async () => {
+    const [a, b] = [await two(), await two()];
+    const on = new Trainer(a, { ...base, clsFakeOthers: true });
+    const want = expected(a, on, true);
+    const l = on.step(0, batch());
+    on.dispose();
+    const off = new Trainer(b, base);
+    const wantOff = expected(b, off, false);
+    const lOff = off.step(0, batch());
+    off.dispose();
+    expect(l.d_cls_fake).toBeCloseTo(want, 4);
+    expect(lOff.d_cls_fake).toBeCloseTo(wantOff, 4);
+    expect(want - wantOff).toBeGreaterThan(0.1);
+    for (const k of ['d_adv', 'd_gp', 'd_cls'] as const) expect(l[k]).toBeCloseTo(lOff[k]!, 5);
+  });
+
+  it('changes nothing with a single transformer (the StarGAN-style baseline)', async () => {
+    const models = [await one(), await one()];
+    const losses = [false, true].map((o, n) => {
+      const tr = new Trainer(models[n]!, { ...base, clsFakeOthers: o });
+      const l = tr.step(0, batch());
+      tr.dispose();
+      return l;
+    });
+    expect(losses[1]).toEqual(losses[0]);
+  });
+});
