@@ -261,7 +261,7 @@ export async function evaluateProject(projectFile: string, opts: EvalOptions): P
       ...(result.valueColumns.length ? { keptByValue: { columns: [...result.valueColumns], rows: [row('ModularGAN', 'keptByValue'), row(BASELINE, 'keptByValue')] } } : {}),
       fid: ['ModularGAN', BASELINE, ...(mode === 'translation' ? [NO_CYCLE] : [])].map((name) => {
         const m = byName.get(name);
-        return { method: name, status: m ? 'ok' : (runs.find((r) => r.method === name)?.status ?? 'not trained'), value: m?.fid ?? null };
+        return { method: name, status: m ? 'ok' : (runs.find((r) => r.method === name)?.status ?? 'not trained'), value: m?.fid ?? null, ...(m?.fidByTarget ? { byTarget: m.fidByTarget } : {}) };
       }),
       counterfactual: faces
         ? result.methods.flatMap((m) => (m.counterfactual ? Object.entries(m.counterfactual).map(([target, scores]) => ({ method: m.name, target, scores })) : []))

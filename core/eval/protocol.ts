@@ -47,6 +47,8 @@ export interface MethodResult {
   readonly keptByValue?: Record<string, number>;
   readonly counterfactual?: Record<string, PixelScores>;
   readonly fid?: number;
+  /** The same distance for each target's translations alone: where a chain of modules loses realism. */
+  readonly fidByTarget?: Record<string, number>;
 }
 
 export interface OrderResult {
@@ -213,7 +215,10 @@ export async function runProtocol(dataset: Dataset, classifier: AttributeClassif
     for (const m of methods) {
       for (const t of targets) {
         const { out, cls } = await evaluate(`${m.name}|${t.code}`, t, m, chainFor(t), m.full);
-        if (m.full) features.set(m.name, [...(features.get(m.name) ?? []), ...cls.features]);
+        if (m.full) {
+          features.set(m.name, [...(features.get(m.name) ?? []), ...cls.features]);
+          features.set(`${m.name}|${t.code}`, [...(features.get(`${m.name}|${t.code}`) ?? []), ...cls.features]);
+        }
         if (start === 0) {
           const byT = pictures.outputs.get(m.name) ?? new Map<string, Float32Array>();
           byT.set(t.code, out.images.slice(0, nPics * per));
@@ -244,7 +249,12 @@ export async function runProtocol(dataset: Dataset, classifier: AttributeClassif
       return tally.has(key) ? [[v, tally.mean(key)]] : [];
     })) } : {}),
     ...(faces && m.full ? { counterfactual: Object.fromEntries(targets.map((t) => [t.code, scores(`${m.name}|${t.code}`)])) } : {}),
-    ...(m.full && realFeatures.length >= 2 ? { fid: featureFrechet(realFeatures, features.get(m.name)!) } : {}),
+    ...(m.full && realFeatures.length >= 2
+      ? {
+          fid: featureFrechet(realFeatures, features.get(m.name)!),
+          fidByTarget: Object.fromEntries(targets.map((t) => [t.code, featureFrechet(realFeatures, features.get(`${m.name}|${t.code}`)!)])),
+        }
+      : {}),
   }));
   const orderResults: OrderResult[] = orders.map((o) => {
     const key = `order|${orderName(o)}`;

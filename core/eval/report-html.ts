@@ -54,8 +54,13 @@ export async function reportHtml(r: EvalReport, losses: readonly LossSeries[]): 
         )
         .join('')}</table>`
     : '';
-  const fid = `<table><tr><th>method</th><th>FID (classifier features)</th></tr>${r.fid
-    .map((f) => `<tr><td>${esc(f.method)}</td><td>${f.value === null ? esc(f.status) : num(f.value, 2)}</td></tr>`)
+  // Per target as well: a distance that grows with the chain's length shows where realism is lost.
+  const fidTargets = r.targets.map((t) => t.code).filter((c) => r.fid.some((f) => f.byTarget?.[c] !== undefined));
+  const fid = `<table><tr><th>method</th><th>FID (classifier features)</th>${fidTargets.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>${r.fid
+    .map(
+      (f) =>
+        `<tr><td>${esc(f.method)}</td><td>${f.value === null ? esc(f.status) : num(f.value, 2)}</td>${fidTargets.map((c) => `<td>${f.byTarget?.[c] === undefined ? '–' : num(f.byTarget[c]!, 2)}</td>`).join('')}</tr>`,
+    )
     .join('')}</table>`;
   const images = r.images
     // Shown 3× (at most the page width): 32 px tiles are too small to judge at 1×.

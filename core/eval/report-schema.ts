@@ -40,7 +40,8 @@ export const reportSchema = z.object({
   attributeAccuracy: table.optional(),
   /** Generation: per value of G's condition, whole chain, read as asked (absent in translation and older reports). */
   keptByValue: table.optional(),
-  fid: z.array(z.object({ method: z.string(), status, value: nonNegative.nullable() })),
+  /** byTarget: each target's translations alone (absent in older reports). */
+  fid: z.array(z.object({ method: z.string(), status, value: nonNegative.nullable(), byTarget: z.record(z.string(), nonNegative).optional() })),
   counterfactual: z.array(z.object({ method: z.string(), target: z.string(), scores: pixels })).nullable(),
   orderAblation: z.array(z.object({ order: z.string(), error: rate, kept: rate.optional(), counterfactual: pixels.optional() })),
   maskAblation: table,

@@ -118,6 +118,10 @@ describe('eval on a tiny synthetic-faces translation model', () => {
     expect(report.cycleAblation.rows[1]!.status).toBe('ok');
     expect(report.maskAblation.rows.map((x) => x.status)).toEqual(['ok', 'ok']);
     expect(report.fid.every((f) => f.value !== null && f.value >= 0)).toBe(true);
+    // Each method's distance per target too, shown as columns of the page's FID table.
+    for (const f of report.fid) expect(Object.keys(f.byTarget!)).toEqual(['H', 'S', 'HS']);
+    expect(new Set(Object.values(report.fid[0]!.byTarget!)).size).toBe(3);
+    expect(readFileSync(join(out, 'index.html'), 'utf8')).toMatch(/FID \(classifier features\)<\/th><th>H<\/th><th>S<\/th><th>HS<\/th>/);
     expect(existsSync(join(out, 'masks.png'))).toBe(true);
   }, 120_000);
 
