@@ -116,6 +116,8 @@ export function trainSettings(project: Project, iterations?: number): TrainSetti
     ...(t.lambdaChain === undefined ? {} : { lambdaChain: t.lambdaChain }),
     ...(t.lambdaClsFake === undefined ? {} : { lambdaClsFake: t.lambdaClsFake }),
     ...(t.clsFakeOthers ? { clsFakeOthers: true } : {}),
+    ...(t.lambdaRoundTrip === undefined ? {} : { lambdaRoundTrip: t.lambdaRoundTrip }),
+    ...(t.lambdaMask === undefined ? {} : { lambdaMask: t.lambdaMask }),
     ...(t.augment?.length ? { augment: t.augment } : {}),
     ...(t.ema === undefined ? {} : { ema: t.ema }),
     seed: t.seed,

@@ -68,6 +68,20 @@ export interface TrainSettings {
    */
   clsFakeOthers?: boolean;
   /**
+   * Translation with an encoder (not in the paper; default 0 = off): T_i asked for the input's
+   * own value after its own translation gives back the input's features, L1 weighted by this
+   * (StarGAN's cycle, in feature space; g_round_trip). The paper's feature cycle only asks R and
+   * E to agree, so nothing stops a transformer from redrawing what it was not asked to change
+   * (eye colour, skin, background) as long as D is fooled; what must come back cannot be lost.
+   */
+  lambdaRoundTrip?: number;
+  /**
+   * Weight of the mean of each transformer's mask in its own image (not in the paper; default 0
+   * = off; g_mask): a mask open everywhere lets a transformer touch the whole face, a sparse one
+   * only where its attribute lives.
+   */
+  lambdaMask?: number;
+  /**
    * Differentiable augmentation (not in the paper; default none): every image a D sees, real
    * and fake, goes through these DiffAugment policies first, drawn per image from (seed,
    * iteration, D). For small datasets, where D would otherwise memorise the real images.
@@ -217,14 +231,14 @@ export class Trainer {
   }
 
   /** Images to judge per D: R(T_i(chain(f), target_i)), and R(f) for the generator's own D. */
-  private fakes(k: number, f: tf.Tensor4D, inp: ReturnType<Trainer['inputs']>, which: readonly number[]): Map<number, { image: tf.Tensor4D; feature?: tf.Tensor4D }> {
+  private fakes(k: number, f: tf.Tensor4D, inp: ReturnType<Trainer['inputs']>, which: readonly number[]): Map<number, { image: tf.Tensor4D; feature?: tf.Tensor4D; mask?: tf.Tensor4D }> {
     const { transformers, reconstructor } = this.model;
-    const out = new Map<number, { image: tf.Tensor4D; feature?: tf.Tensor4D }>();
-    const apply = (j: number, g: tf.Tensor4D) => transformers[j]!.module.apply({ feature: g, condition: inp.target[j]! }).feature;
+    const out = new Map<number, { image: tf.Tensor4D; feature?: tf.Tensor4D; mask?: tf.Tensor4D }>();
+    const apply = (j: number, g: tf.Tensor4D) => transformers[j]!.module.apply({ feature: g, condition: inp.target[j]! });
     for (const i of which) {
       if (i < transformers.length) {
-        const ft = apply(i, this.chainBefore(k, i).reduce((g, j) => apply(j, g), f));
-        out.set(i, { image: reconstructor.module.apply({ feature: ft }).image, feature: ft });
+        const { feature: ft, mask } = apply(i, this.chainBefore(k, i).reduce((g, j) => apply(j, g).feature, f));
+        out.set(i, { image: reconstructor.module.apply({ feature: ft }).image, feature: ft, mask });
       } else out.set(i, { image: reconstructor.module.apply({ feature: f }).image });
     }
     return out;
@@ -301,8 +315,18 @@ export class Trainer {
     let cyc: tf.Scalar = tf.scalar(0);
     let rec: tf.Scalar = tf.scalar(0);
     let keep: tf.Scalar = tf.scalar(0);
+    const roundTripWeight = model.base.module.kind === 'E' ? (cfg.lambdaRoundTrip ?? 0) : 0;
+    const maskWeight = cfg.lambdaMask ?? 0;
+    let roundTrip: tf.Scalar = tf.scalar(0);
+    let maskMean: tf.Scalar = tf.scalar(0);
     for (const i of all) {
-      const { image, feature } = fakes.get(i)!;
+      const { image, feature, mask } = fakes.get(i)!;
+      if (maskWeight && mask) maskMean = tf.add(maskMean, tf.mean(mask));
+      if (roundTripWeight && i < nT) {
+        const t = model.transformers[i]!.module;
+        const there = t.apply({ feature: f, condition: inp.target[i]! }).feature;
+        roundTrip = tf.add(roundTrip, l1(t.apply({ feature: there, condition: inp.real[i]! }).feature, f));
+      }
       const d = model.discriminators[i]!.module;
       const out = d.apply({ image: this.seenByD(image, `g:${k}:${i}`) });
       adv = tf.sub(adv, tf.mean(criticScore(out.patch)));
@@ -324,6 +348,8 @@ export class Trainer {
     const terms = [weighted(adv, cfg.lambdaAdv), tf.mul(cls, cfg.lambdaCls), tf.mul(rec, cfg.lambdaRec), tf.mul(cyc, cfg.lambdaCyc)];
     // The extra terms are logged only when they are on, so logs of runs without them stay as they were.
     if (keepWeight || keepOthers) terms.push(tf.mul(keep, keepWeight || keepOthers));
+    if (roundTripWeight) terms.push(tf.mul(roundTrip, roundTripWeight));
+    if (maskWeight) terms.push(tf.mul(maskMean, maskWeight));
     const chainWeight = cfg.lambdaChain ?? 0;
     let chain: tf.Scalar | undefined;
     // With one transformer the whole chain is that transformer's own term (the StarGAN-style
@@ -343,7 +369,17 @@ export class Trainer {
       terms.push(tf.mul(chain, chainWeight));
     }
     const total = tf.addN(terms) as tf.Scalar;
-    return { g_adv: adv, g_cls: cls, g_rec: rec, g_cyc: cyc, ...(keepWeight || keepOthers ? { g_keep: keep } : {}), ...(chain ? { g_chain: chain } : {}), g_total: total };
+    return {
+      g_adv: adv,
+      g_cls: cls,
+      g_rec: rec,
+      g_cyc: cyc,
+      ...(keepWeight || keepOthers ? { g_keep: keep } : {}),
+      ...(chain ? { g_chain: chain } : {}),
+      ...(roundTripWeight ? { g_round_trip: roundTrip } : {}),
+      ...(maskWeight ? { g_mask: maskMean } : {}),
+      g_total: total,
+    };
   }
 
   /** What a D is shown of `images`: themselves, or their augmentation (training.augment) drawn from `key`. */

@@ -1,8 +1,8 @@
 """One ModularGAN training iteration, as the studio's core/train/trainer.ts runs it: a
 discriminator update every iteration and a generator-side update (E or G, every T, R) every
 n_critic-th, with WGAN-GP, classification, reconstruction and feature-cycle losses and the
-studio's four extra terms (chainProbability, lambdaKeep, lambdaChain, lambdaClsFake with
-clsFakeOthers). Every random draw is a function of (seed, iteration), so optimiser state is all a resume needs.
+studio's extra terms (chainProbability, lambdaKeep, lambdaChain, lambdaClsFake with
+clsFakeOthers, lambdaRoundTrip, lambdaMask). Every random draw is a function of (seed, iteration), so optimiser state is all a resume needs.
 
 Data-parallel: the D side (every trained D) and the G side (E or G, the transformers, R) are
 two modules, each wrapped in its own DistributedDataParallel when there are several
@@ -199,7 +199,8 @@ class Trainer:
         if len(self.d_opt):
             with torch.no_grad(), self._autocast():
                 f = self.base_feature(inp)
-                fakes = [self.fakes(k, f, inp, self.active_d)[i][0].detach() for i in self.active_d]
+                made = self.fakes(k, f, inp, self.active_d)
+                fakes = [made[i][0].detach() for i in self.active_d]
             losses.update(self._update(k, self.d_opt, lr, lambda: self.d_side(k, inp, fakes)))
         if self.updates_g(k) and len(self.g_opt):
             with self._discriminators_fixed():
@@ -244,25 +245,20 @@ class Trainer:
         out = base.module(inp.z, cond)
         return out
 
-    def fakes(self, k: int, f: Tensor, inp: _Inputs, which: Sequence[int]) -> Dict[int, Tuple[Tensor, Optional[Tensor]]]:
-        """Images each D judges: R(T_i(chain(f), target_i)), and R(f) for the generator's own D."""
+    def fakes(self, k: int, f: Tensor, inp: _Inputs, which: Sequence[int]) -> Dict[int, Tuple[Tensor, Optional[Tensor], Optional[Tensor]]]:
+        """Images each D judges: R(T_i(chain(f), target_i)) with T_i's features and mask, and R(f) for the generator's own D."""
         ts = self.model.transformers
         R = self.model.reconstructor.module
-        out: Dict[int, Tuple[Tensor, Optional[Tensor]]] = {}
-
-        def apply(j: int, g: Tensor) -> Tensor:
-            res: Tensor = ts[j].module(g, inp.target[j])[0]
-            return res
-
+        out: Dict[int, Tuple[Tensor, Optional[Tensor], Optional[Tensor]]] = {}
         for i in which:
             if i < len(ts):
                 g = f
                 for j in self.chain_before(k, i):
-                    g = apply(j, g)
-                ft = apply(i, g)
-                out[i] = (R(ft), ft)
+                    g = ts[j].module(g, inp.target[j])[0]
+                ft, mask = ts[i].module(g, inp.target[i])
+                out[i] = (R(ft), ft, mask)
             else:
-                out[i] = (R(f), None)
+                out[i] = (R(f), None, None)
         return out
 
     def _weighted(self, x: Tensor, w: Optional[float]) -> Tensor:
@@ -340,8 +336,18 @@ class Trainer:
         zero = x.new_zeros((), dtype=torch.float32)
         adv, cls, cyc, rec, keep = zero, zero, zero, zero, zero
         encoder = model.base.module if model.base.module.kind == "E" else None
+        round_trip_weight = float(cfg.get("lambdaRoundTrip") or 0) if encoder is not None else 0.0
+        mask_weight = float(cfg.get("lambdaMask") or 0)
+        round_trip, mask_mean = zero, zero
         for i in every:
-            image, feature = fakes[i]
+            image, feature, mask = fakes[i]
+            if mask_weight and mask is not None:
+                mask_mean = mask_mean + mask.float().mean()
+            if round_trip_weight and i < nt:
+                # T_i asked for the input's own value after its own translation gives back f.
+                t = model.transformers[i].module
+                there = t(f, inp.target[i])[0]
+                round_trip = round_trip + l1(t(there, inp.real[i])[0], f)
             d = model.discriminators[i].module
             assert isinstance(d, Discriminator)
             patch, logits = d(self._seen_by_d(image, f"g:{k}:{i}"))
@@ -368,6 +374,10 @@ class Trainer:
         total = self._weighted(adv, cfg.get("lambdaAdv")) + cls * cfg["lambdaCls"] + rec * cfg["lambdaRec"] + cyc * cfg["lambdaCyc"]
         if keep_weight or keep_others:
             total = total + keep * (keep_weight or keep_others)
+        if round_trip_weight:
+            total = total + round_trip * round_trip_weight
+        if mask_weight:
+            total = total + mask_mean * mask_weight
         chain: Optional[Tensor] = None
         chain_weight = float(cfg.get("lambdaChain") or 0)
         # With one transformer the whole chain is that transformer's own term: not counted twice.
@@ -393,6 +403,10 @@ class Trainer:
             out["g_keep"] = keep
         if chain is not None:
             out["g_chain"] = chain
+        if round_trip_weight:
+            out["g_round_trip"] = round_trip
+        if mask_weight:
+            out["g_mask"] = mask_mean
         out["g_total"] = total
         return out
 

@@ -23,7 +23,7 @@ from modulargan_torch.runfolder import read_adam
 LOSS_TOLERANCE = 1e-3
 WEIGHT_TOLERANCE = 1e-4
 CPU = DistContext(rank=0, world=1, local_rank=0, device=torch.device("cpu"), backend=None)
-CASES = ("translation", "generation", "augmented")
+CASES = ("translation", "generation", "augmented", "round-trip")
 
 
 def train(project: Path, run_dir: Path, **kw: object) -> None:

@@ -81,6 +81,10 @@ export const trainingSchema = z.looseObject({
   lambdaClsFake: weight.optional(),
   /** With lambdaClsFake: each D's attribute head also learns that another transformer's images show none of its attributes (off = only its own). */
   clsFakeOthers: z.boolean().optional(),
+  /** Translation: weight of T_i(T_i(f, target), own value) giving back f, L1 (0 = the paper). */
+  lambdaRoundTrip: weight.optional(),
+  /** Weight of the mean of each transformer's mask in its own image (0 = the paper). */
+  lambdaMask: weight.optional(),
   /** DiffAugment policies applied to every image a discriminator sees, real and fake (none = the paper). */
   augment: z.array(z.enum(AUGMENT_KINDS)).max(AUGMENT_KINDS.length).optional(),
   /** Decay of the generator side's weight average, used for samples, evaluation and export (off = the paper). */
