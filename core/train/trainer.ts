@@ -68,11 +68,13 @@ export interface TrainSettings {
    */
   clsFakeOthers?: boolean;
   /**
-   * Translation with an encoder (not in the paper; default 0 = off): T_i asked for the input's
-   * own value after its own translation gives back the input's features, L1 weighted by this
-   * (StarGAN's cycle, in feature space; g_round_trip). The paper's feature cycle only asks R and
-   * E to agree, so nothing stops a transformer from redrawing what it was not asked to change
-   * (eye colour, skin, background) as long as D is fooled; what must come back cannot be lost.
+   * Translation with an encoder (not in the paper; default 0 = off): T_i's image, encoded again
+   * and given to T_i with the value T_i's input had, gives back T_i's input features, L1
+   * weighted by this (StarGAN's cycle through our modules; g_round_trip). The paper's feature
+   * cycle only asks R and E to agree, so nothing stops a transformer from redrawing what it was
+   * not asked to change (eye colour, skin, background) as long as D is fooled; what must come
+   * back from the image cannot be lost from it. Costs one T pass per transformer: E of the image
+   * is the feature cycle's.
    */
   lambdaRoundTrip?: number;
   /**
@@ -118,6 +120,14 @@ function trainableVars(parts: readonly Part<GanModule>[], frozen: ReadonlySet<st
   const out = new Map<string, tf.Variable>();
   for (const p of parts) if (!frozen.has(p.id)) for (const [n, v] of Object.entries(p.module.variables)) out.set(variableKey(p.id, n), v);
   return out;
+}
+
+/** One D's image to judge, with what made it: T_i's output features and mask, and its input. */
+interface Fake {
+  readonly image: tf.Tensor4D;
+  readonly feature?: tf.Tensor4D;
+  readonly mask?: tf.Tensor4D;
+  readonly input?: tf.Tensor4D;
 }
 
 export class Trainer {
@@ -231,14 +241,15 @@ export class Trainer {
   }
 
   /** Images to judge per D: R(T_i(chain(f), target_i)), and R(f) for the generator's own D. */
-  private fakes(k: number, f: tf.Tensor4D, inp: ReturnType<Trainer['inputs']>, which: readonly number[]): Map<number, { image: tf.Tensor4D; feature?: tf.Tensor4D; mask?: tf.Tensor4D }> {
+  private fakes(k: number, f: tf.Tensor4D, inp: ReturnType<Trainer['inputs']>, which: readonly number[]): Map<number, Fake> {
     const { transformers, reconstructor } = this.model;
-    const out = new Map<number, { image: tf.Tensor4D; feature?: tf.Tensor4D; mask?: tf.Tensor4D }>();
+    const out = new Map<number, Fake>();
     const apply = (j: number, g: tf.Tensor4D) => transformers[j]!.module.apply({ feature: g, condition: inp.target[j]! });
     for (const i of which) {
       if (i < transformers.length) {
-        const { feature: ft, mask } = apply(i, this.chainBefore(k, i).reduce((g, j) => apply(j, g).feature, f));
-        out.set(i, { image: reconstructor.module.apply({ feature: ft }).image, feature: ft, mask });
+        const input = this.chainBefore(k, i).reduce((g, j) => apply(j, g).feature, f);
+        const { feature: ft, mask } = apply(i, input);
+        out.set(i, { image: reconstructor.module.apply({ feature: ft }).image, feature: ft, mask, input });
       } else out.set(i, { image: reconstructor.module.apply({ feature: f }).image });
     }
     return out;
@@ -320,13 +331,8 @@ export class Trainer {
     let roundTrip: tf.Scalar = tf.scalar(0);
     let maskMean: tf.Scalar = tf.scalar(0);
     for (const i of all) {
-      const { image, feature, mask } = fakes.get(i)!;
+      const { image, feature, mask, input } = fakes.get(i)!;
       if (maskWeight && mask) maskMean = tf.add(maskMean, tf.mean(mask));
-      if (roundTripWeight && i < nT) {
-        const t = model.transformers[i]!.module;
-        const there = t.apply({ feature: f, condition: inp.target[i]! }).feature;
-        roundTrip = tf.add(roundTrip, l1(t.apply({ feature: there, condition: inp.real[i]! }).feature, f));
-      }
       const d = model.discriminators[i]!.module;
       const out = d.apply({ image: this.seenByD(image, `g:${k}:${i}`) });
       adv = tf.sub(adv, tf.mean(criticScore(out.patch)));
@@ -342,7 +348,12 @@ export class Trainer {
         }
       }
       // Feature cycle: the translated features should survive a trip through R and E.
-      if (feature && model.base.module.kind === 'E') cyc = tf.add(cyc, l1(feature, model.base.module.apply({ image }).feature));
+      if (feature && model.base.module.kind === 'E') {
+        const again = model.base.module.apply({ image }).feature;
+        cyc = tf.add(cyc, l1(feature, again));
+        // T_i never changes itself in a chain before it, so its input held the input's own value.
+        if (roundTripWeight && input) roundTrip = tf.add(roundTrip, l1(model.transformers[i]!.module.apply({ feature: again, condition: inp.real[i]! }).feature, input));
+      }
     }
     if (model.base.module.kind === 'E') rec = l1(model.reconstructor.module.apply({ feature: f }).image, x);
     const terms = [weighted(adv, cfg.lambdaAdv), tf.mul(cls, cfg.lambdaCls), tf.mul(rec, cfg.lambdaRec), tf.mul(cyc, cfg.lambdaCyc)];

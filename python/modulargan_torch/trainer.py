@@ -2,7 +2,8 @@
 discriminator update every iteration and a generator-side update (E or G, every T, R) every
 n_critic-th, with WGAN-GP, classification, reconstruction and feature-cycle losses and the
 studio's extra terms (chainProbability, lambdaKeep, lambdaChain, lambdaClsFake with
-clsFakeOthers, lambdaRoundTrip, lambdaMask). Every random draw is a function of (seed, iteration), so optimiser state is all a resume needs.
+clsFakeOthers, lambdaRoundTrip, lambdaMask). Every random draw is a function of (seed,
+iteration), so optimiser state is all a resume needs.
 
 Data-parallel: the D side (every trained D) and the G side (E or G, the transformers, R) are
 two modules, each wrapped in its own DistributedDataParallel when there are several
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -107,6 +108,15 @@ class _Inputs:
         self.real = real
         self.target = target
         self.z = z
+
+
+class _Fake(NamedTuple):
+    """One D's image to judge, with what made it: T_i's output features and mask, and its input."""
+
+    image: Tensor
+    feature: Optional[Tensor]
+    mask: Optional[Tensor]
+    given: Optional[Tensor]
 
 
 class _DSide(nn.Module):
@@ -245,20 +255,20 @@ class Trainer:
         out = base.module(inp.z, cond)
         return out
 
-    def fakes(self, k: int, f: Tensor, inp: _Inputs, which: Sequence[int]) -> Dict[int, Tuple[Tensor, Optional[Tensor], Optional[Tensor]]]:
-        """Images each D judges: R(T_i(chain(f), target_i)) with T_i's features and mask, and R(f) for the generator's own D."""
+    def fakes(self, k: int, f: Tensor, inp: _Inputs, which: Sequence[int]) -> Dict[int, _Fake]:
+        """Images each D judges: R(T_i(chain(f), target_i)) with T_i's features, mask and input, and R(f) for the generator's own D."""
         ts = self.model.transformers
         R = self.model.reconstructor.module
-        out: Dict[int, Tuple[Tensor, Optional[Tensor], Optional[Tensor]]] = {}
+        out: Dict[int, _Fake] = {}
         for i in which:
             if i < len(ts):
                 g = f
                 for j in self.chain_before(k, i):
                     g = ts[j].module(g, inp.target[j])[0]
                 ft, mask = ts[i].module(g, inp.target[i])
-                out[i] = (R(ft), ft, mask)
+                out[i] = _Fake(R(ft), ft, mask, g)
             else:
-                out[i] = (R(f), None, None)
+                out[i] = _Fake(R(f), None, None, None)
         return out
 
     def _weighted(self, x: Tensor, w: Optional[float]) -> Tensor:
@@ -340,14 +350,9 @@ class Trainer:
         mask_weight = float(cfg.get("lambdaMask") or 0)
         round_trip, mask_mean = zero, zero
         for i in every:
-            image, feature, mask = fakes[i]
+            image, feature, mask, given = fakes[i]
             if mask_weight and mask is not None:
                 mask_mean = mask_mean + mask.float().mean()
-            if round_trip_weight and i < nt:
-                # T_i asked for the input's own value after its own translation gives back f.
-                t = model.transformers[i].module
-                there = t(f, inp.target[i])[0]
-                round_trip = round_trip + l1(t(there, inp.real[i])[0], f)
             d = model.discriminators[i].module
             assert isinstance(d, Discriminator)
             patch, logits = d(self._seen_by_d(image, f"g:{k}:{i}"))
@@ -368,7 +373,11 @@ class Trainer:
                     keep = keep + bce_with_logits(dj(self._seen_by_d(image, f"keep:{k}:{i}:{j}"))[1], label)
             # Feature cycle: the translated features should survive a trip through R and E.
             if feature is not None and encoder is not None:
-                cyc = cyc + l1(feature, encoder(image))
+                again = encoder(image)
+                cyc = cyc + l1(feature, again)
+                # T_i's image, encoded again and asked for the value T_i's input had, gives that input back.
+                if round_trip_weight and given is not None:
+                    round_trip = round_trip + l1(model.transformers[i].module(again, inp.real[i])[0], given)
         if encoder is not None:
             rec = l1(model.reconstructor.module(f), x)
         total = self._weighted(adv, cfg.get("lambdaAdv")) + cls * cfg["lambdaCls"] + rec * cfg["lambdaRec"] + cyc * cfg["lambdaCyc"]

@@ -8,6 +8,7 @@ import type { Batch } from '../../../core/data/loader';
 import { l1 } from '../../../core/train/losses';
 import { buildTrainModel, disposeModel, type TrainModel } from '../../../core/train/model';
 import { Trainer, type TrainSettings } from '../../../core/train/trainer';
+import type { Encoder } from '../../../core/modules/encoder';
 import type { Transformer } from '../../../core/modules/transformer';
 import { useCpuBackend } from '../../helpers/tf';
 
@@ -40,7 +41,7 @@ const model = async () => built[built.push(await buildTrainModel(graph, { mode: 
 afterAll(() => built.forEach(disposeModel));
 
 describe('identity terms', () => {
-  it('lambdaRoundTrip: Σ_i |T_i(T_i(f, target_i), own value) − f|, weighted into g_total', async () => {
+  it("lambdaRoundTrip: Σ_i |T_i(E(T_i's image), own value) − T_i's input|, weighted into g_total", async () => {
     const m = await model();
     const tr = new Trainer(m, { ...base, lambdaRoundTrip: 3 });
     const internals = tr as unknown as Internals;
@@ -50,8 +51,9 @@ describe('identity terms', () => {
       let sum = 0;
       m.transformers.forEach((node, i) => {
         const T = node.module as Transformer;
-        const there = T.apply({ feature: f, condition: inp.target[i]! }).feature;
-        sum += l1(T.apply({ feature: there, condition: inp.real[i]! }).feature, f).dataSync()[0]!;
+        const image = m.reconstructor.module.apply({ feature: T.apply({ feature: f, condition: inp.target[i]! }).feature }).image;
+        const again = (m.base.module as Encoder).apply({ image }).feature;
+        sum += l1(T.apply({ feature: again, condition: inp.real[i]! }).feature, f).dataSync()[0]!;
       });
       return sum;
     });
