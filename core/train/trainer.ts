@@ -62,9 +62,10 @@ export interface TrainSettings {
   /**
    * With lambdaClsFake, translation with several transformers (not in the paper; default off):
    * each D's head also learns that the image of one other transformer, drawn per iteration, shows
-   * none of its attributes. Without it a D never judges what another transformer did to its
-   * attribute, so the keep term (lambdaKeep) asks a head that fakes there cannot fool; with it
-   * each D is as strict about every fake as the single D of a StarGAN-style model.
+   * none of its attributes. Without it a D's head learns from real images and its own
+   * transformer's fakes only, and the keep term (lambdaKeep) reads other transformers' images
+   * with it; with it each D learns from every transformer's fakes, as the single D of a
+   * StarGAN-style model does.
    */
   clsFakeOthers?: boolean;
   /**
