@@ -2,48 +2,28 @@
 // image (drawn per iteration) as showing none of its attributes.
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COLOR_MNIST } from '../../../core/graph/attributes';
-import type { Graph } from '../../../core/graph/graph';
-import type { Batch } from '../../../core/data/loader';
 import { bceWithLogits } from '../../../core/train/losses';
 import { buildTrainModel, disposeModel, type TrainModel } from '../../../core/train/model';
-import { Trainer, type TrainSettings } from '../../../core/train/trainer';
+import { Trainer } from '../../../core/train/trainer';
+import { type TrainerInternals, batchOf, graphOf, groups, settings, transformer } from '../../helpers/trainer-cases';
 import { useCpuBackend } from '../../helpers/tf';
 
 beforeAll(useCpuBackend);
 
-const groups = [COLOR_MNIST.digit, COLOR_MNIST.color, COLOR_MNIST.background];
-const t = (id: string, g: 'color' | 'background') => ({ id, kind: 'transformer', params: { baseChannels: 4, resBlocks: 0, attributes: [COLOR_MNIST[g]] } });
-const graph = (...ts: ReturnType<typeof t>[]): Graph => ({
-  nodes: [{ id: 'E', kind: 'encoder', params: { imageSize: 16, baseChannels: 4 } }, ...ts, { id: 'R', kind: 'reconstructor', params: { imageSize: 16, baseChannels: 4 } }],
-  edges: [],
-});
-const base: TrainSettings = { iterations: 10, batchSize: 2, learningRate: 1e-3, beta1: 0.5, beta2: 0.999, nCritic: 1, lambdaGp: 10, lambdaCls: 1, lambdaRec: 10, lambdaCyc: 10, seed: 3, frozen: [], lambdaClsFake: 1 };
-
-interface Internals {
-  inputs(k: number, b: Batch): unknown;
-  baseFeature(inp: unknown): tf.Tensor4D;
-  fakes(k: number, f: tf.Tensor4D, inp: unknown, which: number[]): Map<number, { image: tf.Tensor4D }>;
-}
-
-function batch(): Batch {
-  const images = new Float32Array(2 * 16 * 16 * 3).map((_, i) => Math.sin(i * 0.29) * 0.8);
-  const labels = new Float32Array(2 * 20);
-  for (const [s, on] of [[0, [3, 11, 17]], [1, [8, 14, 15]]] as const) for (const j of on) labels[s * 20 + j] = 1;
-  return { index: 0, size: 2, images, labels };
-}
+const base = settings({ lambdaClsFake: 1 });
+const batch = () => batchOf((i) => Math.sin(i * 0.29) * 0.8);
 
 // A step changes the weights: each trainer gets a model of its own, built from the same seed.
 const built: TrainModel[] = [];
-const two = async () => built[built.push(await buildTrainModel(graph(t('T_color', 'color'), t('T_bg', 'background')), { mode: 'translation', imageSize: 16, datasetGroups: groups, seed: 0, baseDir: '.' })) - 1]!;
-const one = async () => built[built.push(await buildTrainModel(graph(t('T_color', 'color')), { mode: 'translation', imageSize: 16, datasetGroups: groups, seed: 0, baseDir: '.' })) - 1]!;
+const two = async () => built[built.push(await buildTrainModel(graphOf(transformer('T_color', 'color'), transformer('T_bg', 'background')), { mode: 'translation', imageSize: 16, datasetGroups: groups, seed: 0, baseDir: '.' })) - 1]!;
+const one = async () => built[built.push(await buildTrainModel(graphOf(transformer('T_color', 'color')), { mode: 'translation', imageSize: 16, datasetGroups: groups, seed: 0, baseDir: '.' })) - 1]!;
 afterAll(() => built.forEach(disposeModel));
 
 describe('clsFakeOthers', () => {
 
   /** Σ over D_i of BCE(D_i(image), 0) for its own transformer's image, and with `others` the other's too. */
   function expected(model: TrainModel, tr: Trainer, others: boolean): number {
-    const internals = tr as unknown as Internals;
+    const internals = tr as unknown as TrainerInternals;
     return tf.tidy(() => {
       const inp = internals.inputs(0, batch());
       const fakes = internals.fakes(0, internals.baseFeature(inp), inp, [0, 1]);

@@ -2,49 +2,24 @@
 // should be there — the input's own value, or the target of a transformer chained before T_i.
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COLOR_MNIST } from '../../../core/graph/attributes';
-import type { Graph } from '../../../core/graph/graph';
-import type { Batch } from '../../../core/data/loader';
 import { bceWithLogits } from '../../../core/train/losses';
 import { buildTrainModel, disposeModel, type TrainModel } from '../../../core/train/model';
-import { Trainer, type TrainSettings } from '../../../core/train/trainer';
+import { Trainer } from '../../../core/train/trainer';
+import { type TrainerInternals, batchOf, graphOf, groups, settings, transformer } from '../../helpers/trainer-cases';
 import { useCpuBackend } from '../../helpers/tf';
 
 beforeAll(useCpuBackend);
 
-const groups = [COLOR_MNIST.digit, COLOR_MNIST.color, COLOR_MNIST.background];
-const t = (id: string, g: 'color' | 'background') => ({ id, kind: 'transformer', params: { baseChannels: 4, resBlocks: 0, attributes: [COLOR_MNIST[g]] } });
-const graph = (...ts: ReturnType<typeof t>[]): Graph => ({
-  nodes: [
-    { id: 'E', kind: 'encoder', params: { imageSize: 16, baseChannels: 4 } },
-    ...ts,
-    { id: 'R', kind: 'reconstructor', params: { imageSize: 16, baseChannels: 4 } },
-  ],
-  edges: [],
-});
 // Ds frozen: the G step then sees the Ds the reference below is computed with.
-const base: TrainSettings = { iterations: 10, batchSize: 2, learningRate: 1e-3, beta1: 0.5, beta2: 0.999, nCritic: 1, lambdaGp: 10, lambdaCls: 1, lambdaRec: 10, lambdaCyc: 10, seed: 3, frozen: ['D_T_color', 'D_T_bg'] };
-
-interface Internals {
-  inputs(k: number, b: Batch): { real: tf.Tensor2D[]; target: tf.Tensor2D[] };
-  baseFeature(inp: unknown): tf.Tensor4D;
-  fakes(k: number, f: tf.Tensor4D, inp: unknown, which: number[]): Map<number, { image: tf.Tensor4D }>;
-}
-
-function batch(): Batch {
-  const images = new Float32Array(2 * 16 * 16 * 3).map((_, i) => Math.sin(i * 0.37) * 0.9);
-  const labels = new Float32Array(2 * 20);
-  // Image 0: digit 3, colour 1, background 2; image 1: digit 8, colour 4, background 0.
-  for (const [s, on] of [[0, [3, 11, 17]], [1, [8, 14, 15]]] as const) for (const j of on) labels[s * 20 + j] = 1;
-  return { index: 0, size: 2, images, labels };
-}
+const base = settings({ frozen: ['D_T_color', 'D_T_bg'] });
+const batch = () => batchOf((i) => Math.sin(i * 0.37) * 0.9);
 
 describe('lambdaKeep in translation mode', () => {
   let model: TrainModel;
   let single: TrainModel;
   beforeAll(async () => {
-    model = await buildTrainModel(graph(t('T_color', 'color'), t('T_bg', 'background')), { mode: 'translation', imageSize: 16, datasetGroups: groups, seed: 0, baseDir: '.' });
-    single = await buildTrainModel(graph(t('T_color', 'color')), { mode: 'translation', imageSize: 16, datasetGroups: groups, seed: 0, baseDir: '.' });
+    model = await buildTrainModel(graphOf(transformer('T_color', 'color'), transformer('T_bg', 'background')), { mode: 'translation', imageSize: 16, datasetGroups: groups, seed: 0, baseDir: '.' });
+    single = await buildTrainModel(graphOf(transformer('T_color', 'color')), { mode: 'translation', imageSize: 16, datasetGroups: groups, seed: 0, baseDir: '.' });
   });
   afterAll(() => {
     disposeModel(model);
@@ -53,7 +28,7 @@ describe('lambdaKeep in translation mode', () => {
 
   /** Σ over T_i, Σ over the other D_j: BCE of D_j on T_i's image against the label it should read. */
   function expected(tr: Trainer, chained = true): number {
-    const internals = tr as unknown as Internals;
+    const internals = tr as unknown as TrainerInternals;
     return tf.tidy(() => {
       const inp = internals.inputs(0, batch());
       const fakes = internals.fakes(0, internals.baseFeature(inp), inp, [0, 1]);
