@@ -57,10 +57,11 @@ beforeAll(async () => {
   studio = await openStudio({ demoPath: DEMO, stateDir: join(work, 'state'), viewport: { width: 1600, height: 1000 } });
   page = studio.page;
   page.on('dialog', (d) => void d.accept());
-  page.setDefaultTimeout(8000);
   await page.goto(studio.url);
-  await page.getByTestId('node-T_glasses').waitFor();
-  await page.waitForFunction(() => !!window.__studio);
+  // The first load (bundle, demo project, engine start) took over 8 s on a loaded CI machine.
+  await page.getByTestId('node-T_glasses').waitFor({ timeout: 60_000 });
+  await page.waitForFunction(() => !!window.__studio, undefined, { timeout: 60_000 });
+  page.setDefaultTimeout(8000);
 }, 120_000);
 
 afterAll(async () => {
