@@ -4,6 +4,6 @@
 // appeared within 60 s).
 import { ensureRendererBuilt } from '../web/renderer-build';
 
-export default async function setup(): Promise<void> {
+export async function setup(): Promise<void> {
   await ensureRendererBuilt((line) => console.log(line));
 }
