@@ -95,6 +95,10 @@ async function keepBackup(path: string, staging: string): Promise<void> {
     }
   }
   await rename(staging, backupPath(path));
+  // A save killed between keeping its backup and replacing the file leaves the backup a second
+  // name of the file itself; renaming one name of a file over another does nothing (POSIX), so
+  // the staging name would stay. The backup is already the right file then.
+  await rm(staging, { force: true });
 }
 
 /** When a file was last written; undefined when it is gone (then nothing is left to judge). */
