@@ -240,6 +240,20 @@ TRAINING_DEFAULTS: Dict[str, Any] = {
 }
 
 
+# Every key of the studio's training settings (trainingSchema in core/graph/format/schemas.ts;
+# python/tests checks the two lists agree). A key outside it is a setting this engine has never
+# heard of, say one a newer studio added: refused by name rather than ignored, since ignoring it
+# would train another model than the project asks for.
+TRAINING_KEYS = frozenset(
+    {
+        "mode", "dataset", "iterations", "batchSize", "learningRate", "beta1", "beta2", "nCritic", "decayFrom",
+        "lambdaAdv", "lambdaGp", "lambdaCls", "lambdaRec", "lambdaCyc", "chainProbability", "lambdaKeep", "lambdaChain",
+        "lambdaClsFake", "clsFakeOthers", "lambdaRoundTrip", "lambdaMask", "augment", "ema", "monitor", "seed",
+        "checkpointEvery", "sampleEvery", "frozen", "backend", "dDepth", "dBaseChannels", "discriminatorWeights",
+    }
+)
+
+
 @dataclass
 class Project:
     file: str
@@ -292,6 +306,10 @@ def _migrate_v1(doc: Dict[str, Any]) -> Dict[str, Any]:
 def _check_training(t: Any, where: str) -> Dict[str, Any]:
     if not isinstance(t, dict):
         raise ProjectError(f'{where}: "training" is not an object')
+    unknown = sorted(k for k in t if k not in TRAINING_KEYS)
+    if unknown:
+        names = ", ".join(f"training.{k}" for k in unknown)
+        raise ProjectError(f"{where}: {names} {'is not a setting' if len(unknown) == 1 else 'are not settings'} this version of the PyTorch engine knows; train with the studio's own engine (modulargan train without --engine torch), or update modulargan_torch")
     out = {**TRAINING_DEFAULTS, **{k: v for k, v in t.items() if v is not None}}
     if out.get("mode") not in ("translation", "generation"):
         raise ProjectError(f"{where}: training.mode must be 'translation' or 'generation', got {json.dumps(out.get('mode'))}")

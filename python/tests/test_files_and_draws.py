@@ -12,6 +12,7 @@ import pytest
 from modulargan_torch.data import DatasetFileError, open_export, open_image_folder
 from modulargan_torch.mgw import Weights, WeightsFileError, decode, encode, read_weights
 from modulargan_torch.modules import Transformer, module_from_weights
+from modulargan_torch.project import TRAINING_KEYS, ProjectError, read_project
 from modulargan_torch.rng import Alea, gaussian, hash_seed, normal_values, seeded_permutation, uniform_stream
 from modulargan_torch.runfolder import json_line
 
@@ -111,3 +112,20 @@ def test_a_celeba_folder_reads_as_the_studio_reads_it(studio: Path) -> None:
         worst = max(worst, float(np.abs(image - pixels[n]).max()) * 127.5)
     print(f"CelebA pixels: max {worst:.2f} levels of 255 from the studio's")
     assert worst <= 3 + 1e-3
+
+
+def test_the_engine_knows_every_training_setting_of_the_studio(studio: Path) -> None:
+    studio_keys = json.loads((studio / "training-keys.json").read_text())
+    assert sorted(TRAINING_KEYS) == studio_keys
+
+
+def test_a_training_setting_it_does_not_know_is_refused_by_name(studio: Path, tmp_path: Path) -> None:
+    doc = json.loads((studio / "translation" / "translation.mgproj.json").read_text())
+    doc["training"]["lambdaSharpness"] = 2
+    file = tmp_path / "newer.mgproj.json"
+    file.write_text(json.dumps(doc))
+    with pytest.raises(ProjectError, match=r"newer\.mgproj\.json: training\.lambdaSharpness is not a setting"):
+        read_project(str(file))
+    del doc["training"]["lambdaSharpness"]
+    file.write_text(json.dumps(doc))
+    assert read_project(str(file)).training is not None

@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
 import { defaultExportFolder, exportDatasetRef } from '../../core/files/dataset-export';
+import { trainingSchema } from '../../core/graph/format/schemas';
 import { encodePng } from '../../core/data/images';
 import { openCeleba } from '../../core/data/celeba';
 import sharp from 'sharp';
@@ -281,4 +282,6 @@ if (want('training')) {
   Object.assign(roundTrip.training as Json, { lambdaRoundTrip: 2, iterations: 2, checkpointEvery: 2, sampleEvery: 2 });
   await trainingCase('round-trip', roundTrip, (dir) => faceFolder(join(dir, 'faces')));
 }
+// The studio's training settings, which the PyTorch engine must each know (python/tests).
+writeFileSync(join(out, 'training-keys.json'), JSON.stringify(Object.keys(trainingSchema.shape).sort()));
 writeFileSync(join(out, 'backend.txt'), `${tf.getBackend()}\n`);
