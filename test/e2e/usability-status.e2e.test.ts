@@ -58,7 +58,7 @@ beforeAll(async () => {
   page = studio.page;
   page.on('dialog', (d) => void d.accept());
   await page.goto(studio.url);
-  // The first load (bundle, demo project, engine start) took over 8 s on a loaded CI machine.
+  // The first load (bundle, demo project, engine start) is the slowest step on a loaded machine.
   await page.getByTestId('node-T_glasses').waitFor({ timeout: 60_000 });
   await page.waitForFunction(() => !!window.__studio, undefined, { timeout: 60_000 });
   page.setDefaultTimeout(8000);
