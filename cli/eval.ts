@@ -11,6 +11,7 @@ export interface EvalCommandOptions {
   classifierWidth?: string;
   retrainClassifier?: boolean;
   maxImages?: string;
+  checkpoint?: string;
   backend?: string;
   /** commander's --no-baseline sets this false. */
   baseline?: boolean | string;
@@ -34,6 +35,9 @@ export async function evalCommand(file: string, opts: EvalCommandOptions, log: (
     const maxImages = count(opts.maxImages, 'max-images', 2);
     const variantIterations = count(opts.trainBaseline, 'train-baseline');
     const seed = count(opts.seed, 'seed', 0);
+    const checkpoint = opts.checkpoint === 'best' ? 'best' : opts.checkpoint === undefined ? undefined : Number(opts.checkpoint);
+    if (checkpoint !== undefined && checkpoint !== 'best' && !(Number.isInteger(checkpoint) && checkpoint >= 0))
+      throw new Error(`--checkpoint must be an iteration (a whole number) or best, got '${opts.checkpoint}'`);
     const outcome = await evaluate(
       {
         file,
@@ -45,6 +49,7 @@ export async function evalCommand(file: string, opts: EvalCommandOptions, log: (
         ...(seed === undefined ? {} : { seed }),
         retrainClassifier: !!opts.retrainClassifier,
         ...(maxImages === undefined ? {} : { maxImages }),
+        ...(checkpoint === undefined ? {} : { checkpoint }),
         ...(variantIterations === undefined ? {} : { variantIterations }),
         trainNoCycle: !!opts.trainNoCycle,
         baseline: opts.baseline === false ? 'skip' : typeof opts.baseline === 'string' ? { project: opts.baseline } : 'train',

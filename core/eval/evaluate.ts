@@ -17,7 +17,7 @@ import type { MemoryVerdict } from '../runtime/memory-estimate';
 import { type MethodSpec, PROTOCOL_CHUNK, type Pictures, type ProtocolResult, runProtocol } from './protocol';
 import { type LossSeries, reportHtml } from './report-html';
 import { type EvalReport, REPORT_FORMAT, reportSchema } from './report-schema';
-import { type LoadedRun, ensureVariant, loadRun, planRun, projectDataset, readProject, variantFile } from './runs';
+import { type CheckpointChoice, type LoadedRun, ensureVariant, loadRun, planRun, projectDataset, readProject, variantFile } from './runs';
 
 export const MINIMUM_ACCURACY = 0.95;
 export const BASELINE = 'StarGAN baseline';
@@ -30,6 +30,8 @@ export interface EvalOptions {
   classifierWidth?: number;
   retrainClassifier?: boolean;
   maxImages?: number;
+  /** The ModularGAN run's checkpoint to evaluate: by iteration, or the run's best (default: the newest). */
+  checkpoint?: CheckpointChoice;
   /** 'train' (default): reuse the derived baseline's run or train it; 'skip'; or a trained project file. */
   baseline?: 'train' | 'skip' | { project: string };
   /** Iterations for a baseline or variant trained here (default: the ModularGAN run's). */
@@ -164,7 +166,7 @@ export async function evaluateProject(projectFile: string, opts: EvalOptions): P
   const held = 1 + (opts.baseline === 'skip' ? 0 : 1) + (mode === 'translation' ? 1 : 0);
   const classifierShape = { imageSize: dataset.imageSize, width: opts.classifierWidth ?? DEFAULT_CLASSIFIER_WIDTH, slots: groupsLength(dataset.groups) };
   requireMemory(checkEvalMemory(await planRun(project, projectFile, dataset), dataset.imageSize, { classifier: classifierShape, classifierBatch: CLASSIFIER_BATCH, chunk: PROTOCOL_CHUNK, runs: held }, memoryBudget()), say);
-  const modular = await loadRun(projectFile, dataset);
+  const modular = await loadRun(projectFile, dataset, opts.checkpoint);
   if (!modular) throw new Error(`${projectFile} has no trained run (no checkpoint in its .train folder): train it first with 'modulargan train ${projectFile}'`);
   const loaded: LoadedRun[] = [modular];
   let classifier: AttributeClassifier | undefined;

@@ -102,6 +102,22 @@ export async function newestCheckpoint(runDir: string): Promise<{ dir: string; i
   return last ? { dir: resolve(join(runDir, 'checkpoints'), last.path), iteration: last.iteration } : undefined;
 }
 
+/** Which checkpoint of a run to evaluate: one by its iteration, or the one the run names best. */
+export type CheckpointChoice = number | 'best';
+
+/** The checkpoint `which` names in a run folder; refuses, listing what the run kept, when it has none such. */
+export async function chosenCheckpoint(runDir: string, which: CheckpointChoice): Promise<{ dir: string; iteration: number }> {
+  const folder = join(runDir, 'checkpoints');
+  const index = await readIndex(folder);
+  const kept = [...index.checkpoints].sort((a, b) => a.iteration - b.iteration);
+  const entry = which === 'best' ? kept.find((c) => c.path === index.best) : kept.find((c) => c.iteration === which);
+  if (!entry) {
+    const have = kept.length ? `it keeps ${kept.map((c) => c.iteration).join(', ')}${index.best ? ` (best: ${index.best})` : ''}` : 'the folder holds no checkpoint';
+    throw new Error(`${runDir}: no checkpoint ${which === 'best' ? 'is named best' : `of iteration ${which}`}; ${have}`);
+  }
+  return { dir: resolve(folder, entry.path), iteration: entry.iteration };
+}
+
 export interface LoadedRun {
   readonly projectFile: string;
   readonly runDir: string;
@@ -147,11 +163,11 @@ export function namesAllWeights(project: Project): boolean {
  * The trained modules of a project: its run's newest checkpoint (the averaged weights where the
  * run kept an average), else the weights files its module nodes name; undefined when it has neither.
  */
-export async function loadRun(projectFile: string, dataset: Dataset): Promise<LoadedRun | undefined> {
+export async function loadRun(projectFile: string, dataset: Dataset, which?: CheckpointChoice): Promise<LoadedRun | undefined> {
   const project = await readProject(projectFile);
   const runDir = defaultRunDir(projectFile);
   const baseDir = dirname(resolve(projectFile));
-  const ck = await newestCheckpoint(runDir);
+  const ck = which === undefined ? await newestCheckpoint(runDir) : await chosenCheckpoint(runDir, which);
   if (!ck) {
     if (!namesAllWeights(project)) return undefined;
     const plan = await runPlan(project, projectFile, dataset, project.graph);

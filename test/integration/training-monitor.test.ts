@@ -63,6 +63,27 @@ describe('training.monitor', () => {
     const kept = Object.values(report.preservation.rows.find((r) => r.method === 'ModularGAN')!.values) as number[];
     expect(kept.length).toBeGreaterThan(1);
     expect(logged.eval_kept).toBeCloseTo(Math.min(...kept), 9);
+
+    // One more iteration, unmeasured: the newest checkpoint is no longer the best, and eval
+    // --checkpoint picks either by name.
+    expect((await runTraining(file, { iterations: 4, resume: true })).status).toBe('done');
+    const evalOf = (checkpoint?: 3 | 5 | 'best') =>
+      evaluateProject(file, {
+        reportDir: join(dirname(file), `report-${checkpoint ?? 'newest'}`),
+        maxImages: monitor.images,
+        seed: monitor.seed,
+        classifierIterations: monitor.classifierIterations,
+        classifierWidth: monitor.classifierWidth,
+        baseline: 'skip',
+        ...(checkpoint === undefined ? {} : { checkpoint }),
+      }).then((r) => ({ iteration: r.report.runs[0]!.iteration, fid: r.report.fid[0]!.value! }));
+    expect((await evalOf()).iteration).toBe(4);
+    for (const which of ['best', 3] as const) {
+      const r = await evalOf(which);
+      expect(r.iteration, String(which)).toBe(3);
+      expect(r.fid, String(which)).toBeCloseTo(logged.eval_fid!, 6);
+    }
+    await expect(evalOf(5)).rejects.toThrow(/tiny\.train: no checkpoint of iteration 5; it keeps 3, 4 \(best: iter-000003\)/);
   }, 180_000);
 
   it('is set up by the engine for every front door that trains (modulargan train, the studio)', async () => {
