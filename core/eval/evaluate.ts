@@ -56,7 +56,10 @@ function requireMemory(verdict: MemoryVerdict, say: (l: string) => void): void {
 
 const DEFAULT_CLASSIFIER_WIDTH = 16;
 
-export async function prepareClassifier(projectFile: string, dataset: Dataset, opts: Omit<EvalOptions, 'reportDir'>, say: (l: string) => void) {
+type ClassifierSettings = Pick<EvalOptions, 'classifierWidth' | 'classifierIterations' | 'seed'>;
+
+/** Where eval keeps a project's classifier, and the key a saved one must carry to be reused. */
+async function classifierSlot(projectFile: string, opts: ClassifierSettings) {
   const width = opts.classifierWidth ?? DEFAULT_CLASSIFIER_WIDTH;
   const iterations = opts.classifierIterations ?? 3000;
   const seed = opts.seed ?? 0;
@@ -64,7 +67,21 @@ export async function prepareClassifier(projectFile: string, dataset: Dataset, o
   const ref = project.datasets.find((d) => d.id === project.training!.dataset);
   // The schedule is part of the key: a classifier trained by an older recipe is not reused.
   const key = JSON.stringify({ dataset: ref, width, iterations, seed, schedule: 'adam-1e-3-linear-decay-half' });
-  const dir = join(evalDir(projectFile), 'classifier');
+  return { dir: join(evalDir(projectFile), 'classifier'), key, ref, width, iterations, seed };
+}
+
+/**
+ * The saved classifier eval would reuse for these settings, if there is one. The demos ship
+ * theirs: a classifier trained anew on another machine or thread count is another classifier
+ * (the native backend's sums run in another order), and FID moves with it.
+ */
+export async function savedClassifier(projectFile: string, opts: ClassifierSettings = {}) {
+  const { dir, key } = await classifierSlot(projectFile, opts);
+  return loadClassifier(dir, key);
+}
+
+export async function prepareClassifier(projectFile: string, dataset: Dataset, opts: Omit<EvalOptions, 'reportDir'>, say: (l: string) => void) {
+  const { dir, key, ref, width, iterations, seed } = await classifierSlot(projectFile, opts);
   // Before the classifier is loaded or built: a width or image size the machine cannot hold is refused here.
   requireMemory(checkClassifierMemory({ imageSize: dataset.imageSize, width, slots: groupsLength(dataset.groups) }, CLASSIFIER_BATCH, memoryBudget()), say);
   if (!opts.retrainClassifier) {
