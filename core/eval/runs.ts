@@ -160,7 +160,7 @@ export function namesAllWeights(project: Project): boolean {
 }
 
 /**
- * The trained modules of a project: its run's newest checkpoint (the averaged weights where the
+ * The trained modules of a project: its run's newest checkpoint, or the one `which` names (the averaged weights where the
  * run kept an average), else the weights files its module nodes name; undefined when it has neither.
  */
 export async function loadRun(projectFile: string, dataset: Dataset, which?: CheckpointChoice): Promise<LoadedRun | undefined> {
