@@ -95,11 +95,18 @@ export async function writeVariantProject(projectFile: string, v: Variant): Prom
   return file;
 }
 
+/** The checkpoints a run folder keeps, oldest first, each with its folder, and the one it names best. */
+async function keptCheckpoints(runDir: string) {
+  const folder = join(runDir, 'checkpoints');
+  const index = await readIndex(folder);
+  const kept = [...index.checkpoints].sort((a, b) => a.iteration - b.iteration).map((c) => ({ path: c.path, dir: resolve(folder, c.path), iteration: c.iteration }));
+  return { kept, best: index.best };
+}
+
 /** The newest checkpoint of a run folder, or undefined when it has none. */
 export async function newestCheckpoint(runDir: string): Promise<{ dir: string; iteration: number } | undefined> {
-  const index = await readIndex(join(runDir, 'checkpoints'));
-  const last = [...index.checkpoints].sort((a, b) => a.iteration - b.iteration).at(-1);
-  return last ? { dir: resolve(join(runDir, 'checkpoints'), last.path), iteration: last.iteration } : undefined;
+  const last = (await keptCheckpoints(runDir)).kept.at(-1);
+  return last ? { dir: last.dir, iteration: last.iteration } : undefined;
 }
 
 /** Which checkpoint of a run to evaluate: one by its iteration, or the one the run names best. */
@@ -107,15 +114,13 @@ export type CheckpointChoice = number | 'best';
 
 /** The checkpoint `which` names in a run folder; refuses, listing what the run kept, when it has none such. */
 export async function chosenCheckpoint(runDir: string, which: CheckpointChoice): Promise<{ dir: string; iteration: number }> {
-  const folder = join(runDir, 'checkpoints');
-  const index = await readIndex(folder);
-  const kept = [...index.checkpoints].sort((a, b) => a.iteration - b.iteration);
-  const entry = which === 'best' ? kept.find((c) => c.path === index.best) : kept.find((c) => c.iteration === which);
+  const { kept, best } = await keptCheckpoints(runDir);
+  const entry = which === 'best' ? kept.find((c) => c.path === best) : kept.find((c) => c.iteration === which);
   if (!entry) {
-    const have = kept.length ? `it keeps ${kept.map((c) => c.iteration).join(', ')}${index.best ? ` (best: ${index.best})` : ''}` : 'the folder holds no checkpoint';
+    const have = kept.length ? `it keeps ${kept.map((c) => c.iteration).join(', ')}${best ? ` (best: ${best})` : ''}` : 'the folder holds no checkpoint';
     throw new Error(`${runDir}: no checkpoint ${which === 'best' ? 'is named best' : `of iteration ${which}`}; ${have}`);
   }
-  return { dir: resolve(folder, entry.path), iteration: entry.iteration };
+  return { dir: entry.dir, iteration: entry.iteration };
 }
 
 export interface LoadedRun {

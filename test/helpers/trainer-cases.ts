@@ -4,16 +4,21 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { Batch } from '../../core/data/loader';
 import { COLOR_MNIST } from '../../core/graph/attributes';
 import type { Graph } from '../../core/graph/graph';
+import { type TrainModel, buildTrainModel } from '../../core/train/model';
 import type { TrainSettings } from '../../core/train/trainer';
 
-export const groups = [COLOR_MNIST.digit, COLOR_MNIST.color, COLOR_MNIST.background];
+const groups = [COLOR_MNIST.digit, COLOR_MNIST.color, COLOR_MNIST.background];
 
 export const transformer = (id: string, g: 'color' | 'background', resBlocks = 0) => ({ id, kind: 'transformer', params: { baseChannels: 4, resBlocks, attributes: [COLOR_MNIST[g]] } });
 
-export const graphOf = (...ts: ReturnType<typeof transformer>[]): Graph => ({
+const graphOf = (...ts: ReturnType<typeof transformer>[]): Graph => ({
   nodes: [{ id: 'E', kind: 'encoder', params: { imageSize: 16, baseChannels: 4 } }, ...ts, { id: 'R', kind: 'reconstructor', params: { imageSize: 16, baseChannels: 4 } }],
   edges: [],
 });
+
+/** The training model of E, these transformers and R, built from seed 0 (a fresh one per call: a step changes the weights). */
+export const modelOf = (...ts: ReturnType<typeof transformer>[]): Promise<TrainModel> =>
+  buildTrainModel(graphOf(...ts), { mode: 'translation', imageSize: 16, datasetGroups: groups, seed: 0, baseDir: '.' });
 
 /** One update per iteration at a small learning rate; callers add the terms under test and which Ds are frozen. */
 export const settings = (more: Partial<TrainSettings> = {}): TrainSettings => ({ iterations: 10, batchSize: 2, learningRate: 1e-3, beta1: 0.5, beta2: 0.999, nCritic: 1, lambdaGp: 10, lambdaCls: 1, lambdaRec: 10, lambdaCyc: 10, seed: 3, frozen: [], ...more });

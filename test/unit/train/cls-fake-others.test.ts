@@ -3,9 +3,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bceWithLogits } from '../../../core/train/losses';
-import { buildTrainModel, disposeModel, type TrainModel } from '../../../core/train/model';
+import { disposeModel, type TrainModel } from '../../../core/train/model';
 import { Trainer } from '../../../core/train/trainer';
-import { type TrainerInternals, batchOf, graphOf, groups, settings, transformer } from '../../helpers/trainer-cases';
+import { type TrainerInternals, batchOf, modelOf, settings, transformer } from '../../helpers/trainer-cases';
 import { useCpuBackend } from '../../helpers/tf';
 
 beforeAll(useCpuBackend);
@@ -15,8 +15,8 @@ const batch = () => batchOf((i) => Math.sin(i * 0.29) * 0.8);
 
 // A step changes the weights: each trainer gets a model of its own, built from the same seed.
 const built: TrainModel[] = [];
-const two = async () => built[built.push(await buildTrainModel(graphOf(transformer('T_color', 'color'), transformer('T_bg', 'background')), { mode: 'translation', imageSize: 16, datasetGroups: groups, seed: 0, baseDir: '.' })) - 1]!;
-const one = async () => built[built.push(await buildTrainModel(graphOf(transformer('T_color', 'color')), { mode: 'translation', imageSize: 16, datasetGroups: groups, seed: 0, baseDir: '.' })) - 1]!;
+const two = async () => built[built.push(await modelOf(transformer('T_color', 'color'), transformer('T_bg', 'background'))) - 1]!;
+const one = async () => built[built.push(await modelOf(transformer('T_color', 'color'))) - 1]!;
 afterAll(() => built.forEach(disposeModel));
 
 describe('clsFakeOthers', () => {

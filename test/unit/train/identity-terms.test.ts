@@ -3,22 +3,21 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { l1 } from '../../../core/train/losses';
-import { buildTrainModel, disposeModel, type TrainModel } from '../../../core/train/model';
+import { disposeModel, type TrainModel } from '../../../core/train/model';
 import { Trainer } from '../../../core/train/trainer';
 import type { Encoder } from '../../../core/modules/encoder';
 import type { Transformer } from '../../../core/modules/transformer';
-import { type TrainerInternals, batchOf, graphOf, groups, settings, transformer } from '../../helpers/trainer-cases';
+import { type TrainerInternals, batchOf, modelOf, settings, transformer } from '../../helpers/trainer-cases';
 import { useCpuBackend } from '../../helpers/tf';
 
 beforeAll(useCpuBackend);
 
-const graph = graphOf(transformer('T_color', 'color', 1), transformer('T_bg', 'background', 1));
 // Ds frozen and n_critic 1: the G step sees the weights the reference is computed with.
 const base = settings({ frozen: ['D_T_color', 'D_T_bg'] });
 const batch = () => batchOf((i) => Math.cos(i * 0.31) * 0.85);
 
 const built: TrainModel[] = [];
-const model = async () => built[built.push(await buildTrainModel(graph, { mode: 'translation', imageSize: 16, datasetGroups: groups, seed: 0, baseDir: '.' })) - 1]!;
+const model = async () => built[built.push(await modelOf(transformer('T_color', 'color', 1), transformer('T_bg', 'background', 1))) - 1]!;
 afterAll(() => built.forEach(disposeModel));
 
 describe('identity terms', () => {

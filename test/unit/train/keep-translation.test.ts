@@ -3,9 +3,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bceWithLogits } from '../../../core/train/losses';
-import { buildTrainModel, disposeModel, type TrainModel } from '../../../core/train/model';
+import { disposeModel, type TrainModel } from '../../../core/train/model';
 import { Trainer } from '../../../core/train/trainer';
-import { type TrainerInternals, batchOf, graphOf, groups, settings, transformer } from '../../helpers/trainer-cases';
+import { type TrainerInternals, batchOf, modelOf, settings, transformer } from '../../helpers/trainer-cases';
 import { useCpuBackend } from '../../helpers/tf';
 
 beforeAll(useCpuBackend);
@@ -18,8 +18,8 @@ describe('lambdaKeep in translation mode', () => {
   let model: TrainModel;
   let single: TrainModel;
   beforeAll(async () => {
-    model = await buildTrainModel(graphOf(transformer('T_color', 'color'), transformer('T_bg', 'background')), { mode: 'translation', imageSize: 16, datasetGroups: groups, seed: 0, baseDir: '.' });
-    single = await buildTrainModel(graphOf(transformer('T_color', 'color')), { mode: 'translation', imageSize: 16, datasetGroups: groups, seed: 0, baseDir: '.' });
+    model = await modelOf(transformer('T_color', 'color'), transformer('T_bg', 'background'));
+    single = await modelOf(transformer('T_color', 'color'));
   });
   afterAll(() => {
     disposeModel(model);
