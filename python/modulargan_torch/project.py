@@ -248,7 +248,7 @@ TRAINING_KEYS = frozenset(
     {
         "mode", "dataset", "iterations", "batchSize", "learningRate", "beta1", "beta2", "nCritic", "decayFrom",
         "lambdaAdv", "lambdaGp", "lambdaCls", "lambdaRec", "lambdaCyc", "chainProbability", "lambdaKeep", "lambdaChain",
-        "lambdaClsFake", "clsFakeOthers", "lambdaRoundTrip", "lambdaMask", "augment", "ema", "monitor", "seed",
+        "lambdaClsFake", "clsFakeOthers", "clsFakeNeither", "lambdaRoundTrip", "lambdaMask", "augment", "ema", "monitor", "seed",
         "checkpointEvery", "sampleEvery", "frozen", "backend", "dDepth", "dBaseChannels", "discriminatorWeights",
     }
 )
@@ -330,8 +330,9 @@ def _check_training(t: Any, where: str) -> Dict[str, Any]:
     for k in ("lambdaAdv", "lambdaGp", "lambdaCls", "lambdaRec", "lambdaCyc", "lambdaKeep", "lambdaChain", "lambdaClsFake", "lambdaRoundTrip", "lambdaMask"):
         if k in out and (not _is_number(out[k]) or out[k] < 0):
             raise ProjectError(f"{where}: training.{k} must be a number of at least 0, got {json.dumps(out[k])}")
-    if "clsFakeOthers" in out and not isinstance(out["clsFakeOthers"], bool):
-        raise ProjectError(f"{where}: training.clsFakeOthers must be true or false, got {json.dumps(out['clsFakeOthers'])}")
+    for k in ("clsFakeOthers", "clsFakeNeither"):
+        if k in out and not isinstance(out[k], bool):
+            raise ProjectError(f"{where}: training.{k} must be true or false, got {json.dumps(out[k])}")
     if "decayFrom" in out and (not _is_number(out["decayFrom"]) or float(out["decayFrom"]) != int(out["decayFrom"]) or out["decayFrom"] < 0):
         raise ProjectError(f"{where}: training.decayFrom must be a whole number of at least 0")
     if not isinstance(out["frozen"], list) or not all(isinstance(f, str) for f in out["frozen"]):

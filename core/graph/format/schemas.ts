@@ -81,6 +81,8 @@ export const trainingSchema = z.looseObject({
   lambdaClsFake: weight.optional(),
   /** With lambdaClsFake: each D's attribute head also learns that another transformer's images show none of its attributes (off = only its own). */
   clsFakeOthers: z.boolean().optional(),
+  /** With lambdaClsFake: a binary attribute of a fake is learned as neither value (0.5), not as absent (0), which is the value "no". */
+  clsFakeNeither: z.boolean().optional(),
   /** Translation: weight of T_i(T_i(f, target), own value) giving back f, L1 (0 = the paper). */
   lambdaRoundTrip: weight.optional(),
   /** Weight of the mean of each transformer's mask in its own image (0 = the paper). */
