@@ -71,6 +71,7 @@ export async function evalCommand(file: string, opts: EvalCommandOptions, log: (
     print(r.mode === 'generation' ? 'digit kept' : 'other attributes kept', r.preservation);
     if (r.attributeAccuracy) print('each asked-for attribute read as asked, whole chain', r.attributeAccuracy);
     if (r.keptByValue) print("G's condition read as asked per value, whole chain", r.keptByValue);
+    if (r.errorByAsked) print('classification error per value asked for, each attribute alone', r.errorByAsked);
     log(`report written to ${reportDir}/report.json and index.html`);
     return 0;
   } catch (e) {

@@ -223,7 +223,7 @@ export async function evaluateProject(projectFile: string, opts: EvalOptions): P
 
     const columns = result.targets.map((t) => t.code);
     const byName = new Map(result.methods.map((m) => [m.name, m]));
-    const row = (method: string, pick: 'error' | 'kept' | 'attributes' | 'keptByValue', label = method): EvalReport['classificationError']['rows'][number] => {
+    const row = (method: string, pick: 'error' | 'kept' | 'attributes' | 'keptByValue' | 'errorByAsked', label = method): EvalReport['classificationError']['rows'][number] => {
       const m = byName.get(method);
       if (m) return { method: label, status: 'ok', values: m[pick] ?? {} };
       const run = runs.find((r) => r.method === method);
@@ -277,6 +277,7 @@ export async function evaluateProject(projectFile: string, opts: EvalOptions): P
       classificationError: { columns, rows: [row('ModularGAN', 'error'), row(BASELINE, 'error')] },
       preservation: { columns, rows: [row('ModularGAN', 'kept'), row(BASELINE, 'kept')] },
       attributeAccuracy: { columns: [...result.targets.at(-1)!.groups], rows: [row('ModularGAN', 'attributes'), row(BASELINE, 'attributes')] },
+      errorByAsked: { columns: [...result.askedColumns], rows: [row('ModularGAN', 'errorByAsked'), row(BASELINE, 'errorByAsked')] },
       ...(result.valueColumns.length ? { keptByValue: { columns: [...result.valueColumns], rows: [row('ModularGAN', 'keptByValue'), row(BASELINE, 'keptByValue')] } } : {}),
       fid: ['ModularGAN', BASELINE, ...(mode === 'translation' ? [NO_CYCLE] : [])].map((name) => {
         const m = byName.get(name);

@@ -45,6 +45,8 @@ export interface MethodResult {
   readonly attributes: Record<string, number>;
   /** Generation, whole chain: per value of G's condition (e.g. digit '3'), the fraction of items read as that value. */
   readonly keptByValue?: Record<string, number>;
+  /** Each group changed alone (its transformer alone), per value asked for: the fraction of items not read as that value. */
+  readonly errorByAsked: Record<string, number>;
   readonly counterfactual?: Record<string, PixelScores>;
   readonly fid?: number;
   /** The same distance for each target's translations alone: where a chain of modules loses realism. */
@@ -77,6 +79,8 @@ export interface ProtocolResult {
   readonly pictures: Pictures;
   /** Column names of `keptByValue` (generation), in the condition's order. */
   readonly valueColumns: readonly string[];
+  /** Column names of `errorByAsked` ('smiling = 0', 'hair = blond'), in the changeable groups' order. */
+  readonly askedColumns: readonly string[];
 }
 
 type Faces = Dataset & { counterfactual(i: number, a: Record<string, unknown>): Promise<Float32Array> };
@@ -147,7 +151,15 @@ export async function runProtocol(dataset: Dataset, classifier: AttributeClassif
     const name = b.group.kind === 'onehot' ? b.group.values[v]! : String(v);
     return baseSlots.length > 1 ? `${b.name} ${name}` : name;
   };
-  const valueColumns = baseSlots.flatMap((b) => Array.from({ length: b.group.kind === 'onehot' ? b.group.values.length : 2 }, (_, v) => valueName(b, v)));
+  // Each changeable group alone, per value asked for: a transformer may add an attribute and fail
+  // to remove it (or the reverse), which one error rate over both directions hides.
+  const askedName = (g: string, v: number) => {
+    const { group } = slots.get(g)!;
+    return `${g} = ${group.kind === 'onehot' ? group.values[v]! : v}`;
+  };
+  const valueCount = (g: AttributeGroup) => (g.kind === 'onehot' ? g.values.length : 2);
+  const valueColumns = baseSlots.flatMap((b) => Array.from({ length: valueCount(b.group) }, (_, v) => valueName(b, v)));
+  const askedColumns = changeable.flatMap((g) => Array.from({ length: valueCount(slots.get(g)!.group) }, (_, v) => askedName(g, v)));
   const preservedOf = (t: Target) =>
     modular.mode === 'generation' ? baseGroups : dataset.groups.map((g) => g.name).filter((g) => !t.groups.includes(g));
   const chainFor = (t: Target) => tGroups.map((gs, j) => (gs.some((g) => t.groups.includes(g.name)) ? j : -1)).filter((j) => j >= 0);
@@ -207,6 +219,7 @@ export async function runProtocol(dataset: Dataset, classifier: AttributeClassif
           pix = [l1Distance(img, truth), psnr(img, truth), ssim(img, truth, size)];
         }
         tally.add(key, miss ? 1 : 0, keptCount, keep.length, ...pix);
+        if (t.groups.length === 1 && key === `${method.name}|${t.code}`) tally.add(`${method.name}|asked|${askedName(t.groups[0]!, wanted[i]!.get(t.groups[0]!)!)}`, miss ? 1 : 0);
         if (t === full) tally.add(`${key}|attributes`, ...t.groups.map((g) => (pred[i]![groupIndex.get(g)!] === wanted[i]!.get(g) ? 1 : 0)));
         if (t === full) for (const b of baseSlots) tally.add(`${key}|value|${valueName(b, own[i]![b.index]!)}`, pred[i]![b.index] === own[i]![b.index] ? 1 : 0);
       }
@@ -248,6 +261,7 @@ export async function runProtocol(dataset: Dataset, classifier: AttributeClassif
       const key = `${m.name}|${targets.at(-1)!.code}|value|${v}`;
       return tally.has(key) ? [[v, tally.mean(key)]] : [];
     })) } : {}),
+    errorByAsked: Object.fromEntries(askedColumns.flatMap((c) => (tally.has(`${m.name}|asked|${c}`) ? [[c, tally.mean(`${m.name}|asked|${c}`)]] : []))),
     ...(faces && m.full ? { counterfactual: Object.fromEntries(targets.map((t) => [t.code, scores(`${m.name}|${t.code}`)])) } : {}),
     ...(m.full && realFeatures.length >= 2
       ? {
@@ -261,5 +275,5 @@ export async function runProtocol(dataset: Dataset, classifier: AttributeClassif
     const kept = tally.ratio(key, 1, 2);
     return { order: orderName(o), error: tally.mean(key, 0), ...(kept === undefined ? {} : { kept }), ...(faces ? { counterfactual: scores(key) } : {}) };
   });
-  return { targets, items: items.length, methods: results, orders: orderResults, pictures, valueColumns };
+  return { targets, items: items.length, methods: results, orders: orderResults, pictures, valueColumns, askedColumns };
 }

@@ -88,6 +88,7 @@ ${r.classifier.meetsMinimum ? '' : `<strong>Below the ${pct(r.classifier.minimum
 <h2>Classification error of translations (lower is better)</h2>${table(r.classificationError, pct)}
 <h2>Attributes kept that should not change (higher is better)</h2>${table(r.preservation, pct)}
 ${r.attributeAccuracy ? `<h2>Each asked-for attribute, whole chain (higher is better)</h2>${table(r.attributeAccuracy, pct)}` : ''}
+${r.errorByAsked ? `<h2>Classification error per value asked for, each attribute changed alone (lower is better)</h2>${table(r.errorByAsked, pct)}` : ''}
 ${r.keptByValue ? `<h2>G's condition kept per value, whole chain (higher is better)</h2>${table(r.keptByValue, pct)}` : ''}
 <h2>Fréchet distance on classifier features</h2>${fid}
 ${cf}${orders}

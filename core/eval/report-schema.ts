@@ -40,6 +40,8 @@ export const reportSchema = z.object({
   attributeAccuracy: table.optional(),
   /** Generation: per value of G's condition, whole chain, read as asked (absent in translation and older reports). */
   keptByValue: table.optional(),
+  /** Each group changed alone, per value asked for (absent in older reports). */
+  errorByAsked: table.optional(),
   /** byTarget: each target's translations alone (absent in older reports). */
   fid: z.array(z.object({ method: z.string(), status, value: nonNegative.nullable(), byTarget: z.record(z.string(), nonNegative).optional() })),
   counterfactual: z.array(z.object({ method: z.string(), target: z.string(), scores: pixels })).nullable(),

@@ -110,6 +110,18 @@ describe('eval on a tiny synthetic-faces translation model', () => {
     expect(report).toEqual(r);
     expect(report.classificationError.columns).toEqual(['H', 'S', 'HS']);
     expect(report.keptByValue).toBeUndefined();
+    // Each attribute changed alone, per value asked for: the target's error is their weighted mean.
+    const asked = report.errorByAsked!;
+    expect(asked.columns).toEqual(['hair = black', 'hair = blond', 'hair = brown', 'smiling = 0', 'smiling = 1']);
+    for (const [row, errors] of asked.rows.map((x, i) => [x.values, report.classificationError.rows[i]!.values] as const)) {
+      for (const [g, code] of [['hair', 'H'], ['smiling', 'S']] as const) {
+        const per = Object.entries(row).filter(([c]) => c.startsWith(`${g} = `)).map(([, v]) => v);
+        expect(per.length).toBeGreaterThan(0);
+        expect(errors[code]!).toBeGreaterThanOrEqual(Math.min(...per) - 1e-9);
+        expect(errors[code]!).toBeLessThanOrEqual(Math.max(...per) + 1e-9);
+      }
+    }
+    expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain('Classification error per value asked for');
     expect(report.counterfactual!.map((c) => `${c.method}|${c.target}`)).toEqual(
       expect.arrayContaining(['ModularGAN|H', 'ModularGAN|HS', 'StarGAN baseline|S', 'ModularGAN, λ_cyc = 0|HS']),
     );
