@@ -116,7 +116,7 @@ export function trainSettings(project: Project, iterations?: number): TrainSetti
     ...(t.lambdaChain === undefined ? {} : { lambdaChain: t.lambdaChain }),
     ...(t.lambdaClsFake === undefined ? {} : { lambdaClsFake: t.lambdaClsFake }),
     ...(t.clsFakeOthers ? { clsFakeOthers: true } : {}),
-    ...(t.clsFakeNeither ? { clsFakeNeither: true } : {}),
+    ...(t.clsFakeBinary === undefined ? {} : { clsFakeBinary: t.clsFakeBinary }),
     ...(t.lambdaRoundTrip === undefined ? {} : { lambdaRoundTrip: t.lambdaRoundTrip }),
     ...(t.lambdaMask === undefined ? {} : { lambdaMask: t.lambdaMask }),
     ...(t.augment?.length ? { augment: t.augment } : {}),

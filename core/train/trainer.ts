@@ -18,6 +18,7 @@ import { type AugmentKind, augment } from './augment';
 import { WeightAverage } from './ema';
 import { bceWithLogits, criticScore, gradientPenalty, l1 } from './losses';
 import type { Part, TrainModel } from './model';
+import type { ClsFakeBinary } from '../graph/format/schemas';
 
 export interface TrainSettings {
   iterations: number;
@@ -71,15 +72,18 @@ export interface TrainSettings {
    */
   clsFakeOthers?: boolean;
   /**
-   * With lambdaClsFake (not in the paper; default off): the slot of a binary attribute is
-   * learned as 0.5 on fakes, not 0. For a binary attribute 0 is a value ("not smiling", "no
-   * glasses"), so a head taught that fakes show 0 also learns "looks generated" as a reading of
-   * that value: a transformer asked to remove the attribute is read as having done so whenever
-   * its image looks generated, and gets no push to remove it (measured on faces: asked to stop
-   * smiling, 62% of T_smile's faces still smiled; asked to smile, none failed). Neither value
-   * (0.5) is the binary form of what 0 says for a one-hot group: none of the values.
+   * With lambdaClsFake (not in the paper): what the slot of a binary attribute is learned as on
+   * fakes. 'absent' (the default): 0, as for one-hot slots. But for a binary attribute 0 is a
+   * value ("not smiling", "no glasses"): a head taught that fakes show 0 reads "looks generated"
+   * as that value, so a transformer asked to remove the attribute is passed without removing it
+   * (measured on faces: asked to stop smiling, 62% of T_smile's faces still smiled; asked to
+   * smile, none failed). 'neither': 0.5, the binary form of what 0 says for a one-hot group
+   * (none of the values); symmetric, but a head that reads fakes as undecided pushes less than
+   * one that reads them as wrong. 'opposite': the other value than the image should show (the
+   * value asked for; in another transformer's image, the value it should have kept): the head
+   * learns that fakes fail at what was asked of them, in both directions. One-hot slots stay 0.
    */
-  clsFakeNeither?: boolean;
+  clsFakeBinary?: ClsFakeBinary;
   /**
    * Translation with an encoder (not in the paper; default 0 = off): T_i's image, encoded again
    * and given to T_i with the value T_i's input had, gives back T_i's input features, L1
@@ -297,7 +301,7 @@ export class Trainer {
       if (d.conditionLength) {
         const [logitsReal, logitsFake] = tf.split(both.logits, 2);
         cls = tf.add(cls, bceWithLogits(logitsReal as tf.Tensor2D, inp.real[i]!));
-        if (fakeWeight) clsFake = tf.add(clsFake, bceWithLogits(logitsFake as tf.Tensor2D, this.fakeLabels(d, n)));
+        if (fakeWeight) clsFake = tf.add(clsFake, bceWithLogits(logitsFake as tf.Tensor2D, this.fakeLabels(d, inp.target[i]!)));
       }
     });
     if (fakeWeight && cfg.clsFakeOthers) {
@@ -310,7 +314,9 @@ export class Trainer {
         // more D pass, where judging all of them would cost one per transformer.
         const [o, p] = others[Math.floor(seedrandom.alea(`${cfg.seed}:cls-fake:${k}:${i}`)() * others.length)]!;
         const logits = d.apply({ image: this.seenByD(fakes[p]!, `d:${k}:${i}:of:${o}`) }).logits;
-        clsFake = tf.add(clsFake, bceWithLogits(logits, this.fakeLabels(d, logits.shape[0])));
+        // T_o left D_i's attribute as its input had it, unless a transformer before it in the chain changed it.
+        const shown = this.chainBefore(k, o).includes(i) ? inp.target[i]! : inp.real[i]!;
+        clsFake = tf.add(clsFake, bceWithLogits(logits, this.fakeLabels(d, shown)));
       }
     }
     const terms = [weighted(adv, cfg.lambdaAdv), tf.mul(gp, cfg.lambdaGp), tf.mul(cls, cfg.lambdaCls)];
@@ -406,11 +412,15 @@ export class Trainer {
     };
   }
 
-  /** What D's head learns a fake shows (lambdaClsFake): 0 in every slot, or 0.5 in binary ones with clsFakeNeither. */
-  private fakeLabels(d: Discriminator, n: number): tf.Tensor2D {
-    if (!this.cfg.clsFakeNeither) return tf.zeros([n, d.conditionLength]);
-    const row = (d.params.attributes as AttributeGroup[]).flatMap((g) => (g.kind === 'binary' ? [0.5] : Array<number>(groupLength(g)).fill(0)));
-    return tf.tile(tf.tensor2d([row]), [n, 1]);
+  /**
+   * What D's head learns a fake shows (lambdaClsFake) when it should show `shown` (rows of D's
+   * condition): 0 in every slot, and in binary slots what clsFakeBinary says.
+   */
+  private fakeLabels(d: Discriminator, shown: tf.Tensor2D): tf.Tensor2D {
+    const mode = this.cfg.clsFakeBinary ?? 'absent';
+    if (mode === 'absent') return tf.zerosLike(shown);
+    const binary = tf.tensor1d((d.params.attributes as AttributeGroup[]).flatMap((g) => (g.kind === 'binary' ? [1] : Array<number>(groupLength(g)).fill(0))));
+    return tf.mul(binary, mode === 'neither' ? tf.fill(shown.shape, 0.5) : tf.sub(1, shown));
   }
 
   /** What a D is shown of `images`: themselves, or their augmentation (training.augment) drawn from `key`. */

@@ -244,11 +244,13 @@ TRAINING_DEFAULTS: Dict[str, Any] = {
 # python/tests checks the two lists agree). A key outside it is a setting this engine has never
 # heard of, say one a newer studio added: refused by name rather than ignored, since ignoring it
 # would train another model than the project asks for.
+# The studio's CLS_FAKE_BINARY (core/graph/format/schemas.ts); pytest checks they agree.
+CLS_FAKE_BINARY = ("absent", "neither", "opposite")
 TRAINING_KEYS = frozenset(
     {
         "mode", "dataset", "iterations", "batchSize", "learningRate", "beta1", "beta2", "nCritic", "decayFrom",
         "lambdaAdv", "lambdaGp", "lambdaCls", "lambdaRec", "lambdaCyc", "chainProbability", "lambdaKeep", "lambdaChain",
-        "lambdaClsFake", "clsFakeOthers", "clsFakeNeither", "lambdaRoundTrip", "lambdaMask", "augment", "ema", "monitor", "seed",
+        "lambdaClsFake", "clsFakeOthers", "clsFakeBinary", "lambdaRoundTrip", "lambdaMask", "augment", "ema", "monitor", "seed",
         "checkpointEvery", "sampleEvery", "frozen", "backend", "dDepth", "dBaseChannels", "discriminatorWeights",
     }
 )
@@ -330,9 +332,10 @@ def _check_training(t: Any, where: str) -> Dict[str, Any]:
     for k in ("lambdaAdv", "lambdaGp", "lambdaCls", "lambdaRec", "lambdaCyc", "lambdaKeep", "lambdaChain", "lambdaClsFake", "lambdaRoundTrip", "lambdaMask"):
         if k in out and (not _is_number(out[k]) or out[k] < 0):
             raise ProjectError(f"{where}: training.{k} must be a number of at least 0, got {json.dumps(out[k])}")
-    for k in ("clsFakeOthers", "clsFakeNeither"):
-        if k in out and not isinstance(out[k], bool):
-            raise ProjectError(f"{where}: training.{k} must be true or false, got {json.dumps(out[k])}")
+    if "clsFakeOthers" in out and not isinstance(out["clsFakeOthers"], bool):
+        raise ProjectError(f"{where}: training.clsFakeOthers must be true or false, got {json.dumps(out['clsFakeOthers'])}")
+    if "clsFakeBinary" in out and out["clsFakeBinary"] not in CLS_FAKE_BINARY:
+        raise ProjectError(f"{where}: training.clsFakeBinary must be one of {', '.join(CLS_FAKE_BINARY)}, got {json.dumps(out['clsFakeBinary'])}")
     if "decayFrom" in out and (not _is_number(out["decayFrom"]) or float(out["decayFrom"]) != int(out["decayFrom"]) or out["decayFrom"] < 0):
         raise ProjectError(f"{where}: training.decayFrom must be a whole number of at least 0")
     if not isinstance(out["frozen"], list) or not all(isinstance(f, str) for f in out["frozen"]):

@@ -12,7 +12,7 @@ import pytest
 from modulargan_torch.data import DatasetFileError, open_export, open_image_folder
 from modulargan_torch.mgw import Weights, WeightsFileError, decode, encode, read_weights
 from modulargan_torch.modules import Transformer, module_from_weights
-from modulargan_torch.project import TRAINING_KEYS, ProjectError, read_project
+from modulargan_torch.project import CLS_FAKE_BINARY, TRAINING_KEYS, ProjectError, read_project
 from modulargan_torch.rng import Alea, gaussian, hash_seed, normal_values, seeded_permutation, uniform_stream
 from modulargan_torch.runfolder import json_line
 
@@ -117,6 +117,7 @@ def test_a_celeba_folder_reads_as_the_studio_reads_it(studio: Path) -> None:
 def test_the_engine_knows_every_training_setting_of_the_studio(studio: Path) -> None:
     studio_keys = json.loads((studio / "training-keys.json").read_text())
     assert sorted(TRAINING_KEYS) == studio_keys
+    assert list(CLS_FAKE_BINARY) == json.loads((studio / "cls-fake-binary.json").read_text())
 
 
 def test_a_training_setting_it_does_not_know_is_refused_by_name(studio: Path, tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
 import { defaultExportFolder, exportDatasetRef } from '../../core/files/dataset-export';
-import { trainingSchema } from '../../core/graph/format/schemas';
+import { CLS_FAKE_BINARY, trainingSchema } from '../../core/graph/format/schemas';
 import { encodePng } from '../../core/data/images';
 import { openCeleba } from '../../core/data/celeba';
 import sharp from 'sharp';
@@ -149,7 +149,7 @@ function translationProject(): Json {
       lambdaChain: 0.5,
       lambdaClsFake: 0.25,
       clsFakeOthers: true,
-      clsFakeNeither: true,
+      clsFakeBinary: 'opposite',
       lambdaMask: 0.5,
       seed: 5,
       checkpointEvery: 2,
@@ -274,18 +274,19 @@ if (want('training')) {
   // The keep term is compared in the translation case. Here, with it, one weight of E gets a
   // gradient at float32 noise level in the first step (≈1e-6 of its neighbours'), Adam moves it
   // by ±lr on that noise, and the next steps' gradients then differ by 1-3%. The same happens
-  // with clsFakeNeither (R's moments 0.2% apart by the third step); both are compared without
-  // augmentation in the translation case.
+  // with clsFakeBinary 'neither' (R's moments 0.2% apart by the third step); both are compared
+  // without augmentation ('opposite' in the translation case, 'neither' in the round-trip case).
   delete (augmented.training as Json).lambdaKeep;
-  delete (augmented.training as Json).clsFakeNeither;
+  delete (augmented.training as Json).clsFakeBinary;
   await trainingCase('augmented', augmented, (dir) => faceFolder(join(dir, 'faces')));
   // The round trip through a transformer, to its first G update: as with the keep term above, a
   // few of E's weights get float32-noise gradients there that Adam turns into ±lr steps, and
   // the second update's moments then differ by a few percent in ~2% of E's first layer.
   const roundTrip = translationProject();
-  Object.assign(roundTrip.training as Json, { lambdaRoundTrip: 2, iterations: 2, checkpointEvery: 2, sampleEvery: 2 });
+  Object.assign(roundTrip.training as Json, { lambdaRoundTrip: 2, clsFakeBinary: 'neither', iterations: 2, checkpointEvery: 2, sampleEvery: 2 });
   await trainingCase('round-trip', roundTrip, (dir) => faceFolder(join(dir, 'faces')));
 }
 // The studio's training settings, which the PyTorch engine must each know (python/tests).
 writeFileSync(join(out, 'training-keys.json'), JSON.stringify(Object.keys(trainingSchema.shape).sort()));
+writeFileSync(join(out, 'cls-fake-binary.json'), JSON.stringify(CLS_FAKE_BINARY));
 writeFileSync(join(out, 'backend.txt'), `${tf.getBackend()}\n`);

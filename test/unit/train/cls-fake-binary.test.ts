@@ -1,5 +1,6 @@
-// clsFakeNeither: with lambdaClsFake, D's head learns a binary attribute of a fake as 0.5
-// (neither value) instead of 0, which is the value "no"; one-hot slots stay 0 (none of the values).
+// clsFakeBinary: with lambdaClsFake, what D's head learns a binary attribute of a fake as — 0
+// ('absent', the default), 0.5 ('neither') or the other value than it should show ('opposite');
+// one-hot slots stay 0 (none of the values).
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYNTHETIC_FACES } from '../../../core/graph/attributes';
@@ -33,8 +34,8 @@ const built: TrainModel[] = [];
 const facesModel = async () => built[built.push(await buildTrainModel(faces, { mode: 'translation', imageSize: 16, datasetGroups: groups, seed: 0, baseDir: '.' })) - 1]!;
 afterAll(() => built.forEach(disposeModel));
 
-/** Σ over D_i of BCE(D_i(its transformer's image), what a fake shows: `binary` in binary slots, 0 in one-hot ones). */
-function expected(model: TrainModel, tr: Trainer, binary: number): number {
+/** Σ over D_i of BCE(D_i(its transformer's image), what a fake shows: `binary(asked)` in binary slots, 0 in one-hot ones). */
+function expected(model: TrainModel, tr: Trainer, binary: (asked: number) => number): number {
   const internals = tr as unknown as TrainerInternals;
   return tf.tidy(() => {
     const inp = internals.inputs(0, faceBatch());
@@ -42,36 +43,40 @@ function expected(model: TrainModel, tr: Trainer, binary: number): number {
     let sum = 0;
     model.discriminators.forEach((d, i) => {
       const logits = d.module.apply({ image: fakes.get(i)!.image }).logits;
-      const row = i === 0 ? [0, 0, 0] : [binary];
-      sum += bceWithLogits(logits, tf.tensor2d([row, row])).dataSync()[0]!;
+      const asked = inp.target[i]!.arraySync();
+      const rows = asked.map((a) => (i === 0 ? [0, 0, 0] : [binary(a[0]!)]));
+      sum += bceWithLogits(logits, tf.tensor2d(rows)).dataSync()[0]!;
     });
     return sum;
   });
 }
 
-describe('clsFakeNeither', () => {
-  it('teaches D that a fake shows neither value of a binary attribute (0.5) and none of a one-hot group; the other terms stay', async () => {
-    const [a, b] = [await facesModel(), await facesModel()];
-    const on = new Trainer(a, { ...base, clsFakeNeither: true });
-    const want = expected(a, on, 0.5);
-    const l = on.step(0, faceBatch());
-    on.dispose();
-    const off = new Trainer(b, base);
-    const wantOff = expected(b, off, 0);
-    const lOff = off.step(0, faceBatch());
-    off.dispose();
-    expect(l.d_cls_fake).toBeCloseTo(want, 4);
-    expect(lOff.d_cls_fake).toBeCloseTo(wantOff, 4);
-    expect(Math.abs(want - wantOff)).toBeGreaterThan(0.01);
-    for (const k of ['d_adv', 'd_gp', 'd_cls'] as const) expect(l[k]).toBeCloseTo(lOff[k]!, 5);
+describe('clsFakeBinary', () => {
+  const modes = { absent: () => 0, neither: () => 0.5, opposite: (asked: number) => 1 - asked } as const;
+
+  it('teaches D what each mode says a fake shows in a binary slot, none of a one-hot group; the other terms stay', async () => {
+    const runs = await Promise.all(
+      (Object.keys(modes) as (keyof typeof modes)[]).map(async (mode) => {
+        const model = await facesModel();
+        const tr = new Trainer(model, { ...base, clsFakeBinary: mode });
+        const want = expected(model, tr, modes[mode]);
+        const l = tr.step(0, faceBatch());
+        tr.dispose();
+        return { want, l };
+      }),
+    );
+    for (const { want, l } of runs) expect(l.d_cls_fake).toBeCloseTo(want, 4);
+    // The batch asks T_smile for one smile and one without: each mode teaches something else.
+    expect(new Set(runs.map((r) => r.want.toFixed(3))).size).toBe(3);
+    for (const { l } of runs.slice(1)) for (const k of ['d_adv', 'd_gp', 'd_cls'] as const) expect(l[k]).toBeCloseTo(runs[0]!.l[k]!, 5);
   });
 
   it('changes nothing when every attribute is one-hot', async () => {
     const models = [await modelOf(transformer('T_color', 'color'), transformer('T_bg', 'background')), await modelOf(transformer('T_color', 'color'), transformer('T_bg', 'background'))];
     built.push(...models);
     const batch = batchOf((i) => Math.sin(i * 0.29) * 0.8);
-    const losses = [false, true].map((n, j) => {
-      const tr = new Trainer(models[j]!, { ...base, clsFakeNeither: n });
+    const losses = (['absent', 'opposite'] as const).map((n, j) => {
+      const tr = new Trainer(models[j]!, { ...base, clsFakeBinary: n });
       const out = tr.step(0, batch);
       tr.dispose();
       return out;
