@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
 import type { Batch } from '../data/loader';
 import { seededPermutation, shuffleWith } from '../data/loader';
+import type { ClsFakeBinary } from '../graph/format/schemas';
 import { type AttributeGroup, groupLength } from '../graph/ports';
 import type { GanModule } from '../modules/create';
 import type { Discriminator } from '../modules/discriminator';
@@ -18,7 +19,6 @@ import { type AugmentKind, augment } from './augment';
 import { WeightAverage } from './ema';
 import { bceWithLogits, criticScore, gradientPenalty, l1 } from './losses';
 import type { Part, TrainModel } from './model';
-import type { ClsFakeBinary } from '../graph/format/schemas';
 
 export interface TrainSettings {
   iterations: number;
@@ -420,7 +420,7 @@ export class Trainer {
     const mode = this.cfg.clsFakeBinary ?? 'absent';
     if (mode === 'absent') return tf.zerosLike(shown);
     const binary = tf.tensor1d((d.params.attributes as AttributeGroup[]).flatMap((g) => (g.kind === 'binary' ? [1] : Array<number>(groupLength(g)).fill(0))));
-    return tf.mul(binary, mode === 'neither' ? tf.fill(shown.shape, 0.5) : tf.sub(1, shown));
+    return tf.mul(binary, mode === 'neither' ? tf.fill(shown.shape, 0.5) : tf.sub(1, shown)) as tf.Tensor2D;
   }
 
   /** What a D is shown of `images`: themselves, or their augmentation (training.augment) drawn from `key`. */

@@ -322,7 +322,7 @@ class Trainer:
                     cls_fake = cls_fake + bce_with_logits(logits[n:], self._fake_labels(d, inp.target[i]))
         if fake_weight and cfg.get("clsFakeOthers"):
             # Each transformer's D also reads one other transformer's image, drawn per iteration, as
-            # showing none of its attributes (the studio's clsFakeOthers).
+            # a fake (the studio's clsFakeOthers).
             nt = len(model.transformers)
             for i in self.active_d:
                 d = model.discriminators[i].module
