@@ -79,9 +79,10 @@ export interface TrainSettings {
    * (measured on faces: asked to stop smiling, 62% of T_smile's faces still smiled; asked to
    * smile, none failed). 'neither': 0.5, the binary form of what 0 says for a one-hot group
    * (none of the values); symmetric, but a head that reads fakes as undecided pushes less than
-   * one that reads them as wrong. 'opposite': the other value than the image should show (the
-   * value asked for; in another transformer's image, the value it should have kept): the head
-   * learns that fakes fail at what was asked of them, in both directions. One-hot slots stay 0.
+   * one that reads them as wrong (docs/results.md: on faces T_glasses then stopped adding
+   * glasses). One-hot slots stay 0. (Teaching the head the other value than the one asked for
+   * was tried and fails: it inverts the head's reading on fakes, so showing an attribute more
+   * clearly makes a fake read as lacking it.)
    */
   clsFakeBinary?: ClsFakeBinary;
   /**
@@ -301,7 +302,7 @@ export class Trainer {
       if (d.conditionLength) {
         const [logitsReal, logitsFake] = tf.split(both.logits, 2);
         cls = tf.add(cls, bceWithLogits(logitsReal as tf.Tensor2D, inp.real[i]!));
-        if (fakeWeight) clsFake = tf.add(clsFake, bceWithLogits(logitsFake as tf.Tensor2D, this.fakeLabels(d, inp.target[i]!)));
+        if (fakeWeight) clsFake = tf.add(clsFake, bceWithLogits(logitsFake as tf.Tensor2D, this.fakeLabels(d, n)));
       }
     });
     if (fakeWeight && cfg.clsFakeOthers) {
@@ -314,9 +315,7 @@ export class Trainer {
         // more D pass, where judging all of them would cost one per transformer.
         const [o, p] = others[Math.floor(seedrandom.alea(`${cfg.seed}:cls-fake:${k}:${i}`)() * others.length)]!;
         const logits = d.apply({ image: this.seenByD(fakes[p]!, `d:${k}:${i}:of:${o}`) }).logits;
-        // T_o left D_i's attribute as its input had it, unless a transformer before it in the chain changed it.
-        const shown = this.chainBefore(k, o).includes(i) ? inp.target[i]! : inp.real[i]!;
-        clsFake = tf.add(clsFake, bceWithLogits(logits, this.fakeLabels(d, shown)));
+        clsFake = tf.add(clsFake, bceWithLogits(logits, this.fakeLabels(d, logits.shape[0])));
       }
     }
     const terms = [weighted(adv, cfg.lambdaAdv), tf.mul(gp, cfg.lambdaGp), tf.mul(cls, cfg.lambdaCls)];
@@ -412,15 +411,11 @@ export class Trainer {
     };
   }
 
-  /**
-   * What D's head learns a fake shows (lambdaClsFake) when it should show `shown` (rows of D's
-   * condition): 0 in every slot, and in binary slots what clsFakeBinary says.
-   */
-  private fakeLabels(d: Discriminator, shown: tf.Tensor2D): tf.Tensor2D {
-    const mode = this.cfg.clsFakeBinary ?? 'absent';
-    if (mode === 'absent') return tf.zerosLike(shown);
-    const binary = tf.tensor1d((d.params.attributes as AttributeGroup[]).flatMap((g) => (g.kind === 'binary' ? [1] : Array<number>(groupLength(g)).fill(0))));
-    return tf.mul(binary, mode === 'neither' ? tf.fill(shown.shape, 0.5) : tf.sub(1, shown)) as tf.Tensor2D;
+  /** What D's head learns n fakes show (lambdaClsFake): 0 in every slot, or 0.5 in binary ones with clsFakeBinary 'neither'. */
+  private fakeLabels(d: Discriminator, n: number): tf.Tensor2D {
+    if ((this.cfg.clsFakeBinary ?? 'absent') === 'absent') return tf.zeros([n, d.conditionLength]);
+    const row = (d.params.attributes as AttributeGroup[]).flatMap((g) => (g.kind === 'binary' ? [0.5] : Array<number>(groupLength(g)).fill(0)));
+    return tf.tile(tf.tensor2d([row]), [n, 1]);
   }
 
   /** What a D is shown of `images`: themselves, or their augmentation (training.augment) drawn from `key`. */

@@ -275,15 +275,12 @@ class Trainer:
     def _weighted(self, x: Tensor, w: Optional[float]) -> Tensor:
         return x if w is None or w == 1 else x * w
 
-    def _fake_labels(self, d: Discriminator, shown: Tensor) -> Tensor:
-        """What D's head learns a fake shows when it should show `shown`: 0 in every slot, and in
-        binary slots what clsFakeBinary says (0.5 for 'neither', 1 - shown for 'opposite')."""
-        mode = self.cfg.get("clsFakeBinary", "absent")
-        shown = shown.float()
-        if mode == "absent":
-            return torch.zeros_like(shown)
-        binary = torch.tensor([v for g in d.params["attributes"] for v in ([1.0] if g["kind"] == "binary" else [0.0] * group_length(g))], dtype=torch.float32, device=shown.device)
-        return binary * (torch.full_like(shown, 0.5) if mode == "neither" else 1 - shown)
+    def _fake_labels(self, d: Discriminator, n: int) -> Tensor:
+        """What D's head learns n fakes show: 0 in every slot, or 0.5 in binary ones (clsFakeBinary 'neither')."""
+        if self.cfg.get("clsFakeBinary", "absent") == "absent":
+            return torch.zeros((n, d.condition_length), dtype=torch.float32, device=self.device)
+        row = [v for g in d.params["attributes"] for v in ([0.5] if g["kind"] == "binary" else [0.0] * group_length(g))]
+        return torch.tensor([row] * n, dtype=torch.float32, device=self.device)
 
     def d_losses(self, k: int, inp: _Inputs, fakes: Sequence[Tensor]) -> Dict[str, Tensor]:
         cfg, model = self.cfg, self.model
@@ -319,7 +316,7 @@ class Trainer:
             if d.condition_length:
                 cls = cls + bce_with_logits(logits[:n], inp.real[i])
                 if fake_weight:
-                    cls_fake = cls_fake + bce_with_logits(logits[n:], self._fake_labels(d, inp.target[i]))
+                    cls_fake = cls_fake + bce_with_logits(logits[n:], self._fake_labels(d, n))
         if fake_weight and cfg.get("clsFakeOthers"):
             # Each transformer's D also reads one other transformer's image, drawn per iteration, as
             # a fake (the studio's clsFakeOthers).
@@ -332,9 +329,7 @@ class Trainer:
                     continue
                 o, p = others[int(Alea(f"{cfg['seed']}:cls-fake:{k}:{i}")() * len(others))]
                 logits = d(self._seen_by_d(fakes[p].to(x.dtype), f"d:{k}:{i}:of:{o}"))[1]
-                # T_o left D_i's attribute as its input had it, unless a transformer before it changed it.
-                shown = inp.target[i] if i in self.chain_before(k, o) else inp.real[i]
-                cls_fake = cls_fake + bce_with_logits(logits, self._fake_labels(d, shown))
+                cls_fake = cls_fake + bce_with_logits(logits, self._fake_labels(d, logits.shape[0]))
         total = self._weighted(adv, cfg.get("lambdaAdv")) + gp * cfg["lambdaGp"] + cls * cfg["lambdaCls"]
         if fake_weight:
             total = total + cls_fake * fake_weight
