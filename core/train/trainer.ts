@@ -80,7 +80,8 @@ export interface TrainSettings {
    * smile, none failed). 'neither': 0.5, the binary form of what 0 says for a one-hot group
    * (none of the values); symmetric, but a head that reads fakes as undecided pushes less than
    * one that reads them as wrong (docs/results.md: on faces T_glasses then stopped adding
-   * glasses). One-hot slots stay 0. (Teaching the head the other value than the one asked for
+   * glasses). 'skip': binary slots are not learned on fakes (the paper's head, for them).
+   * One-hot slots stay 0. (Teaching the head the other value than the one asked for
    * was tried and fails: it inverts the head's reading on fakes, so showing an attribute more
    * clearly makes a fake read as lacking it.)
    */
@@ -302,7 +303,7 @@ export class Trainer {
       if (d.conditionLength) {
         const [logitsReal, logitsFake] = tf.split(both.logits, 2);
         cls = tf.add(cls, bceWithLogits(logitsReal as tf.Tensor2D, inp.real[i]!));
-        if (fakeWeight) clsFake = tf.add(clsFake, bceWithLogits(logitsFake as tf.Tensor2D, this.fakeLabels(d, n)));
+        if (fakeWeight) clsFake = tf.add(clsFake, this.fakeCls(d, logitsFake as tf.Tensor2D));
       }
     });
     if (fakeWeight && cfg.clsFakeOthers) {
@@ -315,7 +316,7 @@ export class Trainer {
         // more D pass, where judging all of them would cost one per transformer.
         const [o, p] = others[Math.floor(seedrandom.alea(`${cfg.seed}:cls-fake:${k}:${i}`)() * others.length)]!;
         const logits = d.apply({ image: this.seenByD(fakes[p]!, `d:${k}:${i}:of:${o}`) }).logits;
-        clsFake = tf.add(clsFake, bceWithLogits(logits, this.fakeLabels(d, logits.shape[0])));
+        clsFake = tf.add(clsFake, this.fakeCls(d, logits));
       }
     }
     const terms = [weighted(adv, cfg.lambdaAdv), tf.mul(gp, cfg.lambdaGp), tf.mul(cls, cfg.lambdaCls)];
@@ -411,11 +412,19 @@ export class Trainer {
     };
   }
 
-  /** What D's head learns n fakes show (lambdaClsFake): 0 in every slot, or 0.5 in binary ones with clsFakeBinary 'neither'. */
-  private fakeLabels(d: Discriminator, n: number): tf.Tensor2D {
-    if ((this.cfg.clsFakeBinary ?? 'absent') === 'absent') return tf.zeros([n, d.conditionLength]);
-    const row = (d.params.attributes as AttributeGroup[]).flatMap((g) => (g.kind === 'binary' ? [0.5] : Array<number>(groupLength(g)).fill(0)));
-    return tf.tile(tf.tensor2d([row]), [n, 1]);
+  /**
+   * D's head reading fakes (lambdaClsFake), BCE towards: 0 in every slot; with clsFakeBinary
+   * 'neither' 0.5 in binary slots; with 'skip' binary slots left out (learned from real images only).
+   */
+  private fakeCls(d: Discriminator, logits: tf.Tensor2D): tf.Scalar {
+    const mode = this.cfg.clsFakeBinary ?? 'absent';
+    if (mode === 'absent') return bceWithLogits(logits, tf.zerosLike(logits));
+    const binary = (d.params.attributes as AttributeGroup[]).flatMap((g) => Array<boolean>(groupLength(g)).fill(g.kind === 'binary'));
+    if (mode === 'neither') return bceWithLogits(logits, tf.tile(tf.tensor2d([binary.map((b) => (b ? 0.5 : 0))]), [logits.shape[0], 1]));
+    const kept = binary.flatMap((b, j) => (b ? [] : [j]));
+    if (!kept.length) return tf.scalar(0);
+    const part = tf.gather(logits, tf.tensor1d(kept, 'int32'), 1) as tf.Tensor2D;
+    return bceWithLogits(part, tf.zerosLike(part));
   }
 
   /** What a D is shown of `images`: themselves, or their augmentation (training.augment) drawn from `key`. */

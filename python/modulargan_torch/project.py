@@ -245,7 +245,7 @@ TRAINING_DEFAULTS: Dict[str, Any] = {
 # heard of, say one a newer studio added: refused by name rather than ignored, since ignoring it
 # would train another model than the project asks for.
 # The studio's CLS_FAKE_BINARY (core/graph/format/schemas.ts); pytest checks they agree.
-CLS_FAKE_BINARY = ("absent", "neither")
+CLS_FAKE_BINARY = ("absent", "neither", "skip")
 TRAINING_KEYS = frozenset(
     {
         "mode", "dataset", "iterations", "batchSize", "learningRate", "beta1", "beta2", "nCritic", "decayFrom",

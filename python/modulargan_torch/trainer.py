@@ -275,12 +275,22 @@ class Trainer:
     def _weighted(self, x: Tensor, w: Optional[float]) -> Tensor:
         return x if w is None or w == 1 else x * w
 
-    def _fake_labels(self, d: Discriminator, n: int) -> Tensor:
-        """What D's head learns n fakes show: 0 in every slot, or 0.5 in binary ones (clsFakeBinary 'neither')."""
-        if self.cfg.get("clsFakeBinary", "absent") == "absent":
-            return torch.zeros((n, d.condition_length), dtype=torch.float32, device=self.device)
-        row = [v for g in d.params["attributes"] for v in ([0.5] if g["kind"] == "binary" else [0.0] * group_length(g))]
-        return torch.tensor([row] * n, dtype=torch.float32, device=self.device)
+    def _fake_cls(self, d: Discriminator, logits: Tensor) -> Tensor:
+        """D's head reading fakes, BCE towards 0 in every slot; with clsFakeBinary 'neither' 0.5 in
+        binary slots, with 'skip' binary slots left out."""
+        mode = self.cfg.get("clsFakeBinary", "absent")
+        logits = logits.float()
+        if mode == "absent":
+            return bce_with_logits(logits, torch.zeros_like(logits))
+        binary = [g["kind"] == "binary" for g in d.params["attributes"] for _ in range(group_length(g))]
+        if mode == "neither":
+            row = torch.tensor([0.5 if b else 0.0 for b in binary], dtype=torch.float32, device=logits.device)
+            return bce_with_logits(logits, row.expand_as(logits))
+        kept = [j for j, b in enumerate(binary) if not b]
+        if not kept:
+            return logits.new_zeros(())
+        part = logits[:, kept]
+        return bce_with_logits(part, torch.zeros_like(part))
 
     def d_losses(self, k: int, inp: _Inputs, fakes: Sequence[Tensor]) -> Dict[str, Tensor]:
         cfg, model = self.cfg, self.model
@@ -316,7 +326,7 @@ class Trainer:
             if d.condition_length:
                 cls = cls + bce_with_logits(logits[:n], inp.real[i])
                 if fake_weight:
-                    cls_fake = cls_fake + bce_with_logits(logits[n:], self._fake_labels(d, n))
+                    cls_fake = cls_fake + self._fake_cls(d, logits[n:])
         if fake_weight and cfg.get("clsFakeOthers"):
             # Each transformer's D also reads one other transformer's image, drawn per iteration, as
             # a fake (the studio's clsFakeOthers).
@@ -329,7 +339,7 @@ class Trainer:
                     continue
                 o, p = others[int(Alea(f"{cfg['seed']}:cls-fake:{k}:{i}")() * len(others))]
                 logits = d(self._seen_by_d(fakes[p].to(x.dtype), f"d:{k}:{i}:of:{o}"))[1]
-                cls_fake = cls_fake + bce_with_logits(logits, self._fake_labels(d, logits.shape[0]))
+                cls_fake = cls_fake + self._fake_cls(d, logits)
         total = self._weighted(adv, cfg.get("lambdaAdv")) + gp * cfg["lambdaGp"] + cls * cfg["lambdaCls"]
         if fake_weight:
             total = total + cls_fake * fake_weight

@@ -50,7 +50,7 @@ export const datasetRefSchema = z.looseObject({
 const positive = z.number().positive().finite();
 const weight = z.number().min(0).finite();
 /** training.clsFakeBinary's values (core/train/trainer.ts says what each teaches D). */
-export const CLS_FAKE_BINARY = ['absent', 'neither'] as const;
+export const CLS_FAKE_BINARY = ['absent', 'neither', 'skip'] as const;
 export type ClsFakeBinary = (typeof CLS_FAKE_BINARY)[number];
 /** The DiffAugment policies `training.augment` may list (core/train/augment.ts applies them). */
 export const AUGMENT_KINDS = ['color', 'translation', 'cutout'] as const;
@@ -84,7 +84,7 @@ export const trainingSchema = z.looseObject({
   lambdaClsFake: weight.optional(),
   /** With lambdaClsFake: each D's attribute head also learns that another transformer's images show none of its attributes (off = only its own). */
   clsFakeOthers: z.boolean().optional(),
-  /** With lambdaClsFake: what a binary attribute of a fake is learned as — absent (0, the default) or neither value (0.5). */
+  /** With lambdaClsFake: what a binary attribute of a fake is learned as — absent (0, the default), neither value (0.5), or nothing (skip: real images only). */
   clsFakeBinary: z.enum(CLS_FAKE_BINARY).optional(),
   /** Translation: weight of T_i(T_i(f, target), own value) giving back f, L1 (0 = the paper). */
   lambdaRoundTrip: weight.optional(),
