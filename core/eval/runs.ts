@@ -89,7 +89,9 @@ export async function writeVariantProject(projectFile: string, v: Variant): Prom
     v === 'stargan'
       ? // Its layout lists nodes it no longer has; the editor places new nodes itself.
         { ...project, checkpoints: [], graph: baselineGraph(project.graph) as Project['graph'], name: `${project.name || 'project'} (StarGAN-style baseline)`, layout: { nodes: {} } }
-      : { ...project, checkpoints: [], training: { ...project.training!, lambdaCyc: 0 }, name: `${project.name || 'project'} (no cycle loss)` };
+      : // The round trip through the image is StarGAN's cycle loss; an ablation of cycle
+        // consistency that kept it would still have one.
+        { ...project, checkpoints: [], training: { ...project.training!, lambdaCyc: 0, lambdaRoundTrip: 0 }, name: `${project.name || 'project'} (no cycle loss)` };
   const file = variantFile(projectFile, v);
   await saveProjectFile(file, out);
   return file;

@@ -15,7 +15,7 @@ const dir = mkdtempSync(join(tmpdir(), 'mg-variants-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const file = join(dir, 'windows.mgproj.json');
-const project = { ...tinyProject('in'), author: 'kept as an unknown field', datasets: [{ id: 'faces', source: 'synthetic-faces', imageSize: 16 }], training: { mode: 'translation', dataset: 'faces' } };
+const project = { ...tinyProject('in'), author: 'kept as an unknown field', datasets: [{ id: 'faces', source: 'synthetic-faces', imageSize: 16 }], training: { mode: 'translation', dataset: 'faces', lambdaRoundTrip: 10 } };
 writeFileSync(file, `\uFEFF${JSON.stringify(project, null, 2)}`);
 
 describe("evaluation's variant projects", () => {
@@ -35,6 +35,7 @@ describe("evaluation's variant projects", () => {
         expect(p.name).toBe('tiny (StarGAN-style baseline)');
       } else {
         expect(p.training?.lambdaCyc).toBe(0);
+        expect(p.training?.lambdaRoundTrip).toBe(0);
         expect(p.graph.nodes.map((n) => n.id)).toContain('T');
       }
     }
