@@ -4,7 +4,8 @@
 //   assets/projects/colormnist-32.style.mgproj.json -> assets/demo/generation.mgproj.json
 //     (the ColorMNIST run's second stage, on the first stage's final checkpoint)
 //   and their StarGAN-style baselines (<project>.stargan.mgproj.json) -> <demo>.stargan.mgproj.json
-// Each run's latest checkpoint is exported in half precision (assets/demo/faces/,
+// Each run's best checkpoint (the one its `training.monitor` named; without a monitor, the
+// latest) is exported in half precision (assets/demo/faces/,
 // assets/demo/colormnist/), a few held-out synthetic faces become the translation demo's
 // inputs, and each demo is also written as a preset in assets/presets/ (the palette's
 // bundled presets), using the same weights files.
@@ -46,7 +47,7 @@ async function demo(opts: {
   /** The palette preset made of it; baselines have none. */
   preset?: { folder: string; name: string; description: string; params: ExposedParam[] };
 }): Promise<void> {
-  const r = await exportTrainedModules(at(opts.run), { out: at(opts.weights), project: at(opts.project), storage: 'float16' });
+  const r = await exportTrainedModules(at(opts.run), { out: at(opts.weights), project: at(opts.project), storage: 'float16', checkpoint: 'best' });
   const project = await readProject(r.project);
   const graph = opts.edit ? opts.edit(project.graph) : project.graph;
   await saveProjectFile(r.project, { ...project, name: opts.name, description: opts.description, graph });
