@@ -72,6 +72,12 @@ export async function evalCommand(file: string, opts: EvalCommandOptions, log: (
     if (r.attributeAccuracy) print('each asked-for attribute read as asked, whole chain', r.attributeAccuracy);
     if (r.keptByValue) print("G's condition read as asked per value, whole chain", r.keptByValue);
     if (r.errorByAsked) print('classification error per value asked for, each attribute alone', r.errorByAsked);
+    if (r.identity?.length) {
+      const methods = [...new Set(r.identity.map((c) => c.method))];
+      const of = (m: string) => r.identity!.filter((c) => c.method === m);
+      log(`L1 to the input, nothing asked to change (${of(methods[0]!).map((c) => c.target).join(', ')}):`);
+      for (const m of methods) log(`  ${m}: ${of(m).map((c) => c.scores.l1.toFixed(4)).join(', ')}`);
+    }
     log(`report written to ${reportDir}/report.json and index.html`);
     return 0;
   } catch (e) {

@@ -260,6 +260,12 @@ export async function evaluateProject(projectFile: string, opts: EvalOptions): P
                 'the same face rendered with the target attributes is the exact answer. L1 = mean |a − b|, PSNR = 10·log10(1/MSE) (≤ 100 dB), SSIM = mean over all 8×8 windows (stride 1) and channels of the SSIM formula with C1 = 0.01², C2 = 0.03², all on the [0, 1] scale.',
             }
           : {}),
+        ...(mode === 'translation'
+          ? {
+              identity:
+                'the output against the input when nothing is asked to change: "none" is R(E(x)), no transformer; a target\'s code, its transformers asked for the input\'s own values (the baseline\'s one transformer for all). It bounds how close any translation can come to the exact answer. Same L1, PSNR and SSIM as the counterfactual.',
+            }
+          : {}),
         'mask sums': 'the chain\'s masks g\' added up at feature resolution, shown clipped at 1 and enlarged (the paper\'s Figure 6).',
         classifier: `ResNet-18-style (stem conv3, 4 stages × 2 basic blocks, widths w·(1, 2, 4, 8), no normalisation), softmax cross-entropy per one-hot group and BCE per binary one, Adam 1e-3 decaying linearly to 0 over the second half, trained on the dataset's training split; accuracy on its test split. Wanted: at least ${MINIMUM_ACCURACY * 100}% per attribute.`,
       },
@@ -286,6 +292,7 @@ export async function evaluateProject(projectFile: string, opts: EvalOptions): P
       counterfactual: faces
         ? result.methods.flatMap((m) => (m.counterfactual ? Object.entries(m.counterfactual).map(([target, scores]) => ({ method: m.name, target, scores })) : []))
         : null,
+      ...(mode === 'translation' ? { identity: result.methods.flatMap((m) => (m.identity ? Object.entries(m.identity).map(([target, scores]) => ({ method: m.name, target, scores })) : [])) } : {}),
       orderAblation: result.orders.map((o) => ({ order: o.order, error: o.error, ...(o.kept === undefined ? {} : { kept: o.kept }), ...(o.counterfactual ? { counterfactual: o.counterfactual } : {}) })),
       maskAblation: { columns, rows: [row('ModularGAN', 'error', 'with mask'), row(NO_MASK, 'error', 'without mask (f\' replaces f)')] },
       cycleAblation: { columns, rows: [row('ModularGAN', 'error', 'with cycle loss'), row(NO_CYCLE, 'error', 'without cycle loss (λ_cyc = 0)')] },

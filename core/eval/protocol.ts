@@ -6,9 +6,11 @@
 //   kept      the fraction of attributes that should not change and did not: the other groups
 //             (translation), or the digit G was asked for (generation: nothing else is fixed);
 //             in generation also per value of G's condition (each digit) through the whole chain;
-// plus, on synthetic faces, L1/PSNR/SSIM against the exactly rendered counterfactual, and per
-// method the Fréchet distance of the classifier's features of real test images and of all
-// its translations. Ablations: every order of the full chain, the chain without masks.
+// plus, on synthetic faces, L1/PSNR/SSIM against the exactly rendered counterfactual; in
+// translation, the same scores against the input when the pipeline is asked to change nothing
+// (identity); and per method the Fréchet distance of the classifier's features of real test
+// images and of all its translations. Ablations: every order of the full chain, the chain
+// without masks.
 
 import type { Dataset } from '../data/dataset';
 import { seededPermutation } from '../data/loader';
@@ -48,6 +50,11 @@ export interface MethodResult {
   /** Each group changed alone (its transformer alone), per value asked for: the fraction of items not read as that value. */
   readonly errorByAsked: Record<string, number>;
   readonly counterfactual?: Record<string, PixelScores>;
+  /**
+   * Translation: the output against the input when nothing is asked to change. 'none' is R(E(x))
+   * with no transformer; a target's code, its transformers asked for the input's own values.
+   */
+  readonly identity?: Record<string, PixelScores>;
   readonly fid?: number;
   /** The same distance for each target's translations alone: where a chain of modules loses realism. */
   readonly fidByTarget?: Record<string, number>;
@@ -166,6 +173,12 @@ export async function runProtocol(dataset: Dataset, classifier: AttributeClassif
   const methods: MethodSpec[] = [{ name: 'ModularGAN', model: modular, single: false, full: true }, ...others];
   const ablations = opts.ablations ?? true;
   const faces = ablations && hasCounterfactuals(dataset) && modular.mode === 'translation' ? dataset : undefined;
+  // Any dataset with an encoder: how much of a face survives E, R and the transformers when no
+  // change is asked. It bounds the counterfactual scores and, unlike them, needs no exact answer.
+  const identity = ablations && modular.mode === 'translation';
+  // No transformer, each one alone, and the whole chain (of the first method: the baseline's
+  // one transformer reads every group, so each of its keys is the same pass).
+  const identityTargets = identity ? [{ code: 'none', chain: [] as number[] }, ...targets.filter((t) => t.groups.length === 1 || t === targets.at(-1)).map((t) => ({ code: t.code, chain: chainFor(t) }))] : [];
   const allChain = modular.transformers.map((_, j) => j);
   const orders = ablations && modular.transformers.length >= 2 && modular.transformers.length <= 4 ? permutations(allChain) : [];
   const orderName = (o: number[]) => o.map((j) => tGroups[j]!.map((g) => g.name).join('+')).join(' → ');
@@ -244,10 +257,28 @@ export async function runProtocol(dataset: Dataset, classifier: AttributeClassif
       }
     }
     for (const o of orders) await evaluate(`order|${orderName(o)}`, full, methods[0]!, o, true);
+    for (const m of methods.filter((x) => x.full)) {
+      const done = new Map<string, number[][]>();
+      for (const t of identityTargets) {
+        const chain = m.single && t.chain.length ? [0] : t.chain;
+        let pix = done.get(chain.join());
+        if (!pix) {
+          const out = await translate(m.model, size, { images: batch.images, labels: batch.labels, targets: batch.labels, items: ids, n }, { chain, seed: opts.seed });
+          pix = Array.from({ length: n }, (_, i) => {
+            const img = out.images.subarray(i * per, (i + 1) * per);
+            const x = batch.images.subarray(i * per, (i + 1) * per);
+            return [l1Distance(img, x), psnr(img, x), ssim(img, x, size)];
+          });
+          done.set(chain.join(), pix);
+        }
+        for (const p of pix) tally.add(`${m.name}|identity|${t.code}`, ...p);
+      }
+    }
     opts.log?.(`evaluated ${Math.min(start + chunk, items.length)}/${items.length} test items`);
   }
 
   const scores = (key: string): PixelScores => ({ l1: tally.mean(key, 3), psnr: tally.mean(key, 4), ssim: tally.mean(key, 5) });
+  const identityScores = (key: string): PixelScores => ({ l1: tally.mean(key, 0), psnr: tally.mean(key, 1), ssim: tally.mean(key, 2) });
   const results: MethodResult[] = methods.map((m) => ({
     name: m.name,
     error: Object.fromEntries(targets.map((t) => [t.code, tally.mean(`${m.name}|${t.code}`, 0)])),
@@ -263,6 +294,7 @@ export async function runProtocol(dataset: Dataset, classifier: AttributeClassif
     })) } : {}),
     errorByAsked: Object.fromEntries(askedColumns.flatMap((c) => (tally.has(`${m.name}|asked|${c}`) ? [[c, tally.mean(`${m.name}|asked|${c}`)]] : []))),
     ...(faces && m.full ? { counterfactual: Object.fromEntries(targets.map((t) => [t.code, scores(`${m.name}|${t.code}`)])) } : {}),
+    ...(identity && m.full ? { identity: Object.fromEntries(identityTargets.map((t) => [t.code, identityScores(`${m.name}|identity|${t.code}`)])) } : {}),
     ...(m.full && realFeatures.length >= 2
       ? {
           fid: featureFrechet(realFeatures, features.get(m.name)!),

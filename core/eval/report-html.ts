@@ -46,6 +46,11 @@ export async function reportHtml(r: EvalReport, losses: readonly LossSeries[]): 
         .map((c) => `<tr><td>${esc(c.method)}</td><td>${esc(c.target)}</td><td>${num(c.scores.l1)}</td><td>${num(c.scores.psnr, 2)}</td><td>${num(c.scores.ssim)}</td></tr>`)
         .join('')}</table>`
     : '';
+  const identity = r.identity?.length
+    ? `<h2>Identity: nothing asked to change</h2><p>The output against the input; "none" is R(E(x)) with no transformer, a target's code its transformers asked for the input's own values.</p><table><tr><th>method</th><th>transformers</th><th>L1</th><th>PSNR (dB)</th><th>SSIM</th></tr>${r.identity
+        .map((c) => `<tr><td>${esc(c.method)}</td><td>${esc(c.target)}</td><td>${num(c.scores.l1)}</td><td>${num(c.scores.psnr, 2)}</td><td>${num(c.scores.ssim)}</td></tr>`)
+        .join('')}</table>`
+    : '';
   const orders = r.orderAblation.length
     ? `<h2>Order of modules (full chain)</h2><table><tr><th>order</th><th>error</th><th>kept</th>${r.counterfactual ? '<th>L1</th><th>PSNR</th><th>SSIM</th>' : ''}</tr>${r.orderAblation
         .map(
@@ -91,7 +96,7 @@ ${r.attributeAccuracy ? `<h2>Each asked-for attribute, whole chain (higher is be
 ${r.errorByAsked ? `<h2>Classification error per value asked for, each attribute changed alone (lower is better)</h2>${table(r.errorByAsked, pct)}` : ''}
 ${r.keptByValue ? `<h2>G's condition kept per value, whole chain (higher is better)</h2>${table(r.keptByValue, pct)}` : ''}
 <h2>Fréchet distance on classifier features</h2>${fid}
-${cf}${orders}
+${cf}${identity}${orders}
 <h2>Mask ablation: classification error</h2>${table(r.maskAblation, pct)}
 <h2>Cycle-loss ablation: classification error</h2>${table(r.cycleAblation, pct)}
 <h2>Samples and masks</h2>${images}

@@ -45,6 +45,8 @@ export const reportSchema = z.object({
   /** byTarget: each target's translations alone (absent in older reports). */
   fid: z.array(z.object({ method: z.string(), status, value: nonNegative.nullable(), byTarget: z.record(z.string(), nonNegative).optional() })),
   counterfactual: z.array(z.object({ method: z.string(), target: z.string(), scores: pixels })).nullable(),
+  /** Translation: output against input when nothing is asked to change; target 'none' is R(E(x)) (absent in generation and older reports). */
+  identity: z.array(z.object({ method: z.string(), target: z.string(), scores: pixels })).optional(),
   orderAblation: z.array(z.object({ order: z.string(), error: rate, kept: rate.optional(), counterfactual: pixels.optional() })),
   maskAblation: table,
   cycleAblation: table,

@@ -10,7 +10,11 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluateProject } from '../../core/eval/evaluate';
 import { reportSchema } from '../../core/eval/report-schema';
-import { baselineGraph, variantFile } from '../../core/eval/runs';
+import { spreadItems } from '../../core/eval/protocol';
+import { baselineGraph, loadRun, projectDataset, readProject, variantFile } from '../../core/eval/runs';
+import { l1Distance } from '../../core/eval/image-metrics';
+import { loadItems } from '../../core/eval/classifier-train';
+import { translate } from '../../core/eval/translate';
 import { readProjectFile } from '../../core/files/documents';
 import { SYNTHETIC_FACES } from '../../core/graph/attributes';
 import { initBackend } from '../../core/runtime/backends';
@@ -73,6 +77,7 @@ describe('eval on a tiny ColorMNIST generation model', () => {
     expect(report.runs[1]!.iteration).toBe(4);
     expect(report.cycleAblation.rows[1]!.status).toBe('not applicable');
     expect(report.counterfactual).toBeNull();
+    expect(report.identity).toBeUndefined();
     expect(report.orderAblation.map((o) => o.order)).toEqual(['color → background', 'background → color']);
     expect(Object.keys(report.classifier.accuracy)).toEqual(['digit', 'color', 'style', 'background']);
     // The baseline project is a valid project with one transformer conditioned on both groups.
@@ -135,6 +140,24 @@ describe('eval on a tiny synthetic-faces translation model', () => {
     expect(new Set(Object.values(report.fid[0]!.byTarget!)).size).toBe(3);
     expect(readFileSync(join(out, 'index.html'), 'utf8')).toMatch(/FID \(classifier features\)<\/th><th>H<\/th><th>S<\/th><th>HS<\/th>/);
     expect(existsSync(join(out, 'masks.png'))).toBe(true);
+    // Identity: nothing asked to change. 'none' is R(E(x)), measured here on its own; the
+    // baseline's one transformer answers every other key with the same pass.
+    const identity = (m: string) => Object.fromEntries(report.identity!.filter((c) => c.method === m).map((c) => [c.target, c.scores.l1]));
+    const modular = identity('ModularGAN');
+    expect(Object.keys(modular)).toEqual(['none', 'H', 'S', 'HS']);
+    expect(modular.H).not.toBeCloseTo(modular.none!, 6);
+    const base = identity('StarGAN baseline');
+    expect(Object.keys(base)).toEqual(['none', 'H', 'S', 'HS']);
+    expect(new Set([base.H, base.S, base.HS]).size).toBe(1);
+    const dataset = await projectDataset(await readProject(file), file);
+    const items = spreadItems(dataset.test, 4);
+    const batch = await loadItems(dataset, items);
+    const run = (await loadRun(file, dataset))!;
+    const rec = await translate(run.model, 32, { ...batch, targets: batch.labels, items }, { chain: [], seed: 0 });
+    const per = 32 * 32 * 3;
+    const direct = items.reduce((a, _, i) => a + l1Distance(rec.images.subarray(i * per, (i + 1) * per), batch.images.subarray(i * per, (i + 1) * per)), 0) / items.length;
+    expect(modular.none).toBeCloseTo(direct, 6);
+    expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain('Identity: nothing asked to change');
   }, 120_000);
 
   it('derives a one-transformer baseline graph', () => {
