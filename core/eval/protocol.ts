@@ -176,8 +176,8 @@ export async function runProtocol(dataset: Dataset, classifier: AttributeClassif
   // Any dataset with an encoder: how much of a face survives E, R and the transformers when no
   // change is asked. It bounds the counterfactual scores and, unlike them, needs no exact answer.
   const identity = ablations && modular.mode === 'translation';
-  // No transformer, each one alone, and the whole chain (of the first method: the baseline's
-  // one transformer reads every group, so each of its keys is the same pass).
+  // No transformer, each one alone, and the whole chain. The baseline's one transformer reads
+  // every group, so its keys other than 'none' share one pass.
   const identityTargets = identity ? [{ code: 'none', chain: [] as number[] }, ...targets.filter((t) => t.groups.length === 1 || t === targets.at(-1)).map((t) => ({ code: t.code, chain: chainFor(t) }))] : [];
   const allChain = modular.transformers.map((_, j) => j);
   const orders = ablations && modular.transformers.length >= 2 && modular.transformers.length <= 4 ? permutations(allChain) : [];

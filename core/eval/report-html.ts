@@ -41,15 +41,13 @@ async function uplotAssets(): Promise<{ js: string; css: string }> {
 export async function reportHtml(r: EvalReport, losses: readonly LossSeries[]): Promise<string> {
   const { js, css } = await uplotAssets();
   const acc = Object.entries(r.classifier.accuracy).map(([g, v]) => `<tr><td>${esc(g)}</td><td>${pct(v)}</td></tr>`).join('');
-  const cf = r.counterfactual
-    ? `<h2>Counterfactual error (synthetic faces)</h2><table><tr><th>method</th><th>target</th><th>L1</th><th>PSNR (dB)</th><th>SSIM</th></tr>${r.counterfactual
-        .map((c) => `<tr><td>${esc(c.method)}</td><td>${esc(c.target)}</td><td>${num(c.scores.l1)}</td><td>${num(c.scores.psnr, 2)}</td><td>${num(c.scores.ssim)}</td></tr>`)
-        .join('')}</table>`
-    : '';
+  const pixelTable = (rows: NonNullable<EvalReport['identity']>, second: string) =>
+    `<table><tr><th>method</th><th>${second}</th><th>L1</th><th>PSNR (dB)</th><th>SSIM</th></tr>${rows
+      .map((c) => `<tr><td>${esc(c.method)}</td><td>${esc(c.target)}</td><td>${num(c.scores.l1)}</td><td>${num(c.scores.psnr, 2)}</td><td>${num(c.scores.ssim)}</td></tr>`)
+      .join('')}</table>`;
+  const cf = r.counterfactual ? `<h2>Counterfactual error (synthetic faces)</h2>${pixelTable(r.counterfactual, 'target')}` : '';
   const identity = r.identity?.length
-    ? `<h2>Identity: nothing asked to change</h2><p>The output against the input; "none" is R(E(x)) with no transformer, a target's code its transformers asked for the input's own values.</p><table><tr><th>method</th><th>transformers</th><th>L1</th><th>PSNR (dB)</th><th>SSIM</th></tr>${r.identity
-        .map((c) => `<tr><td>${esc(c.method)}</td><td>${esc(c.target)}</td><td>${num(c.scores.l1)}</td><td>${num(c.scores.psnr, 2)}</td><td>${num(c.scores.ssim)}</td></tr>`)
-        .join('')}</table>`
+    ? `<h2>Identity: nothing asked to change</h2><p>The output against the input; "none" is R(E(x)) with no transformer, a target's code its transformers asked for the input's own values.</p>${pixelTable(r.identity, 'transformers')}`
     : '';
   const orders = r.orderAblation.length
     ? `<h2>Order of modules (full chain)</h2><table><tr><th>order</th><th>error</th><th>kept</th>${r.counterfactual ? '<th>L1</th><th>PSNR</th><th>SSIM</th>' : ''}</tr>${r.orderAblation
