@@ -97,6 +97,15 @@ export interface TrainSettings {
    */
   lambdaRoundTrip?: number;
   /**
+   * Translation with an encoder (not in the paper; default 0 = off): each transformer asked for
+   * the value the input already has gives the input image back through R, L1 weighted by this
+   * (g_identity; CycleGAN's identity loss). The reconstruction term trains R on E's features
+   * only, while every picture a user sees is R of a transformer's features; this asks R and the
+   * transformers to keep a face exactly where nothing is to change. Costs one T and one R pass
+   * per transformer.
+   */
+  lambdaIdentity?: number;
+  /**
    * Weight of the mean of each transformer's mask in its own image (not in the paper; default 0
    * = off; g_mask): a mask open everywhere lets a transformer touch the whole face, a sparse one
    * only where its attribute lives.
@@ -347,6 +356,8 @@ export class Trainer {
     let keep: tf.Scalar = tf.scalar(0);
     const roundTripWeight = model.base.module.kind === 'E' ? (cfg.lambdaRoundTrip ?? 0) : 0;
     const maskWeight = cfg.lambdaMask ?? 0;
+    const identityWeight = model.base.module.kind === 'E' ? (cfg.lambdaIdentity ?? 0) : 0;
+    let identity: tf.Scalar = tf.scalar(0);
     let roundTrip: tf.Scalar = tf.scalar(0);
     let maskMean: tf.Scalar = tf.scalar(0);
     for (const i of all) {
@@ -373,6 +384,10 @@ export class Trainer {
         // T_i never changes itself in a chain before it, so its input held the input's own value.
         if (roundTripWeight && input) roundTrip = tf.add(roundTrip, l1(model.transformers[i]!.module.apply({ feature: again, condition: inp.real[i]! }).feature, input));
       }
+      if (identityWeight && i < nT) {
+        const kept = model.transformers[i]!.module.apply({ feature: f, condition: inp.real[i]! }).feature;
+        identity = tf.add(identity, l1(model.reconstructor.module.apply({ feature: kept }).image, x));
+      }
     }
     if (model.base.module.kind === 'E') rec = l1(model.reconstructor.module.apply({ feature: f }).image, x);
     const terms = [weighted(adv, cfg.lambdaAdv), tf.mul(cls, cfg.lambdaCls), tf.mul(rec, cfg.lambdaRec), tf.mul(cyc, cfg.lambdaCyc)];
@@ -380,6 +395,7 @@ export class Trainer {
     if (keepWeight || keepOthers) terms.push(tf.mul(keep, keepWeight || keepOthers));
     if (roundTripWeight) terms.push(tf.mul(roundTrip, roundTripWeight));
     if (maskWeight) terms.push(tf.mul(maskMean, maskWeight));
+    if (identityWeight) terms.push(tf.mul(identity, identityWeight));
     const chainWeight = cfg.lambdaChain ?? 0;
     let chain: tf.Scalar | undefined;
     // With one transformer the whole chain is that transformer's own term (the StarGAN-style
@@ -408,6 +424,7 @@ export class Trainer {
       ...(chain ? { g_chain: chain } : {}),
       ...(roundTripWeight ? { g_round_trip: roundTrip } : {}),
       ...(maskWeight ? { g_mask: maskMean } : {}),
+      ...(identityWeight ? { g_identity: identity } : {}),
       g_total: total,
     };
   }

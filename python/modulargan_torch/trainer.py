@@ -2,7 +2,7 @@
 discriminator update every iteration and a generator-side update (E or G, every T, R) every
 n_critic-th, with WGAN-GP, classification, reconstruction and feature-cycle losses and the
 studio's extra terms (chainProbability, lambdaKeep, lambdaChain, lambdaClsFake with
-clsFakeOthers and clsFakeBinary, lambdaRoundTrip, lambdaMask). Every random draw is a function of (seed,
+clsFakeOthers and clsFakeBinary, lambdaRoundTrip, lambdaIdentity, lambdaMask). Every random draw is a function of (seed,
 iteration), so optimiser state is all a resume needs.
 
 Data-parallel: the D side (every trained D) and the G side (E or G, the transformers, R) are
@@ -366,7 +366,8 @@ class Trainer:
         encoder = model.base.module if model.base.module.kind == "E" else None
         round_trip_weight = float(cfg.get("lambdaRoundTrip") or 0) if encoder is not None else 0.0
         mask_weight = float(cfg.get("lambdaMask") or 0)
-        round_trip, mask_mean = zero, zero
+        identity_weight = float(cfg.get("lambdaIdentity") or 0) if encoder is not None else 0.0
+        round_trip, mask_mean, identity = zero, zero, zero
         for i in every:
             image, feature, mask, given = fakes[i]
             if mask_weight and mask is not None:
@@ -396,6 +397,9 @@ class Trainer:
                 # T_i's image, encoded again and asked for the value T_i's input had, gives that input back.
                 if round_trip_weight and given is not None:
                     round_trip = round_trip + l1(model.transformers[i].module(again, inp.real[i])[0], given)
+            # Each transformer asked for the value the input has gives the input image back.
+            if identity_weight and i < nt:
+                identity = identity + l1(model.reconstructor.module(model.transformers[i].module(f, inp.real[i])[0]), x)
         if encoder is not None:
             rec = l1(model.reconstructor.module(f), x)
         total = self._weighted(adv, cfg.get("lambdaAdv")) + cls * cfg["lambdaCls"] + rec * cfg["lambdaRec"] + cyc * cfg["lambdaCyc"]
@@ -405,6 +409,8 @@ class Trainer:
             total = total + round_trip * round_trip_weight
         if mask_weight:
             total = total + mask_mean * mask_weight
+        if identity_weight:
+            total = total + identity * identity_weight
         chain: Optional[Tensor] = None
         chain_weight = float(cfg.get("lambdaChain") or 0)
         # With one transformer the whole chain is that transformer's own term: not counted twice.
@@ -434,6 +440,8 @@ class Trainer:
             out["g_round_trip"] = round_trip
         if mask_weight:
             out["g_mask"] = mask_mean
+        if identity_weight:
+            out["g_identity"] = identity
         out["g_total"] = total
         return out
 

@@ -279,11 +279,12 @@ if (want('training')) {
   delete (augmented.training as Json).lambdaKeep;
   delete (augmented.training as Json).clsFakeBinary;
   await trainingCase('augmented', augmented, (dir) => faceFolder(join(dir, 'faces')));
-  // The round trip through a transformer, to its first G update: as with the keep term above, a
-  // few of E's weights get float32-noise gradients there that Adam turns into ±lr steps, and
-  // the second update's moments then differ by a few percent in ~2% of E's first layer.
+  // The round trip through a transformer and the identity term, to the first G update: as with
+  // the keep term above, a few of E's weights get float32-noise gradients there that Adam turns
+  // into ±lr steps, and the second update's moments then differ by a few percent in ~2% of E's
+  // first layer.
   const roundTrip = translationProject();
-  Object.assign(roundTrip.training as Json, { lambdaRoundTrip: 2, clsFakeBinary: 'skip', iterations: 2, checkpointEvery: 2, sampleEvery: 2 });
+  Object.assign(roundTrip.training as Json, { lambdaRoundTrip: 2, lambdaIdentity: 1.5, clsFakeBinary: 'skip', iterations: 2, checkpointEvery: 2, sampleEvery: 2 });
   await trainingCase('round-trip', roundTrip, (dir) => faceFolder(join(dir, 'faces')));
 }
 // The studio's training settings, which the PyTorch engine must each know (python/tests).

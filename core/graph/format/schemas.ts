@@ -86,8 +86,10 @@ export const trainingSchema = z.looseObject({
   clsFakeOthers: z.boolean().optional(),
   /** With lambdaClsFake: what a binary attribute of a fake is learned as — absent (0, the default), neither value (0.5), or nothing (skip: real images only). */
   clsFakeBinary: z.enum(CLS_FAKE_BINARY).optional(),
-  /** Translation: weight of T_i(T_i(f, target), own value) giving back f, L1 (0 = the paper). */
+  /** Translation: weight of T_i(E(T_i's image), own value) giving back T_i's input features, L1 (0 = the paper). */
   lambdaRoundTrip: weight.optional(),
+  /** Translation: weight of R(T_i(E(x), own value)) giving back the image x, L1 (0 = the paper). */
+  lambdaIdentity: weight.optional(),
   /** Weight of the mean of each transformer's mask in its own image (0 = the paper). */
   lambdaMask: weight.optional(),
   /** DiffAugment policies applied to every image a discriminator sees, real and fake (none = the paper). */
