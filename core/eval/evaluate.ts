@@ -194,6 +194,14 @@ export async function evaluateProject(projectFile: string, opts: EvalOptions): P
     const budget = opts.variantIterations ?? modular.iteration;
 
     const runs: EvalReport['runs'] = [{ method: 'ModularGAN', status: 'ok', projectFile: resolve(projectFile), iteration: modular.iteration }];
+    // A variant's run is reused as soon as it has a checkpoint, so one stopped early would be
+    // compared as if it had the same budget: said on the console and in the report.
+    const variantRun = (method: string, r: LoadedRun): EvalReport['runs'][number] => {
+      const short = r.checkpoint !== resolve(r.projectFile) && r.iteration < budget;
+      const note = short ? `its run has ${r.iteration} iterations, fewer than the ${budget} it is compared at; continue it with 'modulargan train ${r.projectFile} --resume'` : undefined;
+      if (note) say(`warning: ${method}: ${note}`);
+      return { method, status: 'ok', projectFile: r.projectFile, iteration: r.iteration, ...(note ? { note } : {}) };
+    };
     let baseline: LoadedRun | undefined;
     const b = opts.baseline ?? 'train';
     if (b !== 'skip') {
@@ -204,14 +212,14 @@ export async function evaluateProject(projectFile: string, opts: EvalOptions): P
         if (baseline.model.transformers.length !== 1) throw new Error(`${file}: a StarGAN-style baseline has exactly one transformer, this one has ${baseline.model.transformers.length}`);
       }
     }
-    runs.push(baseline ? { method: BASELINE, status: 'ok', projectFile: baseline.projectFile, iteration: baseline.iteration } : { method: BASELINE, status: 'not trained', note: b === 'skip' ? 'skipped (--no-baseline)' : 'no checkpoint' });
+    runs.push(baseline ? variantRun(BASELINE, baseline) : { method: BASELINE, status: 'not trained', note: b === 'skip' ? 'skipped (--no-baseline)' : 'no checkpoint' });
 
     let noCycle: LoadedRun | undefined;
     if (mode === 'translation') {
       const file = opts.trainNoCycle ? await ensureVariant(projectFile, 'nocycle', budget, say) : variantFile(projectFile, 'nocycle');
       noCycle = await loadRun(file, dataset).catch(() => undefined);
       if (noCycle) loaded.push(noCycle);
-      runs.push(noCycle ? { method: NO_CYCLE, status: 'ok', projectFile: noCycle.projectFile, iteration: noCycle.iteration } : { method: NO_CYCLE, status: 'not trained', note: 'run eval with --train-no-cycle to train it' });
+      runs.push(noCycle ? variantRun(NO_CYCLE, noCycle) : { method: NO_CYCLE, status: 'not trained', note: 'run eval with --train-no-cycle to train it' });
     } else runs.push({ method: NO_CYCLE, status: 'not applicable', note: 'generation mode has no encoder, so no cycle loss' });
 
     const others: MethodSpec[] = [

@@ -71,7 +71,7 @@ export async function reportHtml(r: EvalReport, losses: readonly LossSeries[]): 
     .join('');
   const defs = Object.entries(r.definitions).map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('');
   const runs = r.runs
-    .map((x) => `<tr><td>${esc(x.method)}</td><td>${esc(x.status)}</td><td>${x.iteration ?? '–'}</td><td>${esc(x.projectFile ?? x.note ?? '')}</td></tr>`)
+    .map((x) => `<tr><td>${esc(x.method)}</td><td>${esc(x.status)}</td><td>${x.iteration ?? '–'}</td><td>${esc([x.projectFile, x.note].filter(Boolean).join(' — '))}</td></tr>`)
     .join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Evaluation: ${esc(r.project)}</title>

@@ -25,7 +25,7 @@ export const settings = (more: Partial<TrainSettings> = {}): TrainSettings => ({
 
 /** The trainer's private steps a test recomputes a term from. */
 export interface TrainerInternals {
-  inputs(k: number, b: Batch): { real: tf.Tensor2D[]; target: tf.Tensor2D[] };
+  inputs(k: number, b: Batch): { x: tf.Tensor[]; real: tf.Tensor2D[]; target: tf.Tensor2D[] };
   baseFeature(inp: unknown): tf.Tensor4D;
   fakes(k: number, f: tf.Tensor4D, inp: unknown, which: number[]): Map<number, { image: tf.Tensor4D; mask?: tf.Tensor4D }>;
 }

@@ -158,6 +158,17 @@ describe('eval on a tiny synthetic-faces translation model', () => {
     const direct = items.reduce((a, _, i) => a + l1Distance(rec.images.subarray(i * per, (i + 1) * per), batch.images.subarray(i * per, (i + 1) * per)), 0) / items.length;
     expect(modular.none).toBeCloseTo(direct, 6);
     expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain('Identity: nothing asked to change');
+    // Variants trained as long as the run they are compared with carry no note; compared at a
+    // larger budget than they were trained to (reused, not retrained), each says so.
+    expect(report.runs.filter((x) => x.note)).toEqual([]);
+    const lines: string[] = [];
+    const longer = await evaluateProject(file, { reportDir: join(dirname(file), 'report-3'), classifierIterations: 2, classifierWidth: 2, maxImages: 2, variantIterations: 3, log: (l) => lines.push(l) });
+    for (const method of ['StarGAN baseline', 'ModularGAN, λ_cyc = 0']) {
+      const run = longer.report.runs.find((x) => x.method === method)!;
+      expect(run.iteration).toBe(2);
+      expect(run.note).toMatch(/has 2 iterations, fewer than the 3 it is compared at; continue it with 'modulargan train .*--resume'/);
+      expect(lines.some((l) => l.startsWith(`warning: ${method}: `))).toBe(true);
+    }
   }, 120_000);
 
   it('derives a one-transformer baseline graph', () => {
