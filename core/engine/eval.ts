@@ -2,7 +2,8 @@
 // project read through the checked reader (core/eval/runs.ts), then either the attribute
 // classifier alone or the whole report (core/eval/evaluate.ts).
 
-import { type EvalOptions, describeAccuracy, evaluateProject, prepareClassifier } from '../eval/evaluate';
+import { describeAccuracy, prepareClassifier } from '../eval/classifier-prepare';
+import { type EvalOptions, evaluateProject } from '../eval/evaluate';
 import type { EvalReport } from '../eval/report-schema';
 import { projectDataset, readProject } from '../eval/runs';
 import { startTrainingBackend } from './backends';

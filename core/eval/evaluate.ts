@@ -4,25 +4,27 @@
 
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import type { Dataset } from '../data/dataset';
 import { encodePng } from '../data/images';
-import { disposeModel } from '../train/model';
+import { type TrainModel, disposeModel } from '../train/model';
 import type { AttributeClassifier } from './classifier';
-import { loadClassifier, saveClassifier } from './classifier-file';
-import { CLASSIFIER_BATCH, trainClassifier } from './classifier-train';
-import { checkClassifierMemory, checkEvalMemory } from './memory';
+import { DEFAULT_CLASSIFIER_WIDTH, describeAccuracy, prepareClassifier, requireMemory } from './classifier-prepare';
+import { CLASSIFIER_BATCH } from './classifier-train';
+import { checkEvalMemory } from './memory';
 import { groupsLength } from '../graph/ports';
 import { memoryBudget } from '../runtime/memory-budget';
-import type { MemoryVerdict } from '../runtime/memory-estimate';
+import { type TrainingMonitor, createTrainingMonitor } from './monitor';
 import { type MethodSpec, PROTOCOL_CHUNK, type Pictures, type ProtocolResult, runProtocol } from './protocol';
 import { type LossSeries, reportHtml } from './report-html';
 import { type EvalReport, REPORT_FORMAT, reportSchema } from './report-schema';
-import { type CheckpointChoice, type LoadedRun, ensureVariant, loadRun, planRun, projectDataset, readProject, variantFile } from './runs';
+import { type CheckpointChoice, type LoadedRun, type Variant, bestIfNamed, ensureVariant, loadRun, planRun, projectDataset, readProject, variantFile } from './runs';
+import { defaultRunDir } from '../train/run';
 
 export const MINIMUM_ACCURACY = 0.95;
 export const BASELINE = 'StarGAN baseline';
 export const NO_CYCLE = 'ModularGAN, λ_cyc = 0';
 export const NO_MASK = 'ModularGAN, no mask at test';
+
+const BEST_BY = { fid: 'the monitored FID', losses: 'the reconstruction and cycle losses' } as const;
 
 export interface EvalOptions {
   reportDir: string;
@@ -40,73 +42,6 @@ export interface EvalOptions {
   trainNoCycle?: boolean;
   seed?: number;
   log?: (line: string) => void;
-}
-
-export const evalDir = (projectFile: string): string => resolve(projectFile).replace(/(\.mgproj)?\.json$/, '') + '.eval';
-
-export const describeAccuracy = (accuracy: Readonly<Record<string, number>>): string =>
-  `classifier accuracy on held-out real images: ${Object.entries(accuracy).map(([g, v]) => `${g} ${(100 * v).toFixed(1)}%`).join(', ')}`;
-
-/** The classifier eval uses: the saved one when it was trained with the same settings, else trained now and saved. */
-/** Refuses, naming the numbers, what the backend cannot hold; passes a warning on. */
-function requireMemory(verdict: MemoryVerdict, say: (l: string) => void): void {
-  if (!verdict.ok) throw new Error(verdict.message);
-  if (verdict.warning) say(verdict.warning);
-}
-
-const DEFAULT_CLASSIFIER_WIDTH = 16;
-
-type ClassifierSettings = Pick<EvalOptions, 'classifierWidth' | 'classifierIterations' | 'seed'>;
-
-/** Where eval keeps a project's classifier, and the key a saved one must carry to be reused. */
-async function classifierSlot(projectFile: string, opts: ClassifierSettings) {
-  const width = opts.classifierWidth ?? DEFAULT_CLASSIFIER_WIDTH;
-  const iterations = opts.classifierIterations ?? 3000;
-  const seed = opts.seed ?? 0;
-  const project = await readProject(projectFile);
-  const ref = project.datasets.find((d) => d.id === project.training!.dataset);
-  // The schedule is part of the key: a classifier trained by an older recipe is not reused.
-  const key = JSON.stringify({ dataset: ref, width, iterations, seed, schedule: 'adam-1e-3-linear-decay-half' });
-  return { dir: join(evalDir(projectFile), 'classifier'), key, ref, width, iterations, seed };
-}
-
-/**
- * The saved classifier eval would reuse for these settings, if there is one. The demos ship
- * theirs: a classifier trained anew on another machine or thread count is another classifier
- * (the native backend's sums run in another order), and FID moves with it.
- */
-export async function savedClassifier(projectFile: string, opts: ClassifierSettings = {}) {
-  const { dir, key } = await classifierSlot(projectFile, opts);
-  return loadClassifier(dir, key);
-}
-
-export async function prepareClassifier(projectFile: string, dataset: Dataset, opts: Omit<EvalOptions, 'reportDir'>, say: (l: string) => void) {
-  const { dir, key, ref, width, iterations, seed } = await classifierSlot(projectFile, opts);
-  // Before the classifier is loaded or built: a width or image size the machine cannot hold is refused here.
-  requireMemory(checkClassifierMemory({ imageSize: dataset.imageSize, width, slots: groupsLength(dataset.groups) }, CLASSIFIER_BATCH, memoryBudget()), say);
-  if (!opts.retrainClassifier) {
-    const got = await loadClassifier(dir, key);
-    if (got) {
-      say(`reusing the attribute classifier in ${dir}`);
-      return { classifier: got.classifier, accuracy: got.header.accuracy, testImages: got.header.testImages, iterations, width, reused: true };
-    }
-  }
-  say(`training the attribute classifier (width ${width}, ${iterations} iterations)`);
-  let last = 0;
-  const t = await trainClassifier(dataset, {
-    iterations,
-    width,
-    seed,
-    ...(ref ? { datasetName: `dataset '${ref.id}' (${dataset.title})` } : {}),
-    onProgress: (done, loss) => {
-      if (Date.now() - last > 15_000 || done === iterations) {
-        last = Date.now();
-        say(`classifier iteration ${done}/${iterations}, loss ${loss.toFixed(4)}`);
-      }
-    },
-  });
-  await saveClassifier(dir, t.classifier, { key, iterations, accuracy: t.accuracy, testImages: t.testImages });
-  return { classifier: t.classifier, accuracy: t.accuracy, testImages: t.testImages, iterations, width, reused: false };
 }
 
 /** Tiles n rows of images (each column an n×S×S×3 array) into one PNG. */
@@ -187,26 +122,42 @@ export async function evaluateProject(projectFile: string, opts: EvalOptions): P
   if (!modular) throw new Error(`${projectFile} has no trained run (no checkpoint in its .train folder): train it first with 'modulargan train ${projectFile}'`);
   const loaded: LoadedRun[] = [modular];
   let classifier: AttributeClassifier | undefined;
+  let monitor: TrainingMonitor | undefined;
   try {
     const cls = await prepareClassifier(projectFile, dataset, opts, say);
     classifier = cls.classifier;
     say(describeAccuracy(cls.accuracy));
-    const budget = opts.variantIterations ?? modular.iteration;
+    // The budget is how far the ModularGAN run trained, whichever of its checkpoints is compared.
+    const budget = opts.variantIterations ?? modular.trainedTo;
 
     const runs: EvalReport['runs'] = [{ method: 'ModularGAN', status: 'ok', projectFile: resolve(projectFile), iteration: modular.iteration }];
     // A variant's run is reused as soon as it has a checkpoint, so one stopped early would be
     // compared as if it had the same budget: said on the console and in the report.
     const variantRun = (method: string, r: LoadedRun): EvalReport['runs'][number] => {
-      const short = r.checkpoint !== resolve(r.projectFile) && r.iteration < budget;
-      const note = short ? `its run has ${r.iteration} iterations, fewer than the ${budget} it is compared at; continue it with 'modulargan train ${r.projectFile} --resume'` : undefined;
-      if (note) say(`warning: ${method}: ${note}`);
-      return { method, status: 'ok', projectFile: r.projectFile, iteration: r.iteration, ...(note ? { note } : {}) };
+      const fromRun = r.checkpoint !== resolve(r.projectFile);
+      const notes = [
+        ...(fromRun && r.trainedTo < budget ? [`its run has ${r.trainedTo} iterations, fewer than the ${budget} it is compared at; continue it with 'modulargan train ${r.projectFile} --resume'`] : []),
+        ...(fromRun && modular.best && !r.best ? [`its run names no best checkpoint, so its newest is compared with the ModularGAN run's best`] : []),
+        ...(fromRun && modular.best && r.best && r.bestBy !== modular.bestBy ? [`its best checkpoint is chosen by ${BEST_BY[r.bestBy]}, the ModularGAN run's by ${BEST_BY[modular.bestBy]}: give both projects the same training.monitor`] : []),
+      ];
+      for (const n of notes) say(`warning: ${method}: ${n}`);
+      return { method, status: 'ok', projectFile: r.projectFile, iteration: r.iteration, ...(notes.length ? { note: notes.join('; ') } : {}) };
     };
+    // Asked for the ModularGAN run's best checkpoint, each variant is compared at its own best
+    // too: one rule of selection for every method (a difference in criterion is noted above).
+    const variantChoice = async (file: string) => (opts.checkpoint === 'best' ? bestIfNamed(defaultRunDir(file)) : undefined);
+    // A variant trained here is monitored as the project asks, with the project's classifier.
+    const monitorSettings = project.training!.monitor;
+    const measure = async (model: TrainModel) => {
+      monitor ??= await createTrainingMonitor(projectFile, dataset, monitorSettings!, say);
+      return monitor.measure(model);
+    };
+    const train = (v: Variant) => ensureVariant(projectFile, v, budget, say, monitorSettings ? measure : undefined);
     let baseline: LoadedRun | undefined;
     const b = opts.baseline ?? 'train';
     if (b !== 'skip') {
-      const file = typeof b === 'object' ? b.project : await ensureVariant(projectFile, 'stargan', budget, say);
-      baseline = await loadRun(file, dataset);
+      const file = typeof b === 'object' ? b.project : await train('stargan');
+      baseline = await loadRun(file, dataset, await variantChoice(file));
       if (baseline) {
         loaded.push(baseline);
         if (baseline.model.transformers.length !== 1) throw new Error(`${file}: a StarGAN-style baseline has exactly one transformer, this one has ${baseline.model.transformers.length}`);
@@ -216,8 +167,8 @@ export async function evaluateProject(projectFile: string, opts: EvalOptions): P
 
     let noCycle: LoadedRun | undefined;
     if (mode === 'translation') {
-      const file = opts.trainNoCycle ? await ensureVariant(projectFile, 'nocycle', budget, say) : variantFile(projectFile, 'nocycle');
-      noCycle = await loadRun(file, dataset).catch(() => undefined);
+      const file = opts.trainNoCycle ? await train('nocycle') : variantFile(projectFile, 'nocycle');
+      noCycle = await loadRun(file, dataset, await variantChoice(file)).catch(() => undefined);
       if (noCycle) loaded.push(noCycle);
       runs.push(noCycle ? variantRun(NO_CYCLE, noCycle) : { method: NO_CYCLE, status: 'not trained', note: 'run eval with --train-no-cycle to train it' });
     } else runs.push({ method: NO_CYCLE, status: 'not applicable', note: 'generation mode has no encoder, so no cycle loss' });
@@ -313,6 +264,7 @@ export async function evaluateProject(projectFile: string, opts: EvalOptions): P
     return { report: checked, reportDir: opts.reportDir };
   } finally {
     classifier?.dispose();
+    monitor?.dispose();
     for (const r of loaded) disposeModel(r.model);
   }
 }

@@ -8,7 +8,7 @@
 
 import type { Dataset } from '../data/dataset';
 import type { TrainModel } from '../train/model';
-import { prepareClassifier } from './evaluate';
+import { prepareClassifier } from './classifier-prepare';
 import { runProtocol } from './protocol';
 
 export interface MonitorSettings {

@@ -125,6 +125,11 @@ export async function chosenCheckpoint(runDir: string, which: CheckpointChoice):
   return { dir: entry.dir, iteration: entry.iteration };
 }
 
+/** 'best' when the run in `runDir` names a best checkpoint (it trained with training.monitor), else undefined (its newest). */
+export async function bestIfNamed(runDir: string): Promise<'best' | undefined> {
+  return (await keptCheckpoints(runDir).catch(() => undefined))?.best ? 'best' : undefined;
+}
+
 export interface LoadedRun {
   readonly projectFile: string;
   readonly runDir: string;
@@ -132,6 +137,12 @@ export interface LoadedRun {
   readonly checkpoint: string;
   /** The checkpoint's iteration; for weights files, the iteration they record (0 when they record none). */
   readonly iteration: number;
+  /** How far the run was trained: its newest checkpoint's iteration (for weights files, `iteration`). */
+  readonly trainedTo: number;
+  /** Whether the checkpoint is the one the run names best. */
+  readonly best: boolean;
+  /** What the run's "best" is chosen by: the monitor's FID, or the reconstruction and cycle losses (training.monitor.best). */
+  readonly bestBy: 'fid' | 'losses';
   readonly model: TrainModel;
 }
 
@@ -173,6 +184,7 @@ export function namesAllWeights(project: Project): boolean {
 export async function loadRun(projectFile: string, dataset: Dataset, which?: CheckpointChoice): Promise<LoadedRun | undefined> {
   const project = await readProject(projectFile);
   const runDir = defaultRunDir(projectFile);
+  const bestBy = project.training!.monitor?.best ?? 'losses';
   const baseDir = dirname(resolve(projectFile));
   const ck = which === undefined ? await newestCheckpoint(runDir) : await chosenCheckpoint(runDir, which);
   if (!ck) {
@@ -182,20 +194,30 @@ export async function loadRun(projectFile: string, dataset: Dataset, which?: Che
     // What the files say of the iteration they were trained to (the demo export writes it).
     const first = project.graph.nodes.find((n) => MODULE_KINDS.has(n.kind))!;
     const recorded = (await readWeightsFile(resolve(baseDir, weightsOf(first)))).header.meta?.iteration;
-    return { projectFile, runDir, checkpoint: resolve(projectFile), iteration: Number.isInteger(recorded) && (recorded as number) >= 0 ? (recorded as number) : 0, model };
+    const iteration = Number.isInteger(recorded) && (recorded as number) >= 0 ? (recorded as number) : 0;
+    return { projectFile, runDir, checkpoint: resolve(projectFile), iteration, trainedTo: iteration, best: false, bestBy, model };
   }
   const files = inferenceWeights(await readCheckpointManifest(ck.dir));
   const nodes = project.graph.nodes.map((n) => (MODULE_KINDS.has(n.kind) ? { ...n, params: { ...n.params, weights: join(ck.dir, files[n.id] ?? `${n.id}.mgw`) } } : n));
   const plan = await runPlan(project, projectFile, dataset, { nodes, edges: project.graph.edges });
   const model = await buildPlannedModel(plan, { seed: project.training!.seed, baseDir });
-  return { projectFile, runDir, checkpoint: ck.dir, iteration: ck.iteration, model };
+  const newest = (await newestCheckpoint(runDir))!;
+  return { projectFile, runDir, checkpoint: ck.dir, iteration: ck.iteration, trainedTo: newest.iteration, best: which === 'best', bestBy, model };
 }
 
 /**
  * Makes sure a variant has been trained: reuses its run when it has a checkpoint, else
- * writes its project and trains it for `iterations` (the main run's budget by default).
+ * writes its project and trains it for `iterations` (the main run's budget by default),
+ * measured by `measure` where the project has a training.monitor (so its best checkpoint is
+ * chosen as the main run's is).
  */
-export async function ensureVariant(projectFile: string, v: Variant, iterations: number, log: (l: string) => void): Promise<string> {
+export async function ensureVariant(
+  projectFile: string,
+  v: Variant,
+  iterations: number,
+  log: (l: string) => void,
+  measure?: (model: TrainModel) => Promise<Record<string, number>>,
+): Promise<string> {
   const file = variantFile(projectFile, v);
   if (await newestCheckpoint(defaultRunDir(file))) {
     log(`reusing the trained ${v} variant in ${defaultRunDir(file)}`);
@@ -208,7 +230,7 @@ export async function ensureVariant(projectFile: string, v: Variant, iterations:
   }
   await writeVariantProject(projectFile, v);
   log(`training the ${v} variant (${file}) for ${iterations} iterations`);
-  const r = await runTraining(file, { iterations, restart: true, log, command: `evaluation of ${basename(projectFile)} (training its ${v} variant)` });
+  const r = await runTraining(file, { iterations, restart: true, log, command: `evaluation of ${basename(projectFile)} (training its ${v} variant)`, ...(measure ? { measure } : {}) });
   if (r.status !== 'done') throw new Error(`training the ${v} variant ended with '${r.status}'${r.message ? `: ${r.message}` : ''}`);
   return file;
 }

@@ -34,7 +34,8 @@ function start(command: string, args: string[], cwd: string) {
   let text = '';
   child.stdout!.on('data', (d: Buffer) => (text += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (text += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  // A death by signal resolves to the signal's name, so a failure says which one.
+  const exited = new Promise<number | string | null>((r) => child.once('exit', (code, signal) => r(code ?? signal)));
   return { child, output: () => text, exited };
 }
 const train = (file: string, ...extra: string[]) => start('train', [file, ...extra], dirname(file));

@@ -1,15 +1,16 @@
 // training.monitor: the FID and accuracies logged during training are the numbers
 // `modulargan eval` gives for the checkpoint written at that iteration.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { colorMnist } from '../../core/data/colormnist';
 import { evaluateProject } from '../../core/eval/evaluate';
+import { variantFile } from '../../core/eval/runs';
 import { createTrainingMonitor } from '../../core/eval/monitor';
 import { readIndex } from '../../core/train/checkpoint';
 import { runTraining } from '../../core/train/run';
 import { trainProject } from '../../core/engine/train';
-import { readLog, tinyProject } from '../helpers/training';
+import { asTranslation, readLog, tinyProject } from '../helpers/training';
 import { useCpuBackend } from '../helpers/tf';
 
 beforeAll(useCpuBackend);
@@ -99,4 +100,52 @@ describe('training.monitor', () => {
     const log = readLog(join(dirname(file), 'tiny.train', 'log.jsonl'));
     expect(log.map((l) => typeof l.eval_fid === 'number')).toEqual([false, true]);
   }, 120_000);
+
+  it("eval --checkpoint best compares every method at its own best: variants eval trains are monitored as the project asks, and a different criterion is noted", async () => {
+    const file = tinyProject((p) => {
+      asTranslation(p);
+      for (const n of (p.graph as { nodes: { kind: string; params: Record<string, unknown> }[] }).nodes) if (n.kind !== 'transformer') n.params.imageSize = 16;
+      (p.datasets as Record<string, unknown>[])[0]!.imageSize = 16;
+      Object.assign(p.training as object, { iterations: 4, batchSize: 2, nCritic: 1, checkpointEvery: 2, sampleEvery: 100, dDepth: 2, monitor: { ...monitor, every: 2, best: 'fid' } });
+    }, 'best');
+    await trainProject({ file, backend: 'cpu' });
+    const evalBest = (name: string) =>
+      evaluateProject(file, {
+        reportDir: join(dirname(file), name),
+        maxImages: monitor.images,
+        seed: monitor.seed,
+        classifierIterations: monitor.classifierIterations,
+        classifierWidth: monitor.classifierWidth,
+        checkpoint: 'best',
+        trainNoCycle: true,
+      }).then((r) => r.report);
+    const first = await evalBest('report-1');
+    const runOf = (report: typeof first, method: string) => report.runs.find((r) => r.method === method)!;
+    expect(first.runs.filter((r) => r.note)).toEqual([]);
+    for (const v of ['stargan', 'nocycle'] as const) {
+      const runDir = variantFile(file, v).replace(/\.mgproj\.json$/, '.train');
+      // Measured at 2 and 4 as the project's monitor asks.
+      expect(readLog(join(runDir, 'log.jsonl')).map((l) => typeof l.eval_fid === 'number')).toEqual([false, true, false, true]);
+      expect((await readIndex(join(runDir, 'checkpoints'))).best).toMatch(/^iter-00000[24]$/);
+    }
+    // One more baseline iteration, unmeasured: its newest is no longer a candidate, and best
+    // still names the monitored one.
+    const baselineFile = variantFile(file, 'stargan');
+    const baselineDir = baselineFile.replace(/\.mgproj\.json$/, '.train');
+    expect((await runTraining(baselineFile, { iterations: 5, resume: true })).status).toBe('done');
+    const best = Number((await readIndex(join(baselineDir, 'checkpoints'))).best!.slice(5));
+    const second = await evalBest('report-2');
+    expect(runOf(second, 'StarGAN baseline').iteration).toBe(best);
+    expect(runOf(second, 'StarGAN baseline').note).toBeUndefined();
+
+    // A baseline trained without the monitor names its best by its losses: compared all the
+    // same, with the difference said.
+    const project = JSON.parse(readFileSync(baselineFile, 'utf8')) as { training: Record<string, unknown> };
+    delete project.training.monitor;
+    writeFileSync(baselineFile, JSON.stringify(project));
+    expect((await runTraining(baselineFile, { restart: true })).status).toBe('done');
+    const third = await evalBest('report-3');
+    expect(runOf(third, 'StarGAN baseline').note).toMatch(/its best checkpoint is chosen by the reconstruction and cycle losses, the ModularGAN run's by the monitored FID/);
+    expect(runOf(third, 'ModularGAN, λ_cyc = 0').note).toBeUndefined();
+  }, 180_000);
 });

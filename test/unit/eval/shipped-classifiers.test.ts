@@ -3,7 +3,7 @@
 // another machine or thread count differs, and FID with it: docs/evaluation.md).
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { savedClassifier } from '../../../core/eval/evaluate';
+import { savedClassifier } from '../../../core/eval/classifier-prepare';
 import { useCpuBackend } from '../../helpers/tf';
 
 beforeAll(useCpuBackend);
