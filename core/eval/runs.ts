@@ -125,7 +125,7 @@ export async function chosenCheckpoint(runDir: string, which: CheckpointChoice):
   return { dir: entry.dir, iteration: entry.iteration };
 }
 
-/** 'best' when the run in `runDir` names a best checkpoint (it trained with training.monitor), else undefined (its newest). */
+/** 'best' when the run in `runDir` names a best checkpoint (by its monitor's FID or by its losses), else undefined (its newest). */
 export async function bestIfNamed(runDir: string): Promise<'best' | undefined> {
   return (await keptCheckpoints(runDir).catch(() => undefined))?.best ? 'best' : undefined;
 }
