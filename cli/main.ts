@@ -12,6 +12,7 @@ import { type PresetExportOptions, presetExportCommand, presetImportCommand } fr
 import { type RunCommandOptions, runCommand } from './run';
 import { type TrainCommandOptions, trainCommand } from './train';
 import { validateCommand } from './validate';
+import { interruptible } from './interrupt';
 import type { ServeCommandOptions } from './serve';
 import type { WorkerCommandOptions } from './worker';
 
@@ -80,9 +81,8 @@ export function buildProgram(): Command {
     .option('--queue-name <name>', 'with --queue: the queue the workers listen on (default modulargan-batch)')
     .option('-q, --quiet', 'no progress bar')
     .action(async (file: string, opts: BatchCommandOptions) => {
-      const ctrl = new AbortController();
       // Ctrl+C finishes the batch in flight, writes the report, and leaves a resumable folder.
-      process.once('SIGINT', () => ctrl.abort());
+      const ctrl = interruptible(['SIGINT']);
       process.exitCode = await batchCommand(file, opts, (line) => process.stdout.write(`${line}\n`), ctrl.signal);
     });
   program
@@ -98,13 +98,8 @@ export function buildProgram(): Command {
     .option('--train [queue]', 'also take queued trainings (modulargan train --queue), one at a time, from this queue (default modulargan-train)')
     .option('--train-lock-seconds <n>', 'a training held by a worker that died is taken over after this long, from its checkpoint (default 300)')
     .action(async (opts: WorkerCommandOptions) => {
-      const ctrl = new AbortController();
       // Ctrl+C (or a polite kill) finishes the shares in hand and stops; a second one exits at once.
-      for (const sig of ['SIGINT', 'SIGTERM'] as const)
-        process.once(sig, () => {
-          ctrl.abort();
-          process.once(sig, () => process.exit(130));
-        });
+      const ctrl = interruptible(['SIGINT', 'SIGTERM']);
       const { workerCommand } = await import('./worker');
       process.exitCode = await workerCommand(opts, (line) => process.stdout.write(`${line}\n`), ctrl.signal);
     });
@@ -162,14 +157,9 @@ export function buildProgram(): Command {
     .option('--queue-name <name>', 'with --queue: the training queue (default modulargan-train; a pool of workers may listen on its own)')
     .option('-q, --quiet', 'no progress output')
     .action(async (file: string, opts: TrainCommandOptions) => {
-      const ctrl = new AbortController();
       // Ctrl+C (or a polite kill) finishes the iteration in flight and writes a checkpoint; a
       // second one exits at once.
-      for (const sig of ['SIGINT', 'SIGTERM'] as const)
-        process.once(sig, () => {
-          ctrl.abort();
-          process.once(sig, () => process.exit(130));
-        });
+      const ctrl = interruptible(['SIGINT', 'SIGTERM']);
       process.exitCode = await trainCommand(file, opts, (line) => process.stdout.write(`${line}\n`), ctrl.signal);
     });
   program
