@@ -201,7 +201,8 @@ export async function loadRun(projectFile: string, dataset: Dataset, which?: Che
   const nodes = project.graph.nodes.map((n) => (MODULE_KINDS.has(n.kind) ? { ...n, params: { ...n.params, weights: join(ck.dir, files[n.id] ?? `${n.id}.mgw`) } } : n));
   const plan = await runPlan(project, projectFile, dataset, { nodes, edges: project.graph.edges });
   const model = await buildPlannedModel(plan, { seed: project.training!.seed, baseDir });
-  const newest = (await newestCheckpoint(runDir))!;
+  // Asked for the newest, `ck` is it: the index is read once.
+  const newest = which === undefined ? ck : (await newestCheckpoint(runDir))!;
   return { projectFile, runDir, checkpoint: ck.dir, iteration: ck.iteration, trainedTo: newest.iteration, best: which === 'best', bestBy, model };
 }
 
