@@ -4,7 +4,7 @@
 // that order). `key` records the dataset and training settings, so eval reuses a classifier
 // only when it would have trained the same one.
 
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
@@ -45,10 +45,13 @@ export async function saveClassifier(dir: string, c: AttributeClassifier, info: 
     at += p.length;
   }
   const header: ClassifierHeader = { format: CLASSIFIER_FORMAT, version: 1, config: { ...c.config, groups: c.config.groups.map((g) => (g.kind === 'onehot' ? { ...g, values: [...g.values] } : { ...g })) }, tensors, ...info };
-  // The .bin first, then the header: a header only ever names complete data.
+  // Both written aside first; the old header goes before the new values move in, and the new
+  // header comes last: a save stopped anywhere leaves either the old pair, no header (nothing
+  // is reused; eval trains again), or the new pair — never a header over another's values.
   await writeFile(join(dir, 'classifier.bin.tmp'), new Uint8Array(bin.buffer));
-  await rename(join(dir, 'classifier.bin.tmp'), join(dir, 'classifier.bin'));
   await writeFile(join(dir, 'classifier.json.tmp'), JSON.stringify(header, null, 2));
+  await rm(join(dir, 'classifier.json'), { force: true });
+  await rename(join(dir, 'classifier.bin.tmp'), join(dir, 'classifier.bin'));
   await rename(join(dir, 'classifier.json.tmp'), join(dir, 'classifier.json'));
 }
 

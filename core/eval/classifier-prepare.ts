@@ -31,16 +31,32 @@ export interface ClassifierSettings {
   seed?: number;
 }
 
+export const DEFAULT_CLASSIFIER_ITERATIONS = 3000;
+
+/**
+ * The folder a classifier trained with these settings lives in: `classifier` for the default
+ * ones (the one the demos ship), `classifier-seed1`, `classifier-w32-i5000`… for others, so an
+ * eval with another seed or width never replaces the classifier another one reuses.
+ */
+export function classifierFolder(opts: ClassifierSettings = {}): string {
+  const parts = [
+    opts.seed && `seed${opts.seed}`,
+    (opts.classifierWidth ?? DEFAULT_CLASSIFIER_WIDTH) !== DEFAULT_CLASSIFIER_WIDTH && `w${opts.classifierWidth}`,
+    (opts.classifierIterations ?? DEFAULT_CLASSIFIER_ITERATIONS) !== DEFAULT_CLASSIFIER_ITERATIONS && `i${opts.classifierIterations}`,
+  ].filter(Boolean);
+  return ['classifier', ...parts].join('-');
+}
+
 /** Where eval keeps a project's classifier, and the key a saved one must carry to be reused. */
 async function classifierSlot(projectFile: string, opts: ClassifierSettings) {
   const width = opts.classifierWidth ?? DEFAULT_CLASSIFIER_WIDTH;
-  const iterations = opts.classifierIterations ?? 3000;
+  const iterations = opts.classifierIterations ?? DEFAULT_CLASSIFIER_ITERATIONS;
   const seed = opts.seed ?? 0;
   const project = await readProject(projectFile);
   const ref = project.datasets.find((d) => d.id === project.training!.dataset);
   // The schedule is part of the key: a classifier trained by an older recipe is not reused.
   const key = JSON.stringify({ dataset: ref, width, iterations, seed, schedule: 'adam-1e-3-linear-decay-half' });
-  return { dir: join(evalDir(projectFile), 'classifier'), key, ref, width, iterations, seed };
+  return { dir: join(evalDir(projectFile), classifierFolder(opts)), key, ref, width, iterations, seed };
 }
 
 /**

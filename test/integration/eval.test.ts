@@ -5,6 +5,7 @@
 // metrics, order ablation, the no-cycle variant).
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -95,6 +96,20 @@ describe('eval on a tiny ColorMNIST generation model', () => {
     ]);
     expect(only.stdout).toContain('reusing the attribute classifier');
     expect(only.stdout).toMatch(/classifier accuracy on held-out real images: digit [\d.]+%, color [\d.]+%, style [\d.]+%, background [\d.]+%/);
+    // Another seed trains its own classifier beside the first, which stays as it was and is
+    // still reused (an eval with another seed once replaced a demo's shipped classifier).
+    const evalFolder = file.replace(/\.mgproj\.json$/, '.eval');
+    const first = await readFile(join(evalFolder, 'classifier-w2-i4', 'classifier.bin'));
+    const seeded = await promisify(execFile)(process.execPath, [
+      join(root, 'bin/modulargan.mjs'), 'eval', file, '--classifier-only', '--iterations-classifier', '4', '--classifier-width', '2', '--seed', '1', '--backend', 'wasm',
+    ]);
+    expect(seeded.stdout).toContain('training the attribute classifier');
+    expect(await readFile(join(evalFolder, 'classifier-seed1-w2-i4', 'classifier.bin'))).not.toEqual(first);
+    expect(await readFile(join(evalFolder, 'classifier-w2-i4', 'classifier.bin'))).toEqual(first);
+    const back = await promisify(execFile)(process.execPath, [
+      join(root, 'bin/modulargan.mjs'), 'eval', file, '--classifier-only', '--iterations-classifier', '4', '--classifier-width', '2', '--backend', 'wasm',
+    ]);
+    expect(back.stdout).toContain('reusing the attribute classifier');
   }, 120_000);
 });
 
