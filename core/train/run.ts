@@ -119,7 +119,6 @@ export function trainSettings(project: Project, iterations?: number): TrainSetti
     ...(t.clsFakeBinary === undefined ? {} : { clsFakeBinary: t.clsFakeBinary }),
     ...(t.lambdaRoundTrip === undefined ? {} : { lambdaRoundTrip: t.lambdaRoundTrip }),
     ...(t.lambdaIdentity === undefined ? {} : { lambdaIdentity: t.lambdaIdentity }),
-    ...(t.lambdaAdvRec === undefined ? {} : { lambdaAdvRec: t.lambdaAdvRec }),
     ...(t.lambdaMask === undefined ? {} : { lambdaMask: t.lambdaMask }),
     ...(t.augment?.length ? { augment: t.augment } : {}),
     ...(t.ema === undefined ? {} : { ema: t.ema }),

@@ -106,15 +106,6 @@ export interface TrainSettings {
    */
   lambdaIdentity?: number;
   /**
-   * Translation with an encoder (not in the paper; default 0 = off): every D's critic judges the
-   * reconstruction R(E(x)) as it judges a transformer's image, and G is asked to make it pass as
-   * real (g_adv_rec, summed over the Ds). The L1 terms alone let R decode E's features into a
-   * slightly blurred face; with localised masks that blur is what every transformer's image shows
-   * outside its mask, and the eval classifier's features (FID) see it. D is not trained on these
-   * images: its critic, trained on the transformers', judges them. Costs one D pass per D.
-   */
-  lambdaAdvRec?: number;
-  /**
    * Weight of the mean of each transformer's mask in its own image (not in the paper; default 0
    * = off; g_mask): a mask open everywhere lets a transformer touch the whole face, a sparse one
    * only where its attribute lives.
@@ -398,20 +389,13 @@ export class Trainer {
         identity = tf.add(identity, l1(model.reconstructor.module.apply({ feature: kept }).image, x));
       }
     }
-    const advRecWeight = model.base.module.kind === 'E' ? (cfg.lambdaAdvRec ?? 0) : 0;
-    let advRec: tf.Scalar = tf.scalar(0);
-    if (model.base.module.kind === 'E') {
-      const recImage = model.reconstructor.module.apply({ feature: f }).image;
-      rec = l1(recImage, x);
-      if (advRecWeight) for (const i of all) advRec = tf.sub(advRec, tf.mean(criticScore(model.discriminators[i]!.module.apply({ image: this.seenByD(recImage, `advrec:${k}:${i}`) }).patch)));
-    }
+    if (model.base.module.kind === 'E') rec = l1(model.reconstructor.module.apply({ feature: f }).image, x);
     const terms = [weighted(adv, cfg.lambdaAdv), tf.mul(cls, cfg.lambdaCls), tf.mul(rec, cfg.lambdaRec), tf.mul(cyc, cfg.lambdaCyc)];
     // The extra terms are logged only when they are on, so logs of runs without them stay as they were.
     if (keepWeight || keepOthers) terms.push(tf.mul(keep, keepWeight || keepOthers));
     if (roundTripWeight) terms.push(tf.mul(roundTrip, roundTripWeight));
     if (maskWeight) terms.push(tf.mul(maskMean, maskWeight));
     if (identityWeight) terms.push(tf.mul(identity, identityWeight));
-    if (advRecWeight) terms.push(tf.mul(advRec, advRecWeight));
     const chainWeight = cfg.lambdaChain ?? 0;
     let chain: tf.Scalar | undefined;
     // With one transformer the whole chain is that transformer's own term (the StarGAN-style
@@ -441,7 +425,6 @@ export class Trainer {
       ...(roundTripWeight ? { g_round_trip: roundTrip } : {}),
       ...(maskWeight ? { g_mask: maskMean } : {}),
       ...(identityWeight ? { g_identity: identity } : {}),
-      ...(advRecWeight ? { g_adv_rec: advRec } : {}),
       g_total: total,
     };
   }

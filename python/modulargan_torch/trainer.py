@@ -2,7 +2,7 @@
 discriminator update every iteration and a generator-side update (E or G, every T, R) every
 n_critic-th, with WGAN-GP, classification, reconstruction and feature-cycle losses and the
 studio's extra terms (chainProbability, lambdaKeep, lambdaChain, lambdaClsFake with
-clsFakeOthers and clsFakeBinary, lambdaRoundTrip, lambdaIdentity, lambdaAdvRec, lambdaMask). Every random draw is a function of (seed,
+clsFakeOthers and clsFakeBinary, lambdaRoundTrip, lambdaIdentity, lambdaMask). Every random draw is a function of (seed,
 iteration), so optimiser state is all a resume needs.
 
 Data-parallel: the D side (every trained D) and the G side (E or G, the transformers, R) are
@@ -367,7 +367,6 @@ class Trainer:
         round_trip_weight = float(cfg.get("lambdaRoundTrip") or 0) if encoder is not None else 0.0
         mask_weight = float(cfg.get("lambdaMask") or 0)
         identity_weight = float(cfg.get("lambdaIdentity") or 0) if encoder is not None else 0.0
-        adv_rec_weight = float(cfg.get("lambdaAdvRec") or 0) if encoder is not None else 0.0
         round_trip, mask_mean, identity = zero, zero, zero
         for i in every:
             image, feature, mask, given = fakes[i]
@@ -401,14 +400,8 @@ class Trainer:
             # Each transformer asked for the value the input has gives the input image back.
             if identity_weight and i < nt:
                 identity = identity + l1(model.reconstructor.module(model.transformers[i].module(f, inp.real[i])[0]), x)
-        adv_rec = zero
         if encoder is not None:
-            rec_image = model.reconstructor.module(f)
-            rec = l1(rec_image, x)
-            # Every D's critic judges the reconstruction as it judges a transformer's image (G side only).
-            if adv_rec_weight:
-                for i in every:
-                    adv_rec = adv_rec - critic_score(model.discriminators[i].module(self._seen_by_d(rec_image, f"advrec:{k}:{i}"))[0]).float().mean()
+            rec = l1(model.reconstructor.module(f), x)
         total = self._weighted(adv, cfg.get("lambdaAdv")) + cls * cfg["lambdaCls"] + rec * cfg["lambdaRec"] + cyc * cfg["lambdaCyc"]
         if keep_weight or keep_others:
             total = total + keep * (keep_weight or keep_others)
@@ -418,8 +411,6 @@ class Trainer:
             total = total + mask_mean * mask_weight
         if identity_weight:
             total = total + identity * identity_weight
-        if adv_rec_weight:
-            total = total + adv_rec * adv_rec_weight
         chain: Optional[Tensor] = None
         chain_weight = float(cfg.get("lambdaChain") or 0)
         # With one transformer the whole chain is that transformer's own term: not counted twice.
@@ -451,8 +442,6 @@ class Trainer:
             out["g_mask"] = mask_mean
         if identity_weight:
             out["g_identity"] = identity
-        if adv_rec_weight:
-            out["g_adv_rec"] = adv_rec
         out["g_total"] = total
         return out
 

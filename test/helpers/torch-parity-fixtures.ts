@@ -284,7 +284,7 @@ if (want('training')) {
   // into ±lr steps, and the second update's moments then differ by a few percent in ~2% of E's
   // first layer.
   const roundTrip = translationProject();
-  Object.assign(roundTrip.training as Json, { lambdaRoundTrip: 2, lambdaIdentity: 1.5, lambdaAdvRec: 0.5, clsFakeBinary: 'skip', iterations: 2, checkpointEvery: 2, sampleEvery: 2 });
+  Object.assign(roundTrip.training as Json, { lambdaRoundTrip: 2, lambdaIdentity: 1.5, clsFakeBinary: 'skip', iterations: 2, checkpointEvery: 2, sampleEvery: 2 });
   await trainingCase('round-trip', roundTrip, (dir) => faceFolder(join(dir, 'faces')));
 }
 // The studio's training settings, which the PyTorch engine must each know (python/tests).

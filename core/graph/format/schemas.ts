@@ -90,8 +90,6 @@ export const trainingSchema = z.looseObject({
   lambdaRoundTrip: weight.optional(),
   /** Translation: weight of R(T_i(E(x), own value)) giving back the image x, L1 (0 = the paper). */
   lambdaIdentity: weight.optional(),
-  /** Translation: weight of every D's critic judging the reconstruction R(E(x)) as real (0 = the paper). */
-  lambdaAdvRec: weight.optional(),
   /** Weight of the mean of each transformer's mask in its own image (0 = the paper). */
   lambdaMask: weight.optional(),
   /** DiffAugment policies applied to every image a discriminator sees, real and fake (none = the paper). */
