@@ -31,20 +31,16 @@ export interface ClassifierSettings {
   seed?: number;
 }
 
-export const DEFAULT_CLASSIFIER_ITERATIONS = 3000;
+const DEFAULT_CLASSIFIER_ITERATIONS = 3000;
 
 /**
- * The folder a classifier trained with these settings lives in: `classifier` for the default
- * ones (the one the demos ship), `classifier-seed1`, `classifier-w32-i5000`… for others, so an
- * eval with another seed or width never replaces the classifier another one reuses.
+ * The folder a classifier trained with these (resolved) settings lives in: `classifier` for the
+ * defaults (the one the demos ship), `classifier-seed1`, `classifier-w32-i5000`… for others, so
+ * an eval with another seed or width never replaces the classifier another one reuses.
  */
-export function classifierFolder(opts: ClassifierSettings = {}): string {
-  const parts = [
-    opts.seed && `seed${opts.seed}`,
-    (opts.classifierWidth ?? DEFAULT_CLASSIFIER_WIDTH) !== DEFAULT_CLASSIFIER_WIDTH && `w${opts.classifierWidth}`,
-    (opts.classifierIterations ?? DEFAULT_CLASSIFIER_ITERATIONS) !== DEFAULT_CLASSIFIER_ITERATIONS && `i${opts.classifierIterations}`,
-  ].filter(Boolean);
-  return ['classifier', ...parts].join('-');
+function classifierFolder(width: number, iterations: number, seed: number): string {
+  const parts = [seed && `seed${seed}`, width !== DEFAULT_CLASSIFIER_WIDTH && `w${width}`, iterations !== DEFAULT_CLASSIFIER_ITERATIONS && `i${iterations}`];
+  return ['classifier', ...parts.filter(Boolean)].join('-');
 }
 
 /** Where eval keeps a project's classifier, and the key a saved one must carry to be reused. */
@@ -56,7 +52,7 @@ async function classifierSlot(projectFile: string, opts: ClassifierSettings) {
   const ref = project.datasets.find((d) => d.id === project.training!.dataset);
   // The schedule is part of the key: a classifier trained by an older recipe is not reused.
   const key = JSON.stringify({ dataset: ref, width, iterations, seed, schedule: 'adam-1e-3-linear-decay-half' });
-  return { dir: join(evalDir(projectFile), classifierFolder(opts)), key, ref, width, iterations, seed };
+  return { dir: join(evalDir(projectFile), classifierFolder(width, iterations, seed)), key, ref, width, iterations, seed };
 }
 
 /**
