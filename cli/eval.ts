@@ -17,6 +17,7 @@ export interface EvalCommandOptions {
   baseline?: boolean | string;
   trainBaseline?: string;
   trainNoCycle?: boolean;
+  cycleAblation?: string;
   seed?: string;
 }
 
@@ -38,6 +39,7 @@ export async function evalCommand(file: string, opts: EvalCommandOptions, log: (
     const checkpoint = opts.checkpoint === 'best' ? 'best' : opts.checkpoint === undefined ? undefined : Number(opts.checkpoint);
     if (checkpoint !== undefined && checkpoint !== 'best' && !(Number.isInteger(checkpoint) && checkpoint >= 0))
       throw new Error(`--checkpoint must be an iteration (a whole number) or best, got '${opts.checkpoint}'`);
+    if (opts.trainNoCycle && opts.cycleAblation) throw new Error('--train-no-cycle trains the derived λ_cyc = 0 variant and --cycle-ablation names another run: give one of them');
     const outcome = await evaluate(
       {
         file,
@@ -51,7 +53,7 @@ export async function evalCommand(file: string, opts: EvalCommandOptions, log: (
         ...(maxImages === undefined ? {} : { maxImages }),
         ...(checkpoint === undefined ? {} : { checkpoint }),
         ...(variantIterations === undefined ? {} : { variantIterations }),
-        trainNoCycle: !!opts.trainNoCycle,
+        noCycle: opts.cycleAblation ? { project: opts.cycleAblation } : opts.trainNoCycle ? 'train' : 'reuse',
         baseline: opts.baseline === false ? 'skip' : typeof opts.baseline === 'string' ? { project: opts.baseline } : 'train',
       },
       log,

@@ -194,11 +194,12 @@ export function buildProgram(): Command {
     .option('--classifier-width <n>', 'channels of its first stage (default 16)')
     .option('--retrain-classifier', 'train the classifier again even when a matching one is saved')
     .option('--max-images <n>', 'test images to evaluate (default 200, spread over the test split)')
-    .option('--checkpoint <n|best>', "the run's checkpoint to evaluate: its iteration, or best (default: the newest)")
+    .option('--checkpoint <n|best>', "the run's checkpoint to evaluate: its iteration, or best, which compares every run at its own best (default: the newest)")
     .option('--baseline <project>', 'a trained StarGAN-style project to compare with (default: <project>.stargan.mgproj.json, trained here if needed)')
     .option('--no-baseline', 'leave the StarGAN-style baseline out')
     .option('--train-baseline <n>', "iterations for the baseline (and no-cycle variant) when trained here (default: the ModularGAN run's)")
     .option('--train-no-cycle', 'train the λ_cyc = 0 variant for the cycle-loss ablation when it has no run (translation only)')
+    .option('--cycle-ablation <project>', 'a trained λ_cyc = 0 project for the cycle-loss ablation (default: <project>.nocycle.mgproj.json when it has a run)')
     .option('--seed <n>', 'seed of target choices, noise and the classifier', '0')
     .option('--backend <name>', TRAINING_HELP, 'auto')
     .action(async (file: string, opts: EvalCommandOptions) => {

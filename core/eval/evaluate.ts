@@ -10,6 +10,7 @@ import type { AttributeClassifier } from './classifier';
 import { DEFAULT_CLASSIFIER_WIDTH, describeAccuracy, prepareClassifier, requireMemory } from './classifier-prepare';
 import { CLASSIFIER_BATCH } from './classifier-train';
 import { checkEvalMemory } from './memory';
+import type { Project } from '../graph/format/project';
 import { groupsLength } from '../graph/ports';
 import { memoryBudget } from '../runtime/memory-budget';
 import { type TrainingMonitor, createTrainingMonitor } from './monitor';
@@ -38,10 +39,24 @@ export interface EvalOptions {
   baseline?: 'train' | 'skip' | { project: string };
   /** Iterations for a baseline or variant trained here (default: the ModularGAN run's). */
   variantIterations?: number;
-  /** Train the λ_cyc = 0 variant when it has no run (translation only); else it is reused or reported as not trained. */
-  trainNoCycle?: boolean;
+  /**
+   * The λ_cyc = 0 run of the cycle ablation (translation only): 'reuse' (default) the derived
+   * variant's run when it has one, else report it as not trained; 'train' it when it has none;
+   * or a trained project file (trained with λ_cyc = 0, as many transformers as the project).
+   */
+  noCycle?: 'reuse' | 'train' | { project: string };
   seed?: number;
   log?: (line: string) => void;
+}
+
+/** Refuses, naming the file and the setting, a project given as the cycle ablation that is not one. */
+function checkNoCycleProject(file: string, project: Project, run: LoadedRun, modular: LoadedRun): void {
+  const t = project.training!;
+  const on = [t.lambdaCyc && `lambdaCyc ${t.lambdaCyc}`, t.lambdaRoundTrip && `lambdaRoundTrip ${t.lambdaRoundTrip}`].filter(Boolean);
+  if (on.length) throw new Error(`${file}: the cycle ablation is a project trained without the cycle loss, this one trains with ${on.join(' and ')}`);
+  const n = run.model.transformers.length;
+  const want = modular.model.transformers.length;
+  if (n !== want) throw new Error(`${file}: the cycle ablation has the project's ${want} transformers, this one has ${n}`);
 }
 
 /** Tiles n rows of images (each column an n×S×S×3 array) into one PNG. */
@@ -167,8 +182,15 @@ export async function evaluateProject(projectFile: string, opts: EvalOptions): P
 
     let noCycle: LoadedRun | undefined;
     if (mode === 'translation') {
-      const file = opts.trainNoCycle ? await train('nocycle') : variantFile(projectFile, 'nocycle');
-      noCycle = await loadRun(file, dataset, await variantChoice(file)).catch(() => undefined);
+      const c = opts.noCycle ?? 'reuse';
+      if (typeof c === 'object') {
+        noCycle = await loadRun(c.project, dataset, await variantChoice(c.project));
+        if (!noCycle) throw new Error(`${c.project} has no trained run (no checkpoint in its .train folder): train it first with 'modulargan train ${c.project}'`);
+        checkNoCycleProject(c.project, await readProject(c.project), noCycle, modular);
+      } else {
+        const file = c === 'train' ? await train('nocycle') : variantFile(projectFile, 'nocycle');
+        noCycle = await loadRun(file, dataset, await variantChoice(file)).catch(() => undefined);
+      }
       if (noCycle) loaded.push(noCycle);
       runs.push(noCycle ? variantRun(NO_CYCLE, noCycle) : { method: NO_CYCLE, status: 'not trained', note: 'run eval with --train-no-cycle to train it' });
     } else runs.push({ method: NO_CYCLE, status: 'not applicable', note: 'generation mode has no encoder, so no cycle loss' });

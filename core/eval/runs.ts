@@ -139,7 +139,7 @@ export interface LoadedRun {
   readonly iteration: number;
   /** How far the run was trained: its newest checkpoint's iteration (for weights files, `iteration`). */
   readonly trainedTo: number;
-  /** Whether the checkpoint is the one the run names best. */
+  /** Whether the checkpoint is the one the run names best (shipped weights asked for best: taken as they are, as exported from their run's best). */
   readonly best: boolean;
   /** What the run's "best" is chosen by: the monitor's FID, or the reconstruction and cycle losses (training.monitor.best). */
   readonly bestBy: 'fid' | 'losses';
@@ -186,16 +186,19 @@ export async function loadRun(projectFile: string, dataset: Dataset, which?: Che
   const runDir = defaultRunDir(projectFile);
   const bestBy = project.training!.monitor?.best ?? 'losses';
   const baseDir = dirname(resolve(projectFile));
-  const ck = which === undefined ? await newestCheckpoint(runDir) : await chosenCheckpoint(runDir, which);
+  // Shipped weights with no run folder are taken as they are, for 'best' too: the demos export
+  // their run's best checkpoint (scripts/make-demos.ts).
+  const shipped = namesAllWeights(project) && !(await newestCheckpoint(runDir));
+  const ck = which === undefined || shipped ? await newestCheckpoint(runDir) : await chosenCheckpoint(runDir, which);
   if (!ck) {
-    if (!namesAllWeights(project)) return undefined;
+    if (!shipped) return undefined;
     const plan = await runPlan(project, projectFile, dataset, project.graph);
     const model = await buildPlannedModel(plan, { seed: project.training!.seed, baseDir });
     // What the files say of the iteration they were trained to (the demo export writes it).
     const first = project.graph.nodes.find((n) => MODULE_KINDS.has(n.kind))!;
     const recorded = (await readWeightsFile(resolve(baseDir, weightsOf(first)))).header.meta?.iteration;
     const iteration = Number.isInteger(recorded) && (recorded as number) >= 0 ? (recorded as number) : 0;
-    return { projectFile, runDir, checkpoint: resolve(projectFile), iteration, trainedTo: iteration, best: false, bestBy, model };
+    return { projectFile, runDir, checkpoint: resolve(projectFile), iteration, trainedTo: iteration, best: which === 'best', bestBy, model };
   }
   const files = inferenceWeights(await readCheckpointManifest(ck.dir));
   const nodes = project.graph.nodes.map((n) => (MODULE_KINDS.has(n.kind) ? { ...n, params: { ...n.params, weights: join(ck.dir, files[n.id] ?? `${n.id}.mgw`) } } : n));

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { evalCommand } from '../../cli/eval';
 import { evaluateProject } from '../../core/eval/evaluate';
 import { reportSchema } from '../../core/eval/report-schema';
 import { spreadItems } from '../../core/eval/protocol';
@@ -125,7 +126,7 @@ describe('eval on a tiny synthetic-faces translation model', () => {
     }, 'faces');
     expect((await runTraining(file)).status).toBe('done');
     const out = join(dirname(file), 'report');
-    const { report: r } = await evaluateProject(file, { reportDir: out, classifierIterations: 2, classifierWidth: 2, maxImages: 4, trainNoCycle: true });
+    const { report: r } = await evaluateProject(file, { reportDir: out, classifierIterations: 2, classifierWidth: 2, maxImages: 4, noCycle: 'train' });
     const report = checkReport(out);
     expect(report).toEqual(r);
     expect(report.classificationError.columns).toEqual(['H', 'S', 'HS']);
@@ -173,6 +174,16 @@ describe('eval on a tiny synthetic-faces translation model', () => {
     const direct = items.reduce((a, _, i) => a + l1Distance(rec.images.subarray(i * per, (i + 1) * per), batch.images.subarray(i * per, (i + 1) * per)), 0) / items.length;
     expect(modular.none).toBeCloseTo(direct, 6);
     expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain('Identity: nothing asked to change');
+    // The cycle ablation named as a project: the same run as the derived variant's, so the same
+    // numbers; a project that trains with the cycle loss is refused by name.
+    const named = await evaluateProject(file, { reportDir: join(dirname(file), 'report-named'), classifierIterations: 2, classifierWidth: 2, maxImages: 4, noCycle: { project: variantFile(file, 'nocycle') } });
+    expect(named.report.cycleAblation).toEqual(report.cycleAblation);
+    await expect(evaluateProject(file, { reportDir: join(dirname(file), 'report-bad'), classifierIterations: 2, classifierWidth: 2, maxImages: 4, noCycle: { project: file } })).rejects.toThrow(
+      /faces\.mgproj\.json: the cycle ablation is a project trained without the cycle loss, this one trains with lambdaCyc \d+/,
+    );
+    const said: string[] = [];
+    expect(await evalCommand(file, { report: join(dirname(file), 'report-both'), trainNoCycle: true, cycleAblation: variantFile(file, 'nocycle') }, (l) => said.push(l))).toBe(1);
+    expect(said).toEqual([expect.stringMatching(/^error: --train-no-cycle trains the derived .* --cycle-ablation names another run: give one of them$/)]);
     // Variants trained as long as the run they are compared with carry no note; compared at a
     // larger budget than they were trained to (reused, not retrained), each says so.
     expect(report.runs.filter((x) => x.note)).toEqual([]);

@@ -117,7 +117,7 @@ describe('training.monitor', () => {
         classifierIterations: monitor.classifierIterations,
         classifierWidth: monitor.classifierWidth,
         checkpoint: 'best',
-        trainNoCycle: true,
+        noCycle: 'train',
       }).then((r) => r.report);
     const first = await evalBest('report-1');
     const runOf = (report: typeof first, method: string) => report.runs.find((r) => r.method === method)!;

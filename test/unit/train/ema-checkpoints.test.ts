@@ -98,5 +98,10 @@ describe('evaluating a project whose modules name their weights files', () => {
     expect(sorted(inModel)).toEqual(sorted(fromFile));
     expect(t.file).toMatch(/T_color\.mgw$/);
     disposeModel(run!.model);
+    // Asked for its best (eval --checkpoint best), shipped weights are taken as they are: they
+    // are what their run's best was exported as, and the runs compared with them go to their best.
+    const best = await loadRun(exported.project, dataset, 'best');
+    expect([best!.checkpoint, best!.iteration, best!.best]).toEqual([exported.project, 3, true]);
+    disposeModel(best!.model);
   }, 120_000);
 });
