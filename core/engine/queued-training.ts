@@ -7,11 +7,10 @@
 // the command line's Ctrl+C: the worker stops with a checkpoint.
 
 import { join, resolve } from 'node:path';
-import { readIndex } from '../train/checkpoint';
 import { defaultRunDir } from '../train/run';
 import { followRunFolder } from '../train/run-follow';
 import type { RunEvent, TrainingRequest } from '../api/types';
-import { checkpointInfo, pngUrl } from './checkpoint-info';
+import { checkpointEvents, pngUrl } from './checkpoint-info';
 import { readProject } from './documents';
 import { resumesAt } from './torch-training';
 import { TRAIN_QUEUE, type TrainJobResult, type TrainQueueProgress } from './queue/train-job';
@@ -51,7 +50,7 @@ export async function trainOnQueue(runId: string, req: TrainingRequest & { reado
     const root = join(runDir, 'checkpoints');
     const from = await resumesAt(root, req.resume);
     let done = from.iteration;
-    let lastCheckpoint = from.dir;
+    const checkpoints = checkpointEvents(root, runId, emit, from.dir);
     /** The worker's latest word on its speed (job progress, every few seconds). */
     let speed: TrainQueueProgress | undefined;
     const progress = (iteration: number, all: Record<string, number>) => {
@@ -60,24 +59,13 @@ export async function trainOnQueue(runId: string, req: TrainingRequest & { reado
       const { lr = 0, ...losses } = all;
       emit({ type: 'training-progress', runId, iteration, total, iterationsPerSecond: rate, etaSeconds: rate > 0 ? (total - iteration) / rate : Infinity, lr, losses });
     };
-    // Checkpoint events are read from disk one after another (in the order written); the end waits for them.
-    let reading = Promise.resolve();
     // Started before the job is queued: what the folder holds now is an earlier run's.
     const look = await followRunFolder(runDir, {
       onIteration: (k, losses) => {
         if (k >= done) progress(k + 1, losses); // lines before a resumed run's checkpoint come again
       },
       onSample: (png, iteration) => emit({ type: 'training-sample', runId, iteration, png: pngUrl(png) }),
-      onCheckpoint: (dir) => {
-        const id = dir.split(/[\\/]/).pop()!;
-        lastCheckpoint = dir;
-        reading = reading
-          .then(() => readIndex(root))
-          .then((index) => checkpointInfo(root, id, index.best === id))
-          .then((checkpoint) => emit({ type: 'training-checkpoint', runId, checkpoint }))
-          // Pruned already (more checkpoints than kept between two looks): the list has the newer ones.
-          .catch(() => undefined);
-      },
+      onCheckpoint: checkpoints.onCheckpoint,
     });
     const timer = setInterval(() => void look(), LOOK_EVERY_MS);
     let result: TrainJobResult;
@@ -116,8 +104,9 @@ export async function trainOnQueue(runId: string, req: TrainingRequest & { reado
     } finally {
       clearInterval(timer);
       await look();
-      await reading;
+      await checkpoints.settled();
     }
+    const lastCheckpoint = checkpoints.last();
     const end = finishedOf(result, done, lastCheckpoint, signal.aborted);
     if (end) emit({ type: 'training-finished', runId, ...end });
     else emit({ type: 'training-failed', runId, message: `the PyTorch run on ${result.worker} ended with exit code ${result.exitCode ?? '?'} at iteration ${done}${lastCheckpoint ? `; its last checkpoint is ${lastCheckpoint}` : ''} (the worker's log above says why)` });

@@ -7,10 +7,10 @@
 
 import { readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { latestCheckpoint, readCheckpointManifest, readIndex } from '../train/checkpoint';
+import { latestCheckpoint, readCheckpointManifest } from '../train/checkpoint';
 import { defaultRunDir } from '../train/run';
 import type { RunEvent, SampleInfo, TrainingRequest } from '../api/types';
-import { checkpointInfo, pngUrl } from './checkpoint-info';
+import { checkpointEvents, pngUrl } from './checkpoint-info';
 import { readProject } from './documents';
 import { trainProject } from './train';
 
@@ -38,13 +38,10 @@ export async function trainWithTorch(runId: string, req: TrainingRequest, signal
     const root = join(defaultRunDir(file), 'checkpoints');
     const from = await resumesAt(root, req.resume);
     let done = from.iteration;
-    let lastCheckpoint = from.dir;
+    const checkpoints = checkpointEvents(root, runId, emit, from.dir);
     let firstSeen: { iteration: number; at: number } | undefined;
     const errors: string[] = [];
     const tail: string[] = [];
-    // Checkpoint events are read from disk, one after another (in the order written); the
-    // run's end waits for them, so finished comes last.
-    let reading = Promise.resolve();
     const outcome = await trainProject(
       {
         file,
@@ -76,19 +73,11 @@ export async function trainWithTorch(runId: string, req: TrainingRequest, signal
           emit({ type: 'training-progress', runId, iteration: done, total, iterationsPerSecond: rate, etaSeconds: rate ? (total - done) / rate : Infinity, lr, losses });
         },
         onSample: (png, iteration) => emit({ type: 'training-sample', runId, iteration, png: pngUrl(png) }),
-        onCheckpoint: (dir) => {
-          const id = dir.split(/[\\/]/).pop()!;
-          lastCheckpoint = dir;
-          reading = reading
-            .then(() => readIndex(root))
-            .then((index) => checkpointInfo(root, id, index.best === id))
-            .then((checkpoint) => emit({ type: 'training-checkpoint', runId, checkpoint }))
-            // Pruned already (a run past more checkpoints than it keeps between two looks): the list has the newer ones.
-            .catch(() => undefined);
-        },
+        onCheckpoint: checkpoints.onCheckpoint,
       },
     );
-    await reading;
+    await checkpoints.settled();
+    const lastCheckpoint = checkpoints.last();
     const code = outcome.engine === 'torch' ? outcome.exitCode : 0;
     const checkpoint = lastCheckpoint ? { lastCheckpoint } : {};
     if (code === 0) emit({ type: 'training-finished', runId, status: 'done', completed: done, ...checkpoint });
