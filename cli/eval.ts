@@ -9,6 +9,7 @@ export interface EvalCommandOptions {
   classifierOnly?: boolean;
   iterationsClassifier?: string;
   classifierWidth?: string;
+  classifierSeed?: string;
   retrainClassifier?: boolean;
   maxImages?: string;
   checkpoint?: string;
@@ -36,6 +37,7 @@ export async function evalCommand(file: string, opts: EvalCommandOptions, log: (
     const maxImages = count(opts.maxImages, 'max-images', 2);
     const variantIterations = count(opts.trainBaseline, 'train-baseline');
     const seed = count(opts.seed, 'seed', 0);
+    const classifierSeed = count(opts.classifierSeed, 'classifier-seed', 0);
     const checkpoint = opts.checkpoint === 'best' ? 'best' : opts.checkpoint === undefined ? undefined : Number(opts.checkpoint);
     if (checkpoint !== undefined && checkpoint !== 'best' && !(Number.isInteger(checkpoint) && checkpoint >= 0))
       throw new Error(`--checkpoint must be an iteration (a whole number) or best, got '${opts.checkpoint}'`);
@@ -49,6 +51,7 @@ export async function evalCommand(file: string, opts: EvalCommandOptions, log: (
         ...(classifierIterations === undefined ? {} : { classifierIterations }),
         ...(classifierWidth === undefined ? {} : { classifierWidth }),
         ...(seed === undefined ? {} : { seed }),
+        ...(classifierSeed === undefined ? {} : { classifierSeed }),
         retrainClassifier: !!opts.retrainClassifier,
         ...(maxImages === undefined ? {} : { maxImages }),
         ...(checkpoint === undefined ? {} : { checkpoint }),

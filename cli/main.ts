@@ -201,6 +201,7 @@ export function buildProgram(): Command {
     .option('--train-no-cycle', 'train the λ_cyc = 0 variant for the cycle-loss ablation when it has no run (translation only)')
     .option('--cycle-ablation <project>', 'a trained λ_cyc = 0 project for the cycle-loss ablation (default: <project>.nocycle.mgproj.json when it has a run)')
     .option('--seed <n>', 'seed of target choices, noise and the classifier', '0')
+    .option('--classifier-seed <n>', "the classifier's seed when it should not follow --seed (other targets and noise, the same classifier)")
     .option('--backend <name>', TRAINING_HELP, 'auto')
     .action(async (file: string, opts: EvalCommandOptions) => {
       process.exitCode = await evalCommand(file, opts, (line) => process.stdout.write(`${line}\n`));

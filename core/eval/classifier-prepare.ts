@@ -24,11 +24,13 @@ export function requireMemory(verdict: MemoryVerdict, say: (l: string) => void):
 
 export const DEFAULT_CLASSIFIER_WIDTH = 16;
 
-/** The settings a classifier is trained with (eval's --iterations-classifier, --classifier-width, --seed). */
+/** The settings a classifier is trained with (eval's --iterations-classifier, --classifier-width, --classifier-seed or else --seed). */
 export interface ClassifierSettings {
   classifierIterations?: number;
   classifierWidth?: number;
   seed?: number;
+  /** The classifier's own seed, when it is not `seed`: other targets and noise, measured by the same classifier. */
+  classifierSeed?: number;
 }
 
 const DEFAULT_CLASSIFIER_ITERATIONS = 3000;
@@ -47,7 +49,7 @@ function classifierFolder(width: number, iterations: number, seed: number): stri
 async function classifierSlot(projectFile: string, opts: ClassifierSettings) {
   const width = opts.classifierWidth ?? DEFAULT_CLASSIFIER_WIDTH;
   const iterations = opts.classifierIterations ?? DEFAULT_CLASSIFIER_ITERATIONS;
-  const seed = opts.seed ?? 0;
+  const seed = opts.classifierSeed ?? opts.seed ?? 0;
   const project = await readProject(projectFile);
   const ref = project.datasets.find((d) => d.id === project.training!.dataset);
   // The schedule is part of the key: a classifier trained by an older recipe is not reused.
@@ -74,7 +76,7 @@ export async function prepareClassifier(projectFile: string, dataset: Dataset, o
     const got = await loadClassifier(dir, key);
     if (got) {
       say(`reusing the attribute classifier in ${dir}`);
-      return { classifier: got.classifier, accuracy: got.header.accuracy, testImages: got.header.testImages, iterations, width, reused: true };
+      return { classifier: got.classifier, accuracy: got.header.accuracy, testImages: got.header.testImages, iterations, width, seed, reused: true };
     }
   }
   say(`training the attribute classifier (width ${width}, ${iterations} iterations)`);
@@ -92,5 +94,5 @@ export async function prepareClassifier(projectFile: string, dataset: Dataset, o
     },
   });
   await saveClassifier(dir, t.classifier, { key, iterations, accuracy: t.accuracy, testImages: t.testImages });
-  return { classifier: t.classifier, accuracy: t.accuracy, testImages: t.testImages, iterations, width, reused: false };
+  return { classifier: t.classifier, accuracy: t.accuracy, testImages: t.testImages, iterations, width, seed, reused: false };
 }

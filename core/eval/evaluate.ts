@@ -31,6 +31,8 @@ export interface EvalOptions {
   reportDir: string;
   classifierIterations?: number;
   classifierWidth?: number;
+  /** The classifier's seed (default: `seed`). */
+  classifierSeed?: number;
   retrainClassifier?: boolean;
   maxImages?: number;
   /** The ModularGAN run's checkpoint to evaluate: by iteration, or the run's best (default: the newest). */
@@ -253,6 +255,7 @@ export async function evaluateProject(projectFile: string, opts: EvalOptions): P
       classifier: {
         width: cls.width,
         iterations: cls.iterations,
+        seed: cls.seed,
         testImages: cls.testImages,
         accuracy: cls.accuracy,
         minimumAccuracy: MINIMUM_ACCURACY,

@@ -85,7 +85,7 @@ img{image-rendering:pixelated;max-width:100%;border:1px solid #ddd}figure{margin
 <p>${esc(r.dataset.title)}, ${r.mode}, ${r.dataset.testImages} test images; made ${esc(r.createdAt)}.</p>
 <h2>Runs</h2><table><tr><th>method</th><th>status</th><th>iteration</th><th>project</th></tr>${runs}</table>
 <h2>Attribute classifier (held-out real images)</h2>
-<p>ResNet-18-style, width ${r.classifier.width}, ${r.classifier.iterations} iterations${r.classifier.reused ? ' (reused)' : ''}, ${r.classifier.testImages} test images.
+<p>ResNet-18-style, width ${r.classifier.width}, ${r.classifier.iterations} iterations${r.classifier.seed === undefined ? '' : `, seed ${r.classifier.seed}`}${r.classifier.reused ? ' (reused)' : ''}, ${r.classifier.testImages} test images.
 ${r.classifier.meetsMinimum ? '' : `<strong>Below the ${pct(r.classifier.minimumAccuracy)} accuracy wanted for some attribute: the errors below are an upper bound partly made of classifier mistakes.</strong>`}</p>
 <table><tr><th>attribute</th><th>accuracy</th></tr>${acc}</table>
 <h2>Classification error of translations (lower is better)</h2>${table(r.classificationError, pct)}

@@ -26,6 +26,8 @@ export const reportSchema = z.object({
   classifier: z.object({
     width: z.number().int().positive(),
     iterations: z.number().int().nonnegative(),
+    /** The seed it was trained with: FIDs measured by classifiers of different seeds are not comparable. */
+    seed: z.number().int().nonnegative().optional(),
     testImages: z.number().int().positive(),
     accuracy: z.record(z.string(), rate),
     minimumAccuracy: rate,

@@ -111,6 +111,15 @@ describe('eval on a tiny ColorMNIST generation model', () => {
       join(root, 'bin/modulargan.mjs'), 'eval', file, '--classifier-only', '--iterations-classifier', '4', '--classifier-width', '2', '--backend', 'wasm',
     ]);
     expect(back.stdout).toContain('reusing the attribute classifier');
+    // Other targets, the same classifier: --classifier-seed keeps it while --seed changes the
+    // rest, and the report names the classifier's seed.
+    const other = join(dirname(file), 'report-seed1');
+    const sameClassifier = await promisify(execFile)(process.execPath, [
+      join(root, 'bin/modulargan.mjs'), 'eval', file, '--report', other, '--iterations-classifier', '4', '--classifier-width', '2', '--max-images', '4', '--seed', '1', '--classifier-seed', '0', '--backend', 'wasm',
+    ]);
+    expect(sameClassifier.stdout).toContain(`reusing the attribute classifier in ${join(evalFolder, 'classifier-w2-i4')}`);
+    expect(checkReport(other).classifier.seed).toBe(0);
+    expect(report.classifier.seed).toBe(0);
   }, 120_000);
 });
 
