@@ -7,7 +7,7 @@ import { basename, join, resolve } from 'node:path';
 import { encodePng } from '../data/images';
 import { type TrainModel, disposeModel } from '../train/model';
 import type { AttributeClassifier } from './classifier';
-import { DEFAULT_CLASSIFIER_WIDTH, describeAccuracy, prepareClassifier, requireMemory } from './classifier-prepare';
+import { type ClassifierSettings, DEFAULT_CLASSIFIER_WIDTH, describeAccuracy, prepareClassifier, requireMemory } from './classifier-prepare';
 import { CLASSIFIER_BATCH } from './classifier-train';
 import { checkEvalMemory } from './memory';
 import type { Project } from '../graph/format/project';
@@ -27,12 +27,9 @@ export const NO_MASK = 'ModularGAN, no mask at test';
 
 const BEST_BY = { fid: 'the monitored FID', losses: 'the reconstruction and cycle losses' } as const;
 
-export interface EvalOptions {
+/** The classifier's settings (ClassifierSettings: its `seed` is also the seed of the targets and noise), and the rest. */
+export interface EvalOptions extends ClassifierSettings {
   reportDir: string;
-  classifierIterations?: number;
-  classifierWidth?: number;
-  /** The classifier's seed (default: `seed`). */
-  classifierSeed?: number;
   retrainClassifier?: boolean;
   maxImages?: number;
   /** The ModularGAN run's checkpoint to evaluate: by iteration, or the run's best (default: the newest). */
@@ -47,7 +44,6 @@ export interface EvalOptions {
    * or a trained project file (trained with λ_cyc = 0, as many transformers as the project).
    */
   noCycle?: 'reuse' | 'train' | { project: string };
-  seed?: number;
   log?: (line: string) => void;
 }
 
