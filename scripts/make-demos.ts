@@ -3,7 +3,8 @@
 //   assets/projects/faces-32.mgproj.json      -> assets/demo/demo.mgproj.json (translation, opened by npm start)
 //   assets/projects/colormnist-32.style.mgproj.json -> assets/demo/generation.mgproj.json
 //     (the ColorMNIST run's second stage, on the first stage's final checkpoint)
-//   and their StarGAN-style baselines (<project>.stargan.mgproj.json) -> <demo>.stargan.mgproj.json
+//   and their StarGAN-style baselines (<project>.stargan.mgproj.json) -> <demo>.stargan.mgproj.json,
+//   and the faces run's λ_cyc = 0 ablation (faces-32.nocycle.mgproj.json) -> demo.nocycle.mgproj.json
 // Each run's best checkpoint (the one its `training.monitor` named; without a monitor, the
 // latest) is exported in half precision (assets/demo/faces/,
 // assets/demo/colormnist/), a few held-out synthetic faces become the translation demo's
@@ -73,7 +74,7 @@ async function demo(opts: {
 const withDemoImages = (g: Project['graph']): Project['graph'] => ({ ...g, nodes: g.nodes.map((n) => (n.kind === 'image-input' ? { ...n, params: { ...n.params, path: 'images' } } : n)) });
 
 // `--only translation,generation-baseline` (any of translation, translation-baseline,
-// generation, generation-baseline) remakes those.
+// translation-nocycle, generation, generation-baseline) remakes those.
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1]!.split(',') : undefined;
 const wanted = (key: string) => !only || only.includes(key);
 
@@ -119,6 +120,19 @@ await demo({
   name: 'Baseline: StarGAN-style face translation',
   description:
     'One transformer conditioned on hair, smile and glasses at once, trained with the same settings, data and number of iterations as the face demo; `modulargan eval assets/demo/demo.mgproj.json` compares the two. Trained by `modulargan train assets/projects/faces-32.stargan.mgproj.json`.',
+  edit: withDemoImages,
+});
+
+// The cycle-loss ablation beside it too (<demo>.nocycle.mgproj.json), so eval's ablation table
+// of the shipped model needs no training either.
+if (wanted('translation-nocycle'))
+await demo({
+  run: 'assets/projects/faces-32.nocycle.mgproj.json',
+  weights: 'assets/demo/faces-nocycle',
+  project: 'assets/demo/demo.nocycle.mgproj.json',
+  name: 'Ablation: face translation without the cycle loss',
+  description:
+    'The face demo trained with λ_cyc = 0 and the round trip through the image off, otherwise with the same settings, data and number of iterations; `modulargan eval assets/demo/demo.mgproj.json` reports it as the cycle-loss ablation. Trained by `modulargan train assets/projects/faces-32.nocycle.mgproj.json`.',
   edit: withDemoImages,
 });
 
