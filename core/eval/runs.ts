@@ -186,10 +186,11 @@ export async function loadRun(projectFile: string, dataset: Dataset, which?: Che
   const runDir = defaultRunDir(projectFile);
   const bestBy = project.training!.monitor?.best ?? 'losses';
   const baseDir = dirname(resolve(projectFile));
+  const newest = await newestCheckpoint(runDir);
   // Shipped weights with no run folder are taken as they are, for 'best' too: the demos export
   // their run's best checkpoint (scripts/make-demos.ts).
-  const shipped = namesAllWeights(project) && !(await newestCheckpoint(runDir));
-  const ck = which === undefined || shipped ? await newestCheckpoint(runDir) : await chosenCheckpoint(runDir, which);
+  const shipped = !newest && namesAllWeights(project);
+  const ck = which === undefined || shipped ? newest : await chosenCheckpoint(runDir, which);
   if (!ck) {
     if (!shipped) return undefined;
     const plan = await runPlan(project, projectFile, dataset, project.graph);
@@ -204,9 +205,7 @@ export async function loadRun(projectFile: string, dataset: Dataset, which?: Che
   const nodes = project.graph.nodes.map((n) => (MODULE_KINDS.has(n.kind) ? { ...n, params: { ...n.params, weights: join(ck.dir, files[n.id] ?? `${n.id}.mgw`) } } : n));
   const plan = await runPlan(project, projectFile, dataset, { nodes, edges: project.graph.edges });
   const model = await buildPlannedModel(plan, { seed: project.training!.seed, baseDir });
-  // Asked for the newest, `ck` is it: the index is read once.
-  const newest = which === undefined ? ck : (await newestCheckpoint(runDir))!;
-  return { projectFile, runDir, checkpoint: ck.dir, iteration: ck.iteration, trainedTo: newest.iteration, best: which === 'best', bestBy, model };
+  return { projectFile, runDir, checkpoint: ck.dir, iteration: ck.iteration, trainedTo: newest!.iteration, best: which === 'best', bestBy, model };
 }
 
 /**
