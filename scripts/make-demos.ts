@@ -21,6 +21,7 @@ import type { Project } from '../core/graph/format/project';
 import { type ExposedParam, makePreset } from '../core/graph/presets';
 import { faceAttributes, faceIdentity, faceSvg } from '../core/data/synthetic-faces';
 import { exportTrainedModules } from '../core/train/export';
+import { type Variant, variantFile } from '../core/eval/runs';
 
 const root = resolve(import.meta.dirname, '..');
 const at = (...p: string[]) => join(root, ...p);
@@ -110,31 +111,35 @@ await demo({
 });
 }
 
-// Each demo's StarGAN-style baseline beside it, where `modulargan eval` looks for it
-// (<demo>.stargan.mgproj.json), so the shipped comparison can be checked without training.
-if (wanted('translation-baseline'))
-await demo({
-  run: 'assets/projects/faces-32.stargan.mgproj.json',
-  weights: 'assets/demo/faces-stargan',
-  project: 'assets/demo/demo.stargan.mgproj.json',
-  name: 'Baseline: StarGAN-style face translation',
-  description:
-    'One transformer conditioned on hair, smile and glasses at once, trained with the same settings, data and number of iterations as the face demo; `modulargan eval assets/demo/demo.mgproj.json` compares the two. Trained by `modulargan train assets/projects/faces-32.stargan.mgproj.json`.',
-  edit: withDemoImages,
-});
+/**
+ * A variant of the face demo (eval looks for it beside the demo, named by `variantFile`),
+ * exported from the variant of the faces project named the same way.
+ */
+const faceVariant = (v: Variant, name: string, description: string) =>
+  demo({
+    run: relative(root, variantFile(at('assets/projects/faces-32.mgproj.json'), v)),
+    weights: `assets/demo/faces-${v}`,
+    project: relative(root, variantFile(at('assets/demo/demo.mgproj.json'), v)),
+    name,
+    description,
+    edit: withDemoImages,
+  });
 
-// The cycle-loss ablation beside it too (<demo>.nocycle.mgproj.json), so eval's ablation table
-// of the shipped model needs no training either.
+// Its StarGAN-style baseline and its cycle-loss ablation, so the shipped comparison and the
+// ablation table can be checked without training.
+if (wanted('translation-baseline'))
+  await faceVariant(
+    'stargan',
+    'Baseline: StarGAN-style face translation',
+    'One transformer conditioned on hair, smile and glasses at once, trained with the same settings, data and number of iterations as the face demo; `modulargan eval assets/demo/demo.mgproj.json` compares the two. Trained by `modulargan train assets/projects/faces-32.stargan.mgproj.json`.',
+  );
+
 if (wanted('translation-nocycle'))
-await demo({
-  run: 'assets/projects/faces-32.nocycle.mgproj.json',
-  weights: 'assets/demo/faces-nocycle',
-  project: 'assets/demo/demo.nocycle.mgproj.json',
-  name: 'Ablation: face translation without the cycle loss',
-  description:
+  await faceVariant(
+    'nocycle',
+    'Ablation: face translation without the cycle loss',
     'The face demo trained with λ_cyc = 0 and the round trip through the image off, otherwise with the same settings, data and number of iterations; `modulargan eval assets/demo/demo.mgproj.json` reports it as the cycle-loss ablation. Trained by `modulargan train assets/projects/faces-32.nocycle.mgproj.json`.',
-  edit: withDemoImages,
-});
+  );
 
 if (wanted('generation'))
 await demo({
