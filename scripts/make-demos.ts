@@ -113,17 +113,20 @@ await demo({
 
 /**
  * A variant of the face demo (eval looks for it beside the demo, named by `variantFile`),
- * exported from the variant of the faces project named the same way.
+ * exported from the variant of the faces project named the same way; its description ends
+ * with the command that trains it.
  */
-const faceVariant = (v: Variant, name: string, description: string) =>
-  demo({
-    run: relative(root, variantFile(at('assets/projects/faces-32.mgproj.json'), v)),
+const faceVariant = (v: Variant, name: string, description: string) => {
+  const run = relative(root, variantFile(at('assets/projects/faces-32.mgproj.json'), v));
+  return demo({
+    run,
     weights: `assets/demo/faces-${v}`,
     project: relative(root, variantFile(at('assets/demo/demo.mgproj.json'), v)),
     name,
-    description,
+    description: `${description} Trained by \`modulargan train ${run}\`.`,
     edit: withDemoImages,
   });
+};
 
 // Its StarGAN-style baseline and its cycle-loss ablation, so the shipped comparison and the
 // ablation table can be checked without training.
@@ -131,14 +134,14 @@ if (wanted('translation-baseline'))
   await faceVariant(
     'stargan',
     'Baseline: StarGAN-style face translation',
-    'One transformer conditioned on hair, smile and glasses at once, trained with the same settings, data and number of iterations as the face demo; `modulargan eval assets/demo/demo.mgproj.json` compares the two. Trained by `modulargan train assets/projects/faces-32.stargan.mgproj.json`.',
+    'One transformer conditioned on hair, smile and glasses at once, trained with the same settings, data and number of iterations as the face demo; `modulargan eval assets/demo/demo.mgproj.json` compares the two.',
   );
 
 if (wanted('translation-nocycle'))
   await faceVariant(
     'nocycle',
     'Ablation: face translation without the cycle loss',
-    'The face demo trained with λ_cyc = 0 and the round trip through the image off, otherwise with the same settings, data and number of iterations; `modulargan eval assets/demo/demo.mgproj.json` reports it as the cycle-loss ablation. Trained by `modulargan train assets/projects/faces-32.nocycle.mgproj.json`.',
+    'The face demo trained with λ_cyc = 0 and the round trip through the image off, otherwise with the same settings, data and number of iterations; `modulargan eval assets/demo/demo.mgproj.json` reports it as the cycle-loss ablation.',
   );
 
 if (wanted('generation'))
