@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
 import type { Batch } from '../data/loader';
 import { seededPermutation, shuffleWith } from '../data/loader';
-import type { ClsFakeBinary } from '../graph/format/schemas';
+import type { ClsFakeBinary, ClsFakeBinarySetting } from '../graph/format/schemas';
 import { type AttributeGroup, groupLength } from '../graph/ports';
 import type { GanModule } from '../modules/create';
 import type { Discriminator } from '../modules/discriminator';
@@ -83,9 +83,11 @@ export interface TrainSettings {
    * glasses). 'skip': binary slots are not learned on fakes (the paper's head, for them).
    * One-hot slots stay 0. (Teaching the head the other value than the one asked for
    * was tried and fails: it inverts the head's reading on fakes, so showing an attribute more
-   * clearly makes a fake read as lacking it.)
+   * clearly makes a fake read as lacking it.) One mode for all, or a mode per binary attribute
+   * by name (attributes not named: 'absent'), since what suits removing a smile need not suit
+   * drawing glasses.
    */
-  clsFakeBinary?: ClsFakeBinary;
+  clsFakeBinary?: ClsFakeBinarySetting;
   /**
    * Translation with an encoder (not in the paper; default 0 = off): T_i's image, encoded again
    * and given to T_i with the value T_i's input had, gives back T_i's input features, L1
@@ -180,6 +182,12 @@ export class Trainer {
       if (frozen.has(judged)) frozen.add(d.id);
     });
     this.frozen = frozen;
+    const perAttribute = cfg.clsFakeBinary;
+    if (perAttribute !== undefined && typeof perAttribute === 'object') {
+      const binary = new Set(model.discriminators.flatMap((d) => (d.module.params.attributes as AttributeGroup[] | undefined) ?? []).filter((g) => g.kind === 'binary').map((g) => g.name));
+      for (const name of Object.keys(perAttribute))
+        if (!binary.has(name)) throw new Error(`training.clsFakeBinary: '${name}' is not a binary attribute of any discriminator (binary attributes: ${[...binary].join(', ') || 'none'})`);
+    }
     this.activeD = model.discriminators.map((_, i) => i).filter((i) => !frozen.has(model.discriminators[i]!.id));
     this.dOpt = new Adam(trainableVars(model.discriminators, frozen), cfg.beta1, cfg.beta2);
     this.gOpt = new Adam(trainableVars([model.base, ...model.transformers, model.reconstructor], frozen), cfg.beta1, cfg.beta2);
@@ -430,18 +438,22 @@ export class Trainer {
   }
 
   /**
-   * D's head reading fakes (lambdaClsFake), BCE towards: 0 in every slot; with clsFakeBinary
-   * 'neither' 0.5 in binary slots; with 'skip' binary slots left out (learned from real images only).
+   * D's head reading fakes (lambdaClsFake), BCE towards: 0 in one-hot slots; in a binary slot
+   * what its attribute's clsFakeBinary mode says — 0 ('absent'), 0.5 ('neither'), or left out
+   * ('skip': learned from real images only).
    */
   private fakeCls(d: Discriminator, logits: tf.Tensor2D): tf.Scalar {
-    const mode = this.cfg.clsFakeBinary ?? 'absent';
-    if (mode === 'absent') return bceWithLogits(logits, tf.zerosLike(logits));
-    const binary = (d.params.attributes as AttributeGroup[]).flatMap((g) => Array<boolean>(groupLength(g)).fill(g.kind === 'binary'));
-    if (mode === 'neither') return bceWithLogits(logits, tf.tile(tf.tensor2d([binary.map((b) => (b ? 0.5 : 0))]), [logits.shape[0], 1]));
-    const kept = binary.flatMap((b, j) => (b ? [] : [j]));
+    const setting = this.cfg.clsFakeBinary ?? 'absent';
+    const modeOf = (g: AttributeGroup): ClsFakeBinary | undefined => (g.kind !== 'binary' ? undefined : typeof setting === 'string' ? setting : (setting[g.name] ?? 'absent'));
+    // One entry per slot: its target on fakes, or undefined where the slot is left out.
+    const row = (d.params.attributes as AttributeGroup[]).flatMap((g) => {
+      const mode = modeOf(g);
+      return Array<number | undefined>(groupLength(g)).fill(mode === 'skip' ? undefined : mode === 'neither' ? 0.5 : 0);
+    });
+    const kept = row.flatMap((t, j) => (t === undefined ? [] : [j]));
     if (!kept.length) return tf.scalar(0);
-    const part = tf.gather(logits, tf.tensor1d(kept, 'int32'), 1) as tf.Tensor2D;
-    return bceWithLogits(part, tf.zerosLike(part));
+    const part = kept.length === row.length ? logits : (tf.gather(logits, tf.tensor1d(kept, 'int32'), 1) as tf.Tensor2D);
+    return bceWithLogits(part, tf.tile(tf.tensor2d([kept.map((j) => row[j]!)]), [logits.shape[0], 1]));
   }
 
   /** What a D is shown of `images`: themselves, or their augmentation (training.augment) drawn from `key`. */

@@ -334,8 +334,14 @@ def _check_training(t: Any, where: str) -> Dict[str, Any]:
             raise ProjectError(f"{where}: training.{k} must be a number of at least 0, got {json.dumps(out[k])}")
     if "clsFakeOthers" in out and not isinstance(out["clsFakeOthers"], bool):
         raise ProjectError(f"{where}: training.clsFakeOthers must be true or false, got {json.dumps(out['clsFakeOthers'])}")
-    if "clsFakeBinary" in out and out["clsFakeBinary"] not in CLS_FAKE_BINARY:
-        raise ProjectError(f"{where}: training.clsFakeBinary must be one of {', '.join(CLS_FAKE_BINARY)}, got {json.dumps(out['clsFakeBinary'])}")
+    if "clsFakeBinary" in out:
+        # One mode for every binary attribute, or a mode per attribute name.
+        mode = out["clsFakeBinary"]
+        modes = list(mode.values()) if isinstance(mode, dict) else [mode]
+        if not all(isinstance(m, str) and m in CLS_FAKE_BINARY for m in modes):
+            raise ProjectError(
+                f"{where}: training.clsFakeBinary must be one of {', '.join(CLS_FAKE_BINARY)}, or an object naming one per binary attribute, got {json.dumps(mode)}"
+            )
     if "decayFrom" in out and (not _is_number(out["decayFrom"]) or float(out["decayFrom"]) != int(out["decayFrom"]) or out["decayFrom"] < 0):
         raise ProjectError(f"{where}: training.decayFrom must be a whole number of at least 0")
     if not isinstance(out["frozen"], list) or not all(isinstance(f, str) for f in out["frozen"]):

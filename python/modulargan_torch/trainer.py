@@ -160,6 +160,12 @@ class Trainer:
             if judged in frozen:
                 frozen.add(d.id)
         self.frozen = frozen
+        per_attribute = cfg.get("clsFakeBinary")
+        if isinstance(per_attribute, dict):
+            binary = [g["name"] for d in model.discriminators for g in d.module.params["attributes"] if g["kind"] == "binary"]
+            for name in per_attribute:
+                if name not in binary:
+                    raise ValueError(f"training.clsFakeBinary: '{name}' is not a binary attribute of any discriminator (binary attributes: {', '.join(dict.fromkeys(binary)) or 'none'})")
         self.active_d = [i for i, d in enumerate(model.discriminators) if d.id not in frozen]
         self.augment_kinds: List[str] = list(cfg.get("augment") or [])
         for a in self.augment_kinds:
@@ -276,21 +282,20 @@ class Trainer:
         return x if w is None or w == 1 else x * w
 
     def _fake_cls(self, d: Discriminator, logits: Tensor) -> Tensor:
-        """D's head reading fakes, BCE towards 0 in every slot; with clsFakeBinary 'neither' 0.5 in
-        binary slots, with 'skip' binary slots left out."""
-        mode = self.cfg.get("clsFakeBinary", "absent")
+        """D's head reading fakes, BCE towards 0 in one-hot slots; in a binary slot what its
+        attribute's clsFakeBinary mode says: 0 ('absent'), 0.5 ('neither'), left out ('skip')."""
+        setting = self.cfg.get("clsFakeBinary", "absent")
         logits = logits.float()
-        if mode == "absent":
-            return bce_with_logits(logits, torch.zeros_like(logits))
-        binary = [g["kind"] == "binary" for g in d.params["attributes"] for _ in range(group_length(g))]
-        if mode == "neither":
-            row = torch.tensor([0.5 if b else 0.0 for b in binary], dtype=torch.float32, device=logits.device)
-            return bce_with_logits(logits, row.expand_as(logits))
-        kept = [j for j, b in enumerate(binary) if not b]
+        row: List[Optional[float]] = []
+        for g in d.params["attributes"]:
+            mode = None if g["kind"] != "binary" else setting if isinstance(setting, str) else setting.get(g["name"], "absent")
+            row += [None if mode == "skip" else 0.5 if mode == "neither" else 0.0] * group_length(g)
+        kept = [j for j, t in enumerate(row) if t is not None]
         if not kept:
             return logits.new_zeros(())
-        part = logits[:, kept]
-        return bce_with_logits(part, torch.zeros_like(part))
+        part = logits if len(kept) == len(row) else logits[:, kept]
+        want = torch.tensor([row[j] for j in kept], dtype=torch.float32, device=logits.device)
+        return bce_with_logits(part, want.expand_as(part))
 
     def d_losses(self, k: int, inp: _Inputs, fakes: Sequence[Tensor]) -> Dict[str, Tensor]:
         cfg, model = self.cfg, self.model

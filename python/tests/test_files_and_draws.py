@@ -120,6 +120,32 @@ def test_the_engine_knows_every_training_setting_of_the_studio(studio: Path) -> 
     assert list(CLS_FAKE_BINARY) == json.loads((studio / "cls-fake-binary.json").read_text())
 
 
+def test_cls_fake_binary_per_attribute_is_read_and_a_wrong_one_refused_by_name(studio: Path, tmp_path: Path) -> None:
+    import torch
+
+    from modulargan_torch.distributed import DistContext
+    from modulargan_torch.model import build_train_model
+    from modulargan_torch.trainer import Trainer
+
+    doc = json.loads((studio / "translation" / "translation.mgproj.json").read_text())
+    file = tmp_path / "modes.mgproj.json"
+    doc["training"]["clsFakeBinary"] = {"smiling": "sometimes"}
+    file.write_text(json.dumps(doc))
+    with pytest.raises(ProjectError, match=r"modes\.mgproj\.json: training\.clsFakeBinary must be one of absent, neither, skip.*\"sometimes\""):
+        read_project(str(file))
+    ctx = DistContext(rank=0, world=1, local_rank=0, device=torch.device("cpu"), backend=None)
+    for modes, refused in (({"smiling": "neither"}, None), ({"hair": "skip"}, "hair"), ({"smile": "absent"}, "smile")):
+        doc["training"]["clsFakeBinary"] = modes
+        file.write_text(json.dumps(doc))
+        project = read_project(str(file))
+        model = build_train_model(project, 16, project.datasets[0]["attributes"])
+        if refused is None:
+            Trainer(model, project.require_training(), ctx)
+            continue
+        with pytest.raises(ValueError, match=rf"clsFakeBinary: '{refused}' is not a binary attribute of any discriminator \(binary attributes: smiling\)"):
+            Trainer(model, project.require_training(), ctx)
+
+
 def test_a_training_setting_it_does_not_know_is_refused_by_name(studio: Path, tmp_path: Path) -> None:
     doc = json.loads((studio / "translation" / "translation.mgproj.json").read_text())
     doc["training"]["lambdaSharpness"] = 2

@@ -52,6 +52,10 @@ const weight = z.number().min(0).finite();
 /** training.clsFakeBinary's values (core/train/trainer.ts says what each teaches D). */
 export const CLS_FAKE_BINARY = ['absent', 'neither', 'skip'] as const;
 export type ClsFakeBinary = (typeof CLS_FAKE_BINARY)[number];
+const clsFakeBinaryMode = z.enum(CLS_FAKE_BINARY);
+/** One mode for every binary attribute, or a mode per binary attribute by name (unnamed ones: absent). */
+export const clsFakeBinarySchema = z.union([clsFakeBinaryMode, z.record(z.string(), clsFakeBinaryMode)]);
+export type ClsFakeBinarySetting = z.infer<typeof clsFakeBinarySchema>;
 /** The DiffAugment policies `training.augment` may list (core/train/augment.ts applies them). */
 export const AUGMENT_KINDS = ['color', 'translation', 'cutout'] as const;
 
@@ -84,8 +88,8 @@ export const trainingSchema = z.looseObject({
   lambdaClsFake: weight.optional(),
   /** With lambdaClsFake: each D's attribute head also learns that another transformer's images show none of its attributes (off = only its own). */
   clsFakeOthers: z.boolean().optional(),
-  /** With lambdaClsFake: what a binary attribute of a fake is learned as — absent (0, the default), neither value (0.5), or nothing (skip: real images only). */
-  clsFakeBinary: z.enum(CLS_FAKE_BINARY).optional(),
+  /** With lambdaClsFake: what a binary attribute of a fake is learned as — absent (0, the default), neither value (0.5), or nothing (skip: real images only); one mode, or one per attribute name. */
+  clsFakeBinary: clsFakeBinarySchema.optional(),
   /** Translation: weight of T_i(E(T_i's image), own value) giving back T_i's input features, L1 (0 = the paper). */
   lambdaRoundTrip: weight.optional(),
   /** Translation: weight of R(T_i(E(x), own value)) giving back the image x, L1 (0 = the paper). */

@@ -1,9 +1,10 @@
 // clsFakeBinary: with lambdaClsFake, what D's head learns a binary attribute of a fake as — 0
 // ('absent', the default), 0.5 ('neither') or nothing ('skip'); one-hot slots stay 0 (none of
-// the values).
+// the values); the mode can also be given per binary attribute by name.
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYNTHETIC_FACES } from '../../../core/graph/attributes';
+import type { ClsFakeBinarySetting } from '../../../core/graph/format/schemas';
 import type { Graph } from '../../../core/graph/graph';
 import { bceWithLogits } from '../../../core/train/losses';
 import { type TrainModel, buildTrainModel, disposeModel } from '../../../core/train/model';
@@ -51,6 +52,16 @@ function expected(model: TrainModel, tr: Trainer, binary: number | undefined): n
   });
 }
 
+/** The faces graph with a third transformer, for glasses: two binary attributes to set apart. */
+const threeGroups = [...groups, SYNTHETIC_FACES.glasses];
+const threeFaces: Graph = {
+  nodes: [...faces.nodes, { id: 'T_glasses', kind: 'transformer', params: { baseChannels: 4, resBlocks: 0, attributes: [SYNTHETIC_FACES.glasses] } }],
+  edges: [],
+};
+/** faceBatch with glasses on the first face only. */
+const threeBatch = () => ({ ...faceBatch(), labels: Float32Array.from([1, 0, 0, 1, 1, 0, 0, 1, 0, 0]) });
+const threeModel = async () => built[built.push(await buildTrainModel(threeFaces, { mode: 'translation', imageSize: 16, datasetGroups: threeGroups, seed: 0, baseDir: '.' })) - 1]!;
+
 describe('clsFakeBinary', () => {
   const modes = { absent: 0, neither: 0.5, skip: undefined } as const;
 
@@ -81,5 +92,40 @@ describe('clsFakeBinary', () => {
       return out;
     });
     expect(losses[1]).toEqual(losses[0]);
+  });
+
+  it('takes a mode per binary attribute by name (attributes not named: absent)', async () => {
+    const model = await threeModel();
+    const tr = new Trainer(model, { ...base, clsFakeBinary: { smiling: 'skip', glasses: 'neither' } });
+    const internals = tr as unknown as TrainerInternals;
+    // By hand: D_hair's three one-hot slots 0, D_smiling left out, D_glasses 0.5.
+    const want = tf.tidy(() => {
+      const inp = internals.inputs(0, threeBatch());
+      const fakes = internals.fakes(0, internals.baseFeature(inp), inp, [0, 1, 2]);
+      const read = (i: number) => model.discriminators[i]!.module.apply({ image: fakes.get(i)!.image }).logits;
+      return bceWithLogits(read(0), tf.zeros([2, 3])).dataSync()[0]! + bceWithLogits(read(2), tf.fill([2, 1], 0.5)).dataSync()[0]!;
+    });
+    const got = tr.step(0, threeBatch()).d_cls_fake!;
+    tr.dispose();
+    expect(got).toBeCloseTo(want, 4);
+    // The same model with one mode for all, and with each attribute named: what was asked of
+    // glasses alone moves the term.
+    const runs = await Promise.all(
+      ([{ smiling: 'neither', glasses: 'neither' }, 'neither', { smiling: 'neither' }] as ClsFakeBinarySetting[]).map(async (mode) => {
+        const m = await threeModel();
+        const t = new Trainer(m, { ...base, clsFakeBinary: mode });
+        const l = t.step(0, threeBatch()).d_cls_fake!;
+        t.dispose();
+        return l;
+      }),
+    );
+    expect(runs[0]).toBeCloseTo(runs[1]!, 6);
+    expect(Math.abs(runs[2]! - runs[1]!)).toBeGreaterThan(1e-3);
+  });
+
+  it('refuses a name that is not a binary attribute of any discriminator, naming it', async () => {
+    const model = await threeModel();
+    expect(() => new Trainer(model, { ...base, clsFakeBinary: { glases: 'absent' } })).toThrow(/clsFakeBinary: 'glases' is not a binary attribute.*smiling, glasses/);
+    expect(() => new Trainer(model, { ...base, clsFakeBinary: { hair: 'skip' } })).toThrow(/'hair' is not a binary attribute/);
   });
 });
