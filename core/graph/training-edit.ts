@@ -206,12 +206,17 @@ function carryBack(project: Project, graph: Graph): Project {
 
   const frozen = training!.frozen.filter((f) => !removed.has(f));
   const dWeights = training!.discriminatorWeights && Object.fromEntries(Object.entries(training!.discriminatorWeights).filter(([k]) => !removed.has(k)));
+  // A fake-image mode named for an attribute no module has any more would stop the next
+  // training at its start (the trainer refuses names it cannot place): it goes with the attribute.
+  const perAttribute = typeof training!.clsFakeBinary === 'object' ? training!.clsFakeBinary : undefined;
+  const binary = new Set(nodes.filter((n) => n.kind === 'transformer' || n.kind === 'generator').flatMap((n) => groupsOf(n).filter((g) => g.kind === 'binary').map((g) => g.name)));
+  const clsFakeBinary = perAttribute && Object.fromEntries(Object.entries(perAttribute).filter(([name]) => binary.has(name)));
   return {
     ...project,
     graph: { ...project.graph, nodes, edges },
     layout: { ...project.layout, nodes: layout },
     datasets,
-    training: { ...training!, frozen, ...(dWeights ? { discriminatorWeights: dWeights } : {}) },
+    training: { ...training!, frozen, ...(dWeights ? { discriminatorWeights: dWeights } : {}), ...(clsFakeBinary ? { clsFakeBinary } : {}) },
   };
 }
 

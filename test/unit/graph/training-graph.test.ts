@@ -196,6 +196,18 @@ describe('structural edits of the training graph', () => {
     expect(buildTrainingGraph(q).nodes.filter((n) => n.id.includes('T_color'))).toEqual([]);
   });
 
+  it('a fake-image mode named for an attribute no module has any more goes with it (faces)', () => {
+    const raw = JSON.parse(readFileSync('assets/projects/faces-32.mgproj.json', 'utf8')) as Record<string, unknown>;
+    (raw.training as Record<string, unknown>).clsFakeBinary = { smiling: 'neither', glasses: 'absent' };
+    const r = loadProject(JSON.stringify(raw));
+    if (!r.ok) throw new Error(r.errors.map((e) => e.message).join('; '));
+    const p = r.value.value;
+    expect(applyTrainingGraph(p, buildTrainingGraph(p)).training!.clsFakeBinary).toEqual({ smiling: 'neither', glasses: 'absent' });
+    expect(applyTrainingGraph(p, without(buildTrainingGraph(p), 'T_glasses')).training!.clsFakeBinary).toEqual({ smiling: 'neither' });
+    const oneMode = { ...p, training: { ...p.training!, clsFakeBinary: 'skip' as const } };
+    expect(applyTrainingGraph(oneMode, without(buildTrainingGraph(oneMode), 'T_glasses')).training!.clsFakeBinary).toBe('skip');
+  });
+
   it('mapping a transformer to another attribute regenerates its target, D and condition', () => {
     const p = runnable();
     const q = applyTrainingGraph(p, setParam(buildTrainingGraph(p), 'T_background', 'attributes', [COLOR_MNIST.style]));
