@@ -8,13 +8,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from modulargan_torch.data import DatasetFileError, open_export, open_image_folder
+from modulargan_torch.distributed import DistContext
 from modulargan_torch.mgw import Weights, WeightsFileError, decode, encode, read_weights
+from modulargan_torch.model import build_train_model
 from modulargan_torch.modules import Transformer, module_from_weights
 from modulargan_torch.project import CLS_FAKE_BINARY, TRAINING_KEYS, ProjectError, read_project
 from modulargan_torch.rng import Alea, gaussian, hash_seed, normal_values, seeded_permutation, uniform_stream
 from modulargan_torch.runfolder import json_line
+from modulargan_torch.trainer import Trainer
 
 # Values the studio's seedrandom, noise and random modules give (node, checked once).
 STUDIO = {
@@ -121,12 +125,6 @@ def test_the_engine_knows_every_training_setting_of_the_studio(studio: Path) -> 
 
 
 def test_cls_fake_binary_per_attribute_is_read_and_a_wrong_one_refused_by_name(studio: Path, tmp_path: Path) -> None:
-    import torch
-
-    from modulargan_torch.distributed import DistContext
-    from modulargan_torch.model import build_train_model
-    from modulargan_torch.trainer import Trainer
-
     doc = json.loads((studio / "translation" / "translation.mgproj.json").read_text())
     file = tmp_path / "modes.mgproj.json"
     doc["training"]["clsFakeBinary"] = {"smiling": "sometimes"}
