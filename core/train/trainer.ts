@@ -182,10 +182,9 @@ export class Trainer {
       if (frozen.has(judged)) frozen.add(d.id);
     });
     this.frozen = frozen;
-    const perAttribute = cfg.clsFakeBinary;
-    if (perAttribute !== undefined && typeof perAttribute === 'object') {
-      const binary = new Set(model.discriminators.flatMap((d) => (d.module.params.attributes as AttributeGroup[] | undefined) ?? []).filter((g) => g.kind === 'binary').map((g) => g.name));
-      for (const name of Object.keys(perAttribute))
+    if (typeof cfg.clsFakeBinary === 'object') {
+      const binary = new Set(model.discriminators.flatMap((d) => d.module.params.attributes as AttributeGroup[]).filter((g) => g.kind === 'binary').map((g) => g.name));
+      for (const name of Object.keys(cfg.clsFakeBinary))
         if (!binary.has(name)) throw new Error(`training.clsFakeBinary: '${name}' is not a binary attribute of any discriminator (binary attributes: ${[...binary].join(', ') || 'none'})`);
     }
     this.activeD = model.discriminators.map((_, i) => i).filter((i) => !frozen.has(model.discriminators[i]!.id));
