@@ -11,6 +11,7 @@ import { exportDatasetRef, defaultExportFolder, refGroups } from '../files/datas
 import { saveProjectFile } from '../files/documents';
 import { describeGroups } from '../graph/ports';
 import { TORCH_PACKAGE_DIR } from '../train/torch-engine';
+import { SHARED_D } from '../graph/training-graph';
 import { readProject } from './documents';
 
 export interface TorchBundle {
@@ -104,9 +105,8 @@ export async function exportTorchBundle(projectFile: string, dir: string, log: (
       continue;
     }
     const name = await bring(w);
-    const beside = join(dirname(resolve(from, w)), `D_${n.id}.mgw`);
-    const dName = join(dirname(name), `D_${n.id}.mgw`);
-    await copyFile(beside, join(out, dName)).catch(() => undefined);
+    // Its critic comes along: D_<id>.mgw, or the shared D's D.mgw (training.sharedDiscriminator).
+    for (const d of [`D_${n.id}.mgw`, `${SHARED_D}.mgw`]) await copyFile(join(dirname(resolve(from, w)), d), join(out, dirname(name), d)).catch(() => undefined);
     nodes.push({ ...n, params: { ...n.params, weights: name } });
   }
   const discriminatorWeights = t.discriminatorWeights

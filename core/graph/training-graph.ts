@@ -22,6 +22,9 @@ export const TRAINING_IDS = { data: 'data', noise: 'z', baseCondition: 'a0' } as
 type Params = Record<string, unknown>;
 
 /** D's default depth, as the trainer sizes it: log2(size) − 1, at most 6. */
+/** The id of the one discriminator every transformer shares (training.sharedDiscriminator) in checkpoints and weights. */
+export const SHARED_D = 'D';
+
 export const defaultDiscriminatorDepth = (imageSize: number): number => Math.max(1, Math.min(6, Math.round(Math.log2(imageSize)) - 1));
 
 /** Binary groups take '0'/'1', as encodeCondition and the condition node's check expect. */
@@ -107,8 +110,10 @@ export function buildTrainingGraph(project: Project): Graph {
       nodes.push({ id: cond, kind: 'condition-input', label: `target of ${m.label || m.id}`, params: { attributes: groups, values: shownValues(project, m) } });
       edge(cond, 'condition', m.id, 'condition');
     }
-    nodes.push({ id: `D_${m.id}`, kind: 'discriminator', label: `D_${m.id}`, params: dParams(groups) });
-    nodes.push({ id: `D_${m.id}_real`, kind: 'discriminator', label: `D_${m.id} on real images (same weights)`, params: dParams(groups) });
+    // With a shared D each module's D is that one D read through its attributes' slots.
+    const dName = t.sharedDiscriminator ? `shared ${SHARED_D} (${m.label || m.id}'s slots)` : `D_${m.id}`;
+    nodes.push({ id: `D_${m.id}`, kind: 'discriminator', label: dName, params: dParams(groups) });
+    nodes.push({ id: `D_${m.id}_real`, kind: 'discriminator', label: `${dName} on real images (same weights)`, params: dParams(groups) });
     if (recon) edge(recon.id, 'image', `D_${m.id}`, 'image');
     edge(TRAINING_IDS.data, 'image', `D_${m.id}_real`, 'image');
     nodes.push({ id: `adv_${m.id}`, kind: 'adversarial-loss', label: `adversarial (${m.label || m.id})`, params: { weight: t.lambdaAdv ?? 1, gradientPenalty: t.lambdaGp } });

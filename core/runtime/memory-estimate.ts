@@ -160,8 +160,10 @@ export interface TrainingModules {
   readonly base: ModuleSpec;
   readonly transformers: readonly ModuleSpec[];
   readonly reconstructor: ModuleSpec;
-  /** One per transformer, in order; then, in generation mode, G's own if it has one. */
+  /** One per transformer, in order; then, in generation mode, G's own if it has one. Or the shared one. */
   readonly discriminators: readonly ModuleSpec[];
+  /** With one shared D: how many modules it judges (its step reads the real batch and each one's fakes at once). */
+  readonly sharedJudges?: number;
 }
 
 /**
@@ -180,7 +182,9 @@ export function estimateTraining(m: TrainingModules, batchSize: number, opts: Es
     g += pass(t) + pass(m.reconstructor) + (d ? pass(d) : 0) + (m.mode === 'translation' ? pass(m.base) : 0);
   });
   if (m.mode === 'generation' && m.discriminators.length > m.transformers.length) g += pass(m.reconstructor) + pass(m.discriminators.at(-1)!);
-  const d = m.discriminators.reduce((n, x) => n + D_PASSES * pass(x), 0);
+  // A D of its own reads real and fake batches (2 per step); a shared one the real batch and every judged module's.
+  const dBatches = m.sharedJudges ? (1 + m.sharedJudges) / 2 : 1;
+  const d = m.discriminators.reduce((n, x) => n + D_PASSES * pass(x) * dBatches, 0);
   const all = [m.base, ...m.transformers, m.reconstructor, ...m.discriminators];
   // Which module to shrink: the one that weighs most on the tape.
   const largest = all.reduce((a, b) => (pass(b) > pass(a) ? b : a)).id;

@@ -22,7 +22,10 @@ export function trainingModules(model: TrainModel | TrainModelPlan, imageSize: n
     base: spec(parts.base, imageSize),
     transformers: parts.transformers.map((t) => spec(t, imageSize)),
     reconstructor: spec(parts.reconstructor, imageSize),
-    discriminators: parts.discriminators.map((d) => spec(d, imageSize)),
+    // A shared D: a built model's views have no weights; a plan lists the one D and what it judges.
+    discriminators: ('sharedD' in model && model.sharedD ? [model.sharedD] : parts.discriminators).map((d) => spec(d, imageSize)),
+    ...('sharedD' in model && model.sharedD ? { sharedJudges: model.discriminators.length } : {}),
+    ...('judged' in model && model.judged ? { sharedJudges: model.judged.length } : {}),
   };
 }
 

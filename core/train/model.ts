@@ -3,7 +3,8 @@
 // (and one for the generator's base condition), which the trainer adds itself: D_i exists
 // only for training, so the graph does not have to draw it.
 
-import { defaultDiscriminatorDepth } from '../graph/training-graph';
+import * as tf from '@tensorflow/tfjs-core';
+import { SHARED_D, defaultDiscriminatorDepth } from '../graph/training-graph';
 import { access } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Graph, GraphNode } from '../graph/graph';
@@ -19,7 +20,7 @@ import type { Transformer } from '../modules/transformer';
 import { loadWeightsInto } from '../modules/weights';
 import { readWeightsFile } from '../files/weights-file';
 
-export interface Part<M extends GanModule> {
+export interface Part<M extends GanModule | Judge> {
   /** Node id in the graph; for a discriminator "D_<id of what it judges>". */
   readonly id: string;
   readonly module: M;
@@ -27,13 +28,53 @@ export interface Part<M extends GanModule> {
   readonly labelIndex: readonly number[];
 }
 
+/** What the trainer asks of the D judging one module: a Discriminator, or a view of the shared one. */
+export interface Judge {
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly conditionLength: number;
+  apply(inputs: { image: tf.Tensor4D }): { patch: tf.Tensor4D; logits: tf.Tensor2D };
+}
+
+/**
+ * The shared discriminator (training.sharedDiscriminator) as one judged module's D sees it: the
+ * same critic, and the slots of the head that hold that module's attributes.
+ */
+export class SharedJudge implements Judge {
+  readonly params: Readonly<Record<string, unknown>>;
+  constructor(
+    readonly shared: Discriminator,
+    readonly slots: readonly number[],
+    attributes: readonly AttributeGroup[],
+  ) {
+    this.params = { ...shared.params, attributes };
+  }
+  get conditionLength(): number {
+    return this.slots.length;
+  }
+  apply(inputs: { image: tf.Tensor4D }): { patch: tf.Tensor4D; logits: tf.Tensor2D } {
+    return tf.tidy(() => {
+      const { patch, logits } = this.shared.apply(inputs);
+      return { patch, logits: this.slice(logits) };
+    });
+  }
+  /** This module's slots of the shared head's logits. */
+  slice(logits: tf.Tensor2D): tf.Tensor2D {
+    return tf.gather(logits, tf.tensor1d(this.slots as number[], 'int32'), 1) as tf.Tensor2D;
+  }
+}
+
 export interface TrainModel {
   readonly mode: 'translation' | 'generation';
   readonly base: Part<Encoder> | Part<Generator>;
   readonly transformers: readonly Part<Transformer>[];
   readonly reconstructor: Part<Reconstructor>;
-  /** D for each transformer, in the same order; then, in generation mode, D for G's condition. */
-  readonly discriminators: readonly Part<Discriminator>[];
+  /**
+   * The D judging each transformer, in the same order; then, in generation mode, G's condition's.
+   * Ids are D_<id of the judged node>; with a shared D they are views of it (no weights of their own).
+   */
+  readonly discriminators: readonly Part<Judge>[];
+  /** The one D behind every view in `discriminators` (training.sharedDiscriminator). */
+  readonly sharedD?: Part<Discriminator>;
   readonly all: readonly Part<GanModule>[];
 }
 
@@ -49,6 +90,8 @@ export interface ModelOptions {
   dDepth?: number;
   /** Folder that relative weights paths in node parameters are relative to. */
   baseDir: string;
+  /** One D for every judged module, its head over all their attributes (training.sharedDiscriminator). */
+  sharedDiscriminator?: boolean;
   /** Weights files for discriminators, by the id of the node each judges. */
   discriminatorWeights?: Readonly<Record<string, string>>;
 }
@@ -72,7 +115,7 @@ export function labelIndex(who: string, groups: readonly AttributeGroup[], datas
 }
 
 // One place for D's default depth: the training graph shows the same D the trainer builds.
-export { defaultDiscriminatorDepth } from '../graph/training-graph';
+export { SHARED_D, defaultDiscriminatorDepth } from '../graph/training-graph';
 
 const label = (n: GraphNode) => `${n.label ?? n.id} (node '${n.id}')`;
 
@@ -93,7 +136,10 @@ export interface TrainModelPlan {
   readonly base: PartPlan;
   readonly transformers: readonly PartPlan[];
   readonly reconstructor: PartPlan;
+  /** The discriminators to build: one per judged module, or the shared one. */
   readonly discriminators: readonly PartPlan[];
+  /** With a shared D: each judged module's attributes and their slots in its head. */
+  readonly judged?: readonly { readonly id: string; readonly groups: readonly AttributeGroup[]; readonly slots: readonly number[]; readonly labelIndex: readonly number[] }[];
 }
 
 /**
@@ -141,6 +187,24 @@ export async function planTrainModel(graph: Graph, opts: ModelOptions): Promise<
   });
   const judged: GraphNode[] = [...ts, ...(baseKind === 'generator' && groupsOf(baseNode).length ? [baseNode] : [])];
   const discriminators: PartPlan[] = [];
+  if (opts.sharedDiscriminator) {
+    if (graph.nodes.some((n) => n.id === SHARED_D)) throw new Error(`training.sharedDiscriminator: the graph has a node '${SHARED_D}', the id the shared discriminator takes`);
+    // The head holds each attribute once, in the order the judged modules first name it.
+    const groups: AttributeGroup[] = [];
+    const slotsOf = (g: AttributeGroup): number[] => {
+      let at = 0;
+      for (const h of groups) {
+        if (h.name === g.name) return Array.from({ length: groupLength(g) }, (_, j) => at + j);
+        at += groupLength(h);
+      }
+      groups.push(g);
+      return Array.from({ length: groupLength(g) }, (_, j) => at + j);
+    };
+    const views = judged.map((n) => ({ id: `D_${n.id}`, groups: groupsOf(n), slots: groupsOf(n).flatMap(slotsOf), labelIndex: labelIndex(label(n), groupsOf(n), opts.datasetGroups) }));
+    const dNode: GraphNode = { id: SHARED_D, kind: 'discriminator', label: 'D shared by every transformer', params: { ...dParams(groups), weights: await sharedWeights(judged, opts) } };
+    discriminators.push(plan(dNode, 'discriminator', dNode.params, labelIndex('the shared discriminator', groups, opts.datasetGroups)));
+    return { mode: opts.mode, base, transformers, reconstructor, discriminators, judged: views };
+  }
   for (const n of judged) {
     const dNode: GraphNode = {
       id: `D_${n.id}`,
@@ -181,9 +245,12 @@ export async function buildPlannedModel(plan: TrainModelPlan, opts: Pick<ModelOp
     const transformers: Part<Transformer>[] = [];
     for (const t of plan.transformers) transformers.push(await make<Transformer>(t));
     const reconstructor = await make<Reconstructor>(plan.reconstructor);
-    const discriminators: Part<Discriminator>[] = [];
-    for (const d of plan.discriminators) discriminators.push(await make<Discriminator>(d));
-    return { mode: plan.mode, base, transformers, reconstructor, discriminators, all: built };
+    const ds: Part<Discriminator>[] = [];
+    for (const d of plan.discriminators) ds.push(await make<Discriminator>(d));
+    if (!plan.judged) return { mode: plan.mode, base, transformers, reconstructor, discriminators: ds, all: built };
+    const sharedD = ds[0]!;
+    const views = plan.judged.map((v) => ({ id: v.id, module: new SharedJudge(sharedD.module, v.slots, v.groups), labelIndex: v.labelIndex }));
+    return { mode: plan.mode, base, transformers, reconstructor, discriminators: views, sharedD, all: built };
   } catch (e) {
     for (const p of built) p.module.dispose();
     throw e;
@@ -206,6 +273,18 @@ async function discriminatorWeights(judged: GraphNode, opts: ModelOptions): Prom
   if (!own) return '';
   const beside = join(dirname(resolve(opts.baseDir, own)), `D_${judged.id}.mgw`);
   return (await access(beside).then(() => true, () => false)) ? beside : '';
+}
+
+/** Where the shared D starts from: discriminatorWeights.D, else D.mgw beside a judged module's weights file. */
+async function sharedWeights(judged: readonly GraphNode[], opts: ModelOptions): Promise<string> {
+  const explicit = opts.discriminatorWeights?.[SHARED_D];
+  if (explicit) return explicit;
+  for (const n of judged) {
+    const own = typeof n.params.weights === 'string' ? n.params.weights.trim() : '';
+    const beside = own && join(dirname(resolve(opts.baseDir, own)), `${SHARED_D}.mgw`);
+    if (beside && (await access(beside).then(() => true, () => false))) return beside;
+  }
+  return '';
 }
 
 export function disposeModel(m: TrainModel): void {

@@ -171,6 +171,7 @@ export function trainModelOptions(project: Project, dataset: Awaited<ReturnType<
     baseDir,
     ...(t.dBaseChannels === undefined ? {} : { dBaseChannels: t.dBaseChannels }),
     ...(t.dDepth === undefined ? {} : { dDepth: t.dDepth }),
+    ...(t.sharedDiscriminator ? { sharedDiscriminator: true } : {}),
     ...(t.discriminatorWeights === undefined ? {} : { discriminatorWeights: t.discriminatorWeights }),
   };
 }

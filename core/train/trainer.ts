@@ -18,7 +18,7 @@ import { Adam, learningRateAt } from './adam';
 import { type AugmentKind, augment } from './augment';
 import { WeightAverage } from './ema';
 import { bceWithLogits, criticScore, gradientPenalty, l1 } from './losses';
-import type { Part, TrainModel } from './model';
+import type { Judge, Part, SharedJudge, TrainModel } from './model';
 
 export interface TrainSettings {
   iterations: number;
@@ -181,14 +181,18 @@ export class Trainer {
       const judged = i < model.transformers.length ? model.transformers[i]!.id : model.base.id;
       if (frozen.has(judged)) frozen.add(d.id);
     });
+    // A shared D is frozen when everything it judges is (or when named itself).
+    if (model.sharedD && model.discriminators.every((d) => frozen.has(d.id))) frozen.add(model.sharedD.id);
     this.frozen = frozen;
     if (typeof cfg.clsFakeBinary === 'object') {
       const binary = new Set(model.discriminators.flatMap((d) => d.module.params.attributes as AttributeGroup[]).filter((g) => g.kind === 'binary').map((g) => g.name));
       for (const name of Object.keys(cfg.clsFakeBinary))
         if (!binary.has(name)) throw new Error(`training.clsFakeBinary: '${name}' is not a binary attribute of any discriminator (binary attributes: ${[...binary].join(', ') || 'none'})`);
     }
-    this.activeD = model.discriminators.map((_, i) => i).filter((i) => !frozen.has(model.discriminators[i]!.id));
-    this.dOpt = new Adam(trainableVars(model.discriminators, frozen), cfg.beta1, cfg.beta2);
+    // A shared D learns from every module's images while it is trained at all.
+    const dTrained = (i: number) => (model.sharedD ? !frozen.has(model.sharedD.id) : !frozen.has(model.discriminators[i]!.id));
+    this.activeD = model.discriminators.map((_, i) => i).filter(dTrained);
+    this.dOpt = new Adam(trainableVars(model.sharedD ? [model.sharedD] : (model.discriminators as Part<Discriminator>[]), frozen), cfg.beta1, cfg.beta2);
     this.gOpt = new Adam(trainableVars([model.base, ...model.transformers, model.reconstructor], frozen), cfg.beta1, cfg.beta2);
     if (cfg.ema !== undefined) this.ema = new WeightAverage(this.gOpt.vars, cfg.ema);
   }
@@ -209,7 +213,7 @@ export class Trainer {
         // flows into the generator side and the tape keeps none of their intermediates.
         const fakes = tf.tidy(() => [...this.fakes(k, this.baseFeature(inputs), inputs, this.activeD).values()].map((v) => v.image));
         try {
-          Object.assign(losses, this.update(k, this.dOpt, lr, () => this.dLosses(k, inputs, fakes)));
+          Object.assign(losses, this.update(k, this.dOpt, lr, () => (this.model.sharedD ? this.dLossesShared(k, inputs, fakes) : this.dLosses(k, inputs, fakes))));
         } finally {
           tf.dispose(fakes);
         }
@@ -342,6 +346,44 @@ export class Trainer {
     return { d_adv: adv, d_gp: gp, d_cls: cls, ...(fakeWeight ? { d_cls_fake: clsFake } : {}), d_total: total };
   }
 
+  /**
+   * D's losses with one D shared by every transformer (training.sharedDiscriminator), as
+   * StarGAN's single D: the real batch once and every transformer's fakes after it in one pass,
+   * one penalty between each real image and a fake drawn for it among them, the head on real
+   * images against every module's labels, and (lambdaClsFake) every slot on every module's fakes.
+   */
+  private dLossesShared(k: number, inp: ReturnType<Trainer['inputs']>, fakes: readonly tf.Tensor4D[]): Record<string, tf.Scalar> {
+    const { cfg, model } = this;
+    const d = model.sharedD!.module;
+    const x = inp.x[0] as tf.Tensor4D;
+    const n = x.shape[0];
+    const nF = fakes.length;
+    const seen = this.seenByD(tf.concat([x, ...fakes], 0), `d:${k}:shared`);
+    const out = d.apply({ image: seen });
+    const [onReal, onFake] = tf.split(criticScore(out.patch), [n, n * nF]);
+    const adv = tf.sub(tf.mean(onFake!), tf.mean(onReal!)) as tf.Scalar;
+    const rand = seedrandom.alea(`${cfg.seed}:gp:${k}:shared`);
+    const eps = tf.tensor1d(Array.from({ length: n }, () => rand()));
+    const pick = Array.from({ length: n }, (_, s) => Math.floor(rand() * nF) * n + s);
+    const [realSeen, fakesSeen] = cfg.augment?.length ? (tf.split(seen, [n, n * nF]) as [tf.Tensor4D, tf.Tensor4D]) : [x, tf.concat([...fakes], 0)];
+    const fakeSeen = tf.gather(fakesSeen, tf.tensor1d(pick, 'int32')) as tf.Tensor4D;
+    const gp = gradientPenalty((img) => criticScore(d.apply({ image: img }).patch), realSeen, fakeSeen, eps);
+    const [logitsReal, logitsFake] = tf.split(out.logits, [n, n * nF]) as [tf.Tensor2D, tf.Tensor2D];
+    const fakeWeight = cfg.lambdaClsFake ?? 0;
+    let cls: tf.Scalar = tf.scalar(0);
+    let clsFake: tf.Scalar = tf.scalar(0);
+    for (const i of this.activeD) {
+      const view = model.discriminators[i]!.module as SharedJudge;
+      if (!view.conditionLength) continue;
+      cls = tf.add(cls, bceWithLogits(view.slice(logitsReal), inp.real[i]!));
+      if (fakeWeight) clsFake = tf.add(clsFake, this.fakeCls(view, view.slice(logitsFake)));
+    }
+    const terms = [weighted(adv, cfg.lambdaAdv), tf.mul(gp, cfg.lambdaGp), tf.mul(cls, cfg.lambdaCls)];
+    if (fakeWeight) terms.push(tf.mul(clsFake, fakeWeight));
+    const total = tf.addN(terms) as tf.Scalar;
+    return { d_adv: adv, d_gp: gp, d_cls: cls, ...(fakeWeight ? { d_cls_fake: clsFake } : {}), d_total: total };
+  }
+
   private gLosses(k: number, inp: ReturnType<Trainer['inputs']>): Record<string, tf.Scalar> {
     const { cfg, model } = this;
     const x = inp.x[0] as tf.Tensor4D;
@@ -371,17 +413,19 @@ export class Trainer {
       const { image, feature, mask, input } = fakes.get(i)!;
       if (maskWeight && mask) maskMean = tf.add(maskMean, tf.mean(mask));
       const d = model.discriminators[i]!.module;
-      const out = d.apply({ image: this.seenByD(image, `g:${k}:${i}`) });
+      // A shared D reads T_i's image once; every D_j's reading of it is its slots of that pass.
+      const read = this.reader(image, `g:${k}:${i}`);
+      const out = read(i, `g:${k}:${i}`);
       adv = tf.sub(adv, tf.mean(criticScore(out.patch)));
       if (d.conditionLength) cls = tf.add(cls, bceWithLogits(out.logits, inp.target[i]!));
-      if (keepWeight && i < nT) keep = tf.add(keep, bceWithLogits(baseD!.apply({ image: this.seenByD(image, `keep:${k}:${i}`) }).logits, inp.target[nT]!));
+      if (keepWeight && i < nT) keep = tf.add(keep, bceWithLogits(read(nT, `keep:${k}:${i}`).logits, inp.target[nT]!));
       if (keepOthers && i < nT) {
         const before = this.chainBefore(k, i);
         for (let j = 0; j < nT; j++) {
           const dj = model.discriminators[j]!.module;
           if (j === i || !dj.conditionLength) continue;
           const label = before.includes(j) ? inp.target[j]! : inp.real[j]!;
-          keep = tf.add(keep, bceWithLogits(dj.apply({ image: this.seenByD(image, `keep:${k}:${i}:${j}`) }).logits, label));
+          keep = tf.add(keep, bceWithLogits(read(j, `keep:${k}:${i}:${j}`).logits, label));
         }
       }
       // Feature cycle: the translated features should survive a trip through R and E.
@@ -411,13 +455,15 @@ export class Trainer {
       const ft = this.wholeChain(k).reduce((g, j) => model.transformers[j]!.module.apply({ feature: g, condition: inp.target[j]! }).feature, f);
       const image = model.reconstructor.module.apply({ feature: ft }).image;
       const parts: tf.Scalar[] = [];
+      const read = this.reader(image, `chain:${k}`);
       for (let i = 0; i < nT; i++) {
         const d = model.discriminators[i]!.module;
-        const out = d.apply({ image: this.seenByD(image, `chain:${k}:${i}`) });
-        parts.push(weighted(tf.neg(tf.mean(criticScore(out.patch))) as tf.Scalar, cfg.lambdaAdv));
+        const out = read(i, `chain:${k}:${i}`);
+        // One critic judges the composed image once when it is shared.
+        if (i === 0 || !model.sharedD) parts.push(weighted(tf.neg(tf.mean(criticScore(out.patch))) as tf.Scalar, cfg.lambdaAdv));
         if (d.conditionLength) parts.push(tf.mul(bceWithLogits(out.logits, inp.target[i]!), cfg.lambdaCls));
       }
-      if (keepWeight) parts.push(tf.mul(bceWithLogits(baseD!.apply({ image: this.seenByD(image, `chain-keep:${k}`) }).logits, inp.target[nT]!), keepWeight));
+      if (keepWeight) parts.push(tf.mul(bceWithLogits(read(nT, `chain-keep:${k}`).logits, inp.target[nT]!), keepWeight));
       chain = tf.addN(parts) as tf.Scalar;
       terms.push(tf.mul(chain, chainWeight));
     }
@@ -441,7 +487,7 @@ export class Trainer {
    * what its attribute's clsFakeBinary mode says — 0 ('absent'), 0.5 ('neither'), or left out
    * ('skip': learned from real images only).
    */
-  private fakeCls(d: Discriminator, logits: tf.Tensor2D): tf.Scalar {
+  private fakeCls(d: Judge, logits: tf.Tensor2D): tf.Scalar {
     const setting = this.cfg.clsFakeBinary ?? 'absent';
     const modeOf = (g: AttributeGroup): ClsFakeBinary | undefined => (g.kind !== 'binary' ? undefined : typeof setting === 'string' ? setting : (setting[g.name] ?? 'absent'));
     // One entry per slot: its target on fakes, or undefined where the slot is left out.
@@ -453,6 +499,20 @@ export class Trainer {
     if (!kept.length) return tf.scalar(0);
     const part = kept.length === row.length ? logits : (tf.gather(logits, tf.tensor1d(kept, 'int32'), 1) as tf.Tensor2D);
     return bceWithLogits(part, tf.tile(tf.tensor2d([kept.map((j) => row[j]!)]), [logits.shape[0], 1]));
+  }
+
+  /**
+   * How D_j reads `image`: its own pass on the image as augmented by `key` (one D per module),
+   * or its slots of one pass of the shared D (augmented by `sharedKey`), made at the first read.
+   */
+  private reader(image: tf.Tensor4D, sharedKey: string): (j: number, key: string) => { patch: tf.Tensor4D; logits: tf.Tensor2D } {
+    const { model } = this;
+    if (!model.sharedD) return (j, key) => model.discriminators[j]!.module.apply({ image: this.seenByD(image, key) });
+    let full: { patch: tf.Tensor4D; logits: tf.Tensor2D } | undefined;
+    return (j) => {
+      full ??= model.sharedD!.module.apply({ image: this.seenByD(image, sharedKey) });
+      return { patch: full.patch, logits: (model.discriminators[j]!.module as SharedJudge).slice(full.logits) };
+    };
   }
 
   /** What a D is shown of `images`: themselves, or their augmentation (training.augment) drawn from `key`. */

@@ -251,7 +251,7 @@ TRAINING_KEYS = frozenset(
         "mode", "dataset", "iterations", "batchSize", "learningRate", "beta1", "beta2", "nCritic", "decayFrom",
         "lambdaAdv", "lambdaGp", "lambdaCls", "lambdaRec", "lambdaCyc", "chainProbability", "lambdaKeep", "lambdaChain",
         "lambdaClsFake", "clsFakeOthers", "clsFakeBinary", "lambdaRoundTrip", "lambdaIdentity", "lambdaMask", "augment", "ema", "monitor", "seed",
-        "checkpointEvery", "sampleEvery", "frozen", "backend", "dDepth", "dBaseChannels", "discriminatorWeights",
+        "checkpointEvery", "sampleEvery", "frozen", "backend", "dDepth", "dBaseChannels", "sharedDiscriminator", "discriminatorWeights",
     }
 )
 
@@ -332,8 +332,9 @@ def _check_training(t: Any, where: str) -> Dict[str, Any]:
     for k in ("lambdaAdv", "lambdaGp", "lambdaCls", "lambdaRec", "lambdaCyc", "lambdaKeep", "lambdaChain", "lambdaClsFake", "lambdaRoundTrip", "lambdaIdentity", "lambdaMask"):
         if k in out and (not _is_number(out[k]) or out[k] < 0):
             raise ProjectError(f"{where}: training.{k} must be a number of at least 0, got {json.dumps(out[k])}")
-    if "clsFakeOthers" in out and not isinstance(out["clsFakeOthers"], bool):
-        raise ProjectError(f"{where}: training.clsFakeOthers must be true or false, got {json.dumps(out['clsFakeOthers'])}")
+    for k in ("clsFakeOthers", "sharedDiscriminator"):
+        if k in out and not isinstance(out[k], bool):
+            raise ProjectError(f"{where}: training.{k} must be true or false, got {json.dumps(out[k])}")
     if "clsFakeBinary" in out:
         # One mode for every binary attribute, or a mode per attribute name.
         mode = out["clsFakeBinary"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -25,7 +25,7 @@ from .adam import Adam, learning_rate_at
 from .augment import augment
 from .distributed import DistContext
 from .losses import bce_with_logits, critic_score, gradient_penalty, l1
-from .model import Part, TrainModel
+from .model import Judge, Part, SharedJudge, TrainModel
 from .project import group_length
 from .modules import Discriminator, Generator, Reconstructor, Transformer
 from .rng import Alea, gaussian, seeded_permutation, shuffle_with
@@ -123,11 +123,12 @@ class _Fake(NamedTuple):
 class _DSide(nn.Module):
     def __init__(self, trainer: "Trainer") -> None:
         super().__init__()
-        self.ds = nn.ModuleList([trainer.model.discriminators[i].module for i in trainer.active_d])
+        self.ds = nn.ModuleList(trainer.trained_discriminators())
         self._trainer = [trainer]  # a list, so the trainer is not registered as a submodule
 
     def forward(self, k: int, inp: _Inputs, fakes: List[Tensor]) -> Dict[str, Tensor]:
-        return self._trainer[0].d_losses(k, inp, fakes)
+        t = self._trainer[0]
+        return t.d_losses_shared(k, inp, fakes) if t.model.shared_d is not None else t.d_losses(k, inp, fakes)
 
 
 class _GSide(nn.Module):
@@ -159,6 +160,9 @@ class Trainer:
             judged = model.transformers[i].id if i < len(model.transformers) else model.base.id
             if judged in frozen:
                 frozen.add(d.id)
+        # A shared D is frozen when everything it judges is (or when named itself).
+        if model.shared_d is not None and all(d.id in frozen for d in model.discriminators):
+            frozen.add(model.shared_d.id)
         self.frozen = frozen
         per_attribute = cfg.get("clsFakeBinary")
         if isinstance(per_attribute, dict):
@@ -166,7 +170,9 @@ class Trainer:
             for name in per_attribute:
                 if name not in binary:
                     raise ValueError(f"training.clsFakeBinary: '{name}' is not a binary attribute of any discriminator (binary attributes: {', '.join(dict.fromkeys(binary)) or 'none'})")
-        self.active_d = [i for i, d in enumerate(model.discriminators) if d.id not in frozen]
+        # A shared D learns from every module's images while it is trained at all.
+        shared_id = model.shared_d.id if model.shared_d is not None else None
+        self.active_d = [i for i, d in enumerate(model.discriminators) if (shared_id or d.id) not in frozen]
         self.augment_kinds: List[str] = list(cfg.get("augment") or [])
         for a in self.augment_kinds:
             if a not in ("color", "translation", "cutout"):
@@ -176,7 +182,8 @@ class Trainer:
             for _, w in p.module.named_weights():
                 w.requires_grad_(p.id not in frozen)
         g_parts = [model.base, *model.transformers, model.reconstructor]
-        self.d_opt = Adam(_trainable(model.discriminators, frozen), cfg["beta1"], cfg["beta2"])
+        d_parts = [model.shared_d] if model.shared_d is not None else [d for d in model.discriminators if isinstance(d, Part)]
+        self.d_opt = Adam(_trainable(d_parts, frozen), cfg["beta1"], cfg["beta2"])
         self.g_opt = Adam(_trainable(g_parts, frozen), cfg["beta1"], cfg["beta2"])
         # training.ema: the generator side's average, updated after every G update (core/train/ema.ts).
         self.ema = WeightAverage(self.g_opt, float(cfg["ema"])) if cfg.get("ema") is not None else None
@@ -281,7 +288,15 @@ class Trainer:
     def _weighted(self, x: Tensor, w: Optional[float]) -> Tensor:
         return x if w is None or w == 1 else x * w
 
-    def _fake_cls(self, d: Discriminator, logits: Tensor) -> Tensor:
+    def trained_discriminators(self) -> List[Discriminator]:
+        """The D modules the D step updates: the shared one, or each active D."""
+        shared = self.model.shared_d
+        if shared is not None:
+            assert isinstance(shared.module, Discriminator)
+            return [shared.module] if self.active_d else []
+        return [d for d in (self.model.discriminators[i].module for i in self.active_d) if isinstance(d, Discriminator)]
+
+    def _fake_cls(self, d: Judge, logits: Tensor) -> Tensor:
         """D's head reading fakes, BCE towards 0 in one-hot slots; in a binary slot what its
         attribute's clsFakeBinary mode says: 0 ('absent'), 0.5 ('neither'), left out ('skip')."""
         setting = self.cfg.get("clsFakeBinary", "absent")
@@ -354,6 +369,83 @@ class Trainer:
         out["d_total"] = total
         return out
 
+    def d_losses_shared(self, k: int, inp: _Inputs, fakes: Sequence[Tensor]) -> Dict[str, Tensor]:
+        """D's losses with one D shared by every transformer (the studio's dLossesShared): the real
+        batch and every transformer's fakes in one pass, one penalty between each real image and a
+        fake drawn for it among them, every module's slots on real images and (lambdaClsFake) on
+        every module's fakes."""
+        cfg, model = self.cfg, self.model
+        assert model.shared_d is not None
+        d = model.shared_d.module
+        assert isinstance(d, Discriminator)
+        x = inp.x
+        n, nf = x.shape[0], len(fakes)
+        total_n = n * self.ctx.world
+        start = self.ctx.rank * n
+        every = torch.cat([x, *[f.to(x.dtype) for f in fakes]], 0)
+        # Each block (real, then each transformer's fakes) at its place in the global batch.
+        rows = [b * total_n + start + s for b in range(1 + nf) for s in range(n)]
+        seen = self._seen_by_d(every, f"d:{k}:shared", (1 + nf) * total_n, rows)
+        patch, logits = d(seen)
+        scores = critic_score(patch).float()
+        adv = scores[n:].mean() - scores[:n].mean()
+        rand = Alea(f"{cfg['seed']}:gp:{k}:shared")
+        eps_all = np.array([rand() for _ in range(total_n)], dtype=np.float32)
+        picks = [int(rand() * nf) for _ in range(total_n)]
+        eps = torch.from_numpy(eps_all[start : start + n]).to(self.device)
+        real_seen, fakes_seen = (seen[:n], seen[n:]) if self.augment_kinds else (x, every[n:])
+        fake_seen = fakes_seen[[picks[start + s] * n + s for s in range(n)]]
+
+        def critic(img: Tensor) -> Tensor:
+            return critic_score(d(img)[0])
+
+        gp = gradient_penalty(critic, real_seen, fake_seen, eps)
+        zero = x.new_zeros((), dtype=torch.float32)
+        cls, cls_fake = zero, zero
+        fake_weight = float(cfg.get("lambdaClsFake") or 0)
+        for i in self.active_d:
+            view = model.discriminators[i].module
+            assert isinstance(view, SharedJudge)
+            if not view.condition_length:
+                continue
+            cls = cls + bce_with_logits(view.slice(logits[:n]), inp.real[i])
+            if fake_weight:
+                cls_fake = cls_fake + self._fake_cls(view, view.slice(logits[n:]))
+        total = self._weighted(adv, cfg.get("lambdaAdv")) + gp * cfg["lambdaGp"] + cls * cfg["lambdaCls"]
+        if fake_weight:
+            total = total + cls_fake * fake_weight
+        out = {"d_adv": adv, "d_gp": gp, "d_cls": cls}
+        if fake_weight:
+            out["d_cls_fake"] = cls_fake
+        out["d_total"] = total
+        return out
+
+    def _reader(self, image: Tensor, shared_key: str) -> Callable[[int, str], Tuple[Tensor, Tensor]]:
+        """How D_j reads `image`: its own pass as augmented by `key` (one D per module), or its
+        slots of one pass of the shared D (augmented by `shared_key`), made at the first read."""
+        model = self.model
+        shared = model.shared_d
+        if shared is None:
+
+            def own(j: int, key: str) -> Tuple[Tensor, Tensor]:
+                dj = model.discriminators[j].module
+                assert isinstance(dj, Discriminator)
+                return dj(self._seen_by_d(image, key))
+
+            return own
+        d = shared.module
+        assert isinstance(d, Discriminator)
+        full: List[Tuple[Tensor, Tensor]] = []
+
+        def sliced(j: int, key: str) -> Tuple[Tensor, Tensor]:
+            if not full:
+                full.append(d(self._seen_by_d(image, shared_key)))
+            view = model.discriminators[j].module
+            assert isinstance(view, SharedJudge)
+            return full[0][0], view.slice(full[0][1])
+
+        return sliced
+
     def g_losses(self, k: int, inp: _Inputs) -> Dict[str, Tensor]:
         cfg, model = self.cfg, self.model
         x = inp.x
@@ -378,23 +470,21 @@ class Trainer:
             if mask_weight and mask is not None:
                 mask_mean = mask_mean + mask.float().mean()
             d = model.discriminators[i].module
-            assert isinstance(d, Discriminator)
-            patch, logits = d(self._seen_by_d(image, f"g:{k}:{i}"))
+            # A shared D reads T_i's image once; every D_j's reading of it is its slots of that pass.
+            read = self._reader(image, f"g:{k}:{i}")
+            patch, logits = read(i, f"g:{k}:{i}")
             adv = adv - critic_score(patch).float().mean()
             if d.condition_length:
                 cls = cls + bce_with_logits(logits, inp.target[i])
             if keep_weight and i < nt:
-                assert base_d is not None
-                keep = keep + bce_with_logits(base_d(self._seen_by_d(image, f"keep:{k}:{i}"))[1], inp.target[nt])
+                keep = keep + bce_with_logits(read(nt, f"keep:{k}:{i}")[1], inp.target[nt])
             if keep_others and i < nt:
                 before = self.chain_before(k, i)
                 for j in range(nt):
-                    dj = model.discriminators[j].module
-                    assert isinstance(dj, Discriminator)
-                    if j == i or not dj.condition_length:
+                    if j == i or not model.discriminators[j].module.condition_length:
                         continue
                     label = inp.target[j] if j in before else inp.real[j]
-                    keep = keep + bce_with_logits(dj(self._seen_by_d(image, f"keep:{k}:{i}:{j}"))[1], label)
+                    keep = keep + bce_with_logits(read(j, f"keep:{k}:{i}:{j}")[1], label)
             # Feature cycle: the translated features should survive a trip through R and E.
             if feature is not None and encoder is not None:
                 again = encoder(image)
@@ -425,16 +515,16 @@ class Trainer:
                 g = model.transformers[j].module(g, inp.target[j])[0]
             image = model.reconstructor.module(g)
             chain = zero
+            read = self._reader(image, f"chain:{k}")
             for i in range(nt):
-                d = model.discriminators[i].module
-                assert isinstance(d, Discriminator)
-                patch, logits = d(self._seen_by_d(image, f"chain:{k}:{i}"))
-                chain = chain + self._weighted(-critic_score(patch).float().mean(), cfg.get("lambdaAdv"))
-                if d.condition_length:
+                patch, logits = read(i, f"chain:{k}:{i}")
+                # One critic judges the composed image once when it is shared.
+                if i == 0 or model.shared_d is None:
+                    chain = chain + self._weighted(-critic_score(patch).float().mean(), cfg.get("lambdaAdv"))
+                if model.discriminators[i].module.condition_length:
                     chain = chain + bce_with_logits(logits, inp.target[i]) * cfg["lambdaCls"]
             if keep_weight:
-                assert base_d is not None
-                chain = chain + bce_with_logits(base_d(self._seen_by_d(image, f"chain-keep:{k}"))[1], inp.target[nt]) * keep_weight
+                chain = chain + bce_with_logits(read(nt, f"chain-keep:{k}")[1], inp.target[nt]) * keep_weight
             total = total + chain * chain_weight
         out = {"g_adv": adv, "g_cls": cls, "g_rec": rec, "g_cyc": cyc}
         if keep_weight or keep_others:
@@ -469,7 +559,7 @@ class Trainer:
     @contextlib.contextmanager
     def _discriminators_fixed(self) -> Iterator[None]:
         """D's weights take no gradient in the G step (and so fire no D-side DDP hooks)."""
-        ws = [w for i in self.active_d for _, w in self.model.discriminators[i].module.named_weights()]
+        ws = [w for d in self.trained_discriminators() for _, w in d.named_weights()]
         for w in ws:
             w.requires_grad_(False)
         try:

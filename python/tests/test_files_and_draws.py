@@ -12,7 +12,7 @@ import torch
 
 from modulargan_torch.data import DatasetFileError, open_export, open_image_folder
 from modulargan_torch.distributed import DistContext
-from modulargan_torch.mgw import Weights, WeightsFileError, decode, encode, read_weights
+from modulargan_torch.mgw import Weights, WeightsFileError, decode, encode, read_weights, write_weights
 from modulargan_torch.model import build_train_model
 from modulargan_torch.modules import Transformer, module_from_weights
 from modulargan_torch.project import CLS_FAKE_BINARY, TRAINING_KEYS, ProjectError, read_project
@@ -142,6 +142,44 @@ def test_cls_fake_binary_per_attribute_is_read_and_a_wrong_one_refused_by_name(s
             continue
         with pytest.raises(ValueError, match=rf"clsFakeBinary: '{refused}' is not a binary attribute of any discriminator \(binary attributes: smiling\)"):
             Trainer(model, project.require_training(), ctx)
+
+
+def test_a_shared_discriminator_is_one_d_read_through_each_modules_slots(studio: Path, tmp_path: Path) -> None:
+    from modulargan_torch.model import SharedJudge
+
+    doc = json.loads((studio / "translation" / "translation.mgproj.json").read_text())
+    file = tmp_path / "shared.mgproj.json"
+    doc["training"]["sharedDiscriminator"] = "yes"
+    file.write_text(json.dumps(doc))
+    with pytest.raises(ProjectError, match=r"shared\.mgproj\.json: training\.sharedDiscriminator must be true or false, got \"yes\""):
+        read_project(str(file))
+    doc["training"]["sharedDiscriminator"] = True
+    file.write_text(json.dumps(doc))
+    project = read_project(str(file))
+    model = build_train_model(project, 16, project.datasets[0]["attributes"])
+    assert model.shared_d is not None and model.shared_d.id == "D"
+    assert [p.id for p in model.all] == ["E", "T_hair", "T_smile", "R", "D"]
+    assert [d.id for d in model.discriminators] == ["D_T_hair", "D_T_smile"]
+    views = [d.module for d in model.discriminators]
+    assert all(isinstance(v, SharedJudge) for v in views)
+    assert [v.slots for v in views if isinstance(v, SharedJudge)] == [[0, 1, 2], [3]]
+    # A checkpoint's D.mgw beside a judged module's weights is where the shared D starts from.
+    folder = tmp_path / "weights"
+    folder.mkdir()
+    write_weights(str(folder / "T_hair.mgw"), model.transformers[0].module.to_weights())
+    write_weights(str(folder / "D.mgw"), model.shared_d.module.to_weights())
+    next(n for n in doc["graph"]["nodes"] if n["id"] == "T_hair")["params"]["weights"] = "weights/T_hair.mgw"
+    file.write_text(json.dumps(doc))
+    project = read_project(str(file))
+    again = build_train_model(project, 16, project.datasets[0]["attributes"])
+    assert again.shared_d is not None and again.shared_d.module.params["weights"].endswith("weights/D.mgw")
+    # A node may not take the shared D's id.
+    next(n for n in doc["graph"]["nodes"] if n["id"] == "R")["id"] = "D"
+    doc["graph"]["edges"] = []
+    file.write_text(json.dumps(doc))
+    with pytest.raises(ProjectError, match="training.sharedDiscriminator: the graph has a node 'D'"):
+        project = read_project(str(file))
+        build_train_model(project, 16, project.datasets[0]["attributes"])
 
 
 def test_a_training_setting_it_does_not_know_is_refused_by_name(studio: Path, tmp_path: Path) -> None:

@@ -286,6 +286,14 @@ if (want('training')) {
   const roundTrip = translationProject();
   Object.assign(roundTrip.training as Json, { lambdaRoundTrip: 2, lambdaIdentity: 1.5, clsFakeBinary: { smiling: 'skip' }, iterations: 2, checkpointEvery: 2, sampleEvery: 2 });
   await trainingCase('round-trip', roundTrip, (dir) => faceFolder(join(dir, 'faces')));
+  // One D shared by both transformers (sharedDiscriminator), with every term the translation
+  // case has; and in generation mode, where G's condition is one more module it judges.
+  const shared = translationProject();
+  Object.assign(shared.training as Json, { sharedDiscriminator: true });
+  await trainingCase('shared', shared, (dir) => faceFolder(join(dir, 'faces')));
+  const sharedGeneration = generationProject();
+  Object.assign(sharedGeneration.training as Json, { sharedDiscriminator: true });
+  await trainingCase('shared-generation', sharedGeneration, async () => {});
 }
 // The studio's training settings, which the PyTorch engine must each know (python/tests).
 writeFileSync(join(out, 'training-keys.json'), JSON.stringify(Object.keys(trainingSchema.shape).sort()));

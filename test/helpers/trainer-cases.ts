@@ -20,6 +20,10 @@ const graphOf = (...ts: ReturnType<typeof transformer>[]): Graph => ({
 export const modelOf = (...ts: ReturnType<typeof transformer>[]): Promise<TrainModel> =>
   buildTrainModel(graphOf(...ts), { mode: 'translation', imageSize: 16, datasetGroups: groups, seed: 0, baseDir: '.' });
 
+/** The same with one discriminator shared by every transformer (training.sharedDiscriminator). */
+export const sharedModelOf = (...ts: ReturnType<typeof transformer>[]): Promise<TrainModel> =>
+  buildTrainModel(graphOf(...ts), { mode: 'translation', imageSize: 16, datasetGroups: groups, seed: 0, baseDir: '.', sharedDiscriminator: true });
+
 /** One update per iteration at a small learning rate; callers add the terms under test and which Ds are frozen. */
 export const settings = (more: Partial<TrainSettings> = {}): TrainSettings => ({ iterations: 10, batchSize: 2, learningRate: 1e-3, beta1: 0.5, beta2: 0.999, nCritic: 1, lambdaGp: 10, lambdaCls: 1, lambdaRec: 10, lambdaCyc: 10, seed: 3, frozen: [], ...more });
 

@@ -126,6 +126,8 @@ export const trainingSchema = z.looseObject({
   /** Discriminators (one per transformer, made by the trainer): stride-2 layers and base channels. */
   dDepth: z.number().int().min(1).max(8).optional(),
   dBaseChannels: z.number().int().min(4).max(512).optional(),
+  /** One discriminator for every transformer (StarGAN's single D): its head reads all their attributes, each transformer's terms read its slice (off = the paper's D_i per transformer). */
+  sharedDiscriminator: z.boolean().optional(),
   /** Starting weights of discriminators, by the id of the node each judges (.mgw paths). */
   discriminatorWeights: z.record(z.string(), z.string()).optional(),
 });

@@ -44,6 +44,15 @@ describe('buildTrainingGraph', () => {
     expect(errors(tiny())).toEqual([]);
   });
 
+  it('draws a shared discriminator as the one D each judged module reads through its slots', () => {
+    const p = tiny((raw) => Object.assign(raw.training as object, { sharedDiscriminator: true }));
+    const g = buildTrainingGraph(p);
+    expect(g.nodes.find((n) => n.id === 'D_T_color')!.label).toBe("shared D (colour's slots)");
+    expect(g.nodes.find((n) => n.id === 'D_G_real')!.label).toBe("shared D (G's slots) on real images (same weights)");
+    expect(buildTrainingGraph(tiny()).nodes.find((n) => n.id === 'D_T_color')!.label).toBe('D_T_color');
+    expect(errors(p)).toEqual([]);
+  });
+
   it('adds the reconstruction and cycle terms in translation mode, and is valid', () => {
     const p = tiny(asTranslation);
     const g = buildTrainingGraph(p);

@@ -36,8 +36,8 @@ function translationGraph(b: number, rb: number, transformers: number): Graph {
 }
 
 /** Peak tensor bytes of one training step (after a first one has set up Adam's state). */
-async function measuredStep(size: number, b: number, rb: number, transformers: number, batch: number) {
-  const model = await buildTrainModel(translationGraph(b, rb, transformers), { mode: 'translation', imageSize: size, datasetGroups: groups, seed: 0, baseDir: '.' });
+async function measuredStep(size: number, b: number, rb: number, transformers: number, batch: number, sharedDiscriminator = false) {
+  const model = await buildTrainModel(translationGraph(b, rb, transformers), { mode: 'translation', imageSize: size, datasetGroups: groups, seed: 0, baseDir: '.', sharedDiscriminator });
   const trainer = new Trainer(model, { iterations: 10, batchSize: batch, learningRate: 1e-4, beta1: 0.5, beta2: 0.999, nCritic: 1, lambdaGp: 10, lambdaCls: 1, lambdaRec: 10, lambdaCyc: 10, seed: 0, frozen: [] });
   const images = new Float32Array(batch * size * size * 3).map((_, i) => Math.sin(i));
   const labels = new Float32Array(batch * 5);
@@ -60,6 +60,12 @@ describe('memory estimate against measurements', () => {
       expect(measured / estimate, `${size} px, base ${b}, batch ${batch}`).toBeGreaterThan(0.5);
       expect(measured / estimate).toBeLessThan(2);
     }
+  });
+
+  it('is within a factor of 2 of a training step with one D shared by three transformers', async () => {
+    const { measured, estimate } = await measuredStep(16, 4, 0, 3, 2, true);
+    expect(measured / estimate).toBeGreaterThan(0.5);
+    expect(measured / estimate).toBeLessThan(2);
   });
 
   it('is within a factor of 2 of an E -> T -> R pass on the cpu backend', async () => {

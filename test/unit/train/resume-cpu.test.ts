@@ -8,13 +8,16 @@ import { useCpuBackend } from '../../helpers/tf';
 beforeAll(useCpuBackend);
 
 describe('resume on the cpu backend', () => {
-  it('a run stopped at iteration 3 and resumed logs what an uninterrupted run logs', async () => {
+  it.each([
+    ['a D per transformer', {}],
+    ['a shared D', { sharedDiscriminator: true }],
+  ])('a run stopped at iteration 3 and resumed logs what an uninterrupted run logs (%s)', async (_, more) => {
     const file = tinyProject((p) => {
       asTranslation(p);
       for (const n of (p.graph as { nodes: { kind: string; params: Record<string, unknown> }[] }).nodes)
         if (n.kind !== 'transformer') n.params.imageSize = 16;
       (p.datasets as Record<string, unknown>[])[0]!.imageSize = 16;
-      Object.assign(p.training as object, { batchSize: 2, nCritic: 1, checkpointEvery: 100, sampleEvery: 100, dDepth: 2 });
+      Object.assign(p.training as object, { batchSize: 2, nCritic: 1, checkpointEvery: 100, sampleEvery: 100, dDepth: 2, ...more });
     });
     const dir = dirname(file);
     await runTraining(file, { runDir: join(dir, 'a'), iterations: 6 });
