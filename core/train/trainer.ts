@@ -339,6 +339,13 @@ export class Trainer {
         clsFake = tf.add(clsFake, this.fakeCls(d, logits));
       }
     }
+    return this.dTerms(adv, gp, cls, clsFake);
+  }
+
+  /** D's terms by name and their weighted total. */
+  private dTerms(adv: tf.Scalar, gp: tf.Scalar, cls: tf.Scalar, clsFake: tf.Scalar): Record<string, tf.Scalar> {
+    const { cfg } = this;
+    const fakeWeight = cfg.lambdaClsFake ?? 0;
     const terms = [weighted(adv, cfg.lambdaAdv), tf.mul(gp, cfg.lambdaGp), tf.mul(cls, cfg.lambdaCls)];
     // Logged only when on, so logs of runs without it stay as they were.
     if (fakeWeight) terms.push(tf.mul(clsFake, fakeWeight));
@@ -378,10 +385,7 @@ export class Trainer {
       cls = tf.add(cls, bceWithLogits(view.slice(logitsReal), inp.real[i]!));
       if (fakeWeight) clsFake = tf.add(clsFake, this.fakeCls(view, view.slice(logitsFake)));
     }
-    const terms = [weighted(adv, cfg.lambdaAdv), tf.mul(gp, cfg.lambdaGp), tf.mul(cls, cfg.lambdaCls)];
-    if (fakeWeight) terms.push(tf.mul(clsFake, fakeWeight));
-    const total = tf.addN(terms) as tf.Scalar;
-    return { d_adv: adv, d_gp: gp, d_cls: cls, ...(fakeWeight ? { d_cls_fake: clsFake } : {}), d_total: total };
+    return this.dTerms(adv, gp, cls, clsFake);
   }
 
   private gLosses(k: number, inp: ReturnType<Trainer['inputs']>): Record<string, tf.Scalar> {

@@ -360,6 +360,12 @@ class Trainer:
                 o, p = others[int(Alea(f"{cfg['seed']}:cls-fake:{k}:{i}")() * len(others))]
                 logits = d(self._seen_by_d(fakes[p].to(x.dtype), f"d:{k}:{i}:of:{o}"))[1]
                 cls_fake = cls_fake + self._fake_cls(d, logits)
+        return self._d_terms(adv, gp, cls, cls_fake)
+
+    def _d_terms(self, adv: Tensor, gp: Tensor, cls: Tensor, cls_fake: Tensor) -> Dict[str, Tensor]:
+        """D's terms by name and their weighted total (the fake-image term only when on)."""
+        cfg = self.cfg
+        fake_weight = float(cfg.get("lambdaClsFake") or 0)
         total = self._weighted(adv, cfg.get("lambdaAdv")) + gp * cfg["lambdaGp"] + cls * cfg["lambdaCls"]
         if fake_weight:
             total = total + cls_fake * fake_weight
@@ -411,14 +417,7 @@ class Trainer:
             cls = cls + bce_with_logits(view.slice(logits[:n]), inp.real[i])
             if fake_weight:
                 cls_fake = cls_fake + self._fake_cls(view, view.slice(logits[n:]))
-        total = self._weighted(adv, cfg.get("lambdaAdv")) + gp * cfg["lambdaGp"] + cls * cfg["lambdaCls"]
-        if fake_weight:
-            total = total + cls_fake * fake_weight
-        out = {"d_adv": adv, "d_gp": gp, "d_cls": cls}
-        if fake_weight:
-            out["d_cls_fake"] = cls_fake
-        out["d_total"] = total
-        return out
+        return self._d_terms(adv, gp, cls, cls_fake)
 
     def _reader(self, image: Tensor, shared_key: str) -> Callable[[int, str], Tuple[Tensor, Tensor]]:
         """How D_j reads `image`: its own pass as augmented by `key` (one D per module), or its
