@@ -21,10 +21,10 @@ export const TRAINING_IDS = { data: 'data', noise: 'z', baseCondition: 'a0' } as
 
 type Params = Record<string, unknown>;
 
-/** D's default depth, as the trainer sizes it: log2(size) − 1, at most 6. */
 /** The id of the one discriminator every transformer shares (training.sharedDiscriminator) in checkpoints and weights. */
 export const SHARED_D = 'D';
 
+/** D's default depth, as the trainer sizes it: log2(size) − 1, at most 6. */
 export const defaultDiscriminatorDepth = (imageSize: number): number => Math.max(1, Math.min(6, Math.round(Math.log2(imageSize)) - 1));
 
 /** Binary groups take '0'/'1', as encodeCondition and the condition node's check expect. */

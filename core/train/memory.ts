@@ -17,15 +17,16 @@ function spec(part: PartLike, imageSize: number): ModuleSpec {
 
 export function trainingModules(model: TrainModel | TrainModelPlan, imageSize: number): TrainingModules {
   const parts = model as { base: PartLike; transformers: readonly PartLike[]; reconstructor: PartLike; discriminators: readonly PartLike[] };
+  const shared = 'sharedD' in model ? model.sharedD : undefined;
+  const judges = shared ? model.discriminators.length : 'judged' in model ? model.judged?.length : undefined;
   return {
     mode: model.mode,
     base: spec(parts.base, imageSize),
     transformers: parts.transformers.map((t) => spec(t, imageSize)),
     reconstructor: spec(parts.reconstructor, imageSize),
     // A shared D: a built model's views have no weights; a plan lists the one D and what it judges.
-    discriminators: ('sharedD' in model && model.sharedD ? [model.sharedD] : parts.discriminators).map((d) => spec(d, imageSize)),
-    ...('sharedD' in model && model.sharedD ? { sharedJudges: model.discriminators.length } : {}),
-    ...('judged' in model && model.judged ? { sharedJudges: model.judged.length } : {}),
+    discriminators: (shared ? [shared] : parts.discriminators).map((d) => spec(d, imageSize)),
+    ...(judges ? { sharedJudges: judges } : {}),
   };
 }
 

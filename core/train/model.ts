@@ -267,11 +267,14 @@ export async function buildTrainModel(graph: Graph, opts: ModelOptions): Promise
  * together, so a trained module brings its critic along), else seeded random weights.
  */
 async function discriminatorWeights(judged: GraphNode, opts: ModelOptions): Promise<string> {
-  const explicit = opts.discriminatorWeights?.[judged.id];
-  if (explicit) return explicit;
+  return opts.discriminatorWeights?.[judged.id] || (await besideWeights(judged, `D_${judged.id}.mgw`, opts));
+}
+
+/** `file` in the folder of `judged`'s own weights file, if both exist; else ''. */
+async function besideWeights(judged: GraphNode, file: string, opts: ModelOptions): Promise<string> {
   const own = typeof judged.params.weights === 'string' ? judged.params.weights.trim() : '';
   if (!own) return '';
-  const beside = join(dirname(resolve(opts.baseDir, own)), `D_${judged.id}.mgw`);
+  const beside = join(dirname(resolve(opts.baseDir, own)), file);
   return (await access(beside).then(() => true, () => false)) ? beside : '';
 }
 
@@ -280,9 +283,8 @@ async function sharedWeights(judged: readonly GraphNode[], opts: ModelOptions): 
   const explicit = opts.discriminatorWeights?.[SHARED_D];
   if (explicit) return explicit;
   for (const n of judged) {
-    const own = typeof n.params.weights === 'string' ? n.params.weights.trim() : '';
-    const beside = own && join(dirname(resolve(opts.baseDir, own)), `${SHARED_D}.mgw`);
-    if (beside && (await access(beside).then(() => true, () => false))) return beside;
+    const beside = await besideWeights(n, `${SHARED_D}.mgw`, opts);
+    if (beside) return beside;
   }
   return '';
 }

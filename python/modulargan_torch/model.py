@@ -1,8 +1,9 @@
 """The networks a run trains, built from the project's graph as the studio builds them
 (core/train/model.ts): the encoder (or generator), every transformer, the reconstructor,
 and one discriminator per transformer (plus one for G's condition in generation mode), or
-one shared by all of them (training.sharedDiscriminator), sized from the dataset. Seeds are hashSeed(run seed, node id); weights named in the
-project (and D_<id>.mgw beside them) are loaded."""
+one shared by all of them (training.sharedDiscriminator), sized from the dataset. Seeds are
+hashSeed(run seed, node id); weights named in the project (and D_<id>.mgw or D.mgw beside
+them) are loaded."""
 
 from __future__ import annotations
 
@@ -187,13 +188,16 @@ def build_train_model(project: Project, image_size: int, dataset_groups: Sequenc
 
 def _discriminator_weights(judged: Node, explicit: Dict[str, str], base_dir: str) -> str:
     """The training config's entry, else D_<id>.mgw beside the judged module's weights, else none."""
-    if explicit.get(judged.id):
-        return explicit[judged.id]
+    return explicit.get(judged.id) or _beside_weights(judged, f"D_{judged.id}.mgw", base_dir)
+
+
+def _beside_weights(judged: Node, file: str, base_dir: str) -> str:
+    """`file` in the folder of `judged`'s own weights file, if both exist; else ''."""
     own = judged.params.get("weights")
     own = own.strip() if isinstance(own, str) else ""
     if not own:
         return ""
-    beside = os.path.join(os.path.dirname(os.path.join(base_dir, own)), f"D_{judged.id}.mgw")
+    beside = os.path.join(os.path.dirname(os.path.join(base_dir, own)), file)
     return beside if os.path.exists(beside) else ""
 
 
@@ -202,10 +206,8 @@ def _shared_weights(judged: Sequence[Node], explicit: Dict[str, str], base_dir: 
     if explicit.get(SHARED_D):
         return explicit[SHARED_D]
     for n in judged:
-        own = n.params.get("weights")
-        own = own.strip() if isinstance(own, str) else ""
-        beside = os.path.join(os.path.dirname(os.path.join(base_dir, own)), f"{SHARED_D}.mgw") if own else ""
-        if beside and os.path.exists(beside):
+        beside = _beside_weights(n, f"{SHARED_D}.mgw", base_dir)
+        if beside:
             return beside
     return ""
 
