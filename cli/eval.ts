@@ -67,16 +67,17 @@ export async function evalCommand(file: string, opts: EvalCommandOptions, log: (
     }
     const { report: r, reportDir } = outcome;
     const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
-    const print = (title: string, t: NonNullable<typeof r.attributeAccuracy>) => {
+    const print = (title: string, t: NonNullable<typeof r.attributeAccuracy>, fmt = pct) => {
       log(`${title} (${t.columns.join(', ')}):`);
       // A target that changes every attribute has nothing to keep: '–', as in the report.
-      for (const row of t.rows) log(`  ${row.method}: ${row.status === 'ok' ? t.columns.map((c) => (row.values[c] === undefined ? '–' : pct(row.values[c]))).join(', ') : row.status}`);
+      for (const row of t.rows) log(`  ${row.method}: ${row.status === 'ok' ? t.columns.map((c) => (row.values[c] === undefined ? '–' : fmt(row.values[c]))).join(', ') : row.status}`);
     };
     print('classification error', r.classificationError);
     print(r.mode === 'generation' ? 'digit kept' : 'other attributes kept', r.preservation);
     if (r.attributeAccuracy) print('each asked-for attribute read as asked, whole chain', r.attributeAccuracy);
     if (r.keptByValue) print("G's condition read as asked per value, whole chain", r.keptByValue);
     if (r.errorByAsked) print('classification error per value asked for, each attribute alone', r.errorByAsked);
+    if (r.counterfactualByChange) print('L1 to the exact answer per change asked for, each attribute alone', r.counterfactualByChange, (v) => v.toFixed(4));
     if (r.identity?.length) {
       const methods = [...new Set(r.identity.map((c) => c.method))];
       const of = (m: string) => r.identity!.filter((c) => c.method === m);

@@ -202,7 +202,7 @@ export async function evaluateProject(projectFile: string, opts: EvalOptions): P
 
     const columns = result.targets.map((t) => t.code);
     const byName = new Map(result.methods.map((m) => [m.name, m]));
-    const row = (method: string, pick: 'error' | 'kept' | 'attributes' | 'keptByValue' | 'errorByAsked', label = method): EvalReport['classificationError']['rows'][number] => {
+    const row = (method: string, pick: 'error' | 'kept' | 'attributes' | 'keptByValue' | 'errorByAsked' | 'counterfactualByChange', label = method): EvalReport['classificationError']['rows'][number] => {
       const m = byName.get(method);
       if (m) return { method: label, status: 'ok', values: m[pick] ?? {} };
       const run = runs.find((r) => r.method === method);
@@ -237,6 +237,8 @@ export async function evaluateProject(projectFile: string, opts: EvalOptions): P
           ? {
               counterfactual:
                 'the same face rendered with the target attributes is the exact answer. L1 = mean |a − b|, PSNR = 10·log10(1/MSE) (≤ 100 dB), SSIM = mean over all 8×8 windows (stride 1) and channels of the SSIM formula with C1 = 0.01², C2 = 0.03², all on the [0, 1] scale.',
+              'counterfactual per change':
+                'each attribute changed alone, the L1 to the exact answer over the test items asked for that change (from the input\'s value to the asked one): which change of a transformer leaves the most behind.',
             }
           : {}),
         ...(mode === 'translation'
@@ -264,6 +266,7 @@ export async function evaluateProject(projectFile: string, opts: EvalOptions): P
       preservation: { columns, rows: [row('ModularGAN', 'kept'), row(BASELINE, 'kept')] },
       attributeAccuracy: { columns: [...result.targets.at(-1)!.groups], rows: [row('ModularGAN', 'attributes'), row(BASELINE, 'attributes')] },
       errorByAsked: { columns: [...result.askedColumns], rows: [row('ModularGAN', 'errorByAsked'), row(BASELINE, 'errorByAsked')] },
+      ...(faces ? { counterfactualByChange: { columns: [...result.changeColumns], rows: [row('ModularGAN', 'counterfactualByChange'), row(BASELINE, 'counterfactualByChange')] } } : {}),
       ...(result.valueColumns.length ? { keptByValue: { columns: [...result.valueColumns], rows: [row('ModularGAN', 'keptByValue'), row(BASELINE, 'keptByValue')] } } : {}),
       fid: ['ModularGAN', BASELINE, ...(mode === 'translation' ? [NO_CYCLE] : [])].map((name) => {
         const m = byName.get(name);

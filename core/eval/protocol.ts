@@ -51,6 +51,12 @@ export interface MethodResult {
   readonly errorByAsked: Record<string, number>;
   readonly counterfactual?: Record<string, PixelScores>;
   /**
+   * Synthetic faces, each group changed alone, per change asked for ('hair: blond → brown'): L1
+   * to the exact answer. Where a transformer's pixels go wrong, which the target's mean over
+   * every change hides (one hard pair among six moves a hair column little).
+   */
+  readonly counterfactualByChange?: Record<string, number>;
+  /**
    * Translation: the output against the input when nothing is asked to change. 'none' is R(E(x))
    * with no transformer; a target's code, its transformers asked for the input's own values.
    */
@@ -88,6 +94,8 @@ export interface ProtocolResult {
   readonly valueColumns: readonly string[];
   /** Column names of `errorByAsked` ('smiling = 0', 'hair = blond'), in the changeable groups' order. */
   readonly askedColumns: readonly string[];
+  /** Column names of `counterfactualByChange` ('hair: blond → brown'), in the changeable groups' order. */
+  readonly changeColumns: readonly string[];
 }
 
 type Faces = Dataset & { counterfactual(i: number, a: Record<string, unknown>): Promise<Float32Array> };
@@ -167,6 +175,15 @@ export async function runProtocol(dataset: Dataset, classifier: AttributeClassif
   const valueCount = (g: AttributeGroup) => (g.kind === 'onehot' ? g.values.length : 2);
   const valueColumns = baseSlots.flatMap((b) => Array.from({ length: valueCount(b.group) }, (_, v) => valueName(b, v)));
   const askedColumns = changeable.flatMap((g) => Array.from({ length: valueCount(slots.get(g)!.group) }, (_, v) => askedName(g, v)));
+  const valueLabel = (g: string, v: number) => {
+    const { group } = slots.get(g)!;
+    return group.kind === 'onehot' ? group.values[v]! : String(v);
+  };
+  const changeName = (g: string, from: number, to: number) => `${g}: ${valueLabel(g, from)} → ${valueLabel(g, to)}`;
+  const changeColumns = changeable.flatMap((g) => {
+    const n = valueCount(slots.get(g)!.group);
+    return Array.from({ length: n * n }, (_, k) => [Math.floor(k / n), k % n] as const).filter(([a, b]) => a !== b).map(([a, b]) => changeName(g, a, b));
+  });
   const preservedOf = (t: Target) =>
     modular.mode === 'generation' ? baseGroups : dataset.groups.map((g) => g.name).filter((g) => !t.groups.includes(g));
   const chainFor = (t: Target) => tGroups.map((gs, j) => (gs.some((g) => t.groups.includes(g.name)) ? j : -1)).filter((j) => j >= 0);
@@ -232,7 +249,11 @@ export async function runProtocol(dataset: Dataset, classifier: AttributeClassif
           pix = [l1Distance(img, truth), psnr(img, truth), ssim(img, truth, size)];
         }
         tally.add(key, miss ? 1 : 0, keptCount, keep.length, ...pix);
-        if (t.groups.length === 1 && key === `${method.name}|${t.code}`) tally.add(`${method.name}|asked|${askedName(t.groups[0]!, wanted[i]!.get(t.groups[0]!)!)}`, miss ? 1 : 0);
+        if (t.groups.length === 1 && key === `${method.name}|${t.code}`) {
+          const g = t.groups[0]!;
+          tally.add(`${method.name}|asked|${askedName(g, wanted[i]!.get(g)!)}`, miss ? 1 : 0);
+          if (pix.length) tally.add(`${method.name}|change|${changeName(g, own[i]![groupIndex.get(g)!]!, wanted[i]!.get(g)!)}`, pix[0]!);
+        }
         if (t === full) tally.add(`${key}|attributes`, ...t.groups.map((g) => (pred[i]![groupIndex.get(g)!] === wanted[i]!.get(g) ? 1 : 0)));
         if (t === full) for (const b of baseSlots) tally.add(`${key}|value|${valueName(b, own[i]![b.index]!)}`, pred[i]![b.index] === own[i]![b.index] ? 1 : 0);
       }
@@ -293,7 +314,12 @@ export async function runProtocol(dataset: Dataset, classifier: AttributeClassif
       return tally.has(key) ? [[v, tally.mean(key)]] : [];
     })) } : {}),
     errorByAsked: Object.fromEntries(askedColumns.flatMap((c) => (tally.has(`${m.name}|asked|${c}`) ? [[c, tally.mean(`${m.name}|asked|${c}`)]] : []))),
-    ...(faces && m.full ? { counterfactual: Object.fromEntries(targets.map((t) => [t.code, scores(`${m.name}|${t.code}`)])) } : {}),
+    ...(faces && m.full
+      ? {
+          counterfactual: Object.fromEntries(targets.map((t) => [t.code, scores(`${m.name}|${t.code}`)])),
+          counterfactualByChange: Object.fromEntries(changeColumns.flatMap((c) => (tally.has(`${m.name}|change|${c}`) ? [[c, tally.mean(`${m.name}|change|${c}`)]] : []))),
+        }
+      : {}),
     ...(identity && m.full ? { identity: Object.fromEntries(identityTargets.map((t) => [t.code, identityScores(`${m.name}|identity|${t.code}`)])) } : {}),
     ...(m.full && realFeatures.length >= 2
       ? {
@@ -307,5 +333,5 @@ export async function runProtocol(dataset: Dataset, classifier: AttributeClassif
     const kept = tally.ratio(key, 1, 2);
     return { order: orderName(o), error: tally.mean(key, 0), ...(kept === undefined ? {} : { kept }), ...(faces ? { counterfactual: scores(key) } : {}) };
   });
-  return { targets, items: items.length, methods: results, orders: orderResults, pictures, valueColumns, askedColumns };
+  return { targets, items: items.length, methods: results, orders: orderResults, pictures, valueColumns, askedColumns, changeColumns };
 }

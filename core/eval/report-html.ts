@@ -45,7 +45,11 @@ export async function reportHtml(r: EvalReport, losses: readonly LossSeries[]): 
     `<table><tr><th>method</th><th>${second}</th><th>L1</th><th>PSNR (dB)</th><th>SSIM</th></tr>${rows
       .map((c) => `<tr><td>${esc(c.method)}</td><td>${esc(c.target)}</td><td>${num(c.scores.l1)}</td><td>${num(c.scores.psnr, 2)}</td><td>${num(c.scores.ssim)}</td></tr>`)
       .join('')}</table>`;
-  const cf = r.counterfactual ? `<h2>Counterfactual error (synthetic faces)</h2>${pixelTable(r.counterfactual, 'target')}` : '';
+  const cf = r.counterfactual
+    ? `<h2>Counterfactual error (synthetic faces)</h2>${pixelTable(r.counterfactual, 'target')}${
+        r.counterfactualByChange ? `<h3>L1 to the exact answer per change asked for, each attribute changed alone (lower is better)</h3>${table(r.counterfactualByChange, (v) => num(v, 4))}` : ''
+      }`
+    : '';
   const identity = r.identity?.length
     ? `<h2>Identity: nothing asked to change</h2><p>The output against the input; "none" is R(E(x)) with no transformer, a target's code its transformers asked for the input's own values.</p>${pixelTable(r.identity, 'transformers')}`
     : '';

@@ -44,6 +44,8 @@ export const reportSchema = z.object({
   keptByValue: table.optional(),
   /** Each group changed alone, per value asked for (absent in older reports). */
   errorByAsked: table.optional(),
+  /** Synthetic faces: L1 to the exact answer per change asked for, each attribute alone. */
+  counterfactualByChange: table.optional(),
   /** byTarget: each target's translations alone (absent in older reports). */
   fid: z.array(z.object({ method: z.string(), status, value: nonNegative.nullable(), byTarget: z.record(z.string(), nonNegative).optional() })),
   counterfactual: z.array(z.object({ method: z.string(), target: z.string(), scores: pixels })).nullable(),

@@ -13,6 +13,7 @@ import { evalCommand } from '../../cli/eval';
 import { evaluateProject } from '../../core/eval/evaluate';
 import { reportSchema } from '../../core/eval/report-schema';
 import { spreadItems } from '../../core/eval/protocol';
+import { targetValue } from '../../core/eval/translate';
 import { baselineGraph, loadRun, projectDataset, readProject, variantFile } from '../../core/eval/runs';
 import { l1Distance } from '../../core/eval/image-metrics';
 import { loadItems } from '../../core/eval/classifier-train';
@@ -182,6 +183,30 @@ describe('eval on a tiny synthetic-faces translation model', () => {
     const per = 32 * 32 * 3;
     const direct = items.reduce((a, _, i) => a + l1Distance(rec.images.subarray(i * per, (i + 1) * per), batch.images.subarray(i * per, (i + 1) * per)), 0) / items.length;
     expect(modular.none).toBeCloseTo(direct, 6);
+    // L1 to the exact answer per change asked for: every hair change named, those the eval drew
+    // (the same draw as here) filled in, and their mean weighted by how often each was drawn is
+    // the H target's L1.
+    const byChange = report.counterfactualByChange!;
+    expect(byChange.columns).toEqual([
+      'hair: black → blond', 'hair: black → brown', 'hair: blond → black', 'hair: blond → brown', 'hair: brown → black', 'hair: brown → blond', 'smiling: 0 → 1', 'smiling: 1 → 0',
+    ]);
+    expect(dataset.groups[0]!.name).toBe('hair');
+    const len = batch.labels.length / batch.n;
+    const drawn = new Map<string, number>();
+    const HAIR = ['black', 'blond', 'brown'];
+    items.forEach((item, i) => {
+      const from = [0, 1, 2].reduce((a, v) => (batch.labels[i * len + v]! > batch.labels[i * len + a]! ? v : a), 0);
+      const to = targetValue(SYNTHETIC_FACES.hair, from, item, 0);
+      const name = `hair: ${HAIR[from]} → ${HAIR[to]}`;
+      drawn.set(name, (drawn.get(name) ?? 0) + 1);
+    });
+    for (const row of byChange.rows) {
+      expect(Object.keys(row.values).filter((c) => c.startsWith('hair')).sort()).toEqual([...drawn.keys()].sort());
+      const weighted = [...drawn].reduce((a, [c, k]) => a + k * row.values[c]!, 0) / items.length;
+      const target = report.counterfactual!.find((c) => c.method === row.method && c.target === 'H')!.scores.l1;
+      expect(weighted).toBeCloseTo(target, 9);
+    }
+    expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain('L1 to the exact answer per change asked for');
     expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain('Identity: nothing asked to change');
     // The cycle ablation named as a project: the same run as the derived variant's, so the same
     // numbers; a project that trains with the cycle loss is refused by name.
