@@ -162,24 +162,15 @@ export async function runProtocol(dataset: Dataset, classifier: AttributeClassif
   const baseGroups = modular.base.module.kind === 'G' ? ((modular.base.module.params.attributes as AttributeGroup[]) ?? []).map((g) => g.name) : [];
   // Per-value columns: the value's name, or 'group value' when G reads several groups.
   const baseSlots = baseGroups.map((g) => ({ name: g, index: groupIndex.get(g)!, group: slots.get(g)!.group }));
-  const valueName = (b: (typeof baseSlots)[number], v: number) => {
-    const name = b.group.kind === 'onehot' ? b.group.values[v]! : String(v);
-    return baseSlots.length > 1 ? `${b.name} ${name}` : name;
-  };
+  const label = (group: AttributeGroup, v: number) => (group.kind === 'onehot' ? group.values[v]! : String(v));
+  const valueName = (b: (typeof baseSlots)[number], v: number) => (baseSlots.length > 1 ? `${b.name} ${label(b.group, v)}` : label(b.group, v));
   // Each changeable group alone, per value asked for: a transformer may add an attribute and fail
   // to remove it (or the reverse), which one error rate over both directions hides.
-  const askedName = (g: string, v: number) => {
-    const { group } = slots.get(g)!;
-    return `${g} = ${group.kind === 'onehot' ? group.values[v]! : v}`;
-  };
+  const askedName = (g: string, v: number) => `${g} = ${label(slots.get(g)!.group, v)}`;
+  const changeName = (g: string, from: number, to: number) => `${g}: ${label(slots.get(g)!.group, from)} → ${label(slots.get(g)!.group, to)}`;
   const valueCount = (g: AttributeGroup) => (g.kind === 'onehot' ? g.values.length : 2);
   const valueColumns = baseSlots.flatMap((b) => Array.from({ length: valueCount(b.group) }, (_, v) => valueName(b, v)));
   const askedColumns = changeable.flatMap((g) => Array.from({ length: valueCount(slots.get(g)!.group) }, (_, v) => askedName(g, v)));
-  const valueLabel = (g: string, v: number) => {
-    const { group } = slots.get(g)!;
-    return group.kind === 'onehot' ? group.values[v]! : String(v);
-  };
-  const changeName = (g: string, from: number, to: number) => `${g}: ${valueLabel(g, from)} → ${valueLabel(g, to)}`;
   const changeColumns = changeable.flatMap((g) => {
     const n = valueCount(slots.get(g)!.group);
     return Array.from({ length: n * n }, (_, k) => [Math.floor(k / n), k % n] as const).filter(([a, b]) => a !== b).map(([a, b]) => changeName(g, a, b));
