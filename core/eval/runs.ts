@@ -18,7 +18,7 @@ import type { AttributeGroup } from '../graph/ports';
 import { MODULE_KINDS } from '../graph/training-graph';
 import { inferenceWeights, readCheckpointManifest, readIndex } from '../train/checkpoint';
 import { type TrainModel, type TrainModelPlan, buildPlannedModel, planTrainModel } from '../train/model';
-import { defaultRunDir, runTraining } from '../train/run';
+import { defaultRunDir, runTraining, trainModelOptions } from '../train/run';
 
 export type Variant = 'stargan' | 'nocycle';
 
@@ -148,17 +148,14 @@ export interface LoadedRun {
 
 
 /** The model options a project's run was trained with, for `graph` (its weights pointing where they should). */
+/**
+ * The run's modules as its trainer built them (a shared D included), every D's weights from
+ * beside the chosen checkpoint's: the project's `discriminatorWeights` name where a training
+ * started, not what it reached.
+ */
 async function runPlan(project: Project, projectFile: string, dataset: Dataset, graph: Graph): Promise<TrainModelPlan> {
-  const t = project.training!;
-  return planTrainModel(graph, {
-    mode: t.mode,
-    imageSize: dataset.imageSize,
-    datasetGroups: dataset.groups,
-    seed: t.seed,
-    baseDir: dirname(resolve(projectFile)),
-    ...(t.dBaseChannels === undefined ? {} : { dBaseChannels: t.dBaseChannels }),
-    ...(t.dDepth === undefined ? {} : { dDepth: t.dDepth }),
-  });
+  const { discriminatorWeights: _start, ...opts } = trainModelOptions(project, dataset, dirname(resolve(projectFile)));
+  return planTrainModel(graph, opts);
 }
 
 /** The modules a project's run holds, planned from its parameters: nothing is allocated (for the memory estimate). */

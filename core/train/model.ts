@@ -57,9 +57,19 @@ export class SharedJudge implements Judge {
       return { patch, logits: this.slice(logits) };
     });
   }
-  /** This module's slots of the shared head's logits. */
+  /**
+   * This module's slots of the shared head's logits. Sliced run by run rather than gathered:
+   * gather's gradient needs a kernel (UnsortedSegmentSum) the wasm backend lacks.
+   */
   slice(logits: tf.Tensor2D): tf.Tensor2D {
-    return tf.gather(logits, tf.tensor1d(this.slots as number[], 'int32'), 1) as tf.Tensor2D;
+    const runs: [number, number][] = [];
+    for (const s of this.slots) {
+      const last = runs.at(-1);
+      if (last && last[0] + last[1] === s) last[1]++;
+      else runs.push([s, 1]);
+    }
+    const parts = runs.map(([at, size]) => tf.slice(logits, [0, at], [-1, size]));
+    return (parts.length === 1 ? parts[0]! : tf.concat(parts, 1)) as tf.Tensor2D;
   }
 }
 

@@ -19,6 +19,7 @@ import { l1Distance } from '../../core/eval/image-metrics';
 import { loadItems } from '../../core/eval/classifier-train';
 import { translate } from '../../core/eval/translate';
 import { readProjectFile } from '../../core/files/documents';
+import { readWeightsFile } from '../../core/files/weights-file';
 import { SYNTHETIC_FACES } from '../../core/graph/attributes';
 import { initBackend } from '../../core/runtime/backends';
 import { runTraining } from '../../core/train/run';
@@ -230,6 +231,25 @@ describe('eval on a tiny synthetic-faces translation model', () => {
       expect(lines.some((l) => l.startsWith(`warning: ${method}: `))).toBe(true);
     }
   }, 120_000);
+
+  it("loads a run with a shared D as its trainer built it, the D from the checkpoint's D.mgw", async () => {
+    const file = tinyProject((p) => {
+      asTranslation(p);
+      Object.assign(p.training as object, { iterations: 2, checkpointEvery: 2, sampleEvery: 2, sharedDiscriminator: true });
+    }, 'shared');
+    // Trained on wasm, which once failed here: the head's slots were gathered, and gather's
+    // gradient needs a kernel wasm lacks.
+    expect((await runTraining(file)).status).toBe('done');
+    const dataset = await projectDataset(await readProject(file), file);
+    const run = (await loadRun(file, dataset))!;
+    // Built as one D with a view per transformer (not a fresh D per transformer), whose weights
+    // are the checkpoint's.
+    expect(run.model.sharedD!.module.params.weights).toBe(join(run.checkpoint, 'D.mgw'));
+    expect(run.model.discriminators).toHaveLength(run.model.transformers.length);
+    const saved = await readWeightsFile(join(run.checkpoint, 'D.mgw'));
+    const [name, { values }] = [...saved.tensors][0]!;
+    expect(Array.from(run.model.sharedD!.module.variables[name]!.dataSync())).toEqual(Array.from(values));
+  }, 60_000);
 
   it('derives a one-transformer baseline graph', () => {
     const g = baselineGraph({
