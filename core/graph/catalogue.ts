@@ -228,8 +228,13 @@ const reconstructor: NodeKindDef = {
   title: 'Reconstructor',
   category: 'module',
   module: 'R',
-  help: 'R: decodes a feature map back into an image (two stride-2 transposed conv4, conv7, tanh).',
-  params: { imageSize: imageSizeParam(128), baseChannels: baseChannelsParam, weights: weightsParam },
+  help: 'R: decodes a feature map back into an image (optional residual blocks, two stride-2 transposed conv4, conv7, tanh).',
+  params: {
+    imageSize: imageSizeParam(128),
+    baseChannels: baseChannelsParam,
+    resBlocks: resBlocksParam(0, 'Residual blocks before the upsampling convolutions: depth for decoding what no transformer changed.'),
+    weights: weightsParam,
+  },
   inputs: [{ name: 'feature', title: 'Feature', kind: 'feature', help: 'Feature map to decode.' }],
   outputs: [{ name: 'image', title: 'Image', kind: 'image', help: 'RGB image in [-1, 1].' }],
   signature(p) {

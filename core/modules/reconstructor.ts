@@ -1,15 +1,18 @@
-// R: feature map → image. Two k4 s2 transposed convs (IN + ReLU) undo the encoder's two
-// halvings, then conv7 to RGB and tanh into [-1, 1].
+// R: feature map → image. Optional residual blocks, then two k4 s2 transposed convs (IN + ReLU)
+// undo the encoder's two halvings, then conv7 to RGB and tanh into [-1, 1]. The blocks give the
+// decoder depth at the feature map's resolution: with masked transformers most of a face reaches
+// R straight from E, where a single conditional transformer's residual blocks see every pixel.
 
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedParams } from '../graph/catalogue';
-import { conv2d, instanceNormRelu, upsample2x } from './layers';
-import { ModuleBase, type Shape, type VariableSpec, convSpec, convTransposeSpec, normSpecs } from './module';
+import { conv2d, instanceNormRelu, resBlock, upsample2x } from './layers';
+import { ModuleBase, type Shape, type VariableSpec, convSpec, convTransposeSpec, normSpecs, resBlockSpecs } from './module';
 
 /** The weights a reconstructor with resolved parameters `p` declares (names, shapes, initialisers). */
 export function reconstructorWeights(p: ResolvedParams): VariableSpec[] {
   const b = p.baseChannels as number;
   return [
+    ...Array.from({ length: p.resBlocks as number }, (_, i) => resBlockSpecs(`R.res${i}`, 4 * b)).flat(),
     convTransposeSpec('R.up0', 4, 4 * b, 2 * b),
     ...normSpecs('R.norm0', 2 * b),
     convTransposeSpec('R.up1', 4, 2 * b, b),
@@ -27,7 +30,7 @@ export class Reconstructor extends ModuleBase {
 
   describe(): string {
     const size = this.int('imageSize');
-    return `base channels ${this.int('baseChannels')}, image size ${size || 'any'}`;
+    return `base channels ${this.int('baseChannels')}, ${this.int('resBlocks')} residual blocks, image size ${size || 'any'}`;
   }
 
   outputShapes(inputs: { feature: Shape }): { image: Shape } {
@@ -43,6 +46,7 @@ export class Reconstructor extends ModuleBase {
     this.outputShapes({ feature: inputs.feature.shape });
     return tf.tidy(() => {
       let x = inputs.feature;
+      for (let i = 0; i < this.int('resBlocks'); i++) x = resBlock(x, this.get, `R.res${i}`);
       for (const i of [0, 1]) {
         x = upsample2x(x, this.get(`R.up${i}.weight`) as tf.Tensor4D);
         x = instanceNormRelu(x, this.get(`R.norm${i}.gamma`), this.get(`R.norm${i}.beta`), true);

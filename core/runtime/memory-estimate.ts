@@ -94,8 +94,8 @@ export function moduleActivations(m: ModuleSpec): { units: number; extra: number
       return { units: s2 * c * (1 + 2 * rb), extra: s2 * (c + 2 * len + mask * (3 + 3 * c)), output: s2 * c };
     }
     case 'reconstructor':
-      // two transposed convs 2b@(2F)², b@(4F)², then conv7 to RGB and tanh
-      return { units: s2 * (8 * b + 16 * b), extra: 16 * s2 * 3 * 2, output: 16 * s2 * 3 };
+      // residual blocks 2 × 4b@F² each, two transposed convs 2b@(2F)², b@(4F)², then conv7 to RGB and tanh
+      return { units: s2 * (8 * b * rb + 8 * b + 16 * b), extra: 16 * s2 * 3 * 2, output: 16 * s2 * 3 };
     case 'generator': {
       const size = num(p, 'imageSize', 64);
       const n = Math.round(Math.log2(size / 16));

@@ -335,13 +335,15 @@ class Transformer(GanModule):
 
 
 class Reconstructor(GanModule):
-    """R: two k4 s2 transposed convs (IN + ReLU), conv7 to RGB, tanh."""
+    """R: optional residual blocks, two k4 s2 transposed convs (IN + ReLU), conv7 to RGB, tanh."""
 
     node_kind = "reconstructor"
 
     def make_specs(self, p: Mapping[str, Any]) -> List[VariableSpec]:
         b = int(p["baseChannels"])
+        blocks = [spec for i in range(int(p["resBlocks"])) for spec in res_block_specs(f"R.res{i}", 4 * b)]
         return [
+            *blocks,
             conv_transpose_spec("R.up0", 4, 4 * b, 2 * b),
             *norm_specs("R.norm0", 2 * b),
             conv_transpose_spec("R.up1", 4, 2 * b, b),
@@ -350,13 +352,15 @@ class Reconstructor(GanModule):
         ]
 
     def describe(self) -> str:
-        return f"base channels {self.int('baseChannels')}, image size {self.int('imageSize') or 'any'}"
+        return f"base channels {self.int('baseChannels')}, {self.int('resBlocks')} residual blocks, image size {self.int('imageSize') or 'any'}"
 
     def forward(self, feature: Tensor) -> Tensor:
         b = self.int("baseChannels")
         if feature.shape[1] != 4 * b:
             raise ValueError(f"Reconstructor: input 'feature' has {feature.shape[1]} channels but needs {4 * b} (4 × its base channels {b})")
         x = feature
+        for i in range(self.int("resBlocks")):
+            x = _res_block(self, x, f"R.res{i}")
         for i in (0, 1):
             x = _upsample2x(self, x, f"R.up{i}")
             x = instance_norm(x, self.w(f"R.norm{i}.gamma"), self.w(f"R.norm{i}.beta"), True)

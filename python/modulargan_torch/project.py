@@ -118,6 +118,7 @@ MODULE_PARAMS: Dict[str, Dict[str, Dict[str, Any]]] = {
     "reconstructor": {
         "imageSize": {"type": _INT, "title": "Image size", "default": 128, "min": 0, "max": 1024, "multipleOf": 4},
         "baseChannels": {"type": _INT, "title": "Base channels", "default": 64, "min": 4, "max": 512},
+        "resBlocks": {"type": _INT, "title": "Residual blocks", "default": 0, "min": 0, "max": 32},
         "weights": {"type": _PATH, "title": "Weights", "default": ""},
     },
     "discriminator": {

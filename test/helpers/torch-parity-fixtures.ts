@@ -44,6 +44,7 @@ const MODULE_CASES: { name: string; kind: string; params: Json; seed: number; in
   { name: 'transformer-mask-gain', kind: 'transformer', params: { baseChannels: 8, resBlocks: 2, attributes: [HAIR, SMILING], maskGain: 0.37 }, seed: 14, inputs: { feature: [3, 4, 4, 32], condition: [3, 4] } },
   { name: 'transformer-no-mask', kind: 'transformer', params: { baseChannels: 8, resBlocks: 1, attributes: [SMILING], useMask: false }, seed: 15, inputs: { feature: [2, 4, 4, 32], condition: [2, 1] } },
   { name: 'reconstructor', kind: 'reconstructor', params: { imageSize: 16, baseChannels: 8 }, seed: 16, inputs: { feature: [3, 4, 4, 32] } },
+  { name: 'reconstructor-res', kind: 'reconstructor', params: { imageSize: 16, baseChannels: 8, resBlocks: 2 }, seed: 19, inputs: { feature: [2, 4, 4, 32] } },
   { name: 'discriminator', kind: 'discriminator', params: { imageSize: 16, baseChannels: 8, depth: 3, attributes: [HAIR, SMILING] }, seed: 17, inputs: { image: [3, 16, 16, 3] } },
   { name: 'discriminator-no-attributes', kind: 'discriminator', params: { imageSize: 16, baseChannels: 4, depth: 2, attributes: [] }, seed: 18, inputs: { image: [2, 16, 16, 3] } },
 ];

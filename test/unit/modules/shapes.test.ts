@@ -59,7 +59,7 @@ describe('module output shapes match the catalogue', () => {
     for (const b of [4, 8])
       for (const r of [0, 1, 2]) {
         cases.push(['encoder', { imageSize: size, baseChannels: b, resBlocks: r }, { image: image(size) }]);
-        cases.push(['reconstructor', { imageSize: size, baseChannels: b }, { feature: feature(4 * b, size / 4) }]);
+        cases.push(['reconstructor', { imageSize: size, baseChannels: b, resBlocks: r }, { feature: feature(4 * b, size / 4) }]);
       }
   // imageSize 0: any size divisible by 4, not even square.
   cases.push(['encoder', { imageSize: 0, baseChannels: 4, resBlocks: 1 }, { image: image(12, 20) }]);

@@ -153,7 +153,7 @@ describe('weights counted from parameters', () => {
       ['generator', { imageSize: 64, baseChannels: 4, noiseLength: 8, attributes: [CELEBA.hair] }],
       ['transformer', { baseChannels: 4, resBlocks: 3, attributes: [CELEBA.hair, CELEBA.male], useMask: true }],
       ['transformer', { baseChannels: 4, resBlocks: 0, attributes: [CELEBA.smiling], useMask: false }],
-      ['reconstructor', { imageSize: 32, baseChannels: 8 }],
+      ['reconstructor', { imageSize: 32, baseChannels: 8, resBlocks: 2 }],
       ['discriminator', { imageSize: 32, baseChannels: 4, depth: 3, attributes: [CELEBA.hair] }],
     ];
     for (const [kind, params] of cases) {
