@@ -147,7 +147,6 @@ export interface LoadedRun {
 }
 
 
-/** The model options a project's run was trained with, for `graph` (its weights pointing where they should). */
 /**
  * The run's modules as its trainer built them (a shared D included), every D's weights from
  * beside the chosen checkpoint's: the project's `discriminatorWeights` name where a training

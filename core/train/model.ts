@@ -41,12 +41,19 @@ export interface Judge {
  */
 export class SharedJudge implements Judge {
   readonly params: Readonly<Record<string, unknown>>;
+  /** `slots` as runs of neighbours, [first, count]: what `slice` cuts out. */
+  private readonly runs: [number, number][] = [];
   constructor(
     readonly shared: Discriminator,
     readonly slots: readonly number[],
     attributes: readonly AttributeGroup[],
   ) {
     this.params = { ...shared.params, attributes };
+    for (const s of slots) {
+      const last = this.runs.at(-1);
+      if (last && last[0] + last[1] === s) last[1]++;
+      else this.runs.push([s, 1]);
+    }
   }
   get conditionLength(): number {
     return this.slots.length;
@@ -62,13 +69,7 @@ export class SharedJudge implements Judge {
    * gather's gradient needs a kernel (UnsortedSegmentSum) the wasm backend lacks.
    */
   slice(logits: tf.Tensor2D): tf.Tensor2D {
-    const runs: [number, number][] = [];
-    for (const s of this.slots) {
-      const last = runs.at(-1);
-      if (last && last[0] + last[1] === s) last[1]++;
-      else runs.push([s, 1]);
-    }
-    const parts = runs.map(([at, size]) => tf.slice(logits, [0, at], [-1, size]));
+    const parts = this.runs.map(([at, size]) => tf.slice(logits, [0, at], [-1, size]));
     return (parts.length === 1 ? parts[0]! : tf.concat(parts, 1)) as tf.Tensor2D;
   }
 }

@@ -40,6 +40,17 @@ describe('a shared discriminator', () => {
     });
   });
 
+  it('cuts slots that are not neighbours out of the head in their order, gradient included', async () => {
+    const model = await two();
+    const view = new SharedJudge(model.sharedD!.module, [1, 3, 4, 8], [COLOR_MNIST.color]);
+    tf.tidy(() => {
+      const logits = tf.tensor2d([[0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [10, 11, 12, 13, 14, 15, 16, 17, 18, 19]]);
+      expect(view.slice(logits).arraySync()).toEqual([[1, 3, 4, 8], [11, 13, 14, 18]]);
+      const grad = tf.grad((x) => tf.sum(tf.mul(view.slice(x as tf.Tensor2D), tf.tensor1d([1, 2, 3, 4]))))(logits) as tf.Tensor2D;
+      expect(grad.arraySync()[0]).toEqual([0, 1, 0, 2, 3, 0, 0, 0, 4, 0]);
+    });
+  });
+
   it("D's step: real images once against every transformer's fakes, every module's slots on real labels", async () => {
     const model = await two();
     const tr = new Trainer(model, settings({ lambdaClsFake: 1 }));
