@@ -8,8 +8,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
 import { type AttributeGroup, groupLength } from '../graph/ports';
 import type { Generator } from '../modules/generator';
-import { convNormRelu, resBlock } from '../modules/layers';
-import type { Transformer } from '../modules/transformer';
 import { gaussian } from '../runtime/noise';
 import type { TrainModel } from '../train/model';
 
@@ -77,19 +75,6 @@ export function targetLabels(
   return out;
 }
 
-/** T's f' alone: what the transformer computes before its mask blends it with f. */
-export function transformWithoutMask(t: Transformer, f: tf.Tensor4D, c: tf.Tensor2D): tf.Tensor4D {
-  const get = (name: string): tf.Tensor => t.variables[name]!;
-  return tf.tidy(() => {
-    const [n, h, w] = f.shape;
-    const len = t.conditionLength;
-    const tiled = tf.tile(tf.reshape(c, [n, 1, 1, len]), [1, h, w, 1]);
-    let x = convNormRelu(len ? (tf.concat([f, tiled], 3) as tf.Tensor4D) : f, get, 'T.conv0', 'T.norm0', 1, 1);
-    for (let i = 0; i < (t.params.resBlocks as number); i++) x = resBlock(x, get, `T.res${i}`);
-    return x;
-  });
-}
-
 export interface TranslateInput {
   /** N×S×S×3 source images (translation mode). */
   readonly images: Float32Array;
@@ -129,7 +114,7 @@ export async function translate(model: TrainModel, size: number, input: Translat
     for (const j of opts.chain) {
       const t = model.transformers[j]!;
       const c = pick(want, t.labelIndex);
-      if (opts.useMask === false) f = transformWithoutMask(t.module, f, c);
+      if (opts.useMask === false) f = t.module.unmasked(f, c);
       else {
         const out = t.module.apply({ feature: f, condition: c });
         f = out.feature;

@@ -3,8 +3,8 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedParams } from '../graph/catalogue';
-import { convNormRelu, resBlock } from './layers';
-import { ModuleBase, type Shape, type VariableSpec, convSpec, normSpecs, resBlockSpecs } from './module';
+import { convNormRelu, resBlockStack } from './layers';
+import { ModuleBase, type Shape, type VariableSpec, convSpec, normSpecs, resBlockStackSpecs } from './module';
 
 /** The weights an encoder with resolved parameters `p` declares (names, shapes, initialisers). */
 export function encoderWeights(p: ResolvedParams): VariableSpec[] {
@@ -16,7 +16,7 @@ export function encoderWeights(p: ResolvedParams): VariableSpec[] {
     ...normSpecs('E.norm1', 2 * b),
     convSpec('E.conv2', 4, 2 * b, 4 * b),
     ...normSpecs('E.norm2', 4 * b),
-    ...Array.from({ length: p.resBlocks as number }, (_, i) => resBlockSpecs(`E.res${i}`, 4 * b)).flat(),
+    ...resBlockStackSpecs('E.res', p.resBlocks as number, 4 * b),
   ];
 }
 
@@ -47,7 +47,7 @@ export class Encoder extends ModuleBase {
       let x = convNormRelu(inputs.image, this.get, 'E.conv0', 'E.norm0', 1, 3);
       x = convNormRelu(x, this.get, 'E.conv1', 'E.norm1', 2, 1);
       x = convNormRelu(x, this.get, 'E.conv2', 'E.norm2', 2, 1);
-      for (let i = 0; i < this.int('resBlocks'); i++) x = resBlock(x, this.get, `E.res${i}`);
+      x = resBlockStack(x, this.get, 'E.res', this.int('resBlocks'));
       return { feature: x };
     });
   }

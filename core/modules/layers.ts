@@ -87,3 +87,9 @@ export function resBlock(x: tf.Tensor4D, get: WeightLookup, name: string): tf.Te
   const z = conv2d(y, get(`${name}.conv1.weight`) as tf.Tensor4D, 1, 1);
   return tf.add(x, instanceNormRelu(z, get(`${name}.norm1.gamma`), get(`${name}.norm1.beta`), false));
 }
+
+/** `n` residual blocks in a row, named `${prefix}0`, `${prefix}1`, … (see resBlockStackSpecs). */
+export function resBlockStack(x: tf.Tensor4D, get: WeightLookup, prefix: string, n: number): tf.Tensor4D {
+  for (let i = 0; i < n; i++) x = resBlock(x, get, `${prefix}${i}`);
+  return x;
+}

@@ -49,6 +49,10 @@ export const resBlockSpecs = (name: string, c: number): VariableSpec[] => [
   ...normSpecs(`${name}.norm1`, c),
 ];
 
+/** The weights of `n` residual blocks named `${prefix}0`, `${prefix}1`, … (E, T and R stack them alike). */
+export const resBlockStackSpecs = (prefix: string, n: number, c: number): VariableSpec[] =>
+  Array.from({ length: n }, (_, i) => resBlockSpecs(`${prefix}${i}`, c)).flat();
+
 /** Defaults filled in and every value checked against the catalogue; throws with the reasons. */
 export function resolveModuleParams(kind: string, params: Readonly<Record<string, unknown>>): { def: NodeKindDef; params: ResolvedParams } {
   const def = nodeKind(kind);

@@ -5,14 +5,14 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedParams } from '../graph/catalogue';
-import { conv2d, instanceNormRelu, resBlock, upsample2x } from './layers';
-import { ModuleBase, type Shape, type VariableSpec, convSpec, convTransposeSpec, normSpecs, resBlockSpecs } from './module';
+import { conv2d, instanceNormRelu, resBlockStack, upsample2x } from './layers';
+import { ModuleBase, type Shape, type VariableSpec, convSpec, convTransposeSpec, normSpecs, resBlockStackSpecs } from './module';
 
 /** The weights a reconstructor with resolved parameters `p` declares (names, shapes, initialisers). */
 export function reconstructorWeights(p: ResolvedParams): VariableSpec[] {
   const b = p.baseChannels as number;
   return [
-    ...Array.from({ length: p.resBlocks as number }, (_, i) => resBlockSpecs(`R.res${i}`, 4 * b)).flat(),
+    ...resBlockStackSpecs('R.res', p.resBlocks as number, 4 * b),
     convTransposeSpec('R.up0', 4, 4 * b, 2 * b),
     ...normSpecs('R.norm0', 2 * b),
     convTransposeSpec('R.up1', 4, 2 * b, b),
@@ -46,7 +46,7 @@ export class Reconstructor extends ModuleBase {
     this.outputShapes({ feature: inputs.feature.shape });
     return tf.tidy(() => {
       let x = inputs.feature;
-      for (let i = 0; i < this.int('resBlocks'); i++) x = resBlock(x, this.get, `R.res${i}`);
+      x = resBlockStack(x, this.get, 'R.res', this.int('resBlocks'));
       for (const i of [0, 1]) {
         x = upsample2x(x, this.get(`R.up${i}.weight`) as tf.Tensor4D);
         x = instanceNormRelu(x, this.get(`R.norm${i}.gamma`), this.get(`R.norm${i}.beta`), true);

@@ -6,8 +6,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResolvedParams } from '../graph/catalogue';
 import { groupsLength, type AttributeGroup } from '../graph/ports';
-import { conv2d, convNormRelu, resBlock } from './layers';
-import { ModuleBase, type Shape, type VariableSpec, convSpec, normSpecs, resBlockSpecs } from './module';
+import { conv2d, convNormRelu, resBlockStack } from './layers';
+import { ModuleBase, type Shape, type VariableSpec, convSpec, normSpecs, resBlockStackSpecs } from './module';
 
 /** f_t = g'·f' + (1 − g')·f, with the mask g' (N×H×W×1) broadcast over channels. */
 export function maskedBlend(f: tf.Tensor4D, fPrime: tf.Tensor4D, mask: tf.Tensor4D): tf.Tensor4D {
@@ -23,7 +23,7 @@ export function transformerWeights(p: ResolvedParams): VariableSpec[] {
   const specs: VariableSpec[] = [
     convSpec('T.conv0', 3, c + groupsLength(p.attributes as AttributeGroup[]), c),
     ...normSpecs('T.norm0', c),
-    ...Array.from({ length: p.resBlocks as number }, (_, i) => resBlockSpecs(`T.res${i}`, c)).flat(),
+    ...resBlockStackSpecs('T.res', p.resBlocks as number, c),
   ];
   if (p.useMask) specs.push(convSpec('T.mask', 7, c, 1));
   return specs;
@@ -56,15 +56,23 @@ export class Transformer extends ModuleBase {
     return { feature: [n, h, w, c], mask: [n, h, w, 1] };
   }
 
+  /** f': what T computes before its mask blends it with f (the eval's "mask off" reads it too). */
+  unmasked(f: tf.Tensor4D, condition: tf.Tensor2D): tf.Tensor4D {
+    return tf.tidy(() => {
+      const [n, h, w] = f.shape;
+      const len = this.conditionLength;
+      const tiled = tf.tile(tf.reshape(condition, [n, 1, 1, len]), [1, h, w, 1]);
+      const x = convNormRelu(len ? tf.concat([f, tiled], 3) as tf.Tensor4D : f, this.get, 'T.conv0', 'T.norm0', 1, 1);
+      return resBlockStack(x, this.get, 'T.res', this.int('resBlocks'));
+    });
+  }
+
   apply(inputs: { feature: tf.Tensor4D; condition: tf.Tensor2D }): { feature: tf.Tensor4D; mask: tf.Tensor4D } {
     this.outputShapes({ feature: inputs.feature.shape, condition: inputs.condition.shape });
     return tf.tidy(() => {
       const f = inputs.feature;
       const [n, h, w] = f.shape;
-      const len = this.conditionLength;
-      const tiled = tf.tile(tf.reshape(inputs.condition, [n, 1, 1, len]), [1, h, w, 1]);
-      let x = convNormRelu(len ? tf.concat([f, tiled], 3) as tf.Tensor4D : f, this.get, 'T.conv0', 'T.norm0', 1, 1);
-      for (let i = 0; i < this.int('resBlocks'); i++) x = resBlock(x, this.get, `T.res${i}`);
+      const x = this.unmasked(f, inputs.condition);
       if (!this.useMask) return { feature: x, mask: tf.ones([n, h, w, 1]) as tf.Tensor4D };
       const logits = conv2d(x, this.get('T.mask.weight') as tf.Tensor4D, 1, 3);
       const gain = this.params.maskGain as number;

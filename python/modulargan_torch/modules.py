@@ -60,6 +60,11 @@ def res_block_specs(name: str, c: int) -> List[VariableSpec]:
     return [conv_spec(f"{name}.conv0", 3, c, c), *norm_specs(f"{name}.norm0", c), conv_spec(f"{name}.conv1", 3, c, c), *norm_specs(f"{name}.norm1", c)]
 
 
+def res_block_stack_specs(prefix: str, n: int, c: int) -> List[VariableSpec]:
+    """The weights of n residual blocks named prefix0, prefix1, ... (E, T and R stack them alike)."""
+    return [spec for i in range(n) for spec in res_block_specs(f"{prefix}{i}", c)]
+
+
 def initial_value(spec: VariableSpec, seed: float) -> np.ndarray:
     """The studio's initial value of one weight: a function of (seed, name) only."""
     size = int(np.prod(spec.shape))
@@ -194,6 +199,13 @@ def _res_block(m: GanModule, x: Tensor, name: str) -> Tensor:
     return x + instance_norm(z, m.w(f"{name}.norm1.gamma"), m.w(f"{name}.norm1.beta"), False)
 
 
+def _res_block_stack(m: GanModule, x: Tensor, prefix: str) -> Tensor:
+    """The module's resBlocks residual blocks in a row, named prefix0, prefix1, ..."""
+    for i in range(m.int("resBlocks")):
+        x = _res_block(m, x, f"{prefix}{i}")
+    return x
+
+
 def _upsample2x(m: GanModule, x: Tensor, name: str) -> Tensor:
     return F.conv_transpose2d(x, m.w(f"{name}.weight"), stride=2, padding=1)
 
@@ -207,8 +219,7 @@ class Encoder(GanModule):
         b = int(p["baseChannels"])
         specs = [conv_spec("E.conv0", 7, 3, b), *norm_specs("E.norm0", b), conv_spec("E.conv1", 4, b, 2 * b), *norm_specs("E.norm1", 2 * b)]
         specs += [conv_spec("E.conv2", 4, 2 * b, 4 * b), *norm_specs("E.norm2", 4 * b)]
-        for i in range(int(p["resBlocks"])):
-            specs += res_block_specs(f"E.res{i}", 4 * b)
+        specs += res_block_stack_specs("E.res", int(p["resBlocks"]), 4 * b)
         return specs
 
     def describe(self) -> str:
@@ -224,8 +235,7 @@ class Encoder(GanModule):
         x = _conv_norm_relu(self, image, "E.conv0", "E.norm0", 1, 3)
         x = _conv_norm_relu(self, x, "E.conv1", "E.norm1", 2, 1)
         x = _conv_norm_relu(self, x, "E.conv2", "E.norm2", 2, 1)
-        for i in range(self.int("resBlocks")):
-            x = _res_block(self, x, f"E.res{i}")
+        x = _res_block_stack(self, x, "E.res")
         return x
 
 
@@ -282,8 +292,7 @@ class Transformer(GanModule):
     def make_specs(self, p: Mapping[str, Any]) -> List[VariableSpec]:
         c = 4 * int(p["baseChannels"])
         specs = [conv_spec("T.conv0", 3, c + groups_length(p["attributes"]), c), *norm_specs("T.norm0", c)]
-        for i in range(int(p["resBlocks"])):
-            specs += res_block_specs(f"T.res{i}", c)
+        specs += res_block_stack_specs("T.res", int(p["resBlocks"]), c)
         if p["useMask"]:
             specs.append(conv_spec("T.mask", 7, c, 1))
         return specs
@@ -324,8 +333,7 @@ class Transformer(GanModule):
         else:
             x = torch.cat([feature, tiled], 1) if length else feature
             x = instance_norm(F.conv2d(x, weight, padding=1), self.w("T.norm0.gamma"), self.w("T.norm0.beta"), True)
-        for i in range(self.int("resBlocks")):
-            x = _res_block(self, x, f"T.res{i}")
+        x = _res_block_stack(self, x, "T.res")
         if not self.use_mask:
             return x, torch.ones(n, 1, h, w, dtype=x.dtype, device=x.device)
         logits = F.conv2d(x, self.w("T.mask.weight"), stride=1, padding=3)
@@ -341,9 +349,8 @@ class Reconstructor(GanModule):
 
     def make_specs(self, p: Mapping[str, Any]) -> List[VariableSpec]:
         b = int(p["baseChannels"])
-        blocks = [spec for i in range(int(p["resBlocks"])) for spec in res_block_specs(f"R.res{i}", 4 * b)]
         return [
-            *blocks,
+            *res_block_stack_specs("R.res", int(p["resBlocks"]), 4 * b),
             conv_transpose_spec("R.up0", 4, 4 * b, 2 * b),
             *norm_specs("R.norm0", 2 * b),
             conv_transpose_spec("R.up1", 4, 2 * b, b),
@@ -359,8 +366,7 @@ class Reconstructor(GanModule):
         if feature.shape[1] != 4 * b:
             raise ValueError(f"Reconstructor: input 'feature' has {feature.shape[1]} channels but needs {4 * b} (4 × its base channels {b})")
         x = feature
-        for i in range(self.int("resBlocks")):
-            x = _res_block(self, x, f"R.res{i}")
+        x = _res_block_stack(self, x, "R.res")
         for i in (0, 1):
             x = _upsample2x(self, x, f"R.up{i}")
             x = instance_norm(x, self.w(f"R.norm{i}.gamma"), self.w(f"R.norm{i}.beta"), True)

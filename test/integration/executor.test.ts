@@ -36,7 +36,7 @@ function chain(order: string[]): Graph {
   const nodes: GraphNode[] = [
     { id: 'img', kind: 'image-input', params: { path: faces } },
     { id: 'E', kind: 'encoder', params: { imageSize: SIZE, baseChannels: BASE, resBlocks: 1 } },
-    { id: 'R', kind: 'reconstructor', params: { imageSize: SIZE, baseChannels: BASE } },
+    { id: 'R', kind: 'reconstructor', params: { imageSize: SIZE, baseChannels: BASE, resBlocks: 1 } },
     { id: 'out', kind: 'image-output', params: {} },
   ];
   const edges: GraphEdge[] = [{ id: 'a', from: { node: 'img', port: 'image' }, to: { node: 'E', port: 'image' } }];
@@ -101,7 +101,7 @@ describe('executor', () => {
     const { hashSeed } = await import('../../core/modules/random');
     const { readImage } = await import('../../core/data/images');
     const E = createModule('encoder', { imageSize: SIZE, baseChannels: BASE, resBlocks: 1 }, hashSeed(3, 'E'));
-    const R = createModule('reconstructor', { imageSize: SIZE, baseChannels: BASE }, hashSeed(3, 'R'));
+    const R = createModule('reconstructor', { imageSize: SIZE, baseChannels: BASE, resBlocks: 1 }, hashSeed(3, 'R'));
     const x = tf.tensor4d((await readImage(join(faces, 'face0.png'), SIZE)).data, [1, SIZE, SIZE, 3]);
     const { applyModule } = await import('../../core/modules/create');
     const ref = tf.tidy(() => applyModule(R, { feature: applyModule(E, { image: x }).feature! }).image!.dataSync());

@@ -77,7 +77,7 @@ export function exportPlan(
         break;
       }
       case 'reconstructor':
-        set(s.node, 'image', emit().reconstructor(get(s, 'feature')));
+        set(s.node, 'image', emit().reconstructor(get(s, 'feature'), p.resBlocks as number));
         break;
       case 'mask-sum': {
         const masks = (s.inputs.masks ?? []).map((r) => value.get(`${r.node}\u0000${r.port}`)!);

@@ -64,12 +64,17 @@ export class ModuleEmitter {
     return this.g.op('Add', [x, n]);
   }
 
+  /** `n` residual blocks named `${prefix}0`, `${prefix}1`, … (core/modules/layers.ts resBlockStack). */
+  resBlockStack(x: string, prefix: string, n: number): string {
+    for (let i = 0; i < n; i++) x = this.resBlock(x, `${prefix}${i}`);
+    return x;
+  }
+
   encoder(image: string, resBlocks: number): string {
     let x = this.normRelu(this.conv(image, 'E.conv0', 1, 3), 'E.norm0');
     x = this.normRelu(this.conv(x, 'E.conv1', 2, 1), 'E.norm1');
     x = this.normRelu(this.conv(x, 'E.conv2', 2, 1), 'E.norm2');
-    for (let i = 0; i < resBlocks; i++) x = this.resBlock(x, `E.res${i}`);
-    return x;
+    return this.resBlockStack(x, 'E.res', resBlocks);
   }
 
   /** Returns the transformed feature map and the mask g' (N×1×H×W). */
@@ -83,7 +88,7 @@ export class ModuleEmitter {
       x = g.op('Concat', [f, tiled], { axis: 1 });
     }
     x = this.normRelu(this.conv(x, 'T.conv0', 1, 1), 'T.norm0');
-    for (let i = 0; i < resBlocks; i++) x = this.resBlock(x, `T.res${i}`);
+    x = this.resBlockStack(x, 'T.res', resBlocks);
     if (!useMask) return { feature: x, mask: g.op('Expand', [g.scalar(1), nhw(1)]) };
     const logits = this.conv(x, 'T.mask', 1, 3);
     const mask = g.op('Mul', [g.op('Add', [g.op('Tanh', [maskGain === 1 ? logits : g.op('Mul', [logits, g.scalar(maskGain)])]), g.scalar(1)]), g.scalar(0.5)]);
@@ -91,8 +96,8 @@ export class ModuleEmitter {
     return { feature: g.op('Add', [f, g.op('Mul', [mask, g.op('Sub', [x, f])])]), mask };
   }
 
-  reconstructor(feature: string): string {
-    let x = feature;
+  reconstructor(feature: string, resBlocks: number): string {
+    let x = this.resBlockStack(feature, 'R.res', resBlocks);
     for (const i of [0, 1]) x = this.normRelu(this.convTranspose(x, `R.up${i}`, 2, 1), `R.norm${i}`);
     return this.g.op('Tanh', [this.conv(x, 'R.conv2', 1, 3)]);
   }

@@ -121,6 +121,19 @@ describe('transformer', () => {
     t.dispose();
   });
 
+  it("f′ alone (unmasked) is what the mask blends: T with the mask off over the same weights", () => {
+    const off = new Transformer({ baseChannels: B, resBlocks: 1, attributes: [CELEBA.hair], useMask: false }, 1);
+    tf.tidy(() => {
+      const f = feature(9);
+      const c = oneHotRows(2, 3);
+      const alone = hair.unmasked(f, c);
+      expect(tf.max(tf.abs(tf.sub(alone, off.apply({ feature: f, condition: c }).feature))).dataSync()[0]).toBeLessThan(1e-6);
+      const { feature: out, mask } = hair.apply({ feature: f, condition: c });
+      expect(tf.max(tf.abs(tf.sub(out, maskedBlend(f, alone, mask)))).dataSync()[0]).toBeLessThan(1e-6);
+    });
+    off.dispose();
+  });
+
   it('refuses a feature map or condition of the wrong size, naming the port', () => {
     expect(() => hair.apply({ feature: seededUniform([2, 4, 4, 8], 1) as tf.Tensor4D, condition: oneHotRows(2, 3) })).toThrow(
       "Transformer: input 'feature' has shape 2x4x4x8 but needs NxHxWx16 (4 × its base channels 4)",
