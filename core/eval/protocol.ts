@@ -144,10 +144,12 @@ export interface ProtocolOptions {
   readonly pictures?: number;
   readonly chunk?: number;
   /**
-   * Module orders and counterfactual pixel scores (default on). Off for the measurement during
-   * training: it needs only what every target's translations give (errors, accuracies, FID).
+   * Module orders and the identity passes (default on). Off for the measurement during
+   * training: it needs only what every target's translations give.
    */
   readonly ablations?: boolean;
+  /** The pixel scores against the exact counterfactual, where the dataset renders one (default: as `ablations`). */
+  readonly counterfactuals?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -180,7 +182,7 @@ export async function runProtocol(dataset: Dataset, classifier: AttributeClassif
   const chainFor = (t: Target) => tGroups.map((gs, j) => (gs.some((g) => t.groups.includes(g.name)) ? j : -1)).filter((j) => j >= 0);
   const methods: MethodSpec[] = [{ name: 'ModularGAN', model: modular, single: false, full: true }, ...others];
   const ablations = opts.ablations ?? true;
-  const faces = ablations && hasCounterfactuals(dataset) && modular.mode === 'translation' ? dataset : undefined;
+  const faces = (opts.counterfactuals ?? ablations) && hasCounterfactuals(dataset) && modular.mode === 'translation' ? dataset : undefined;
   // Any dataset with an encoder: how much of a face survives E, R and the transformers when no
   // change is asked. It bounds the counterfactual scores and, unlike them, needs no exact answer.
   const identity = ablations && modular.mode === 'translation';

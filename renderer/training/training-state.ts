@@ -76,7 +76,7 @@ export const INITIAL_TRAINING: TrainingState = {
   cannotPause: null,
 };
 
-/** Keys training.monitor logs (eval_fid, eval_error, eval_acc_<group>, eval_kept): a chart of their own, not losses. */
+/** Keys training.monitor logs (eval_fid, eval_error, eval_acc_<group>, eval_kept, eval_l1): a chart of their own, not losses. */
 export const MEASURED_PREFIX = 'eval_';
 
 /**

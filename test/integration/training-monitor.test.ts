@@ -10,6 +10,7 @@ import { createTrainingMonitor } from '../../core/eval/monitor';
 import { readIndex } from '../../core/train/checkpoint';
 import { runTraining } from '../../core/train/run';
 import { trainProject } from '../../core/engine/train';
+import { SYNTHETIC_FACES } from '../../core/graph/attributes';
 import { asTranslation, readLog, tinyProject } from '../helpers/training';
 import { useCpuBackend } from '../helpers/tf';
 
@@ -147,5 +148,30 @@ describe('training.monitor', () => {
     const third = await evalBest('report-3');
     expect(runOf(third, 'StarGAN baseline').note).toMatch(/its best checkpoint is chosen by the reconstruction and cycle losses, the ModularGAN run's by the monitored FID/);
     expect(runOf(third, 'ModularGAN, λ_cyc = 0').note).toBeUndefined();
+  }, 180_000);
+
+  it('on synthetic faces also logs identity: the worst target\'s L1 to the exact counterfactual, as eval gives it', async () => {
+    const file = tinyProject((p) => {
+      asTranslation(p);
+      p.datasets = [{ id: 'faces', source: 'synthetic-faces', imageSize: 32, seed: 1 }];
+      Object.assign(p.training as object, { dataset: 'faces', iterations: 2, batchSize: 2, nCritic: 1, checkpointEvery: 100, sampleEvery: 100, dDepth: 2, monitor: { ...monitor, every: 2 } });
+      const nodes = (p.graph as { nodes: { id: string; params: Record<string, unknown> }[] }).nodes;
+      nodes.find((n) => n.id === 'T_color')!.params.attributes = [SYNTHETIC_FACES.hair];
+      nodes.find((n) => n.id === 'T_background')!.params.attributes = [SYNTHETIC_FACES.smiling];
+    }, 'faces-monitor');
+    await trainProject({ file, backend: 'cpu' });
+    const logged = readLog(join(dirname(file), 'faces-monitor.train', 'log.jsonl'))[1]!;
+    expect(logged.eval_l1).toBeGreaterThan(0);
+    const { report } = await evaluateProject(file, {
+      reportDir: join(dirname(file), 'report'),
+      maxImages: monitor.images,
+      seed: monitor.seed,
+      classifierIterations: monitor.classifierIterations,
+      classifierWidth: monitor.classifierWidth,
+      baseline: 'skip',
+    });
+    const l1 = report.counterfactual!.filter((c) => c.method === 'ModularGAN').map((c) => c.scores.l1);
+    expect(l1).toHaveLength(3);
+    expect(logged.eval_l1).toBeCloseTo(Math.max(...l1), 9);
   }, 180_000);
 });
