@@ -4,8 +4,9 @@
 // the FID of those translations, with every transformer asked for a change the fraction of
 // items where each attribute is read as asked, the worst target's fraction of other
 // attributes kept and, where the dataset renders the exact answer (synthetic faces), the worst
-// target's L1 distance to it: identity, which FID and the classifier do not see. The items, targets, seed and classifier are
-// eval's, so eval of the checkpoint written at that iteration gives the same numbers.
+// target's L1 distance to it: identity, which FID and the classifier do not see. The items,
+// targets, seed and classifier are eval's, so eval of the checkpoint written at that iteration
+// gives the same numbers.
 
 import type { Dataset } from '../data/dataset';
 import type { TrainModel } from '../train/model';
