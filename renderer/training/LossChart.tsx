@@ -9,8 +9,23 @@ import type { LossSeries } from './training-state';
 
 const COLOURS = ['#e6194b', '#3cb44b', '#ffe119', '#4363d8', '#f58231', '#911eb4', '#46f0f0', '#f032e6', '#bcf60c', '#fabebe', '#008080'];
 
-/** `title` and `smoothable`: the measured values (training.monitor) are a few raw points, not smoothed. */
-export function LossChart({ series, title = 'Losses', smoothable = true, testId = 'loss-chart' }: { series: LossSeries; title?: string; smoothable?: boolean; testId?: string }) {
+/**
+ * `title` and `smoothable`: the measured values (training.monitor) are a few raw points, not
+ * smoothed. `axisOf`: a term's scale; terms off the default 'y' get a right-hand axis.
+ */
+export function LossChart({
+  series,
+  title = 'Losses',
+  smoothable = true,
+  testId = 'loss-chart',
+  axisOf,
+}: {
+  series: LossSeries;
+  title?: string;
+  smoothable?: boolean;
+  testId?: string;
+  axisOf?: (term: string) => string;
+}) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const [smoothing, setSmoothing] = useState(smoothable ? 0.6 : 0);
@@ -21,6 +36,7 @@ export function LossChart({ series, title = 'Losses', smoothable = true, testId 
     [series, terms, smoothing],
   );
 
+  const right = [...new Set(terms.map((t) => axisOf?.(t) ?? 'y'))].filter((s) => s !== 'y');
   // A new set of terms needs a new plot; otherwise only the data changes (keeps the zoom).
   useEffect(() => {
     if (!box.current) return;
@@ -28,8 +44,15 @@ export function LossChart({ series, title = 'Losses', smoothable = true, testId 
       width: Math.max(320, box.current.clientWidth - 8),
       height: 220,
       scales: { x: { time: false } },
-      axes: [{ stroke: '#aab', grid: { stroke: '#333a' } }, { stroke: '#aab', grid: { stroke: '#333a' } }],
-      series: [{ label: 'iteration' }, ...terms.map((t, i) => ({ label: t, stroke: COLOURS[i % COLOURS.length], width: 1.5, spanGaps: true, ...(smoothable ? {} : { points: { show: true, size: 6 } }) }))],
+      axes: [
+        { stroke: '#aab', grid: { stroke: '#333a' } },
+        { stroke: '#aab', grid: { stroke: '#333a' } },
+        ...right.map((scale) => ({ scale, side: 1 as const, stroke: '#aab', grid: { show: false }, label: scale })),
+      ],
+      series: [
+        { label: 'iteration' },
+        ...terms.map((t, i) => ({ label: t, scale: axisOf?.(t) ?? 'y', stroke: COLOURS[i % COLOURS.length], width: 1.5, spanGaps: true, ...(smoothable ? {} : { points: { show: true, size: 6 } }) })),
+      ],
       cursor: { drag: { x: true, y: false } },
     };
     plot.current = new uPlot(opts, data, box.current);
@@ -51,7 +74,7 @@ export function LossChart({ series, title = 'Losses', smoothable = true, testId 
     if (plot.current && x.length > 1) plot.current.setScale('x', { min: x[0]!, max: x.at(-1)! });
   };
   return (
-    <section className="loss-chart" data-testid={testId} data-points={series.x.length}>
+    <section className="loss-chart" data-testid={testId} data-points={series.x.length} data-right-axes={right.join(',')}>
       <div className="chart-tools">
         <h3>{title}</h3>
         {smoothable && (

@@ -18,7 +18,7 @@ import { SampleGrid } from './SampleGrid';
 import { TrainingPalette } from './TrainingPalette';
 import { TrainingSettings } from './TrainingSettings';
 import type { TrainingController } from './training-controller';
-import { splitMeasured } from './training-state';
+import { measuredAxis, splitMeasured } from './training-state';
 import { useTraining } from './use-training';
 
 /** What the training graph's quick add offers: what its palette offers. */
@@ -30,7 +30,7 @@ function Curves({ c }: { c: TrainingController }) {
   return (
     <>
       <LossChart series={losses} />
-      {measured.x.length > 0 && <LossChart series={measured} title="Measured (training.monitor): FID, error, accuracy" smoothable={false} testId="measured-chart" />}
+      {measured.x.length > 0 && <LossChart series={measured} title="Measured (training.monitor): FID (right axis), error, accuracy, kept, L1" smoothable={false} testId="measured-chart" axisOf={measuredAxis} />}
     </>
   );
 }

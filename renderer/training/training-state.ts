@@ -80,6 +80,12 @@ export const INITIAL_TRAINING: TrainingState = {
 export const MEASURED_PREFIX = 'eval_';
 
 /**
+ * The axis a measured value is drawn against: FID (tens to thousands) on a right-hand axis of its
+ * own, so the fractions and L1 distances on the left (0 to 1) are not flattened against zero.
+ */
+export const measuredAxis = (term: string): 'FID' | 'y' => (term.startsWith('eval_fid') ? 'FID' : 'y');
+
+/**
  * The losses, and the measured values on the iterations that have one (a few points a run, at
  * another scale than the losses: FID in the hundreds, accuracies in [0, 1]).
  */

@@ -21,7 +21,9 @@ const DEMO = join(REPO_ROOT, 'test', 'fixtures', 'demo', 'demo.mgproj.json');
 type Json = Record<string, unknown>;
 /** The tiny project, made runnable in the editor too: inputs for G and the transformers, an output. */
 function runnable(p: Json): void {
-  Object.assign(p.training as Json, { backend: 'wasm', iterations: 400, decayFrom: 200, sampleEvery: 2, checkpointEvery: 4 });
+  // A small monitor (a tiny classifier, 8 items) so the measured chart shows too.
+  const monitor = { every: 6, images: 8, seed: 0, classifierIterations: 4, classifierWidth: 2 };
+  Object.assign(p.training as Json, { backend: 'wasm', iterations: 400, decayFrom: 200, sampleEvery: 2, checkpointEvery: 4, monitor });
   asRunnable(p);
 }
 
@@ -73,6 +75,11 @@ describe('the Training view in Chromium', () => {
     expect(await page.locator('[data-testid="loss-chart"] canvas').count()).toBeGreaterThan(0);
     expect(await page.getByTestId('train-lr').textContent()).toMatch(/lr 1\.00e-3/);
     expect(await page.getByTestId('train-stats').textContent()).toMatch(/it\/s/);
+    // The monitor's values in a chart of their own: FID on a right-hand axis, the fractions on the left.
+    const measured = page.getByTestId('measured-chart');
+    await measured.waitFor({ timeout: 60_000 });
+    expect(await measured.getAttribute('data-right-axes')).toBe('FID');
+    expect(await measured.locator('canvas').count()).toBeGreaterThan(0);
     await shot('training-2-running');
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EMPTY_SERIES, appendLosses, splitMeasured } from '../../../renderer/training/training-state';
+import { EMPTY_SERIES, appendLosses, measuredAxis, splitMeasured } from '../../../renderer/training/training-state';
 
 describe('the training view: losses and measured values (training.monitor)', () => {
   it('plots eval_* apart from the losses, on the iterations that have them only', () => {
@@ -13,6 +13,11 @@ describe('the training view: losses and measured values (training.monitor)', () 
     expect(losses.x).toEqual([1, 2, 3, 4]);
     expect(measured.x).toEqual([2, 4]);
     expect(measured.terms).toEqual({ eval_fid: [300, 250], eval_acc_hair: [0.4, 0.7] });
+  });
+
+  it('draws FID against an axis of its own, the fractions and distances against the left one', () => {
+    expect(measuredAxis('eval_fid')).toBe('FID');
+    for (const k of ['eval_error', 'eval_acc_hair', 'eval_kept', 'eval_l1']) expect(measuredAxis(k), k).toBe('y');
   });
 
   it('has no measured chart without monitoring', () => {
