@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { colorMnist } from '../../core/data/colormnist';
-import { evaluateProject } from '../../core/eval/evaluate';
+import { type EvalOptions, evaluateProject } from '../../core/eval/evaluate';
 import { variantFile } from '../../core/eval/runs';
 import { createTrainingMonitor } from '../../core/eval/monitor';
 import { readIndex } from '../../core/train/checkpoint';
@@ -17,6 +17,18 @@ import { useCpuBackend } from '../helpers/tf';
 beforeAll(useCpuBackend);
 
 const monitor = { every: 3, images: 12, seed: 2, classifierIterations: 6, classifierWidth: 2 };
+
+/** `modulargan eval` of the project alone, with the monitor's items, seed and classifier. */
+const evalAsMonitored = (file: string, dir: string, more: Partial<EvalOptions> = {}) =>
+  evaluateProject(file, {
+    reportDir: join(dirname(file), dir),
+    maxImages: monitor.images,
+    seed: monitor.seed,
+    classifierIterations: monitor.classifierIterations,
+    classifierWidth: monitor.classifierWidth,
+    baseline: 'skip',
+    ...more,
+  });
 
 describe('training.monitor', () => {
   it('logs eval FID and accuracies every N iterations that equal a separate eval of that checkpoint, and can pick the best by FID', async () => {
@@ -47,14 +59,7 @@ describe('training.monitor', () => {
     expect(index.checkpoints.find((c) => c.path === 'iter-000003')!.score).toBeCloseTo(logged.eval_fid!, 9);
 
     // A separate evaluation of that checkpoint, with the same items, seed and classifier.
-    const { report } = await evaluateProject(file, {
-      reportDir: join(dirname(file), 'report'),
-      maxImages: monitor.images,
-      seed: monitor.seed,
-      classifierIterations: monitor.classifierIterations,
-      classifierWidth: monitor.classifierWidth,
-      baseline: 'skip',
-    });
+    const { report } = await evalAsMonitored(file, 'report');
     const fid = report.fid.find((f) => f.method === 'ModularGAN')!.value!;
     expect(fid).toBeCloseTo(logged.eval_fid!, 6);
     const modular = report.classificationError.rows.find((r) => r.method === 'ModularGAN')!;
@@ -70,15 +75,7 @@ describe('training.monitor', () => {
     // --checkpoint picks either by name.
     expect((await runTraining(file, { iterations: 4, resume: true })).status).toBe('done');
     const evalOf = (checkpoint?: 3 | 5 | 'best') =>
-      evaluateProject(file, {
-        reportDir: join(dirname(file), `report-${checkpoint ?? 'newest'}`),
-        maxImages: monitor.images,
-        seed: monitor.seed,
-        classifierIterations: monitor.classifierIterations,
-        classifierWidth: monitor.classifierWidth,
-        baseline: 'skip',
-        ...(checkpoint === undefined ? {} : { checkpoint }),
-      }).then((r) => ({ iteration: r.report.runs[0]!.iteration, fid: r.report.fid[0]!.value! }));
+      evalAsMonitored(file, `report-${checkpoint ?? 'newest'}`, checkpoint === undefined ? {} : { checkpoint }).then((r) => ({ iteration: r.report.runs[0]!.iteration, fid: r.report.fid[0]!.value! }));
     expect((await evalOf()).iteration).toBe(4);
     for (const which of ['best', 3] as const) {
       const r = await evalOf(which);
@@ -111,15 +108,7 @@ describe('training.monitor', () => {
     }, 'best');
     await trainProject({ file, backend: 'cpu' });
     const evalBest = (name: string) =>
-      evaluateProject(file, {
-        reportDir: join(dirname(file), name),
-        maxImages: monitor.images,
-        seed: monitor.seed,
-        classifierIterations: monitor.classifierIterations,
-        classifierWidth: monitor.classifierWidth,
-        checkpoint: 'best',
-        noCycle: 'train',
-      }).then((r) => r.report);
+      evalAsMonitored(file, name, { baseline: 'train', checkpoint: 'best', noCycle: 'train' }).then((r) => r.report);
     const first = await evalBest('report-1');
     const runOf = (report: typeof first, method: string) => report.runs.find((r) => r.method === method)!;
     expect(first.runs.filter((r) => r.note)).toEqual([]);
@@ -153,7 +142,8 @@ describe('training.monitor', () => {
   it('on synthetic faces also logs identity: the worst target\'s L1 to the exact counterfactual, as eval gives it', async () => {
     const file = tinyProject((p) => {
       asTranslation(p);
-      p.datasets = [{ id: 'faces', source: 'synthetic-faces', imageSize: 32, seed: 1 }];
+      p.datasets = [{ id: 'faces', source: 'synthetic-faces', imageSize: 16, seed: 1 }];
+      for (const n of (p.graph as { nodes: { kind: string; params: Record<string, unknown> }[] }).nodes) if (n.kind !== 'transformer') n.params.imageSize = 16;
       Object.assign(p.training as object, { dataset: 'faces', iterations: 2, batchSize: 2, nCritic: 1, checkpointEvery: 100, sampleEvery: 100, dDepth: 2, monitor: { ...monitor, every: 2 } });
       const nodes = (p.graph as { nodes: { id: string; params: Record<string, unknown> }[] }).nodes;
       nodes.find((n) => n.id === 'T_color')!.params.attributes = [SYNTHETIC_FACES.hair];
@@ -162,14 +152,7 @@ describe('training.monitor', () => {
     await trainProject({ file, backend: 'cpu' });
     const logged = readLog(join(dirname(file), 'faces-monitor.train', 'log.jsonl'))[1]!;
     expect(logged.eval_l1).toBeGreaterThan(0);
-    const { report } = await evaluateProject(file, {
-      reportDir: join(dirname(file), 'report'),
-      maxImages: monitor.images,
-      seed: monitor.seed,
-      classifierIterations: monitor.classifierIterations,
-      classifierWidth: monitor.classifierWidth,
-      baseline: 'skip',
-    });
+    const { report } = await evalAsMonitored(file, 'report');
     const l1 = report.counterfactual!.filter((c) => c.method === 'ModularGAN').map((c) => c.scores.l1);
     expect(l1).toHaveLength(3);
     expect(logged.eval_l1).toBeCloseTo(Math.max(...l1), 9);
