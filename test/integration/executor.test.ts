@@ -29,6 +29,8 @@ const T = [
   // A mask gain other than 1, so the onnxruntime parity check covers it too.
   { id: 'Ts', attrs: [SYNTHETIC_FACES.smiling], values: { smiling: '1' }, extra: { maskGain: 0.3 } },
   { id: 'Tg', attrs: [SYNTHETIC_FACES.glasses], values: { glasses: '0' } },
+  // Without a mask (f' replaces f, the mask port gives ones): the parity check covers that path too.
+  { id: 'Tn', attrs: [SYNTHETIC_FACES.glasses], values: { glasses: '1' }, extra: { useMask: false } },
 ];
 
 /** image -> E -> the transformers in `order` -> R -> output, masks summed into a preview. */
@@ -112,8 +114,8 @@ describe('executor', () => {
   });
 
   it('gives the same images through onnxruntime as through tfjs', async () => {
-    const a = await collect(chain(['Th', 'Ts']), 'tfjs');
-    const b = await collect(chain(['Th', 'Ts']), 'onnxruntime');
+    const a = await collect(chain(['Th', 'Ts', 'Tn']), 'tfjs');
+    const b = await collect(chain(['Th', 'Ts', 'Tn']), 'onnxruntime');
     expect(b.result.engine).toMatch(/^onnxruntime/);
     expect(maxDiff(a.all('out'), b.all('out'))).toBeLessThan(1e-4);
     expect(maxDiff(a.all('mask:sum'), b.all('mask:sum'))).toBeLessThan(1e-4);
