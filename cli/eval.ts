@@ -2,7 +2,7 @@
 // (classification error per target, the StarGAN-style baseline, ablations, FID, pictures):
 // flags in, lines out; the work is core/engine's evaluate.
 
-import { evaluate } from '../core/engine/eval';
+import { type EvalReport, evaluate } from '../core/engine/eval';
 
 export interface EvalCommandOptions {
   report?: string;
@@ -28,6 +28,41 @@ const count = (v: string | undefined, name: string, min = 1): number | undefined
   if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number of at least ${min}, got '${v}'`);
   return n;
 };
+
+/** The report's tables as the command prints them: one title line, then a line per method. */
+export function summaryLines(r: EvalReport): string[] {
+  const lines: string[] = [];
+  const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+  const print = (title: string, t: NonNullable<typeof r.attributeAccuracy>, fmt = pct) => {
+    lines.push(`${title} (${t.columns.join(', ')}):`);
+    // A target that changes every attribute has nothing to keep: '–', as in the report.
+    for (const row of t.rows) lines.push(`  ${row.method}: ${row.status === 'ok' ? t.columns.map((c) => (row.values[c] === undefined ? '–' : fmt(row.values[c]))).join(', ') : row.status}`);
+  };
+  // Rows of (method, target, scores) as one line per method, targets in the report's order.
+  const perTarget = <T extends { method: string; target: string }>(title: string, rows: readonly T[], fmt: (row: T) => string) => {
+    const methods = [...new Set(rows.map((c) => c.method))];
+    const of = (m: string) => rows.filter((c) => c.method === m);
+    lines.push(`${title} (${of(methods[0]!).map((c) => c.target).join(', ')}):`);
+    for (const m of methods) lines.push(`  ${m}: ${of(m).map(fmt).join(', ')}`);
+  };
+  print('classification error', r.classificationError);
+  print(r.mode === 'generation' ? 'digit kept' : 'other attributes kept', r.preservation);
+  if (r.attributeAccuracy) print('each asked-for attribute read as asked, whole chain', r.attributeAccuracy);
+  if (r.keptByValue) print("G's condition read as asked per value, whole chain", r.keptByValue);
+  if (r.errorByAsked) print('classification error per value asked for, each attribute alone', r.errorByAsked);
+  if (r.counterfactual?.length) perTarget('L1 / SSIM to the exact answer', r.counterfactual, (c) => `${c.scores.l1.toFixed(4)} / ${c.scores.ssim.toFixed(3)}`);
+  if (r.counterfactualByChange) print('L1 to the exact answer per change asked for, each attribute alone', r.counterfactualByChange, (v) => v.toFixed(4));
+  if (r.identity?.length) perTarget('L1 to the input, nothing asked to change', r.identity, (c) => c.scores.l1.toFixed(4));
+  if (r.fid.length) {
+    const targets = Object.keys(r.fid.find((f) => f.byTarget)?.byTarget ?? {});
+    lines.push(`FID on the classifier's features (all targets${targets.length ? `, ${targets.join(', ')}` : ''}):`);
+    for (const f of r.fid) {
+      const values = [f.value ?? undefined, ...targets.map((t) => f.byTarget?.[t])];
+      lines.push(`  ${f.method}: ${f.status === 'ok' ? values.map((v) => (v === undefined ? '–' : v.toFixed(1))).join(', ') : f.status}`);
+    }
+  }
+  return lines;
+}
 
 /** Returns the exit code: 0 report written, 1 it could not be made (the message says why). */
 export async function evalCommand(file: string, opts: EvalCommandOptions, log: (line: string) => void): Promise<number> {
@@ -66,24 +101,7 @@ export async function evalCommand(file: string, opts: EvalCommandOptions, log: (
       return 0;
     }
     const { report: r, reportDir } = outcome;
-    const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
-    const print = (title: string, t: NonNullable<typeof r.attributeAccuracy>, fmt = pct) => {
-      log(`${title} (${t.columns.join(', ')}):`);
-      // A target that changes every attribute has nothing to keep: '–', as in the report.
-      for (const row of t.rows) log(`  ${row.method}: ${row.status === 'ok' ? t.columns.map((c) => (row.values[c] === undefined ? '–' : fmt(row.values[c]))).join(', ') : row.status}`);
-    };
-    print('classification error', r.classificationError);
-    print(r.mode === 'generation' ? 'digit kept' : 'other attributes kept', r.preservation);
-    if (r.attributeAccuracy) print('each asked-for attribute read as asked, whole chain', r.attributeAccuracy);
-    if (r.keptByValue) print("G's condition read as asked per value, whole chain", r.keptByValue);
-    if (r.errorByAsked) print('classification error per value asked for, each attribute alone', r.errorByAsked);
-    if (r.counterfactualByChange) print('L1 to the exact answer per change asked for, each attribute alone', r.counterfactualByChange, (v) => v.toFixed(4));
-    if (r.identity?.length) {
-      const methods = [...new Set(r.identity.map((c) => c.method))];
-      const of = (m: string) => r.identity!.filter((c) => c.method === m);
-      log(`L1 to the input, nothing asked to change (${of(methods[0]!).map((c) => c.target).join(', ')}):`);
-      for (const m of methods) log(`  ${m}: ${of(m).map((c) => c.scores.l1.toFixed(4)).join(', ')}`);
-    }
+    for (const line of summaryLines(r)) log(line);
     log(`report written to ${reportDir}/report.json and index.html`);
     return 0;
   } catch (e) {

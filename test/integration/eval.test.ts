@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { evalCommand } from '../../cli/eval';
+import { evalCommand, summaryLines } from '../../cli/eval';
 import { evaluateProject } from '../../core/eval/evaluate';
 import { reportSchema } from '../../core/eval/report-schema';
 import { spreadItems } from '../../core/eval/protocol';
@@ -69,6 +69,8 @@ describe('eval on a tiny ColorMNIST generation model', () => {
     const modular = each.rows[0]!.values;
     expect(Math.min(modular.color!, modular.background!)).toBeGreaterThanOrEqual(1 - report.classificationError.rows[0]!.values.CB! - 1e-9);
     expect(r.stdout).toMatch(/each asked-for attribute read as asked, whole chain \(color, background\):\n  ModularGAN: [\d.]+%, [\d.]+%/);
+    // FID overall and per target, as the report's table has it.
+    expect(r.stdout).toMatch(/FID on the classifier's features \(all targets, C, B, CB\):\n  ModularGAN: [\d.]+, [\d.]+, [\d.]+, [\d.]+\n  StarGAN baseline: [\d.]+, /);
     // The digit per value under the whole chain: the overall rate is their weighted mean.
     const byDigit = report.keptByValue!;
     expect(byDigit.columns).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
@@ -157,6 +159,13 @@ describe('eval on a tiny synthetic-faces translation model', () => {
     expect(report.counterfactual!.map((c) => `${c.method}|${c.target}`)).toEqual(
       expect.arrayContaining(['ModularGAN|H', 'ModularGAN|HS', 'StarGAN baseline|S', 'ModularGAN, λ_cyc = 0|HS']),
     );
+    // The command's summary prints them per method and target: the numbers the issue's bar reads.
+    const summary = summaryLines(report);
+    const l1Line = summary.indexOf('L1 / SSIM to the exact answer (H, S, HS):');
+    expect(l1Line).toBeGreaterThanOrEqual(0);
+    const cf = (m: string, t: string) => report.counterfactual!.find((c) => c.method === m && c.target === t)!.scores;
+    expect(summary[l1Line + 1]).toBe(`  ModularGAN: ${['H', 'S', 'HS'].map((t) => `${cf('ModularGAN', t).l1.toFixed(4)} / ${cf('ModularGAN', t).ssim.toFixed(3)}`).join(', ')}`);
+    expect(summary[l1Line + 2]).toMatch(/^  StarGAN baseline: [\d.]+ \/ -?[\d.]+, /);
     expect(report.orderAblation).toHaveLength(2);
     expect(report.orderAblation[0]!.counterfactual).toBeDefined();
     expect(report.cycleAblation.rows[1]!.status).toBe('ok');
