@@ -146,7 +146,6 @@ export interface LoadedRun {
   readonly model: TrainModel;
 }
 
-
 /**
  * The run's modules as its trainer built them (a shared D included), every D's weights from
  * beside the chosen checkpoint's: the project's `discriminatorWeights` name where a training
