@@ -68,16 +68,24 @@ export class Transformer extends ModuleBase {
   }
 
   apply(inputs: { feature: tf.Tensor4D; condition: tf.Tensor2D }): { feature: tf.Tensor4D; mask: tf.Tensor4D } {
+    return tf.tidy(() => {
+      const { feature, mask } = this.parts(inputs);
+      return { feature, mask };
+    });
+  }
+
+  /** apply's outputs and f' from one pass (training.lambdaUnmasked judges R(f') too). */
+  parts(inputs: { feature: tf.Tensor4D; condition: tf.Tensor2D }): { feature: tf.Tensor4D; mask: tf.Tensor4D; unmasked: tf.Tensor4D } {
     this.outputShapes({ feature: inputs.feature.shape, condition: inputs.condition.shape });
     return tf.tidy(() => {
       const f = inputs.feature;
       const [n, h, w] = f.shape;
       const x = this.unmasked(f, inputs.condition);
-      if (!this.useMask) return { feature: x, mask: tf.ones([n, h, w, 1]) as tf.Tensor4D };
+      if (!this.useMask) return { feature: x, mask: tf.ones([n, h, w, 1]) as tf.Tensor4D, unmasked: x };
       const logits = conv2d(x, this.get('T.mask.weight') as tf.Tensor4D, 1, 3);
       const gain = this.params.maskGain as number;
       const mask = maskFromLogits(gain === 1 ? logits : tf.mul(logits, gain));
-      return { feature: maskedBlend(f, x, mask), mask };
+      return { feature: maskedBlend(f, x, mask), mask, unmasked: x };
     });
   }
 }

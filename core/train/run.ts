@@ -119,6 +119,7 @@ export function trainSettings(project: Project, iterations?: number): TrainSetti
     ...(t.clsFakeBinary === undefined ? {} : { clsFakeBinary: t.clsFakeBinary }),
     ...(t.lambdaRoundTrip === undefined ? {} : { lambdaRoundTrip: t.lambdaRoundTrip }),
     ...(t.lambdaIdentity === undefined ? {} : { lambdaIdentity: t.lambdaIdentity }),
+    ...(t.lambdaUnmasked === undefined ? {} : { lambdaUnmasked: t.lambdaUnmasked }),
     ...(t.lambdaMask === undefined ? {} : { lambdaMask: t.lambdaMask }),
     ...(t.augment?.length ? { augment: t.augment } : {}),
     ...(t.ema === undefined ? {} : { ema: t.ema }),

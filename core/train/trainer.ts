@@ -114,6 +114,18 @@ export interface TrainSettings {
    */
   lambdaMask?: number;
   /**
+   * Weight of each masked transformer's f' judged on its own (not in the paper; default 0 =
+   * off; g_unmasked): R(f'), the image T_i would give with its mask open everywhere, gets T_i's
+   * adversarial and classification terms as its own image does. With a mask, only g'·(f' − f)
+   * reaches the image, so a mask half as open with f' twice as far from f gives the same image:
+   * the mask penalty then slides the mask shut and f' past what it should draw, until f' can go
+   * no further and the change is left half made (docs/results.md: T_hair's f' too dark with the
+   * mask open, its mask at 0.2 on the hair). Judging f' itself fixes what f' draws, so the mask
+   * decides only where. D is not trained on these images. Costs one R and one D pass per
+   * transformer.
+   */
+  lambdaUnmasked?: number;
+  /**
    * Differentiable augmentation (not in the paper; default none): every image a D sees, real
    * and fake, goes through these DiffAugment policies first, drawn per image from (seed,
    * iteration, D). For small datasets, where D would otherwise memorise the real images.
@@ -158,6 +170,8 @@ interface Fake {
   readonly feature?: tf.Tensor4D;
   readonly mask?: tf.Tensor4D;
   readonly input?: tf.Tensor4D;
+  /** T_i's f' (lambdaUnmasked). */
+  readonly unmasked?: tf.Tensor4D;
 }
 
 export class Trainer {
@@ -287,8 +301,8 @@ export class Trainer {
     for (const i of which) {
       if (i < transformers.length) {
         const input = this.chainBefore(k, i).reduce((g, j) => apply(j, g).feature, f);
-        const { feature: ft, mask } = apply(i, input);
-        out.set(i, { image: reconstructor.module.apply({ feature: ft }).image, feature: ft, mask, input });
+        const { feature: ft, mask, unmasked } = transformers[i]!.module.parts({ feature: input, condition: inp.target[i]! });
+        out.set(i, { image: reconstructor.module.apply({ feature: ft }).image, feature: ft, mask, input, unmasked });
       } else out.set(i, { image: reconstructor.module.apply({ feature: f }).image });
     }
     return out;
@@ -411,10 +425,12 @@ export class Trainer {
     const maskWeight = cfg.lambdaMask ?? 0;
     const identityWeight = model.base.module.kind === 'E' ? (cfg.lambdaIdentity ?? 0) : 0;
     let identity: tf.Scalar = tf.scalar(0);
+    const unmaskedWeight = cfg.lambdaUnmasked ?? 0;
+    let unmaskedTerm: tf.Scalar = tf.scalar(0);
     let roundTrip: tf.Scalar = tf.scalar(0);
     let maskMean: tf.Scalar = tf.scalar(0);
     for (const i of all) {
-      const { image, feature, mask, input } = fakes.get(i)!;
+      const { image, feature, mask, input, unmasked } = fakes.get(i)!;
       if (maskWeight && mask) maskMean = tf.add(maskMean, tf.mean(mask));
       const d = model.discriminators[i]!.module;
       // A shared D reads T_i's image once; every D_j's reading of it is its slots of that pass.
@@ -439,6 +455,12 @@ export class Trainer {
         // T_i never changes itself in a chain before it, so its input held the input's own value.
         if (roundTripWeight && input) roundTrip = tf.add(roundTrip, l1(model.transformers[i]!.module.apply({ feature: again, condition: inp.real[i]! }).feature, input));
       }
+      // f' judged as T_i's image is: realism and the asked attribute, not what the mask keeps.
+      if (unmaskedWeight && unmasked && i < nT && model.transformers[i]!.module.useMask) {
+        const u = this.reader(model.reconstructor.module.apply({ feature: unmasked }).image, `unmasked:${k}:${i}`)(i, `unmasked:${k}:${i}`);
+        unmaskedTerm = tf.add(unmaskedTerm, weighted(tf.neg(tf.mean(criticScore(u.patch))) as tf.Scalar, cfg.lambdaAdv));
+        if (d.conditionLength) unmaskedTerm = tf.add(unmaskedTerm, tf.mul(bceWithLogits(u.logits, inp.target[i]!), cfg.lambdaCls));
+      }
       if (identityWeight && i < nT) {
         const kept = model.transformers[i]!.module.apply({ feature: f, condition: inp.real[i]! }).feature;
         identity = tf.add(identity, l1(model.reconstructor.module.apply({ feature: kept }).image, x));
@@ -451,6 +473,7 @@ export class Trainer {
     if (roundTripWeight) terms.push(tf.mul(roundTrip, roundTripWeight));
     if (maskWeight) terms.push(tf.mul(maskMean, maskWeight));
     if (identityWeight) terms.push(tf.mul(identity, identityWeight));
+    if (unmaskedWeight) terms.push(tf.mul(unmaskedTerm, unmaskedWeight));
     const chainWeight = cfg.lambdaChain ?? 0;
     let chain: tf.Scalar | undefined;
     // With one transformer the whole chain is that transformer's own term (the StarGAN-style
@@ -482,6 +505,7 @@ export class Trainer {
       ...(roundTripWeight ? { g_round_trip: roundTrip } : {}),
       ...(maskWeight ? { g_mask: maskMean } : {}),
       ...(identityWeight ? { g_identity: identity } : {}),
+      ...(unmaskedWeight ? { g_unmasked: unmaskedTerm } : {}),
       g_total: total,
     };
   }

@@ -312,6 +312,11 @@ class Transformer(GanModule):
         )
 
     def forward(self, feature: Tensor, condition: Tensor) -> Tuple[Tensor, Tensor]:
+        blended, mask, _ = self.parts(feature, condition)
+        return blended, mask
+
+    def parts(self, feature: Tensor, condition: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        """forward's outputs and f', what the mask blends with the input (training.lambdaUnmasked judges it too)."""
         c = 4 * self.int("baseChannels")
         n, fc, h, w = feature.shape
         if fc != c:
@@ -335,11 +340,11 @@ class Transformer(GanModule):
             x = instance_norm(F.conv2d(x, weight, padding=1), self.w("T.norm0.gamma"), self.w("T.norm0.beta"), True)
         x = _res_block_stack(self, x, "T.res")
         if not self.use_mask:
-            return x, torch.ones(n, 1, h, w, dtype=x.dtype, device=x.device)
+            return x, torch.ones(n, 1, h, w, dtype=x.dtype, device=x.device), x
         logits = F.conv2d(x, self.w("T.mask.weight"), stride=1, padding=3)
         gain = float(self.params["maskGain"])
         mask = (1 + torch.tanh(logits if gain == 1 else logits * gain)) / 2
-        return feature + mask * (x - feature), mask
+        return feature + mask * (x - feature), mask, x
 
 
 class Reconstructor(GanModule):

@@ -251,7 +251,7 @@ TRAINING_KEYS = frozenset(
     {
         "mode", "dataset", "iterations", "batchSize", "learningRate", "beta1", "beta2", "nCritic", "decayFrom",
         "lambdaAdv", "lambdaGp", "lambdaCls", "lambdaRec", "lambdaCyc", "chainProbability", "lambdaKeep", "lambdaChain",
-        "lambdaClsFake", "clsFakeOthers", "clsFakeBinary", "lambdaRoundTrip", "lambdaIdentity", "lambdaMask", "augment", "ema", "monitor", "seed",
+        "lambdaClsFake", "clsFakeOthers", "clsFakeBinary", "lambdaRoundTrip", "lambdaIdentity", "lambdaMask", "lambdaUnmasked", "augment", "ema", "monitor", "seed",
         "checkpointEvery", "sampleEvery", "frozen", "backend", "dDepth", "dBaseChannels", "sharedDiscriminator", "discriminatorWeights",
     }
 )
@@ -330,7 +330,7 @@ def _check_training(t: Any, where: str) -> Dict[str, Any]:
     for k in ("beta1", "beta2", "chainProbability"):
         if k in out and (not _is_number(out[k]) or not 0 <= out[k] <= 1):
             raise ProjectError(f"{where}: training.{k} must be from 0 to 1, got {json.dumps(out[k])}")
-    for k in ("lambdaAdv", "lambdaGp", "lambdaCls", "lambdaRec", "lambdaCyc", "lambdaKeep", "lambdaChain", "lambdaClsFake", "lambdaRoundTrip", "lambdaIdentity", "lambdaMask"):
+    for k in ("lambdaAdv", "lambdaGp", "lambdaCls", "lambdaRec", "lambdaCyc", "lambdaKeep", "lambdaChain", "lambdaClsFake", "lambdaRoundTrip", "lambdaIdentity", "lambdaMask", "lambdaUnmasked"):
         if k in out and (not _is_number(out[k]) or out[k] < 0):
             raise ProjectError(f"{where}: training.{k} must be a number of at least 0, got {json.dumps(out[k])}")
     for k in ("clsFakeOthers", "sharedDiscriminator"):

@@ -2,8 +2,9 @@
 discriminator update every iteration and a generator-side update (E or G, every T, R) every
 n_critic-th, with WGAN-GP, classification, reconstruction and feature-cycle losses and the
 studio's extra terms (chainProbability, lambdaKeep, lambdaChain, lambdaClsFake with
-clsFakeOthers and clsFakeBinary, lambdaRoundTrip, lambdaIdentity, lambdaMask). Every random draw is a function of (seed,
-iteration), so optimiser state is all a resume needs.
+clsFakeOthers and clsFakeBinary, lambdaRoundTrip, lambdaIdentity, lambdaMask,
+lambdaUnmasked). Every random draw is a function of (seed, iteration), so optimiser state is
+all a resume needs.
 
 Data-parallel: the D side (every trained D) and the G side (E or G, the transformers, R) are
 two modules, each wrapped in its own DistributedDataParallel when there are several
@@ -118,6 +119,7 @@ class _Fake(NamedTuple):
     feature: Optional[Tensor]
     mask: Optional[Tensor]
     given: Optional[Tensor]
+    unmasked: Optional[Tensor] = None
 
 
 class _DSide(nn.Module):
@@ -279,8 +281,8 @@ class Trainer:
                 g = f
                 for j in self.chain_before(k, i):
                     g = ts[j].module(g, inp.target[j])[0]
-                ft, mask = ts[i].module(g, inp.target[i])
-                out[i] = _Fake(R(ft), ft, mask, g)
+                ft, mask, unmasked = ts[i].module.parts(g, inp.target[i])
+                out[i] = _Fake(R(ft), ft, mask, g, unmasked)
             else:
                 out[i] = _Fake(R(f), None, None, None)
         return out
@@ -463,9 +465,10 @@ class Trainer:
         round_trip_weight = float(cfg.get("lambdaRoundTrip") or 0) if encoder is not None else 0.0
         mask_weight = float(cfg.get("lambdaMask") or 0)
         identity_weight = float(cfg.get("lambdaIdentity") or 0) if encoder is not None else 0.0
-        round_trip, mask_mean, identity = zero, zero, zero
+        unmasked_weight = float(cfg.get("lambdaUnmasked") or 0)
+        round_trip, mask_mean, identity, unmasked_term = zero, zero, zero, zero
         for i in every:
-            image, feature, mask, given = fakes[i]
+            image, feature, mask, given, unmasked = fakes[i]
             if mask_weight and mask is not None:
                 mask_mean = mask_mean + mask.float().mean()
             d = model.discriminators[i].module
@@ -491,6 +494,12 @@ class Trainer:
                 # T_i's image, encoded again and asked for the value T_i's input had, gives that input back.
                 if round_trip_weight and given is not None:
                     round_trip = round_trip + l1(model.transformers[i].module(again, inp.real[i])[0], given)
+            # f' judged as T_i's image is: realism and the asked attribute, not what the mask keeps.
+            if unmasked_weight and unmasked is not None and i < nt and model.transformers[i].module.use_mask:
+                u_patch, u_logits = self._reader(model.reconstructor.module(unmasked), f"unmasked:{k}:{i}")(i, f"unmasked:{k}:{i}")
+                unmasked_term = unmasked_term + self._weighted(-critic_score(u_patch).float().mean(), cfg.get("lambdaAdv"))
+                if d.condition_length:
+                    unmasked_term = unmasked_term + bce_with_logits(u_logits, inp.target[i]) * cfg["lambdaCls"]
             # Each transformer asked for the value the input has gives the input image back.
             if identity_weight and i < nt:
                 identity = identity + l1(model.reconstructor.module(model.transformers[i].module(f, inp.real[i])[0]), x)
@@ -505,6 +514,8 @@ class Trainer:
             total = total + mask_mean * mask_weight
         if identity_weight:
             total = total + identity * identity_weight
+        if unmasked_weight:
+            total = total + unmasked_term * unmasked_weight
         chain: Optional[Tensor] = None
         chain_weight = float(cfg.get("lambdaChain") or 0)
         # With one transformer the whole chain is that transformer's own term: not counted twice.
@@ -536,6 +547,8 @@ class Trainer:
             out["g_mask"] = mask_mean
         if identity_weight:
             out["g_identity"] = identity
+        if unmasked_weight:
+            out["g_unmasked"] = unmasked_term
         out["g_total"] = total
         return out
 

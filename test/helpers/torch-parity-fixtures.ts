@@ -280,17 +280,19 @@ if (want('training')) {
   delete (augmented.training as Json).lambdaKeep;
   delete (augmented.training as Json).clsFakeBinary;
   await trainingCase('augmented', augmented, (dir) => faceFolder(join(dir, 'faces')));
-  // The round trip through a transformer and the identity term, to the first G update: as with
+  // The round trip through a transformer, the identity term and each f' judged (lambdaUnmasked),
+  // to the first G update: as with
   // the keep term above, a few of E's weights get float32-noise gradients there that Adam turns
   // into ±lr steps, and the second update's moments then differ by a few percent in ~2% of E's
   // first layer.
   const roundTrip = translationProject();
-  Object.assign(roundTrip.training as Json, { lambdaRoundTrip: 2, lambdaIdentity: 1.5, clsFakeBinary: { smiling: 'skip' }, iterations: 2, checkpointEvery: 2, sampleEvery: 2 });
+  Object.assign(roundTrip.training as Json, { lambdaRoundTrip: 2, lambdaIdentity: 1.5, lambdaUnmasked: 0.8, clsFakeBinary: { smiling: 'skip' }, iterations: 2, checkpointEvery: 2, sampleEvery: 2 });
   await trainingCase('round-trip', roundTrip, (dir) => faceFolder(join(dir, 'faces')));
   // One D shared by both transformers (sharedDiscriminator), with every term the translation
-  // case has; and in generation mode, where G's condition is one more module it judges.
+  // case has and each f' judged by it; and in generation mode, where G's condition is one more
+  // module it judges.
   const shared = translationProject();
-  Object.assign(shared.training as Json, { sharedDiscriminator: true });
+  Object.assign(shared.training as Json, { sharedDiscriminator: true, lambdaUnmasked: 0.5 });
   await trainingCase('shared', shared, (dir) => faceFolder(join(dir, 'faces')));
   const sharedGeneration = generationProject();
   Object.assign(sharedGeneration.training as Json, { sharedDiscriminator: true });

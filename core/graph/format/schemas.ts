@@ -96,6 +96,8 @@ export const trainingSchema = z.looseObject({
   lambdaIdentity: weight.optional(),
   /** Weight of the mean of each transformer's mask in its own image (0 = the paper). */
   lambdaMask: weight.optional(),
+  /** Weight of each masked transformer's f' judged as its image is, R(f') by its D: realism and the asked attribute (0 = the paper). */
+  lambdaUnmasked: weight.optional(),
   /** DiffAugment policies applied to every image a discriminator sees, real and fake (none = the paper). */
   augment: z.array(z.enum(AUGMENT_KINDS)).max(AUGMENT_KINDS.length).optional(),
   /** Decay of the generator side's weight average, used for samples, evaluation and export (off = the paper). */
