@@ -456,7 +456,7 @@ export class Trainer {
         if (roundTripWeight && input) roundTrip = tf.add(roundTrip, l1(model.transformers[i]!.module.apply({ feature: again, condition: inp.real[i]! }).feature, input));
       }
       // f' judged as T_i's image is: realism and the asked attribute, not what the mask keeps.
-      if (unmaskedWeight && unmasked && i < nT && model.transformers[i]!.module.useMask) {
+      if (unmaskedWeight && unmasked && model.transformers[i]!.module.useMask) {
         const u = this.reader(model.reconstructor.module.apply({ feature: unmasked }).image, `unmasked:${k}:${i}`)(i, `unmasked:${k}:${i}`);
         unmaskedTerm = tf.add(unmaskedTerm, weighted(tf.neg(tf.mean(criticScore(u.patch))) as tf.Scalar, cfg.lambdaAdv));
         if (d.conditionLength) unmaskedTerm = tf.add(unmaskedTerm, tf.mul(bceWithLogits(u.logits, inp.target[i]!), cfg.lambdaCls));

@@ -495,7 +495,7 @@ class Trainer:
                 if round_trip_weight and given is not None:
                     round_trip = round_trip + l1(model.transformers[i].module(again, inp.real[i])[0], given)
             # f' judged as T_i's image is: realism and the asked attribute, not what the mask keeps.
-            if unmasked_weight and unmasked is not None and i < nt and model.transformers[i].module.use_mask:
+            if unmasked_weight and unmasked is not None and model.transformers[i].module.use_mask:
                 u_patch, u_logits = self._reader(model.reconstructor.module(unmasked), f"unmasked:{k}:{i}")(i, f"unmasked:{k}:{i}")
                 unmasked_term = unmasked_term + self._weighted(-critic_score(u_patch).float().mean(), cfg.get("lambdaAdv"))
                 if d.condition_length:
