@@ -128,9 +128,9 @@ class _DSide(nn.Module):
         self.ds = nn.ModuleList(trainer.trained_discriminators())
         self._trainer = [trainer]  # a list, so the trainer is not registered as a submodule
 
-    def forward(self, k: int, inp: _Inputs, fakes: List[Tensor]) -> Dict[str, Tensor]:
+    def forward(self, k: int, inp: _Inputs, fakes: List[Tensor], us: List[Optional[Tensor]]) -> Dict[str, Tensor]:
         t = self._trainer[0]
-        return t.d_losses_shared(k, inp, fakes) if t.model.shared_d is not None else t.d_losses(k, inp, fakes)
+        return t.d_losses_shared(k, inp, fakes, us) if t.model.shared_d is not None else t.d_losses(k, inp, fakes, us)
 
 
 class _GSide(nn.Module):
@@ -227,7 +227,10 @@ class Trainer:
                 f = self.base_feature(inp)
                 made = self.fakes(k, f, inp, self.active_d)
                 fakes = [made[i][0].detach() for i in self.active_d]
-            losses.update(self._update(k, self.d_opt, lr, lambda: self.d_side(k, inp, fakes)))
+                # R(f') of each judged transformer with a mask (lambdaUnmasked), at its D's place.
+                R = self.model.reconstructor.module
+                us = [None if made[i].unmasked is None else R(made[i].unmasked).detach() for i in self.active_d]
+            losses.update(self._update(k, self.d_opt, lr, lambda: self.d_side(k, inp, fakes, us)))
         if self.updates_g(k) and len(self.g_opt):
             with self._discriminators_fixed():
                 losses.update(self._update(k, self.g_opt, lr, lambda: self.g_side(k, inp)))
@@ -271,6 +274,11 @@ class Trainer:
         out = base.module(inp.z, cond)
         return out
 
+    def judges_unmasked(self, i: int) -> bool:
+        """Whether D_i also judges T_i's f' (lambdaUnmasked): only a transformer with a mask has an f' of its own."""
+        ts = self.model.transformers
+        return bool(self.cfg.get("lambdaUnmasked")) and i < len(ts) and bool(ts[i].module.use_mask)
+
     def fakes(self, k: int, f: Tensor, inp: _Inputs, which: Sequence[int]) -> Dict[int, _Fake]:
         """Images each D judges: R(T_i(chain(f), target_i)) with T_i's features, mask and input, and R(f) for the generator's own D."""
         ts = self.model.transformers
@@ -282,7 +290,7 @@ class Trainer:
                 for j in self.chain_before(k, i):
                     g = ts[j].module(g, inp.target[j])[0]
                 ft, mask, unmasked = ts[i].module.parts(g, inp.target[i])
-                out[i] = _Fake(R(ft), ft, mask, g, unmasked)
+                out[i] = _Fake(R(ft), ft, mask, g, unmasked if self.judges_unmasked(i) else None)
             else:
                 out[i] = _Fake(R(f), None, None, None)
         return out
@@ -314,12 +322,13 @@ class Trainer:
         want = torch.tensor([row[j] for j in kept], dtype=torch.float32, device=logits.device)
         return bce_with_logits(part, want.expand_as(part))
 
-    def d_losses(self, k: int, inp: _Inputs, fakes: Sequence[Tensor]) -> Dict[str, Tensor]:
+    def d_losses(self, k: int, inp: _Inputs, fakes: Sequence[Tensor], us: Sequence[Optional[Tensor]]) -> Dict[str, Tensor]:
         cfg, model = self.cfg, self.model
         x = inp.x
         zero = x.new_zeros(())
         adv, gp, cls, cls_fake = zero, zero, zero, zero
         fake_weight = float(cfg.get("lambdaClsFake") or 0)
+        unmasked_weight = float(cfg.get("lambdaUnmasked") or 0)
         n = x.shape[0]
         total_n = n * self.ctx.world
         start = self.ctx.rank * n
@@ -327,14 +336,19 @@ class Trainer:
             d = model.discriminators[i].module
             assert isinstance(d, Discriminator)
             fake = fakes[j]
-            both = torch.cat([x, fake.to(x.dtype)], 0)
-            # Real share, then fake share, at their places in the global [real; fake] batch.
-            rows = list(range(start, start + n)) + list(range(total_n + start, total_n + start + n))
-            seen = self._seen_by_d(both, f"d:{k}:{i}", 2 * total_n, rows)
+            u = us[j]
+            blocks = [x, fake.to(x.dtype)] + ([] if u is None else [u.to(x.dtype)])
+            nb = len(blocks)
+            both = torch.cat(blocks, 0)
+            # Real share, then fake share (and R(f') share), at their places in the global batch.
+            rows = [b * total_n + start + s for b in range(nb) for s in range(n)]
+            seen = self._seen_by_d(both, f"d:{k}:{i}", nb * total_n, rows)
             patch, logits = d(seen)
             scores = critic_score(patch).float()
-            on_real, on_fake = scores[:n], scores[n:]
+            on_real, on_fake = scores[:n], scores[n : 2 * n]
             adv = adv + (on_fake.mean() - on_real.mean())
+            if u is not None:
+                adv = adv + (scores[2 * n :].mean() - on_real.mean()) * unmasked_weight
             rand = Alea(f"{cfg['seed']}:gp:{k}:{i}")
             eps_all = np.array([rand() for _ in range(total_n)], dtype=np.float32)
             eps = torch.from_numpy(eps_all[start : start + n]).to(self.device)
@@ -343,12 +357,20 @@ class Trainer:
                 return critic_score(d(img)[0])
 
             # With augmentation the penalty holds D to 1-Lipschitz between the images it sees.
-            real_seen, fake_seen = (seen[:n], seen[n:]) if self.augment_kinds else (x, fake)
+            real_seen, fake_seen = (seen[:n], seen[n : 2 * n]) if self.augment_kinds else (x, fake)
+            if u is not None:
+                # Each real image's interpolate is drawn towards its fake or its R(f').
+                towards_u = [rand() < 0.5 for _ in range(total_n)][start : start + n]
+                u_seen = seen[2 * n :] if self.augment_kinds else u
+                pick = torch.tensor(towards_u, dtype=fake_seen.dtype, device=self.device).reshape(n, 1, 1, 1)
+                fake_seen = fake_seen * (1 - pick) + u_seen * pick
             gp = gp + gradient_penalty(critic, real_seen, fake_seen, eps)
             if d.condition_length:
                 cls = cls + bce_with_logits(logits[:n], inp.real[i])
                 if fake_weight:
-                    cls_fake = cls_fake + self._fake_cls(d, logits[n:])
+                    cls_fake = cls_fake + self._fake_cls(d, logits[n : 2 * n])
+                    if u is not None:
+                        cls_fake = cls_fake + self._fake_cls(d, logits[2 * n :]) * unmasked_weight
         if fake_weight and cfg.get("clsFakeOthers"):
             # Each transformer's D also reads one other transformer's image, drawn per iteration, as
             # a fake (the studio's clsFakeOthers).
@@ -377,7 +399,7 @@ class Trainer:
         out["d_total"] = total
         return out
 
-    def d_losses_shared(self, k: int, inp: _Inputs, fakes: Sequence[Tensor]) -> Dict[str, Tensor]:
+    def d_losses_shared(self, k: int, inp: _Inputs, fakes: Sequence[Tensor], us: Sequence[Optional[Tensor]]) -> Dict[str, Tensor]:
         """D's losses with one D shared by every transformer (the studio's dLossesShared): the real
         batch and every transformer's fakes in one pass, one penalty between each real image and a
         fake drawn for it among them, every module's slots on real images and (lambdaClsFake) on
@@ -387,19 +409,25 @@ class Trainer:
         d = model.shared_d.module
         assert isinstance(d, Discriminator)
         x = inp.x
-        n, nf = x.shape[0], len(fakes)
+        unmasked = [u for u in us if u is not None]
+        unmasked_weight = float(cfg.get("lambdaUnmasked") or 0)
+        n, nf, nu = x.shape[0], len(fakes), len(unmasked)
         total_n = n * self.ctx.world
         start = self.ctx.rank * n
-        every = torch.cat([x, *[f.to(x.dtype) for f in fakes]], 0)
-        # Each block (real, then each transformer's fakes) at its place in the global batch.
-        rows = [b * total_n + start + s for b in range(1 + nf) for s in range(n)]
-        seen = self._seen_by_d(every, f"d:{k}:shared", (1 + nf) * total_n, rows)
+        every = torch.cat([x, *[f.to(x.dtype) for f in fakes], *[u.to(x.dtype) for u in unmasked]], 0)
+        # Each block (real, then each transformer's fakes, then each R(f')) at its place in the global batch.
+        rows = [b * total_n + start + s for b in range(1 + nf + nu) for s in range(n)]
+        seen = self._seen_by_d(every, f"d:{k}:shared", (1 + nf + nu) * total_n, rows)
         patch, logits = d(seen)
         scores = critic_score(patch).float()
-        adv = scores[n:].mean() - scores[:n].mean()
+        end_f = n * (1 + nf)
+        adv = scores[n:end_f].mean() - scores[:n].mean()
+        if nu:
+            adv = adv + (scores[end_f:].mean() - scores[:n].mean()) * unmasked_weight
         rand = Alea(f"{cfg['seed']}:gp:{k}:shared")
         eps_all = np.array([rand() for _ in range(total_n)], dtype=np.float32)
-        picks = [int(rand() * nf) for _ in range(total_n)]
+        # Each real image's interpolate goes towards a fake drawn for it (or an R(f'), lambdaUnmasked).
+        picks = [int(rand() * (nf + nu)) for _ in range(total_n)]
         eps = torch.from_numpy(eps_all[start : start + n]).to(self.device)
         real_seen, fakes_seen = (seen[:n], seen[n:]) if self.augment_kinds else (x, every[n:])
         fake_seen = fakes_seen[[picks[start + s] * n + s for s in range(n)]]
@@ -418,7 +446,9 @@ class Trainer:
                 continue
             cls = cls + bce_with_logits(view.slice(logits[:n]), inp.real[i])
             if fake_weight:
-                cls_fake = cls_fake + self._fake_cls(view, view.slice(logits[n:]))
+                cls_fake = cls_fake + self._fake_cls(view, view.slice(logits[n:end_f]))
+                if nu:
+                    cls_fake = cls_fake + self._fake_cls(view, view.slice(logits[end_f:])) * unmasked_weight
         return self._d_terms(adv, gp, cls, cls_fake)
 
     def _reader(self, image: Tensor, shared_key: str) -> Callable[[int, str], Tuple[Tensor, Tensor]]:
@@ -495,7 +525,7 @@ class Trainer:
                 if round_trip_weight and given is not None:
                     round_trip = round_trip + l1(model.transformers[i].module(again, inp.real[i])[0], given)
             # f' judged as T_i's image is: realism and the asked attribute, not what the mask keeps.
-            if unmasked_weight and unmasked is not None and model.transformers[i].module.use_mask:
+            if unmasked is not None:
                 u_patch, u_logits = self._reader(model.reconstructor.module(unmasked), f"unmasked:{k}:{i}")(i, f"unmasked:{k}:{i}")
                 unmasked_term = unmasked_term + self._weighted(-critic_score(u_patch).float().mean(), cfg.get("lambdaAdv"))
                 if d.condition_length:

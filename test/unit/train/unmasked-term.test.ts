@@ -1,8 +1,10 @@
-// lambdaUnmasked: each masked transformer's f' is judged as its image is. Checked against the
-// definition, computed here by hand, with one D per transformer and with a shared D.
+// lambdaUnmasked: each masked transformer's f' is judged as its image is, and D learns it as a
+// fake. Checked against the definitions, computed here by hand, with one D per transformer and
+// with a shared D.
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bceWithLogits, criticScore } from '../../../core/train/losses';
+import seedrandom from 'seedrandom';
+import { bceWithLogits, criticScore, gradientPenalty } from '../../../core/train/losses';
 import { disposeModel, type TrainModel } from '../../../core/train/model';
 import { Trainer } from '../../../core/train/trainer';
 import type { Transformer } from '../../../core/modules/transformer';
@@ -80,5 +82,60 @@ describe('lambdaUnmasked', () => {
     const tn = new Trainer(n, { ...one, lambdaUnmasked: 1 });
     expect(tn.step(0, batch()).g_unmasked).toBe(0);
     tn.dispose();
+  });
+
+  it("D_i learns R(f'_i) as a fake, weighted: critic, the penalty's interpolates, the head on fakes", async () => {
+    const m = keep(await modelOf(transformer('T_color', 'color'), transformer('T_bg', 'background')));
+    const w = 0.6;
+    const tr = new Trainer(m, settings({ lambdaUnmasked: w, lambdaClsFake: 1 }));
+    const internals = tr as unknown as TrainerInternals;
+    const want = tf.tidy(() => {
+      const inp = internals.inputs(0, batch());
+      const fakes = internals.fakes(0, internals.baseFeature(inp), inp, [0, 1]);
+      const x = inp.x[0] as tf.Tensor4D;
+      let adv = 0;
+      let gp = 0;
+      let clsFake = 0;
+      for (const i of [0, 1]) {
+        const d = m.discriminators[i]!.module;
+        const fake = fakes.get(i)!.image;
+        const u = m.reconstructor.module.apply({ feature: (fakes.get(i) as { unmasked: tf.Tensor4D }).unmasked }).image;
+        const critic = (img: tf.Tensor4D) => criticScore(d.apply({ image: img }).patch);
+        const onReal = tf.mean(critic(x)).dataSync()[0]!;
+        adv += tf.mean(critic(fake)).dataSync()[0]! - onReal + w * (tf.mean(critic(u)).dataSync()[0]! - onReal);
+        const rand = seedrandom.alea(`3:gp:0:${i}`);
+        const eps = tf.tensor1d([rand(), rand()]);
+        const towards = tf.concat([0, 1].map((s) => tf.slice(rand() < 0.5 ? u : fake, [s, 0, 0, 0], [1, -1, -1, -1])));
+        gp += gradientPenalty(critic, x, towards as tf.Tensor4D, eps).dataSync()[0]!;
+        const zeros = (l: tf.Tensor2D) => bceWithLogits(l, tf.zerosLike(l)).dataSync()[0]!;
+        clsFake += zeros(d.apply({ image: fake }).logits) + w * zeros(d.apply({ image: u }).logits);
+      }
+      return { adv, gp, clsFake };
+    });
+    const l = tr.step(0, batch());
+    tr.dispose();
+    expect(l.d_adv).toBeCloseTo(want.adv, 4);
+    expect(l.d_gp).toBeCloseTo(want.gp, 4);
+    expect(l.d_cls_fake).toBeCloseTo(want.clsFake, 4);
+  });
+
+  it("a shared D learns every R(f') as a fake, weighted, in the same pass", async () => {
+    const m = keep(await sharedModelOf(transformer('T_color', 'color'), transformer('T_bg', 'background')));
+    const w = 0.6;
+    const tr = new Trainer(m, settings({ lambdaUnmasked: w, lambdaClsFake: 1 }));
+    const internals = tr as unknown as TrainerInternals;
+    const d = m.sharedD!.module;
+    const want = tf.tidy(() => {
+      const inp = internals.inputs(0, batch());
+      const fakes = internals.fakes(0, internals.baseFeature(inp), inp, [0, 1]);
+      const x = inp.x[0] as tf.Tensor4D;
+      const mean = (img: tf.Tensor4D) => tf.mean(criticScore(d.apply({ image: img }).patch)).dataSync()[0]!;
+      const all = tf.concat([0, 1].map((i) => fakes.get(i)!.image));
+      const us = tf.concat([0, 1].map((i) => m.reconstructor.module.apply({ feature: (fakes.get(i) as { unmasked: tf.Tensor4D }).unmasked }).image));
+      return mean(all) - mean(x) + w * (mean(us) - mean(x));
+    });
+    const l = tr.step(0, batch());
+    tr.dispose();
+    expect(l.d_adv).toBeCloseTo(want, 4);
   });
 });
