@@ -235,7 +235,7 @@ export class Trainer {
         let next = 0;
         const us = this.activeD.map((i) => (this.judgesUnmasked(i) ? unmasked[next++] : undefined));
         try {
-          Object.assign(losses, this.update(k, this.dOpt, lr, () => (this.model.sharedD ? this.dLossesShared(k, inputs, fakes, unmasked) : this.dLosses(k, inputs, fakes, us))));
+          Object.assign(losses, this.update(k, this.dOpt, lr, () => (this.model.sharedD ? this.dLossesShared(k, inputs, fakes, us) : this.dLosses(k, inputs, fakes, us))));
         } finally {
           tf.dispose([...fakes, ...unmasked]);
         }
@@ -392,10 +392,12 @@ export class Trainer {
    * D's losses with one D shared by every transformer (training.sharedDiscriminator), as
    * StarGAN's single D: the real batch once and every transformer's fakes after it in one pass,
    * one penalty between each real image and a fake drawn for it among them, the head on real
-   * images against every module's labels, and (lambdaClsFake) every slot on every module's fakes.
+   * images against every module's labels, and (lambdaClsFake) every slot on every module's fakes;
+   * with lambdaUnmasked every R(f') after the fakes, as further fakes.
    */
-  private dLossesShared(k: number, inp: ReturnType<Trainer['inputs']>, fakes: readonly tf.Tensor4D[], unmasked: readonly tf.Tensor4D[]): Record<string, tf.Scalar> {
+  private dLossesShared(k: number, inp: ReturnType<Trainer['inputs']>, fakes: readonly tf.Tensor4D[], us: readonly (tf.Tensor4D | undefined)[]): Record<string, tf.Scalar> {
     const { cfg, model } = this;
+    const unmasked = us.filter((u) => u !== undefined);
     const d = model.sharedD!.module;
     const x = inp.x[0] as tf.Tensor4D;
     const n = x.shape[0];

@@ -31,7 +31,7 @@ export const settings = (more: Partial<TrainSettings> = {}): TrainSettings => ({
 export interface TrainerInternals {
   inputs(k: number, b: Batch): { x: tf.Tensor[]; real: tf.Tensor2D[]; target: tf.Tensor2D[] };
   baseFeature(inp: unknown): tf.Tensor4D;
-  fakes(k: number, f: tf.Tensor4D, inp: unknown, which: number[]): Map<number, { image: tf.Tensor4D; mask?: tf.Tensor4D }>;
+  fakes(k: number, f: tf.Tensor4D, inp: unknown, which: number[]): Map<number, { image: tf.Tensor4D; mask?: tf.Tensor4D; unmasked?: tf.Tensor4D }>;
 }
 
 /** Two images drawn by `pixel`; image 0: digit 3, colour 1, background 2; image 1: digit 8, colour 4, background 0. */

@@ -99,7 +99,7 @@ describe('lambdaUnmasked', () => {
       for (const i of [0, 1]) {
         const d = m.discriminators[i]!.module;
         const fake = fakes.get(i)!.image;
-        const u = m.reconstructor.module.apply({ feature: (fakes.get(i) as { unmasked: tf.Tensor4D }).unmasked }).image;
+        const u = m.reconstructor.module.apply({ feature: fakes.get(i)!.unmasked! }).image;
         const critic = (img: tf.Tensor4D) => criticScore(d.apply({ image: img }).patch);
         const onReal = tf.mean(critic(x)).dataSync()[0]!;
         adv += tf.mean(critic(fake)).dataSync()[0]! - onReal + w * (tf.mean(critic(u)).dataSync()[0]! - onReal);
@@ -131,7 +131,7 @@ describe('lambdaUnmasked', () => {
       const x = inp.x[0] as tf.Tensor4D;
       const mean = (img: tf.Tensor4D) => tf.mean(criticScore(d.apply({ image: img }).patch)).dataSync()[0]!;
       const all = tf.concat([0, 1].map((i) => fakes.get(i)!.image));
-      const us = tf.concat([0, 1].map((i) => m.reconstructor.module.apply({ feature: (fakes.get(i) as { unmasked: tf.Tensor4D }).unmasked }).image));
+      const us = tf.concat([0, 1].map((i) => m.reconstructor.module.apply({ feature: fakes.get(i)!.unmasked! }).image));
       return mean(all) - mean(x) + w * (mean(us) - mean(x));
     });
     const l = tr.step(0, batch());
