@@ -166,25 +166,58 @@ export interface TrainingModules {
   readonly sharedJudges?: number;
 }
 
+/** The optional training terms that put more passes on the tapes (training.lambda*, core/train/trainer.ts). */
+export interface TrainingTerms {
+  /** lambdaChain (with several transformers): every transformer once more, R, and each D's reading. */
+  readonly chain?: boolean;
+  /** lambdaIdentity (translation): each transformer asked for the input's own value, then R. */
+  readonly identity?: boolean;
+  /** lambdaRoundTrip (translation): each transformer once more, on E's reading of its image. */
+  readonly roundTrip?: boolean;
+  /** lambdaUnmasked: each masked transformer's f' through R and its D, and D learns it as a third batch. */
+  readonly unmasked?: boolean;
+}
+
+export interface TrainingEstimateOptions extends EstimateOptions {
+  readonly terms?: TrainingTerms;
+}
+
 /**
  * One training iteration (core/train/trainer.ts): the generator side's tape holds E (or G),
  * then per transformer T, R, its D and E again (the feature cycle), and R once more (the
- * reconstruction); D's step holds about five passes of each D. The larger of the two, with
- * its backward pass, plus weights, gradients and Adam's two moments.
+ * reconstruction), plus what the optional terms add; D's step holds about five passes of each
+ * D per batch it reads. The larger of the two, with its backward pass, plus weights, gradients
+ * and Adam's two moments.
  */
-export function estimateTraining(m: TrainingModules, batchSize: number, opts: EstimateOptions = {}): MemoryEstimate {
+export function estimateTraining(m: TrainingModules, batchSize: number, opts: TrainingEstimateOptions = {}): MemoryEstimate {
   const f = !!opts.fusedNorm;
+  const terms = opts.terms ?? {};
   const pass = (x: ModuleSpec) => passElements(x, f);
   const dOf = (i: number) => m.discriminators[i] ?? m.discriminators[0];
+  const dPass = (i: number) => {
+    const d = dOf(i);
+    return d ? pass(d) : 0;
+  };
+  const translation = m.mode === 'translation';
+  const judgesUnmasked = (t: ModuleSpec) => !!terms.unmasked && t.params.useMask !== false;
   let g = pass(m.base) + pass(m.reconstructor);
   m.transformers.forEach((t, i) => {
-    const d = dOf(i);
-    g += pass(t) + pass(m.reconstructor) + (d ? pass(d) : 0) + (m.mode === 'translation' ? pass(m.base) : 0);
+    g += pass(t) + pass(m.reconstructor) + dPass(i) + (translation ? pass(m.base) : 0);
+    if (terms.identity && translation) g += pass(t) + pass(m.reconstructor);
+    if (terms.roundTrip && translation) g += pass(t);
+    if (judgesUnmasked(t)) g += pass(m.reconstructor) + dPass(i);
   });
+  if (terms.chain && m.transformers.length > 1) {
+    // A shared D reads the composed image once; one D per transformer each read it.
+    const readers = m.sharedJudges ? dPass(0) : m.transformers.reduce((n, _, i) => n + dPass(i), 0);
+    g += m.transformers.reduce((n, t) => n + pass(t), 0) + pass(m.reconstructor) + readers;
+  }
   if (m.mode === 'generation' && m.discriminators.length > m.transformers.length) g += pass(m.reconstructor) + pass(m.discriminators.at(-1)!);
-  // A D of its own reads real and fake batches (2 per step); a shared one the real batch and every judged module's.
-  const dBatches = m.sharedJudges ? (1 + m.sharedJudges) / 2 : 1;
-  const d = m.discriminators.reduce((n, x) => n + D_PASSES * pass(x) * dBatches, 0);
+  // A D of its own reads real and fake batches (2 per step; 3 with its transformer's R(f')); a
+  // shared one the real batch and every judged module's (and their R(f')s).
+  const unmaskedBatches = m.transformers.filter(judgesUnmasked).length;
+  const dBatches = (i: number) => (m.sharedJudges ? (1 + m.sharedJudges + unmaskedBatches) / 2 : m.transformers[i] && judgesUnmasked(m.transformers[i]) ? 1.5 : 1);
+  const d = m.discriminators.reduce((n, x, i) => n + D_PASSES * pass(x) * dBatches(i), 0);
   const all = [m.base, ...m.transformers, m.reconstructor, ...m.discriminators];
   // Which module to shrink: the one that weighs most on the tape.
   const largest = all.reduce((a, b) => (pass(b) > pass(a) ? b : a)).id;

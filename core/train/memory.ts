@@ -3,8 +3,9 @@
 // (core/runtime/memory-*.ts).
 
 import { moduleWeightCount } from '../modules/create';
-import { type MemoryBudget, type MemoryVerdict, type ModuleNodeKind, type ModuleSpec, type TrainingModules, checkMemory, estimateInference, estimateTraining } from '../runtime/memory-estimate';
+import { type MemoryBudget, type MemoryVerdict, type ModuleNodeKind, type ModuleSpec, type TrainingModules, type TrainingTerms, checkMemory, estimateInference, estimateTraining } from '../runtime/memory-estimate';
 import type { PartPlan, TrainModel, TrainModelPlan } from './model';
+import type { TrainSettings } from './trainer';
 
 /** A module as the estimate needs it: built (a TrainModel's part) or only planned. */
 type PartLike = PartPlan | TrainModel['all'][number];
@@ -30,9 +31,14 @@ export function trainingModules(model: TrainModel | TrainModelPlan, imageSize: n
   };
 }
 
+/** Which of the optional terms that add passes to a training step are on. */
+export function trainingTerms(cfg: Pick<TrainSettings, 'lambdaChain' | 'lambdaIdentity' | 'lambdaRoundTrip' | 'lambdaUnmasked'>): TrainingTerms {
+  return { chain: !!cfg.lambdaChain, identity: !!cfg.lambdaIdentity, roundTrip: !!cfg.lambdaRoundTrip, unmasked: !!cfg.lambdaUnmasked };
+}
+
 /** Refuses (or warns about) a training the backend cannot hold, naming the numbers and what to change. */
-export function checkTrainingMemory(model: TrainModel | TrainModelPlan, batchSize: number, imageSize: number, budget: MemoryBudget | null, fusedNorm = false): MemoryVerdict {
-  const estimate = estimateTraining(trainingModules(model, imageSize), batchSize, { fusedNorm });
+export function checkTrainingMemory(model: TrainModel | TrainModelPlan, batchSize: number, imageSize: number, budget: MemoryBudget | null, fusedNorm = false, terms: TrainingTerms = {}): MemoryVerdict {
+  const estimate = estimateTraining(trainingModules(model, imageSize), batchSize, { fusedNorm, terms });
   return checkMemory(
     estimate,
     budget,

@@ -19,7 +19,7 @@ import { gaussian } from '../runtime/noise';
 import { type CheckpointManifest, dropCheckpointsAfter, latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { type ModelOptions, type TrainModel, type TrainModelPlan, buildPlannedModel, buildTrainModel, disposeModel, planTrainModel } from './model';
 import { LOCK_FILE, lockRunFolder } from './run-lock';
-import { checkTrainingMemory } from './memory';
+import { checkTrainingMemory, trainingTerms } from './memory';
 import { memoryBudget } from '../runtime/memory-budget';
 import { hasFusedInstanceNorm } from '../modules/fused-norm';
 import { sampleGrid } from './samples';
@@ -194,7 +194,7 @@ export async function runTraining(projectFile: string, opts: TrainRunOptions = {
   // machine cannot hold is refused before a single weight is allocated, not by the
   // out-of-memory killer after it has taken every byte.
   const plan = await planTrainModel(project.graph, trainModelOptions(project, dataset, baseDir));
-  const memory = checkTrainingMemory(plan, cfg.batchSize, dataset.imageSize, memoryBudget(), hasFusedInstanceNorm());
+  const memory = checkTrainingMemory(plan, cfg.batchSize, dataset.imageSize, memoryBudget(), hasFusedInstanceNorm(), trainingTerms(cfg));
   if (!memory.ok) throw new TrainSetupError(memory.message);
   if (memory.warning) say(memory.warning);
   // A dataset none of whose images loads is refused now, with the reasons, not mid-setup.

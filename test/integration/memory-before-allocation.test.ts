@@ -22,7 +22,7 @@ import type { AttributeGroup } from '../../core/graph/ports';
 import { runBatch } from '../../core/runtime/batch';
 import { RunError, runGraph } from '../../core/runtime/executor';
 import { memoryBudget } from '../../core/runtime/memory-budget';
-import { checkTrainingMemory } from '../../core/train/memory';
+import { checkTrainingMemory, trainingTerms } from '../../core/train/memory';
 import { planTrainModel } from '../../core/train/model';
 import { TrainSetupError, runTraining } from '../../core/train/run';
 import { tinyProject } from '../helpers/training';
@@ -233,8 +233,8 @@ describe('the shipped projects are accepted', () => {
         ...(t.dBaseChannels === undefined ? {} : { dBaseChannels: t.dBaseChannels }),
         ...(t.dDepth === undefined ? {} : { dDepth: t.dDepth }),
       });
-      expect(checkTrainingMemory(plan, t.batchSize, ref.imageSize, memoryBudget('native', 24e9), true), file).toMatchObject({ ok: true });
-      if (ref.imageSize <= 32) expect(checkTrainingMemory(plan, t.batchSize, ref.imageSize, memoryBudget('wasm', 24e9)), file).toMatchObject({ ok: true });
+      expect(checkTrainingMemory(plan, t.batchSize, ref.imageSize, memoryBudget('native', 24e9), true, trainingTerms(t)), file).toMatchObject({ ok: true });
+      if (ref.imageSize <= 32) expect(checkTrainingMemory(plan, t.batchSize, ref.imageSize, memoryBudget('wasm', 24e9), false, trainingTerms(t)), file).toMatchObject({ ok: true });
       const classifier = { imageSize: ref.imageSize, width: 16, slots: groups.reduce((n, g) => n + (g.kind === 'onehot' ? g.values.length : 1), 0) };
       expect(checkEvalMemory(plan, ref.imageSize, { classifier, classifierBatch: 32, chunk: 25, runs: 3 }, memoryBudget('native', 24e9)), file).toMatchObject({ ok: true });
     }

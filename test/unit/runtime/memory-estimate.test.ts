@@ -9,9 +9,9 @@ import { createModule, moduleWeightCount } from '../../../core/modules/create';
 import { RunError, runGraph } from '../../../core/runtime/executor';
 import { memoryBudget, systemBudget } from '../../../core/runtime/memory-budget';
 import { type ModuleSpec, checkMemory, estimateInference, estimateTraining, formatBytes } from '../../../core/runtime/memory-estimate';
-import { checkTrainingMemory, trainingModules } from '../../../core/train/memory';
+import { checkTrainingMemory, trainingModules, trainingTerms } from '../../../core/train/memory';
 import { buildTrainModel, disposeModel } from '../../../core/train/model';
-import { Trainer } from '../../../core/train/trainer';
+import { type TrainSettings, Trainer } from '../../../core/train/trainer';
 import { oneHotRows, useCpuBackend } from '../../helpers/tf';
 
 // The memory estimate against measured figures: tf.profile's peak tensor bytes of real
@@ -36,15 +36,16 @@ function translationGraph(b: number, rb: number, transformers: number): Graph {
 }
 
 /** Peak tensor bytes of one training step (after a first one has set up Adam's state). */
-async function measuredStep(size: number, b: number, rb: number, transformers: number, batch: number, sharedDiscriminator = false) {
+async function measuredStep(size: number, b: number, rb: number, transformers: number, batch: number, sharedDiscriminator = false, extra: Partial<TrainSettings> = {}) {
   const model = await buildTrainModel(translationGraph(b, rb, transformers), { mode: 'translation', imageSize: size, datasetGroups: groups, seed: 0, baseDir: '.', sharedDiscriminator });
-  const trainer = new Trainer(model, { iterations: 10, batchSize: batch, learningRate: 1e-4, beta1: 0.5, beta2: 0.999, nCritic: 1, lambdaGp: 10, lambdaCls: 1, lambdaRec: 10, lambdaCyc: 10, seed: 0, frozen: [] });
+  const cfg: TrainSettings = { iterations: 10, batchSize: batch, learningRate: 1e-4, beta1: 0.5, beta2: 0.999, nCritic: 1, lambdaGp: 10, lambdaCls: 1, lambdaRec: 10, lambdaCyc: 10, seed: 0, frozen: [], ...extra };
+  const trainer = new Trainer(model, cfg);
   const images = new Float32Array(batch * size * size * 3).map((_, i) => Math.sin(i));
   const labels = new Float32Array(batch * 5);
   trainer.step(0, { index: 0, size: batch, images, labels });
   const held = tf.memory().numBytes;
   const profile = await tf.profile(() => void trainer.step(1, { index: 1, size: batch, images, labels }));
-  const estimate = estimateTraining(trainingModules(model, size), batch);
+  const estimate = estimateTraining(trainingModules(model, size), batch, { terms: trainingTerms(cfg) });
   trainer.dispose();
   disposeModel(model);
   return { measured: held + profile.peakBytes, estimate: estimate.bytes };
@@ -59,6 +60,21 @@ describe('memory estimate against measurements', () => {
       const { measured, estimate } = await measuredStep(size, b, rb, t, batch);
       expect(measured / estimate, `${size} px, base ${b}, batch ${batch}`).toBeGreaterThan(0.5);
       expect(measured / estimate).toBeLessThan(2);
+    }
+  });
+
+  // Each optional term puts more passes on a tape (lambdaUnmasked also a third batch on D's):
+  // with them all on, a step holds about twice what a plain one does, and so must the estimate.
+  it('grows with the optional terms as a measured step does', async () => {
+    const extra = { lambdaChain: 1, chainProbability: 0.5, lambdaIdentity: 10, lambdaRoundTrip: 10, lambdaUnmasked: 1 };
+    for (const shared of [false, true]) {
+      const plain = await measuredStep(16, 4, 0, 3, 2, shared);
+      const all = await measuredStep(16, 4, 0, 3, 2, shared, extra);
+      expect(all.measured / all.estimate, `shared D: ${shared}`).toBeGreaterThan(0.5);
+      expect(all.measured / all.estimate, `shared D: ${shared}`).toBeLessThan(2);
+      const growth = all.estimate / plain.estimate / (all.measured / plain.measured);
+      expect(growth, `shared D: ${shared}`).toBeGreaterThan(0.75);
+      expect(growth, `shared D: ${shared}`).toBeLessThan(1.33);
     }
   });
 
