@@ -227,17 +227,15 @@ export class Trainer {
       if (this.dOpt.vars.size) {
         // Fakes are constants for D: made before the gradient tape starts, so no gradient
         // flows into the generator side and the tape keeps none of their intermediates.
-        const { fakes, unmasked } = tf.tidy(() => {
+        // Per active D: its fake, and R(f') where its transformer's f' is judged (lambdaUnmasked).
+        const { fakes, us } = tf.tidy(() => {
           const made = [...this.fakes(k, this.baseFeature(inputs), inputs, this.activeD).values()];
-          return { fakes: made.map((v) => v.image), unmasked: made.flatMap((v) => (v.unmasked ? [this.model.reconstructor.module.apply({ feature: v.unmasked }).image] : [])) };
+          return { fakes: made.map((v) => v.image), us: made.map((v) => v.unmasked && this.model.reconstructor.module.apply({ feature: v.unmasked }).image) };
         });
-        // R(f') of the judged transformers with a mask, at their places among the active Ds.
-        let next = 0;
-        const us = this.activeD.map((i) => (this.judgesUnmasked(i) ? unmasked[next++] : undefined));
         try {
           Object.assign(losses, this.update(k, this.dOpt, lr, () => (this.model.sharedD ? this.dLossesShared(k, inputs, fakes, us) : this.dLosses(k, inputs, fakes, us))));
         } finally {
-          tf.dispose([...fakes, ...unmasked]);
+          tf.dispose([...fakes, ...us.filter((u) => u !== undefined)]);
         }
       }
       if (this.updatesG(k) && this.gOpt.vars.size) {
