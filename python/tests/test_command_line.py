@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -93,13 +94,20 @@ def test_a_run_whose_starter_died_stops_itself_with_a_checkpoint(studio: Path, t
     """The studio starts runs detached: when its engine dies the run must not train on, holding
     the run folder, with no one to follow it (MODULARGAN_PARENT_PID names the starter)."""
     project = copy_case(studio, "translation", tmp_path)
-    starter = subprocess.Popen(["sleep", "5"])
+    starter = subprocess.Popen(["sleep", "600"])
     env = {**os.environ, "PYTHONPATH": str(PYTHON_DIR), "OMP_NUM_THREADS": "1", "MODULARGAN_PARENT_PID": str(starter.pid)}
     run = subprocess.Popen([sys.executable, "-m", "modulargan_torch", "train", project.name, "--iterations", "100000", "-q"],
                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    folder = tmp_path / "translation.train"
+    # The starter dies once the run trains (a fixed delay lost the race on a loaded machine:
+    # torch's import alone can take longer, and a run stopped before its first step keeps nothing).
+    deadline = time.monotonic() + 120
+    while not ((folder / "log.jsonl").exists() and (folder / "log.jsonl").read_text().strip()):
+        assert run.poll() is None and time.monotonic() < deadline, "the run did not start training"
+        time.sleep(0.2)
+    starter.kill()
     starter.wait()
     out, _ = run.communicate(timeout=120)
-    folder = tmp_path / "translation.train"
     index = json.loads((folder / "checkpoints" / "index.json").read_text())
     done = index["checkpoints"][-1]["iteration"]
     assert 0 < done < 100000, out
