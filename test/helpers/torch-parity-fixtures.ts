@@ -269,9 +269,10 @@ if (want('celeba')) await celebaCase();
 if (want('training')) {
   await trainingCase('translation', translationProject(), (dir) => faceFolder(join(dir, 'faces')));
   await trainingCase('generation', generationProject(), async () => {});
-  // DiffAugment on every image a D sees, and the weight average (which nothing written uses yet).
+  // DiffAugment on every image a D sees (R(f') too: lambdaUnmasked gives each D a third batch,
+  // augmented by its own rows), and the weight average (which nothing written uses yet).
   const augmented = translationProject();
-  Object.assign(augmented.training as Json, { augment: ['color', 'translation', 'cutout'], ema: 0.99, iterations: 3, nCritic: 1, checkpointEvery: 1, sampleEvery: 3 });
+  Object.assign(augmented.training as Json, { augment: ['color', 'translation', 'cutout'], ema: 0.99, lambdaUnmasked: 0.6, iterations: 3, nCritic: 1, checkpointEvery: 1, sampleEvery: 3 });
   // The keep term is compared in the translation case. Here, with it, one weight of E gets a
   // gradient at float32 noise level in the first step (≈1e-6 of its neighbours'), Adam moves it
   // by ±lr on that noise, and the next steps' gradients then differ by 1-3%. The same happens
