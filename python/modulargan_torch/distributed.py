@@ -65,6 +65,19 @@ class DistContext:
             dist.destroy_process_group()
 
 
+def _no_nnpack_where_it_cannot_start() -> None:
+    """On a CPU NNPACK does not support, PyTorch 2 warns "Could not initialize NNPACK" each time
+    a convolution considers it (the gradient penalty's double backward: 52 lines in six
+    iterations of a tiny project), and the studio's notes keep only the newest lines. Asking
+    once (one warning) and switching it off ends the flood; where NNPACK runs, it stays on."""
+    try:
+        import torch.backends.nnpack as nnpack
+    except ImportError:  # older PyTorch builds have no switch for it
+        return
+    if not nnpack.is_available():
+        nnpack.set_flags(False)
+
+
 def start(device: str = "auto") -> DistContext:
     """The process group torchrun asked for (if any) and this process's device."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -78,6 +91,7 @@ def start(device: str = "auto") -> DistContext:
         dev = torch.device("cuda", torch.cuda.current_device())
     else:
         dev = torch.device("cpu")
+        _no_nnpack_where_it_cannot_start()
     backend: Optional[str] = None
     if world > 1:
         backend = "nccl" if want_cuda else "gloo"

@@ -113,3 +113,6 @@ def test_a_run_whose_starter_died_stops_itself_with_a_checkpoint(studio: Path, t
     assert 0 < done < 100000, out
     assert [l["iteration"] for l in read_log(folder / "log.jsonl")][-1] == done - 1
     assert not (folder / "run.lock").exists(), "the lock is released"
+    # On a CPU NNPACK cannot run on, PyTorch 2 warned on every convolution that considered it
+    # (24 lines in two iterations of this case), pushing everything else out of the studio's notes.
+    assert out.count("Could not initialize NNPACK") <= 1, out
