@@ -7,7 +7,7 @@
 // that arrive while the list is replayed wait their turn, so nothing goes backwards.
 // Browser-safe: the page's WebSocket and Node's `ws` both fit SocketHandlers.
 
-import { checkRunEvent } from './schemas';
+import { checkRunEvent, jobKindOf } from './schemas';
 import type { JobInfo, RunEvent } from './types';
 
 export interface SocketHandlers {
@@ -44,8 +44,6 @@ const FORGOTTEN: Record<JobInfo['kind'], (runId: string, message: string) => Run
   training: (runId, message) => ({ type: 'training-failed', runId, message }),
 };
 const ENDS = new Set<RunEvent['type']>(['finished', 'failed', 'batch-finished', 'batch-failed', 'training-finished', 'training-failed']);
-const kindOf = (type: string): JobInfo['kind'] => (type.startsWith('training-') ? 'training' : type.startsWith('batch-') ? 'batch' : 'run');
-
 export interface ReconnectingEvents {
   /** Resolves once the first socket opened (or failed: calls then say why themselves). */
   readonly ready: Promise<void>;
@@ -71,7 +69,7 @@ export function reconnectingEvents(opts: ReconnectOptions): ReconnectingEvents {
   const deliver = (e: RunEvent) => {
     if ('runId' in e) {
       if (ENDS.has(e.type)) following.delete(e.runId);
-      else following.set(e.runId, kindOf(e.type));
+      else following.set(e.runId, jobKindOf(e.type));
     }
     opts.deliver(e);
   };

@@ -371,6 +371,10 @@ export const jobInfoSchema = z.object({
   events: z.array(runEventSchema).max(32),
 });
 
+/** The kind of job an event belongs to, by its type's prefix (training-*, batch-*, else a run). */
+export const jobKindOf = (type: string): z.output<typeof jobInfoSchema>['kind'] =>
+  type.startsWith('training-') ? 'training' : type.startsWith('batch-') ? 'batch' : 'run';
+
 /**
  * The engine's methods: each one's parameters (a tuple) and result, declared once. EngineApi
  * (types.ts) is derived from this map; the client and the dispatcher (dispatch.ts) go through

@@ -4,6 +4,7 @@
 // and is where it would have been; the few jobs that ended while it was away are kept too,
 // so their end is not missed.
 
+import { jobKindOf } from '../api/schemas';
 import type { JobInfo, RunEvent } from '../api/types';
 
 /** Events worth replaying; previews and notes are many, and a page does without the missed ones. */
@@ -33,8 +34,6 @@ interface Job {
   latest: Map<RunEvent['type'], RunEvent>;
 }
 
-const kindOf = (type: string): JobInfo['kind'] => (type.startsWith('training-') ? 'training' : type.startsWith('batch-') ? 'batch' : 'run');
-
 export function createJobJournal() {
   const jobs = new Map<string, Job>();
   const ended: string[] = [];
@@ -53,7 +52,7 @@ export function createJobJournal() {
     /** Every event the engine sends passes here. */
     record(e: RunEvent): void {
       if (!('runId' in e) || !KEPT.has(e.type)) return;
-      const j = job(e.runId, kindOf(e.type));
+      const j = job(e.runId, jobKindOf(e.type));
       j.latest.delete(e.type);
       j.latest.set(e.type, e);
       if (ENDS.has(e.type) && j.running) {
