@@ -193,9 +193,9 @@ export function estimateTraining(m: TrainingModules, batchSize: number, opts: Tr
   const f = !!opts.fusedNorm;
   const terms = opts.terms ?? {};
   const pass = (x: ModuleSpec) => passElements(x, f);
-  const dOf = (i: number) => m.discriminators[i] ?? m.discriminators[0];
+  // A shared D (one entry) reads for every transformer.
   const dPass = (i: number) => {
-    const d = dOf(i);
+    const d = m.discriminators[i] ?? m.discriminators[0];
     return d ? pass(d) : 0;
   };
   const translation = m.mode === 'translation';
@@ -216,7 +216,11 @@ export function estimateTraining(m: TrainingModules, batchSize: number, opts: Tr
   // A D of its own reads real and fake batches (2 per step; 3 with its transformer's R(f')); a
   // shared one the real batch and every judged module's (and their R(f')s).
   const unmaskedBatches = m.transformers.filter(judgesUnmasked).length;
-  const dBatches = (i: number) => (m.sharedJudges ? (1 + m.sharedJudges + unmaskedBatches) / 2 : m.transformers[i] && judgesUnmasked(m.transformers[i]) ? 1.5 : 1);
+  const dBatches = (i: number) => {
+    if (m.sharedJudges) return (1 + m.sharedJudges + unmaskedBatches) / 2;
+    const t = m.transformers[i];
+    return t && judgesUnmasked(t) ? 1.5 : 1;
+  };
   const d = m.discriminators.reduce((n, x, i) => n + D_PASSES * pass(x) * dBatches(i), 0);
   const all = [m.base, ...m.transformers, m.reconstructor, ...m.discriminators];
   // Which module to shrink: the one that weighs most on the tape.
