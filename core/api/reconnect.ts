@@ -44,6 +44,7 @@ const FORGOTTEN: Record<JobInfo['kind'], (runId: string, message: string) => Run
   training: (runId, message) => ({ type: 'training-failed', runId, message }),
 };
 const ENDS = new Set<RunEvent['type']>(['finished', 'failed', 'batch-finished', 'batch-failed', 'training-finished', 'training-failed']);
+
 export interface ReconnectingEvents {
   /** Resolves once the first socket opened (or failed: calls then say why themselves). */
   readonly ready: Promise<void>;
