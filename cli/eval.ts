@@ -3,6 +3,7 @@
 // flags in, lines out; the work is core/engine's evaluate.
 
 import { type EvalReport, evaluate } from '../core/engine/eval';
+import { errorLine } from './flags';
 
 export interface EvalCommandOptions {
   report?: string;
@@ -105,10 +106,6 @@ export async function evalCommand(file: string, opts: EvalCommandOptions, log: (
     log(`report written to ${reportDir}/report.json and index.html`);
     return 0;
   } catch (e) {
-    if (e instanceof Error) {
-      log(`error: ${e.message}`);
-      return 1;
-    }
-    throw e;
+    return errorLine(e, log);
   }
 }

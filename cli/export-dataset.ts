@@ -3,6 +3,7 @@
 // work in core/engine/export.ts.
 
 import { exportProjectDataset } from '../core/engine/export';
+import { errorLine } from './flags';
 
 export interface ExportDatasetOptions {
   /** Dataset id (default: the one the training section uses, else the project's only one). */
@@ -23,7 +24,6 @@ export async function exportDatasetCommand(file: string, opts: ExportDatasetOpti
     log(`wrote ${r.folder}: ${r.count} images (${r.train} train, ${r.test} test)${r.exactPixels ? ', exact pixels in pixels.f32' : ''}`);
     return 0;
   } catch (e) {
-    log(`error: ${(e as Error).message}`);
-    return 1;
+    return errorLine(e, log);
   }
 }

@@ -3,6 +3,7 @@
 // work in core/engine/export.ts.
 
 import { exportModules, exportTorchBundle } from '../core/engine/export';
+import { errorLine } from './flags';
 
 export interface ExportCommandOptions {
   output?: string;
@@ -28,7 +29,6 @@ export async function exportCommand(file: string, opts: ExportCommandOptions, lo
     log(`wrote ${r.project}: iteration ${r.iteration}, ${r.modules.length} modules, ${kb(r.modules.reduce((a, m) => a + m.bytes, 0))}${opts.half ? ' in half precision' : ''}`);
     return 0;
   } catch (e) {
-    log(`error: ${(e as Error).message}`);
-    return 1;
+    return errorLine(e, log);
   }
 }

@@ -19,6 +19,17 @@ export function printDocumentErrors(e: DocumentError, log: (line: string) => voi
 }
 
 /**
+ * The end of a command whose set-up errors come from many layers (training, eval, export), each
+ * with a message meant for the user: any Error as one "error:" line (exit 1); anything thrown
+ * that is not an Error is rethrown.
+ */
+export function errorLine(e: unknown, log: (line: string) => void): number {
+  if (!(e instanceof Error)) throw e;
+  log(`error: ${e.message}`);
+  return 1;
+}
+
+/**
  * The end of a command that failed: a document's problems one a line, a user's mistake or a
  * file system's refusal as one "error:" line (exit 1); anything else is a bug and is rethrown
  * with its stack trace.

@@ -3,35 +3,19 @@
 // exit code is the one a local training would give. core/engine/queue does the rest.
 
 import { runQueuedTraining } from '../core/engine/queue/train-submit';
-import type { TrainCommandOptions } from './train';
-
-const count = (v: string | undefined, name: string): number | undefined => {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number of at least 1, got '${v}'`);
-  return n;
-};
+import { errorLine } from './flags';
+import { type TrainCommandOptions, trainRunOptions } from './train';
 
 /** Exit codes as `modulargan train`: 0 finished or stopped as asked, 1 could not run, 3 NaN/Inf, 130 interrupted. */
 export async function queuedTrainCommand(file: string, opts: TrainCommandOptions & { queue: string }, log: (line: string) => void, signal?: AbortSignal): Promise<number> {
   try {
-    const iterations = count(opts.iterations, 'iterations');
-    const stopAfter = count(opts.stopAfter, 'stop-after');
-    const nproc = count(opts.nproc, 'nproc');
     let lastLine = 0;
     const r = await runQueuedTraining(
       {
         file,
         queue: opts.queue,
         queueName: opts.queueName,
-        engine: opts.engine,
-        backend: opts.backend,
-        ...(iterations ? { iterations } : {}),
-        ...(stopAfter ? { stopAfter } : {}),
-        ...(nproc ? { nproc } : {}),
-        resume: !!opts.resume,
-        restart: !!opts.restart,
-        ...(signal ? { signal } : {}),
+        ...trainRunOptions(opts, signal),
       },
       {
         onQueued: (q) => log(`queued as ${q.jobId} on ${q.queue}; Ctrl+C stops it (with a checkpoint once it runs)`),
@@ -57,10 +41,6 @@ export async function queuedTrainCommand(file: string, opts: TrainCommandOptions
     log(`${r.status === 'done' ? 'finished' : 'stopped'} at iteration ${r.completed} on ${r.worker}; log, samples and checkpoints in ${r.runDir}`);
     return 0;
   } catch (e) {
-    if (e instanceof Error) {
-      log(`error: ${e.message}`);
-      return 1;
-    }
-    throw e;
+    return errorLine(e, log);
   }
 }

@@ -4,6 +4,7 @@
 import { SingleBar } from 'cli-progress';
 import { RunError } from '../core/engine/errors';
 import { trainProject } from '../core/engine/train';
+import { errorLine } from './flags';
 import { torchProgress } from './train-torch';
 
 export interface TrainCommandOptions {
@@ -29,6 +30,23 @@ const count = (v: string | undefined, name: string): number | undefined => {
   return n;
 };
 
+/** What a training is asked, from the flags, the same here and through a queue (cli/train-queue.ts). */
+export function trainRunOptions(opts: TrainCommandOptions, signal?: AbortSignal) {
+  const iterations = count(opts.iterations, 'iterations');
+  const stopAfter = count(opts.stopAfter, 'stop-after');
+  const nproc = count(opts.nproc, 'nproc');
+  return {
+    engine: opts.engine,
+    backend: opts.backend,
+    ...(iterations ? { iterations } : {}),
+    ...(stopAfter ? { stopAfter } : {}),
+    ...(nproc ? { nproc } : {}),
+    resume: !!opts.resume,
+    restart: !!opts.restart,
+    ...(signal ? { signal } : {}),
+  };
+}
+
 /** "1 h 05 min", "3 min 20 s", "12 s": our own ETA (cli-progress's is unsteady on resume). */
 function duration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
@@ -47,24 +65,14 @@ export async function trainCommand(file: string, opts: TrainCommandOptions, log:
   if (opts.queue !== undefined) return (await import('./train-queue')).queuedTrainCommand(file, { ...opts, queue: opts.queue }, log, signal);
   let bar: SingleBar | undefined;
   try {
-    const iterations = count(opts.iterations, 'iterations');
-    const stopAfter = count(opts.stopAfter, 'stop-after');
-    const nproc = count(opts.nproc, 'nproc');
     const tty = !opts.quiet && process.stderr.isTTY;
     let lastLine = 0;
     const outcome = await trainProject(
       {
         file,
-        engine: opts.engine,
-        backend: opts.backend,
-        ...(iterations ? { iterations } : {}),
-        ...(stopAfter ? { stopAfter } : {}),
-        ...(nproc ? { nproc } : {}),
-        resume: !!opts.resume,
-        restart: !!opts.restart,
+        ...trainRunOptions(opts, signal),
         // Named in the run folder's lock, for whoever is refused while this run writes it.
         command: ['modulargan train', file, ...(opts.resume ? ['--resume'] : []), ...(opts.restart ? ['--restart'] : [])].join(' '),
-        ...(signal ? { signal } : {}),
       },
       {
         log,
@@ -101,10 +109,6 @@ export async function trainCommand(file: string, opts: TrainCommandOptions, log:
   } catch (e) {
     bar?.stop();
     // Setup problems (files, datasets, graph, backend) carry messages meant for the user.
-    if (e instanceof Error) {
-      log(`error: ${e.message}`);
-      return 1;
-    }
-    throw e;
+    return errorLine(e, log);
   }
 }
