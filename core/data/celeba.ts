@@ -5,12 +5,10 @@
 
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { CELEBA, CELEBA_COLUMNS } from '../graph/attributes';
 import type { AttributeGroup } from '../graph/ports';
 import { type Dataset, DatasetFileError, quote, splitEvery } from './dataset';
-import { decodeFailure } from './decode-errors';
-import { ImageFileError, readRegularFile } from './images';
+import { decodeSquare, ImageFileError } from './images';
 
 export const CELEBA_CROP = 178;
 
@@ -87,28 +85,15 @@ function columnsOf(g: AttributeGroup, names: readonly string[], file: string): n
 
 /** Reads one aligned face: centre 178×178 crop (or the largest centred square), resized. */
 export async function readCelebaImage(file: string, size: number): Promise<Float32Array> {
-  // Read as readImage reads: a FIFO or device named like a face is refused, never waited on.
-  const bytes = await readRegularFile(file);
-  let raw: Buffer;
-  try {
-    const img = sharp(bytes, { failOn: 'error' });
-    const { width = 0, height = 0 } = await img.metadata();
+  // Decoded as readImage decodes (a FIFO or device named like a face is refused, never waited
+  // on); only the crop differs.
+  return decodeSquare(file, size, (img, { width = 0, height = 0 }) => {
     const side = Math.min(CELEBA_CROP, width, height);
     if (side < 2) throw new ImageFileError(file, `is too small (${width}×${height})`);
-    raw = await img
+    return img
       .extract({ left: Math.floor((width - side) / 2), top: Math.floor((height - side) / 2), width: side, height: side })
-      .resize(size, size, { kernel: 'lanczos3' })
-      .removeAlpha()
-      .toColourspace('srgb')
-      .raw()
-      .toBuffer();
-  } catch (e) {
-    if (e instanceof ImageFileError) throw e;
-    throw new ImageFileError(file, await decodeFailure(file, e, bytes));
-  }
-  const out = new Float32Array(raw.length);
-  for (let i = 0; i < raw.length; i++) out[i] = raw[i]! / 127.5 - 1;
-  return out;
+      .resize(size, size, { kernel: 'lanczos3' });
+  });
 }
 
 export async function openCeleba(opts: CelebaOptions): Promise<Dataset> {

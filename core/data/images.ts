@@ -6,7 +6,7 @@ import { constants } from 'node:fs';
 import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
-import sharp, { type Metadata } from 'sharp';
+import sharp, { type Metadata, type Sharp } from 'sharp';
 import { decodeFailure } from './decode-errors';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.bmp', '.tif', '.tiff', '.gif'];
@@ -34,17 +34,28 @@ export class ImageFileError extends Error {
  * are refused as too small rather than blown up.
  */
 export async function readImage(file: string, size: number, minSide = 2): Promise<ImageData> {
-  const bytes = await readRegularFile(file);
-  let raw: Buffer;
-  let meta: Metadata;
-  try {
-    const img = sharp(bytes, { failOn: 'error' });
-    meta = await img.metadata();
+  const data = await decodeSquare(file, size, (img, meta) => {
     if (Math.min(meta.width ?? 0, meta.height ?? 0) < minSide)
       throw new ImageFileError(file, `is too small (${meta.width}×${meta.height}; needs at least ${minSide} pixels on its shorter side)`);
-    raw = await img
+    return img
       .rotate() // honour EXIF orientation, as photo viewers do
-      .resize(size, size, { fit: 'cover', position: 'centre', kernel: 'lanczos3' })
+      .resize(size, size, { fit: 'cover', position: 'centre', kernel: 'lanczos3' });
+  });
+  return { width: size, height: size, data };
+}
+
+/**
+ * The one decode every reader of image files shares: the file read as a regular file, decoded
+ * strictly, cut and resized by `shape` (which sees the decoded size and may refuse it with an
+ * ImageFileError), then sRGB without alpha as size × size × 3 floats in [-1, 1]. A decoder's
+ * failure becomes an ImageFileError that names the file and says why.
+ */
+export async function decodeSquare(file: string, size: number, shape: (img: Sharp, meta: Metadata) => Sharp): Promise<Float32Array> {
+  const bytes = await readRegularFile(file);
+  let raw: Buffer;
+  try {
+    const img = sharp(bytes, { failOn: 'error' });
+    raw = await shape(img, await img.metadata())
       .removeAlpha()
       .toColourspace('srgb')
       .raw()
@@ -56,7 +67,7 @@ export async function readImage(file: string, size: number, minSide = 2): Promis
   if (raw.length !== size * size * 3) throw new ImageFileError(file, `decoded to ${raw.length} bytes, expected ${size * size * 3}`);
   const data = new Float32Array(raw.length);
   for (let i = 0; i < raw.length; i++) data[i] = raw[i]! / 127.5 - 1;
-  return { width: size, height: size, data };
+  return data;
 }
 
 /** Larger files are refused before they are read: no image input of a GAN needs this much. */
