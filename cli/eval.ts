@@ -3,7 +3,7 @@
 // flags in, lines out; the work is core/engine's evaluate.
 
 import { type EvalReport, evaluate } from '../core/engine/eval';
-import { errorLine } from './flags';
+import { errorLine, optionalCount } from './flags';
 
 export interface EvalCommandOptions {
   report?: string;
@@ -23,12 +23,6 @@ export interface EvalCommandOptions {
   seed?: string;
 }
 
-const count = (v: string | undefined, name: string, min = 1): number | undefined => {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number of at least ${min}, got '${v}'`);
-  return n;
-};
 
 /** The report's tables as the command prints them: one title line, then a line per method. */
 export function summaryLines(r: EvalReport): string[] {
@@ -68,12 +62,12 @@ export function summaryLines(r: EvalReport): string[] {
 /** Returns the exit code: 0 report written, 1 it could not be made (the message says why). */
 export async function evalCommand(file: string, opts: EvalCommandOptions, log: (line: string) => void): Promise<number> {
   try {
-    const classifierIterations = count(opts.iterationsClassifier, 'iterations-classifier', 0);
-    const classifierWidth = count(opts.classifierWidth, 'classifier-width');
-    const maxImages = count(opts.maxImages, 'max-images', 2);
-    const variantIterations = count(opts.trainBaseline, 'train-baseline');
-    const seed = count(opts.seed, 'seed', 0);
-    const classifierSeed = count(opts.classifierSeed, 'classifier-seed', 0);
+    const classifierIterations = optionalCount(opts.iterationsClassifier, 'iterations-classifier', 0);
+    const classifierWidth = optionalCount(opts.classifierWidth, 'classifier-width');
+    const maxImages = optionalCount(opts.maxImages, 'max-images', 2);
+    const variantIterations = optionalCount(opts.trainBaseline, 'train-baseline');
+    const seed = optionalCount(opts.seed, 'seed', 0);
+    const classifierSeed = optionalCount(opts.classifierSeed, 'classifier-seed', 0);
     const checkpoint = opts.checkpoint === 'best' ? 'best' : opts.checkpoint === undefined ? undefined : Number(opts.checkpoint);
     if (checkpoint !== undefined && checkpoint !== 'best' && !(Number.isInteger(checkpoint) && checkpoint >= 0))
       throw new Error(`--checkpoint must be an iteration (a whole number) or best, got '${opts.checkpoint}'`);

@@ -12,6 +12,14 @@ export function wholeNumber(v: string | undefined, name: string, def: number): n
   return n;
 }
 
+/** A count option that may be left out, e.g. --iterations 500: undefined when absent, else a whole number of at least `min`. */
+export function optionalCount(v: string | undefined, name: string, min = 1): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new RunError(`--${name} must be a whole number of at least ${min}, got '${v}'`);
+  return n;
+}
+
 /** "file:line:col: error: message", one line per problem; returns the exit code 1. */
 export function printDocumentErrors(e: DocumentError, log: (line: string) => void): number {
   for (const err of e.errors) log(formatFileError(e.file, { ...err, message: `error: ${err.message}` }));

@@ -2,9 +2,8 @@
 // (iterations/s, ETA, the main losses) and a plain line per checkpoint when not on a TTY.
 
 import { SingleBar } from 'cli-progress';
-import { RunError } from '../core/engine/errors';
 import { trainProject } from '../core/engine/train';
-import { errorLine } from './flags';
+import { errorLine, optionalCount } from './flags';
 import { torchProgress } from './train-torch';
 
 export interface TrainCommandOptions {
@@ -23,18 +22,11 @@ export interface TrainCommandOptions {
   queueName?: string;
 }
 
-const count = (v: string | undefined, name: string): number | undefined => {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new RunError(`--${name} must be a whole number of at least 1, got '${v}'`);
-  return n;
-};
-
 /** What a training is asked, from the flags, the same here and through a queue (cli/train-queue.ts). */
 export function trainRunOptions(opts: TrainCommandOptions, signal?: AbortSignal) {
-  const iterations = count(opts.iterations, 'iterations');
-  const stopAfter = count(opts.stopAfter, 'stop-after');
-  const nproc = count(opts.nproc, 'nproc');
+  const iterations = optionalCount(opts.iterations, 'iterations');
+  const stopAfter = optionalCount(opts.stopAfter, 'stop-after');
+  const nproc = optionalCount(opts.nproc, 'nproc');
   return {
     engine: opts.engine,
     backend: opts.backend,
