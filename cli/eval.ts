@@ -23,7 +23,6 @@ export interface EvalCommandOptions {
   seed?: string;
 }
 
-
 /** The report's tables as the command prints them: one title line, then a line per method. */
 export function summaryLines(r: EvalReport): string[] {
   const lines: string[] = [];
